@@ -1,0 +1,1 @@
+"""Willow's moderation package."""

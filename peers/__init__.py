@@ -1,0 +1,1 @@
+"""Willow's peers package."""
