@@ -1,0 +1,90 @@
+"""`create_app(settings)`: the one place that wires every router, the hub and the pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from chat import staff, visitors, ws
+from chat.migrate import upgrade
+from chat.security import SecurityHeaders
+from chat.services import Services
+from chat.settings import Settings
+
+log = logging.getLogger("willow")
+
+
+def create_app(settings: Settings | None = None, broker_prefix: str = "willow:") -> FastAPI:
+    settings = settings or Settings()
+    services = Services.build(settings, broker_prefix=broker_prefix)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if services.db.is_sqlite:
+            await upgrade(services.db.engine)
+        await services.broker.connect()
+        try:
+            yield
+        finally:
+            await services.broker.close()
+            await services.db.dispose()
+
+    app = FastAPI(
+        title="Willow",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json" if settings.env == "development" else None,
+    )
+    app.state.services = services
+    app.add_middleware(SecurityHeaders)
+
+    app.include_router(visitors.router)
+    app.include_router(staff.router)
+    app.include_router(staff.admin_router)
+    app.include_router(ws.router)
+    _add_health(app, services)
+    _add_pages(app, settings)
+    return app
+
+
+def _add_health(app: FastAPI, services: Services) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks = {"database": False, "broker": await services.broker.ping()}
+        try:
+            async with services.db.read() as session:
+                checks["database"] = (await session.execute(text("SELECT 1"))).scalar() == 1
+        except Exception:
+            log.warning("readiness: database unreachable")
+        ok = all(checks.values())
+        return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+
+    @app.get("/api/config")
+    async def page_config() -> dict[str, object]:
+        """What the pages need before anything else: where the quick exit goes."""
+        return {"exit_url": services.settings.exit_url, "languages": list(visitors.LANGUAGES)}
+
+
+def _add_pages(app: FastAPI, settings: Settings) -> None:
+    frontend = settings.frontend_dir
+
+    @app.get("/", include_in_schema=False)
+    async def visitor_page(_request: Request) -> FileResponse:
+        return FileResponse(frontend / "visitor" / "index.html")
+
+    @app.get("/staff", include_in_schema=False)
+    async def staff_page(_request: Request) -> FileResponse:
+        return FileResponse(frontend / "staff" / "index.html")
+
+    app.mount("/static", StaticFiles(directory=frontend), name="static")

@@ -1,0 +1,145 @@
+"""The broker carries news between nodes: `memory://` in one process, `redis://` across several.
+
+A broker delivers each published message once per node to one handler, the node's hub; the
+hub does the fan-out to local connections (chat/hub.py), so that is written once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+
+log = logging.getLogger("willow.broker")
+
+Handler = Callable[[str, bytes], None]
+
+
+class Broker(ABC):
+    def __init__(self) -> None:
+        self._handler: Handler | None = None
+
+    def set_handler(self, handler: Handler) -> None:
+        self._handler = handler
+
+    def _deliver(self, channel: str, message: bytes) -> None:
+        if self._handler is not None:
+            self._handler(channel, message)
+
+    async def connect(self) -> None:
+        """Open connections; called once at start."""
+
+    async def close(self) -> None:
+        """Release connections; called once at shutdown."""
+
+    @abstractmethod
+    async def publish(self, channel: str, message: bytes) -> None: ...
+
+    @abstractmethod
+    async def subscribe(self, channel: str) -> None: ...
+
+    @abstractmethod
+    async def unsubscribe(self, channel: str) -> None: ...
+
+    async def ping(self) -> bool:
+        return True
+
+
+class MemoryBroker(Broker):
+    """One process: publishing is delivering."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._channels: set[str] = set()
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        if channel in self._channels:
+            self._deliver(channel, message)
+
+    async def subscribe(self, channel: str) -> None:
+        self._channels.add(channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        self._channels.discard(channel)
+
+
+class RedisBroker(Broker):
+    """Redis pub/sub: one subscriber connection per node, channels added as local members join."""
+
+    def __init__(self, url: str, prefix: str = "willow:") -> None:
+        super().__init__()
+        self._url = url
+        self._prefix = prefix
+        self._redis: aioredis.Redis | None = None
+        self._pubsub: aioredis.client.PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        if self._redis is None:
+            raise RuntimeError("the Redis broker is not connected")
+        return self._redis
+
+    async def connect(self) -> None:
+        self._redis = aioredis.from_url(self._url)
+        await self._redis.ping()
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        # A pub/sub connection needs one subscription before it can be read.
+        await self._pubsub.subscribe(self._prefix + "_node")
+        self._reader = asyncio.create_task(self._read(), name="willow-redis-reader")
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    async def _read(self) -> None:
+        assert self._pubsub is not None
+        cut = len(self._prefix)
+        while True:
+            try:
+                async for item in self._pubsub.listen():
+                    if item["type"] == "message":
+                        self._deliver(item["channel"].decode()[cut:], item["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Losing Redis for a moment must not kill the node; clients resume from the
+                # database once news flows again.
+                log.exception("redis subscriber failed; retrying")
+                await asyncio.sleep(0.5)
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        await self.redis.publish(self._prefix + channel, message)
+
+    async def subscribe(self, channel: str) -> None:
+        assert self._pubsub is not None
+        await self._pubsub.subscribe(self._prefix + channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        assert self._pubsub is not None
+        await self._pubsub.unsubscribe(self._prefix + channel)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except Exception:
+            return False
+
+
+def broker_from_url(url: str, prefix: str = "willow:") -> Broker:
+    if url.startswith("memory://"):
+        return MemoryBroker()
+    if url.startswith(("redis://", "rediss://")):
+        return RedisBroker(url, prefix=prefix)
+    raise ValueError(f"unknown broker URL scheme: {url.split(':', 1)[0]}")

@@ -1,0 +1,117 @@
+"""The `willow` command: run the server, migrate the database, add staff accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from chat.db import Database
+from chat.migrate import upgrade
+from chat.models import Staff
+from chat.services import Services
+from chat.settings import Settings, SettingsError
+from chat.staff import ROLES, StaffError, create_staff
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except (SettingsError, ValidationError) as exc:
+        sys.exit(f"willow: settings refused:\n{exc}")
+
+
+async def _migrate(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db.engine)
+    finally:
+        await db.dispose()
+
+
+async def _add_staff(settings: Settings, role: str, username: str, display_name: str | None) -> str:
+    services = Services.build(settings)
+    password = secrets.token_urlsafe(12)
+    try:
+        await upgrade(services.db.engine)
+        await create_staff(services, username, role, password, display_name)
+    finally:
+        await services.db.dispose()
+    return password
+
+
+async def _first_accounts(settings: Settings) -> list[tuple[str, str, str]]:
+    """On an empty database, one adviser and one supervisor with random passwords."""
+    services = Services.build(settings)
+    created: list[tuple[str, str, str]] = []
+    try:
+        async with services.db.read() as session:
+            count = await session.scalar(select(func.count()).select_from(Staff))
+        if count:
+            return created
+        for role, name in (("adviser", "Sam"), ("supervisor", "Jo")):
+            password = secrets.token_urlsafe(12)
+            await create_staff(services, role, role, password, name)
+            created.append((role, role, password))
+    finally:
+        await services.db.dispose()
+    return created
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    asyncio.run(_migrate(settings))
+    for role, username, password in asyncio.run(_first_accounts(settings)):
+        print(f"  created {role:<10} username: {username:<11} password: {password}")
+    print(f"Willow: visitor page http://{settings.host}:{settings.port}/  staff console http://{settings.host}:{settings.port}/staff")
+    uvicorn.run(
+        "chat.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        # Logs must not carry visitors' addresses.
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        ws_max_size=1 << 20,
+        ws_per_message_deflate=False,
+        workers=args.workers,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="willow", description="Anonymous webchat and peer support")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="migrate, then serve on WILLOW_HOST:WILLOW_PORT")
+    run.add_argument("--workers", type=int, default=1)
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    staff = commands.add_parser("staff", help="manage staff accounts")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_commands.add_parser("add", help="create an account; prints its random password once")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--display-name", default=None)
+    add.add_argument("username")
+    args = parser.parse_args(argv)
+
+    settings = _settings()
+    if args.command == "run":
+        _run(settings, args)
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        print("willow: database is up to date")
+    elif args.command == "staff":
+        try:
+            password = asyncio.run(_add_staff(settings, args.role, args.username, args.display_name))
+        except StaffError as exc:
+            sys.exit(f"willow: {exc}")
+        print(f"created {args.role} {args.username!r}; password (shown once): {password}")
+
+
+if __name__ == "__main__":
+    main()

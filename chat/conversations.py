@@ -1,0 +1,254 @@
+"""1:1 conversations: change state in one committed transaction, then publish the news.
+
+Every function here is an action: it takes the services and who is acting, writes to the
+database, commits, and only then publishes, so what a client hears is always already true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat import streams
+from chat.hub import stream_channel
+from chat.models import Conversation, Staff, VisitorSession
+from chat.protocol import ProtocolError
+from chat.services import Services
+
+STAFF_CHANNEL = "staff"
+VISITOR = "visitor"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def staff_sender(staff_id: int) -> str:
+    return f"staff:{staff_id}"
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message as stored; `duplicate` when the client_id had been sent before."""
+
+    payload: dict[str, Any]
+    duplicate: bool
+
+
+async def current_conversation(services: Services, visitor_id: int) -> Conversation | None:
+    """Her newest conversation, so a reconnect finds it (ended ones too, to show the ending)."""
+    async with services.db.read() as session:
+        result = await session.execute(
+            select(Conversation).where(Conversation.visitor_id == visitor_id).order_by(Conversation.id.desc()).limit(1)
+        )
+        return result.scalar_one_or_none()
+
+
+async def request_chat(services: Services, visitor: VisitorSession) -> Conversation:
+    """She asks to talk: a new conversation joins the back of the queue."""
+    existing = await current_conversation(services, visitor.id)
+    if existing is not None and existing.status != "ended":
+        raise ProtocolError("already_waiting")
+    async with services.db.write() as session:
+        stream = await streams.new_stream(session, "conversation")
+        conversation = Conversation(
+            id=stream.id,
+            visitor_id=visitor.id,
+            status="waiting",
+            language=visitor.language,
+            topic=visitor.topic,
+        )
+        session.add(conversation)
+        await session.flush()
+    await publish_queue(services)
+    return conversation
+
+
+async def waiting_conversations(session: AsyncSession) -> list[Conversation]:
+    result = await session.execute(
+        select(Conversation)
+        .where(Conversation.status == "waiting")
+        .order_by(Conversation.priority.desc(), Conversation.created_at, Conversation.id)
+    )
+    return list(result.scalars())
+
+
+def queue_entry(conversation: Conversation, safe_to_talk: bool | None) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation.id,
+        "waiting_since": conversation.created_at.isoformat() if conversation.created_at else None,
+        "language": conversation.language,
+        "topic": conversation.topic,
+        "safe_to_talk": safe_to_talk,
+        "priority": conversation.priority,
+        "risk_level": conversation.risk_level,
+    }
+
+
+async def queue_snapshot(services: Services) -> dict[str, Any]:
+    """What staff see of the queue: no visitor identifiers, only what helps triage."""
+    async with services.db.read() as session:
+        waiting = await waiting_conversations(session)
+        safe = dict(
+            (
+                await session.execute(
+                    select(VisitorSession.id, VisitorSession.safe_to_talk).where(
+                        VisitorSession.id.in_([c.visitor_id for c in waiting])
+                    )
+                )
+            ).all()
+        )
+        available = await session.scalar(
+            select(func.count()).select_from(Staff).where(Staff.available.is_(True), Staff.disabled.is_(False))
+        )
+    return {
+        "type": "queue_snapshot",
+        "waiting": [queue_entry(c, safe.get(c.visitor_id)) for c in waiting],
+        "available_advisers": available or 0,
+    }
+
+
+async def publish_queue(services: Services) -> None:
+    """Tell staff the queue changed, and tell each waiting visitor her place in it."""
+    snapshot = await queue_snapshot(services)
+    await services.publish(STAFF_CHANNEL, snapshot)
+    total = len(snapshot["waiting"])
+    for position, entry in enumerate(snapshot["waiting"], start=1):
+        conversation_id = entry["conversation_id"]
+        await services.publish(
+            stream_channel(conversation_id),
+            {"type": "queue", "conversation_id": conversation_id, "position": position, "waiting": total},
+        )
+
+
+async def queue_position(services: Services, conversation_id: int) -> dict[str, Any] | None:
+    async with services.db.read() as session:
+        waiting = await waiting_conversations(session)
+    for position, conversation in enumerate(waiting, start=1):
+        if conversation.id == conversation_id:
+            return {"type": "queue", "conversation_id": conversation_id, "position": position, "waiting": len(waiting)}
+    return None
+
+
+async def set_available(services: Services, staff: Staff, available: bool) -> None:
+    async with services.db.write() as session:
+        await session.execute(update(Staff).where(Staff.id == staff.id).values(available=available))
+    await publish_queue(services)
+
+
+async def active_count(session: AsyncSession, staff_id: int) -> int:
+    count = await session.scalar(
+        select(func.count()).select_from(Conversation).where(Conversation.adviser_id == staff_id, Conversation.status == "active")
+    )
+    return count or 0
+
+
+async def take_next(services: Services, staff: Staff) -> Conversation:
+    """The adviser takes the first waiting chat; exactly one adviser gets each chat."""
+    async with services.db.write() as session:
+        if await active_count(session, staff.id) >= staff.capacity:
+            raise ProtocolError("at_capacity")
+        query = (
+            select(Conversation)
+            .where(Conversation.status == "waiting")
+            .order_by(Conversation.priority.desc(), Conversation.created_at, Conversation.id)
+            .limit(1)
+        )
+        if not services.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        conversation = (await session.execute(query)).scalar_one_or_none()
+        if conversation is None:
+            raise ProtocolError("queue_empty")
+        conversation.status = "active"
+        conversation.adviser_id = staff.id
+        conversation.assigned_at = now()
+        event = await streams.append(
+            session,
+            conversation.id,
+            {"type": "assigned", "conversation_id": conversation.id, "adviser_name": staff.display_name, "at": now().isoformat()},
+        )
+    await services.publish(stream_channel(conversation.id), event, conversation.id, event["seq"])
+    await publish_queue(services)
+    return conversation
+
+
+async def conversation_for(services: Services, conversation_id: int) -> Conversation:
+    async with services.db.read() as session:
+        conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise ProtocolError("not_found")
+    return conversation
+
+
+async def send_message(
+    services: Services,
+    conversation_id: int,
+    sender: str,
+    sender_label: str,
+    client_id: str,
+    body: str,
+    extra: dict[str, Any] | None = None,
+) -> Sent:
+    """Store a message and publish it; a repeated client_id returns the first one untouched."""
+    async with services.db.write() as session:
+        previous = await streams.find_by_client_id(session, conversation_id, sender, client_id)
+        if previous is not None:
+            return Sent(previous, duplicate=True)
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise ProtocolError("not_found")
+        if conversation.status != "active":
+            raise ProtocolError("conversation_ended" if conversation.status == "ended" else "not_found")
+        payload: dict[str, Any] = {
+            "type": "message",
+            "conversation_id": conversation_id,
+            "sender": sender_label,
+            "client_id": client_id,
+            "body": body,
+            "at": now().isoformat(),
+        }
+        if extra:
+            payload.update(extra)
+        event = await streams.append(session, conversation_id, payload, sender=sender, client_id=client_id)
+    await services.publish(stream_channel(conversation_id), event, conversation_id, event["seq"])
+    return Sent(event, duplicate=False)
+
+
+async def publish_typing(services: Services, conversation_id: int, who: str, active: bool) -> None:
+    await services.publish(
+        stream_channel(conversation_id),
+        {"type": "typing", "conversation_id": conversation_id, "from": who, "active": active},
+    )
+
+
+async def end_conversation(services: Services, conversation_id: int, by: str) -> dict[str, Any] | None:
+    """End a conversation (by visitor, adviser or quick_exit); ending twice changes nothing."""
+    async with services.db.write() as session:
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise ProtocolError("not_found")
+        if conversation.status == "ended":
+            return None
+        was_waiting = conversation.status == "waiting"
+        conversation.status = "ended"
+        conversation.ended_at = now()
+        conversation.ended_by = by
+        event = await streams.append(
+            session, conversation_id, {"type": "ended", "conversation_id": conversation_id, "by": by, "at": now().isoformat()}
+        )
+    await services.publish(stream_channel(conversation_id), event, conversation_id, event["seq"])
+    if was_waiting:
+        await publish_queue(services)
+    return event
+
+
+async def adviser_conversations(services: Services, staff_id: int) -> list[Conversation]:
+    async with services.db.read() as session:
+        result = await session.execute(
+            select(Conversation).where(Conversation.adviser_id == staff_id, Conversation.status == "active").order_by(Conversation.id)
+        )
+        return list(result.scalars())

@@ -1,0 +1,176 @@
+"""Each node's hub: receives news once per channel and puts the same text on every local queue.
+
+Events that belong to a stream (a conversation or a room) carry the stream id and an
+increasing `seq` in a small envelope header, so the hub never parses the JSON body. A
+connection keeps the last `seq` it was given per stream: a repeat is dropped, and a gap (news
+that overtook other news) is filled from the database before anything later is let through.
+So a member receives every event of a stream in order, exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import orjson
+
+from chat.broker import Broker
+
+log = logging.getLogger("willow.hub")
+
+# Reads the stored events of a stream after a seq, in order, as (seq, encoded text).
+FetchAfter = Callable[[int, int], Awaitable[list[tuple[int, str]]]]
+
+_NO_STREAM = b"-"
+
+
+def stream_channel(stream_id: int) -> str:
+    return f"s:{stream_id}"
+
+
+def envelope(payload: dict[str, object], stream_id: int | None = None, seq: int | None = None) -> bytes:
+    """Encode an event once, with the header the hub reads instead of the body."""
+    body = orjson.dumps(payload)
+    if stream_id is None or seq is None:
+        return _NO_STREAM + b"\n" + body
+    return f"{stream_id} {seq}\n".encode() + body
+
+
+def open_envelope(message: bytes) -> tuple[int | None, int | None, str]:
+    header, _, body = message.partition(b"\n")
+    if header == _NO_STREAM:
+        return None, None, body.decode()
+    stream, _, seq = header.partition(b" ")
+    return int(stream), int(seq), body.decode()
+
+
+class Member:
+    """One local websocket: a bounded send queue and what it has been sent so far."""
+
+    def __init__(self, queue_size: int, fetch_after: FetchAfter) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
+        self.overflowed = asyncio.Event()
+        self.last_seq: dict[int, int] = {}
+        self._fetch_after = fetch_after
+        self._catching_up: dict[int, list[tuple[int, str]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def offer(self, text: str) -> None:
+        """Queue without waiting; a member too slow to keep up is disconnected, not awaited."""
+        if self.overflowed.is_set():
+            return
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+    def deliver(self, stream_id: int | None, seq: int | None, text: str) -> None:
+        if stream_id is None or seq is None:
+            self.offer(text)
+            return
+        pending = self._catching_up.get(stream_id)
+        if pending is not None:
+            pending.append((seq, text))
+            return
+        last = self.last_seq.get(stream_id)
+        if last is None or seq <= last:
+            return
+        if seq == last + 1:
+            self.last_seq[stream_id] = seq
+            self.offer(text)
+            return
+        self.catch_up(stream_id, last, [(seq, text)])
+
+    def catch_up(
+        self, stream_id: int, after_seq: int, pending: list[tuple[int, str]] | None = None
+    ) -> asyncio.Task[None]:
+        """Send what is stored after `after_seq`, then let live news through again."""
+        self.last_seq[stream_id] = after_seq
+        self._catching_up[stream_id] = pending or []
+        task = asyncio.create_task(self._catch_up(stream_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _catch_up(self, stream_id: int) -> None:
+        try:
+            for _attempt in range(5):
+                last = self.last_seq[stream_id]
+                for seq, text in await self._fetch_after(stream_id, last):
+                    if seq == self.last_seq[stream_id] + 1:
+                        self.last_seq[stream_id] = seq
+                        # Our own replay may wait for room; only live fan-out must never wait.
+                        await self.queue.put(text)
+                if self._drain_pending(stream_id):
+                    return
+            log.warning("stream %s: gap could not be filled; continuing", stream_id)
+            self._catching_up.pop(stream_id, None)
+        except Exception:
+            log.exception("catch-up failed")
+            self.overflowed.set()
+
+    def _drain_pending(self, stream_id: int) -> bool:
+        pending = sorted(self._catching_up[stream_id])
+        last = self.last_seq[stream_id]
+        for index, (seq, text) in enumerate(pending):
+            if seq <= last:
+                continue
+            if seq != last + 1:
+                self._catching_up[stream_id] = pending[index:]
+                return False
+            last = seq
+            self.offer(text)
+        self.last_seq[stream_id] = last
+        del self._catching_up[stream_id]
+        return True
+
+    def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+
+class Hub:
+    """Local fan-out for one node; subscribes to a broker channel while any member needs it."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self._members: dict[str, set[Member]] = {}
+        broker.set_handler(self._on_message)
+
+    def _on_message(self, channel: str, message: bytes) -> None:
+        members = self._members.get(channel)
+        if not members:
+            return
+        stream_id, seq, text = open_envelope(message)
+        for member in tuple(members):
+            member.deliver(stream_id, seq, text)
+
+    async def join(self, channel: str, member: Member) -> None:
+        members = self._members.get(channel)
+        if members is None:
+            members = self._members[channel] = set()
+            members.add(member)
+            await self.broker.subscribe(channel)
+        else:
+            members.add(member)
+
+    async def leave(self, channel: str, member: Member) -> None:
+        members = self._members.get(channel)
+        if members is None:
+            return
+        members.discard(member)
+        if not members:
+            del self._members[channel]
+            await self.broker.unsubscribe(channel)
+
+    async def join_stream(self, stream_id: int, member: Member, after_seq: int) -> None:
+        """Subscribe first, then replay from the database, so nothing falls between the two."""
+        await self.join(stream_channel(stream_id), member)
+        await member.catch_up(stream_id, after_seq)
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        await self.broker.publish(channel, message)
+
+    def member_count(self) -> int:
+        return len({m for members in self._members.values() for m in members})

@@ -1,0 +1,145 @@
+"""Wire protocol version 1: JSON text frames over one WebSocket (see docs/PROTOCOL.md).
+
+Decoding is pure: a frame becomes a typed client event or a `ProtocolError` with a code.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+PROTOCOL_VERSION = 1
+
+# Every error code the server can send, with what it means; docs/PROTOCOL.md lists the same.
+ERROR_CODES: dict[str, str] = {
+    "malformed": "the frame is not a JSON object",
+    "binary_not_supported": "binary frames are not part of the protocol; send text",
+    "too_large": "the frame is larger than the server accepts",
+    "unknown_type": "the event type is not one the server knows",
+    "invalid": "a field is missing or has the wrong type or size",
+    "unsupported_version": "the client speaks a protocol version the server does not",
+    "hello_first": "the first event must be hello",
+    "unauthorized": "the token or staff login is missing, wrong or ended",
+    "forbidden": "this role may not do that",
+    "not_found": "no such conversation for you",
+    "conversation_ended": "the conversation has ended",
+    "already_waiting": "you are already waiting or talking",
+    "queue_empty": "nobody is waiting",
+    "at_capacity": "you already have as many chats as your capacity allows",
+    "refused": "the message was not sent; `reason` says why",
+    "internal": "something went wrong on the server; try again",
+}
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str | None = None, ref: str | None = None) -> None:
+        super().__init__(message or ERROR_CODES[code])
+        self.code = code
+        self.message = message or ERROR_CODES[code]
+        self.ref = ref
+
+    def event(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        if self.ref is not None:
+            payload["ref"] = self.ref
+        return payload
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+ClientId = Annotated[str, Field(min_length=1, max_length=64)]
+Body = Annotated[str, Field(max_length=20_000)]
+
+
+class ResumePoint(_Event):
+    conversation_id: int
+    last_seq: int = Field(ge=0)
+
+
+class Hello(_Event):
+    type: Literal["hello"]
+    v: int = PROTOCOL_VERSION
+    token: str | None = Field(default=None, max_length=128)
+    resume: list[ResumePoint] = Field(default_factory=list, max_length=50)
+
+
+class Ping(_Event):
+    type: Literal["ping"]
+
+
+class RequestChat(_Event):
+    type: Literal["request_chat"]
+
+
+class SendMessage(_Event):
+    type: Literal["message"]
+    conversation_id: int
+    client_id: ClientId
+    body: Body
+
+
+class Typing(_Event):
+    type: Literal["typing"]
+    conversation_id: int
+    active: bool
+
+
+class EndConversation(_Event):
+    type: Literal["end"]
+    conversation_id: int
+
+
+class SetAvailable(_Event):
+    type: Literal["set_available"]
+    available: bool
+
+
+class TakeNext(_Event):
+    type: Literal["take_next"]
+
+
+class Join(_Event):
+    type: Literal["join"]
+    conversation_id: int
+    last_seq: int = Field(default=0, ge=0)
+
+
+ClientEvent = Annotated[
+    Hello | Ping | RequestChat | SendMessage | Typing | EndConversation | SetAvailable | TakeNext | Join,
+    Field(discriminator="type"),
+]
+CLIENT_EVENT_TYPES = frozenset(
+    {"hello", "ping", "request_chat", "message", "typing", "end", "set_available", "take_next", "join"}
+)
+_adapter: TypeAdapter[ClientEvent] = TypeAdapter(ClientEvent)
+
+
+def decode(frame: str | bytes | None, max_bytes: int) -> ClientEvent:
+    """Turn one frame into a client event, or raise `ProtocolError` saying what is wrong."""
+    if frame is None or isinstance(frame, bytes):
+        raise ProtocolError("binary_not_supported")
+    if len(frame) > max_bytes or len(frame.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise ProtocolError("too_large", f"frames may be at most {max_bytes} bytes")
+    try:
+        data = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        raise ProtocolError("malformed") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("malformed")
+    kind = data.get("type")
+    if kind not in CLIENT_EVENT_TYPES:
+        raise ProtocolError("unknown_type", f"unknown event type: {str(kind)[:40]!r}")
+    try:
+        return _adapter.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"][1:]) or "event"
+        raise ProtocolError("invalid", f"{where}: {first['msg']}", ref=str(kind)) from None
+
+
+def error_event(code: str, message: str | None = None, ref: str | None = None) -> dict[str, Any]:
+    return ProtocolError(code, message, ref).event()

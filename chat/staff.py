@@ -1,0 +1,235 @@
+"""Staff accounts, login sessions and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete, select
+
+from chat.conversations import now
+from chat.models import Staff, StaffSession
+from chat.security import (
+    DUMMY_PASSWORD_HASH,
+    csrf_ok,
+    hash_password,
+    new_token,
+    token_hash,
+    verify_password,
+)
+from chat.services import Services
+
+Role = Literal["adviser", "mentor", "supervisor", "admin"]
+ROLES: tuple[Role, ...] = ("adviser", "mentor", "supervisor", "admin")
+COOKIE = "willow_staff"
+MIN_PASSWORD_LENGTH = 12
+
+router = APIRouter(prefix="/api/staff", tags=["staff"])
+admin_router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+
+class StaffError(ValueError):
+    """A staff account cannot be created as asked; the message says why."""
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def create_staff(
+    services: Services, username: str, role: str, password: str, display_name: str | None = None
+) -> Staff:
+    if role not in ROLES:
+        raise StaffError(f"role must be one of {', '.join(ROLES)}")
+    if not username.strip() or len(username) > 64:
+        raise StaffError("username must be 1 to 64 characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    password_hash = await hash_password(password)
+    async with services.db.write() as session:
+        if await session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
+            raise StaffError(f"a staff account named {username!r} already exists")
+        staff = Staff(
+            username=username,
+            display_name=(display_name or username)[:64],
+            password_hash=password_hash,
+            role=role,
+            capacity=services.settings.adviser_capacity,
+            available=False,
+        )
+        session.add(staff)
+        await session.flush()
+    return staff
+
+
+async def login(services: Services, username: str, password: str) -> tuple[Staff, str, str] | None:
+    """Check the password; on success a new session token and CSRF token."""
+    async with services.db.read() as session:
+        staff = await session.scalar(select(Staff).where(Staff.username == username))
+    if staff is None or staff.disabled:
+        await verify_password(DUMMY_PASSWORD_HASH, password)
+        return None
+    if not await verify_password(staff.password_hash, password):
+        return None
+    token, csrf = new_token(), new_token()
+    expires = now() + timedelta(hours=services.settings.staff_session_hours)
+    async with services.db.write() as session:
+        session.add(
+            StaffSession(
+                token_hash=token_hash(token, services.settings.effective_secret_key),
+                csrf_token=csrf,
+                staff_id=staff.id,
+                expires_at=expires,
+            )
+        )
+    return staff, token, csrf
+
+
+async def staff_for_token(services: Services, token: str | None) -> tuple[Staff, StaffSession] | None:
+    if not token:
+        return None
+    async with services.db.read() as session:
+        row = (
+            await session.execute(
+                select(Staff, StaffSession)
+                .join(StaffSession, StaffSession.staff_id == Staff.id)
+                .where(StaffSession.token_hash == token_hash(token, services.settings.effective_secret_key))
+            )
+        ).first()
+    if row is None:
+        return None
+    staff, staff_session = row
+    expires = staff_session.expires_at
+    if expires.tzinfo is None:  # SQLite returns naive datetimes
+        expires = expires.replace(tzinfo=now().tzinfo)
+    if staff.disabled or expires < now():
+        return None
+    return staff, staff_session
+
+
+async def logout(services: Services, token: str) -> None:
+    async with services.db.write() as session:
+        await session.execute(
+            delete(StaffSession).where(StaffSession.token_hash == token_hash(token, services.settings.effective_secret_key))
+        )
+
+
+async def current_staff(request: Request) -> Staff:
+    """The logged-in staff member; state-changing requests must also carry the CSRF token."""
+    found = await staff_for_token(services_of(request), request.cookies.get(COOKIE))
+    if found is None:
+        raise HTTPException(401, "log in first")
+    staff, staff_session = found
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok(request, staff_session.csrf_token):
+        raise HTTPException(403, "missing or wrong X-CSRF-Token header")
+    return staff
+
+
+def require_role(*roles: Role) -> Callable[[Request], Awaitable[Staff]]:
+    async def dependency(request: Request) -> Staff:
+        staff = await current_staff(request)
+        if staff.role not in roles:
+            raise HTTPException(403, f"this needs the role {' or '.join(roles)}")
+        return staff
+
+    return dependency
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class StaffView(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    available: bool
+    trained: bool
+
+    @classmethod
+    def of(cls, staff: Staff) -> StaffView:
+        return cls(
+            id=staff.id,
+            username=staff.username,
+            display_name=staff.display_name,
+            role=staff.role,
+            available=staff.available,
+            trained=staff.trained_at is not None,
+        )
+
+
+class Me(BaseModel):
+    staff: StaffView
+    csrf_token: str
+
+
+@router.post("/login")
+async def login_route(request: Request, body: LoginRequest, response: Response) -> Me:
+    services = services_of(request)
+    result = await login(services, body.username, body.password)
+    if result is None:
+        raise HTTPException(401, "wrong username or password")
+    staff, token, csrf = result
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=services.settings.secure_cookies,
+        max_age=int(services.settings.staff_session_hours * 3600),
+        path="/",
+    )
+    return Me(staff=StaffView.of(staff), csrf_token=csrf)
+
+
+@router.post("/logout", status_code=204)
+async def logout_route(request: Request, _staff: Annotated[Staff, Depends(current_staff)]) -> Response:
+    token = request.cookies.get(COOKIE)
+    if token:
+        await logout(services_of(request), token)
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/me")
+async def me(request: Request) -> Me:
+    found = await staff_for_token(services_of(request), request.cookies.get(COOKIE))
+    if found is None:
+        raise HTTPException(401, "log in first")
+    staff, staff_session = found
+    return Me(staff=StaffView.of(staff), csrf_token=staff_session.csrf_token)
+
+
+class NewStaff(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    display_name: Annotated[str, Field(min_length=1, max_length=64)]
+    role: Role
+    password: Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
+
+
+@admin_router.get("/staff")
+async def list_staff(
+    request: Request, _admin: Annotated[Staff, Depends(require_role("admin"))]
+) -> list[StaffView]:
+    async with services_of(request).db.read() as session:
+        return [StaffView.of(s) for s in (await session.scalars(select(Staff).order_by(Staff.id)))]
+
+
+@admin_router.post("/staff", status_code=201)
+async def add_staff(
+    request: Request, body: NewStaff, _admin: Annotated[Staff, Depends(require_role("admin"))]
+) -> StaffView:
+    try:
+        staff = await create_staff(services_of(request), body.username, body.role, body.password, body.display_name)
+    except StaffError as exc:
+        raise HTTPException(409, str(exc)) from None
+    return StaffView.of(staff)

@@ -1,0 +1,70 @@
+"""Append events to a stream with the next `seq`, and read them back for a resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat.db import Database
+from chat.models import Event, Stream
+
+REPLAY_BATCH = 500
+
+
+async def new_stream(session: AsyncSession, kind: str) -> Stream:
+    stream = Stream(kind=kind, last_seq=0)
+    session.add(stream)
+    await session.flush()
+    return stream
+
+
+async def append(
+    session: AsyncSession,
+    stream_id: int,
+    payload: dict[str, Any],
+    sender: str = "system",
+    client_id: str | None = None,
+) -> dict[str, Any]:
+    """Store one event with the stream's next seq (set into `payload`) inside the caller's transaction."""
+    # The UPDATE takes the stream's row lock on PostgreSQL, so seqs are handed out one at a time.
+    result = await session.execute(
+        update(Stream).where(Stream.id == stream_id).values(last_seq=Stream.last_seq + 1).returning(Stream.last_seq)
+    )
+    seq = result.scalar_one()
+    payload["seq"] = seq
+    session.add(Event(stream_id=stream_id, seq=seq, type=str(payload["type"]), sender=sender, client_id=client_id, payload=payload))
+    await session.flush()
+    return payload
+
+
+async def find_by_client_id(session: AsyncSession, stream_id: int, sender: str, client_id: str) -> dict[str, Any] | None:
+    row = await session.execute(
+        select(Event.payload).where(Event.stream_id == stream_id, Event.sender == sender, Event.client_id == client_id)
+    )
+    return row.scalar_one_or_none()
+
+
+async def fetch_after(db: Database, stream_id: int, after_seq: int) -> list[tuple[int, str]]:
+    """Every stored event after `after_seq`, in order, already encoded for the wire."""
+    out: list[tuple[int, str]] = []
+    async with db.read() as session:
+        while True:
+            rows = (
+                await session.execute(
+                    select(Event.seq, Event.payload)
+                    .where(Event.stream_id == stream_id, Event.seq > after_seq)
+                    .order_by(Event.seq)
+                    .limit(REPLAY_BATCH)
+                )
+            ).all()
+            out.extend((seq, orjson.dumps(payload).decode()) for seq, payload in rows)
+            if len(rows) < REPLAY_BATCH:
+                return out
+            after_seq = rows[-1][0]
+
+
+__all__ = ["IntegrityError", "append", "fetch_after", "find_by_client_id", "new_stream"]

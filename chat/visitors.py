@@ -1,0 +1,100 @@
+"""Anonymous visitor sessions: a random token she keeps in the page; we keep only its hash."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import orjson
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select, update
+
+from chat.conversations import current_conversation, end_conversation, now
+from chat.models import VisitorSession
+from chat.security import new_token, token_hash
+from chat.services import Services
+
+LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa")
+TOPICS = ("talk", "drugs", "alcohol", "abuse", "children", "health", "other")
+
+router = APIRouter(prefix="/api/visitor", tags=["visitor"])
+
+
+class SessionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["en", "pl", "ar", "ur", "bn", "pa"] | None = None
+    topic: Literal["talk", "drugs", "alcohol", "abuse", "children", "health", "other"] | None = None
+    safe_to_talk: bool | None = None
+
+
+class SessionCreated(BaseModel):
+    token: str
+
+
+class ExitRequest(BaseModel):
+    token: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def start_session(services: Services, choices: SessionRequest) -> str:
+    token = new_token()
+    async with services.db.write() as session:
+        session.add(
+            VisitorSession(
+                token_hash=token_hash(token, services.settings.effective_secret_key),
+                language=choices.language,
+                topic=choices.topic,
+                safe_to_talk=choices.safe_to_talk,
+            )
+        )
+    return token
+
+
+async def visitor_by_token(services: Services, token: str) -> VisitorSession | None:
+    """Her live session, or None if the token is unknown or she has left."""
+    async with services.db.read() as session:
+        visitor = await session.scalar(
+            select(VisitorSession).where(
+                VisitorSession.token_hash == token_hash(token, services.settings.effective_secret_key)
+            )
+        )
+    if visitor is None or visitor.ended_at is not None:
+        return None
+    return visitor
+
+
+async def quick_exit(services: Services, token: str) -> bool:
+    """End her session and any chat at once; the adviser is told not to contact her."""
+    visitor = await visitor_by_token(services, token)
+    if visitor is None:
+        return False
+    async with services.db.write() as session:
+        await session.execute(update(VisitorSession).where(VisitorSession.id == visitor.id).values(ended_at=now()))
+    conversation = await current_conversation(services, visitor.id)
+    if conversation is not None and conversation.status != "ended":
+        await end_conversation(services, conversation.id, by="quick_exit")
+    return True
+
+
+@router.post("/session", status_code=201)
+async def create_session(request: Request, choices: SessionRequest | None = None) -> SessionCreated:
+    token = await start_session(services_of(request), choices or SessionRequest())
+    return SessionCreated(token=token)
+
+
+@router.post("/exit", status_code=204)
+async def exit_now(request: Request) -> Response:
+    """Called by `navigator.sendBeacon`, so it accepts the token as JSON sent as text/plain."""
+    raw = await request.body()
+    try:
+        exit_request = ExitRequest.model_validate(orjson.loads(raw))
+    except (orjson.JSONDecodeError, ValidationError):
+        raise HTTPException(400, "send {\"token\": \"…\"}") from None
+    await quick_exit(services_of(request), exit_request.token)
+    # The same answer whether or not the token was live: nothing to learn from it.
+    return Response(status_code=204)

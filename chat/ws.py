@@ -1,0 +1,323 @@
+"""The WebSocket transport: decode a frame, check who may do it, call the action, reply.
+
+Every reply and every piece of news goes through the member's one bounded send queue,
+written by one writer task, so frames never interleave and a slow reader is cut off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from chat import conversations as conv
+from chat.hub import Member, stream_channel
+from chat.models import Conversation, Staff, VisitorSession
+from chat.protocol import (
+    PROTOCOL_VERSION,
+    ClientEvent,
+    EndConversation,
+    Hello,
+    Join,
+    Ping,
+    ProtocolError,
+    RequestChat,
+    SendMessage,
+    SetAvailable,
+    TakeNext,
+    Typing,
+    decode,
+)
+from chat.security import origin_allowed
+from chat.services import Services
+from chat.staff import COOKIE, staff_for_token
+from chat.visitors import visitor_by_token
+
+log = logging.getLogger("willow.ws")
+router = APIRouter()
+
+CLOSE_TOO_SLOW = 4008
+CLOSE_FORBIDDEN_ORIGIN = 4403
+ADVISING_ROLES = ("adviser", "supervisor")
+
+# Other packages (rooms) add their own events: type name -> handler(connection, raw dict).
+ExtraHandler = Callable[["Connection", dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class Connection:
+    websocket: WebSocket
+    services: Services
+    member: Member
+    visitor: VisitorSession | None = None
+    staff: Staff | None = None
+    conversation_id: int | None = None
+    channels: set[str] = field(default_factory=set)
+
+    def send(self, payload: dict[str, Any]) -> None:
+        self.member.offer(orjson.dumps(payload).decode())
+
+    async def join(self, channel: str) -> None:
+        if channel not in self.channels:
+            self.channels.add(channel)
+            await self.services.hub.join(channel, self.member)
+
+    async def join_stream(self, stream_id: int, after_seq: int) -> None:
+        channel = stream_channel(stream_id)
+        if channel in self.channels:
+            return
+        self.channels.add(channel)
+        await self.services.hub.join_stream(stream_id, self.member, after_seq)
+
+    async def leave_all(self) -> None:
+        for channel in self.channels:
+            await self.services.hub.leave(channel, self.member)
+        self.channels.clear()
+        self.member.close()
+
+    @property
+    def role(self) -> str | None:
+        if self.visitor is not None:
+            return "visitor"
+        return self.staff.role if self.staff is not None else None
+
+
+@router.websocket("/ws")
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    services: Services = websocket.app.state.services
+    settings = services.settings
+    if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins):
+        await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
+        return
+    await websocket.accept()
+    connection = Connection(websocket, services, Member(settings.send_queue_size, services.fetch_after))
+    writer = asyncio.create_task(_write(connection))
+    try:
+        await _read(connection)
+    finally:
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+        await connection.leave_all()
+
+
+async def _write(connection: Connection) -> None:
+    member, websocket = connection.member, connection.websocket
+    overflow = asyncio.create_task(member.overflowed.wait())
+    try:
+        while True:
+            getter = asyncio.create_task(member.queue.get())
+            done, _ = await asyncio.wait({getter, overflow}, return_when=asyncio.FIRST_COMPLETED)
+            if overflow in done:
+                getter.cancel()
+                # Too slow to keep up: cut off rather than slow everyone; she resumes by seq.
+                await websocket.close(code=CLOSE_TOO_SLOW, reason="too slow; reconnect and resume")
+                return
+            await websocket.send_text(getter.result())
+    except (WebSocketDisconnect, RuntimeError):
+        return
+    finally:
+        overflow.cancel()
+
+
+async def _read(connection: Connection) -> None:
+    max_bytes = connection.services.settings.max_frame_bytes
+    while True:
+        try:
+            message = await connection.websocket.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        frame = message.get("text")
+        if frame is None:
+            frame = message.get("bytes")
+        try:
+            event = decode(frame, max_bytes)
+            await _dispatch(connection, event)
+        except ProtocolError as error:
+            connection.send(error.event())
+        except Exception:
+            log.exception("event handling failed")
+            connection.send(ProtocolError("internal").event())
+
+
+async def _dispatch(connection: Connection, event: ClientEvent) -> None:
+    if isinstance(event, Ping):
+        connection.send({"type": "pong"})
+        return
+    if isinstance(event, Hello):
+        await _hello(connection, event)
+        return
+    if connection.role is None:
+        raise ProtocolError("hello_first", ref=event.type)
+    handler = _HANDLERS.get(type(event))
+    if handler is None:
+        raise ProtocolError("unknown_type", ref=event.type)
+    await handler(connection, event)
+
+
+async def _hello(connection: Connection, hello: Hello) -> None:
+    if hello.v != PROTOCOL_VERSION:
+        raise ProtocolError("unsupported_version", f"this server speaks version {PROTOCOL_VERSION}", ref="hello")
+    if connection.role is not None:
+        raise ProtocolError("invalid", "hello was already sent on this connection", ref="hello")
+    resume = {point.conversation_id: point.last_seq for point in hello.resume}
+    services = connection.services
+    if hello.token is not None:
+        visitor = await visitor_by_token(services, hello.token)
+        if visitor is None:
+            raise ProtocolError("unauthorized", "this session has ended; start a new one", ref="hello")
+        connection.visitor = visitor
+        await _welcome_visitor(connection, resume)
+        return
+    found = await staff_for_token(services, connection.websocket.cookies.get(COOKIE))
+    if found is None:
+        raise ProtocolError("unauthorized", ref="hello")
+    connection.staff = found[0]
+    await _welcome_staff(connection, resume)
+
+
+async def _welcome_visitor(connection: Connection, resume: dict[int, int]) -> None:
+    assert connection.visitor is not None
+    services = connection.services
+    conversation = await conv.current_conversation(services, connection.visitor.id)
+    summary = None
+    if conversation is not None:
+        connection.conversation_id = conversation.id
+        summary = {"id": conversation.id, "status": conversation.status}
+    connection.send({"type": "welcome", "v": PROTOCOL_VERSION, "role": "visitor", "conversation": summary})
+    if conversation is not None:
+        await connection.join_stream(conversation.id, resume.get(conversation.id, 0))
+        if conversation.status == "waiting":
+            position = await conv.queue_position(services, conversation.id)
+            if position is not None:
+                connection.send(position)
+
+
+async def _welcome_staff(connection: Connection, resume: dict[int, int]) -> None:
+    staff = connection.staff
+    assert staff is not None
+    services = connection.services
+    active = await conv.adviser_conversations(services, staff.id)
+    connection.send(
+        {
+            "type": "welcome",
+            "v": PROTOCOL_VERSION,
+            "role": staff.role,
+            "name": staff.display_name,
+            "available": staff.available,
+            "conversations": [c.id for c in active],
+        }
+    )
+    if staff.role in ADVISING_ROLES:
+        await connection.join(conv.STAFF_CHANNEL)
+        connection.send(await conv.queue_snapshot(services))
+    for conversation in active:
+        await connection.join_stream(conversation.id, resume.get(conversation.id, 0))
+
+
+def _require_staff(connection: Connection, ref: str, roles: tuple[str, ...] = ADVISING_ROLES) -> Staff:
+    if connection.staff is None or connection.staff.role not in roles:
+        raise ProtocolError("forbidden", ref=ref)
+    return connection.staff
+
+
+async def _my_conversation(connection: Connection, conversation_id: int, ref: str) -> Conversation:
+    """The conversation, if this connection may write in it."""
+    conversation = await conv.conversation_for(connection.services, conversation_id)
+    if connection.visitor is not None:
+        if conversation.visitor_id != connection.visitor.id:
+            raise ProtocolError("not_found", ref=ref)
+    elif connection.staff is None or conversation.adviser_id != connection.staff.id:
+        raise ProtocolError("not_found", ref=ref)
+    if conversation.status == "ended":
+        raise ProtocolError("conversation_ended", ref=ref)
+    return conversation
+
+
+def _sender(connection: Connection) -> tuple[str, str]:
+    if connection.visitor is not None:
+        return conv.VISITOR, "visitor"
+    assert connection.staff is not None
+    return conv.staff_sender(connection.staff.id), "adviser"
+
+
+async def _request_chat(connection: Connection, _event: RequestChat) -> None:
+    if connection.visitor is None:
+        raise ProtocolError("forbidden", ref="request_chat")
+    conversation = await conv.request_chat(connection.services, connection.visitor)
+    connection.conversation_id = conversation.id
+    await connection.join_stream(conversation.id, 0)
+    position = await conv.queue_position(connection.services, conversation.id)
+    if position is not None:
+        connection.send(position)
+
+
+async def _message(connection: Connection, event: SendMessage) -> None:
+    conversation = await _my_conversation(connection, event.conversation_id, "message")
+    sender, label = _sender(connection)
+    extra: dict[str, Any] = {}
+    if label == "adviser" and connection.staff is not None:
+        extra["sender_name"] = connection.staff.display_name
+    sent = await conv.send_message(
+        connection.services, conversation.id, sender, label, event.client_id, event.body, extra
+    )
+    connection.send(
+        {
+            "type": "ack",
+            "conversation_id": conversation.id,
+            "client_id": event.client_id,
+            "seq": sent.payload["seq"],
+            "duplicate": sent.duplicate,
+        }
+    )
+
+
+async def _typing(connection: Connection, event: Typing) -> None:
+    conversation = await _my_conversation(connection, event.conversation_id, "typing")
+    await conv.publish_typing(connection.services, conversation.id, _sender(connection)[1], event.active)
+
+
+async def _end(connection: Connection, event: EndConversation) -> None:
+    conversation = await _my_conversation(connection, event.conversation_id, "end")
+    await conv.end_conversation(connection.services, conversation.id, by=_sender(connection)[1])
+
+
+async def _set_available(connection: Connection, event: SetAvailable) -> None:
+    staff = _require_staff(connection, "set_available")
+    await conv.set_available(connection.services, staff, event.available)
+    staff.available = event.available
+    connection.send({"type": "status", "available": event.available})
+
+
+async def _take_next(connection: Connection, _event: TakeNext) -> None:
+    staff = _require_staff(connection, "take_next")
+    conversation = await conv.take_next(connection.services, staff)
+    await connection.join_stream(conversation.id, 0)
+
+
+async def _join(connection: Connection, event: Join) -> None:
+    staff = _require_staff(connection, "join")
+    conversation = await conv.conversation_for(connection.services, event.conversation_id)
+    if staff.role != "supervisor" and conversation.adviser_id != staff.id:
+        raise ProtocolError("not_found", ref="join")
+    await connection.join_stream(conversation.id, event.last_seq)
+
+
+_HANDLERS: dict[type, Callable[[Connection, Any], Awaitable[None]]] = {
+    RequestChat: _request_chat,
+    SendMessage: _message,
+    Typing: _typing,
+    EndConversation: _end,
+    SetAvailable: _set_available,
+    TakeNext: _take_next,
+    Join: _join,
+}

@@ -1,0 +1,53 @@
+"""A visitor and an adviser talk through a real server, as the pages would."""
+
+from __future__ import annotations
+
+from tests.wsclient import Server, connected_pair, staff, visitor
+
+
+async def test_visitor_waits_then_talks_with_an_adviser(server: Server) -> None:
+    her, token = await visitor(server)
+    await her.send({"type": "request_chat"})
+    queued = await her.receive("queue")
+    assert queued["position"] == 1
+
+    login = await server.staff_session("adviser")
+    adviser = await staff(server, login)
+    snapshot = await adviser.receive("queue_snapshot")
+    assert [w["conversation_id"] for w in snapshot["waiting"]] == [queued["conversation_id"]]
+
+    await adviser.send({"type": "set_available", "available": True})
+    await adviser.send({"type": "take_next"})
+    assigned = await her.receive("assigned")
+    assert assigned["adviser_name"] == login.display_name
+    conversation = assigned["conversation_id"]
+
+    await her.send({"type": "message", "conversation_id": conversation, "client_id": "m1", "body": "hello"})
+    ack = await her.receive("ack", client_id="m1")
+    got = await adviser.receive("message", client_id="m1")
+    assert got["body"] == "hello" and got["sender"] == "visitor" and got["seq"] == ack["seq"]
+
+    await adviser.send({"type": "message", "conversation_id": conversation, "client_id": "a1", "body": "hi, I'm here"})
+    reply = await her.receive("message", client_id="a1")
+    assert reply["sender"] == "adviser" and reply["sender_name"] == login.display_name
+
+    await her.send({"type": "typing", "conversation_id": conversation, "active": True})
+    assert (await adviser.receive("typing"))["from"] == "visitor"
+
+    await adviser.send({"type": "end", "conversation_id": conversation})
+    assert (await her.receive("ended"))["by"] == "adviser"
+    await her.close()
+    await adviser.close()
+
+
+async def test_seqs_increase_and_both_sides_see_the_same_order(server: Server) -> None:
+    her, adviser, conversation, _ = await connected_pair(server)
+    for i in range(10):
+        sender = her if i % 2 else adviser
+        await sender.send({"type": "message", "conversation_id": conversation, "client_id": f"c{i}", "body": str(i)})
+    for client in (her, adviser):
+        for i in range(10):
+            await client.receive("message", client_id=f"c{i}")
+        seqs = [e["seq"] for e in client.of_type("message")]
+        assert seqs == sorted(seqs) and len(set(seqs)) == 10
+    assert [e["body"] for e in her.of_type("message")] == [e["body"] for e in adviser.of_type("message")]

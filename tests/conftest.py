@@ -1,0 +1,84 @@
+"""One suite, two set-ups: SQLite + memory by default; PostgreSQL + Redis when CI names them."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from chat.app import create_app
+from chat.migrate import upgrade
+from chat.models import Base
+from chat.settings import Settings
+from tests.services import BROKER_URL, DATABASE_URL, scratch_postgres
+from tests.wsclient import Server
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str | None]:
+    if not DATABASE_URL:
+        yield None
+        return
+    with scratch_postgres(DATABASE_URL) as url:
+
+        async def migrate() -> None:
+            engine = create_async_engine(url)
+            await upgrade(engine)
+            await engine.dispose()
+
+        asyncio.run(migrate())
+        yield url
+
+
+async def _empty_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def settings(tmp_path: Path, postgres_database: str | None) -> Settings:
+    if postgres_database is not None:
+        await _empty_postgres(postgres_database)
+        database_url = postgres_database
+    else:
+        database_url = f"sqlite+aiosqlite:///{tmp_path / 'willow.db'}"
+    return Settings(
+        env="test",
+        secret_key=secrets.token_urlsafe(48),
+        database_url=database_url,
+        broker_url=BROKER_URL or "memory://",
+        send_queue_size=64,
+    )
+
+
+@pytest.fixture
+def broker_prefix() -> str:
+    return f"willow-test-{secrets.token_hex(4)}:"
+
+
+@pytest.fixture
+async def server(settings: Settings, broker_prefix: str) -> AsyncIterator[Server]:
+    """A real Willow server on a free loopback port, in this test's event loop."""
+    app = create_app(settings, broker_prefix=broker_prefix)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", access_log=False, ws_per_message_deflate=False
+    )
+    instance = uvicorn.Server(config)
+    task = asyncio.create_task(instance.serve())
+    while not instance.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = instance.servers[0].sockets[0].getsockname()[1]
+    yield Server(f"http://127.0.0.1:{port}", app.state.services)
+    instance.should_exit = True
+    await asyncio.wait_for(task, 10)
