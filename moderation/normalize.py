@@ -1,0 +1,202 @@
+"""Text normalisation for moderation.
+
+Two forms of a message exist:
+
+* `strip_invisible` gives the body that is stored and shown: characters a reader cannot see
+  (zero-width, direction overrides, controls) are removed and Unicode is NFKC-normalised, but
+  case, spelling and punctuation are left as she wrote them.
+* `normalise` gives the form every filter checks. On top of the above it casefolds, folds
+  Latin diacritics and Arabic-script letter variants, maps Cyrillic/Greek look-alikes and
+  leetspeak inside Latin words, joins spaced-out or dotted letters, drops apostrophes
+  ("don't" -> "dont") and shortens letter runs. Word lists must be passed through the same
+  function so both sides agree.
+
+Both are pure, total functions: any `str` (empty, huge, lone surrogates, NULs) gives a result.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_REPLACEMENT = "\ufffd"
+# Lone surrogates cannot be encoded as UTF-8, so they would break storage and JSON later.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+_INVISIBLE = [
+    0x00AD,  # soft hyphen
+    0x034F,  # combining grapheme joiner
+    0x061C,  # Arabic letter mark
+    0x180E,  # Mongolian vowel separator
+    *range(0x200B, 0x2010),  # zero-width space/non-joiner/joiner, LRM, RLM
+    *range(0x202A, 0x202F),  # embeddings and overrides
+    *range(0x2060, 0x2065),  # word joiner, invisible operators
+    *range(0x2066, 0x206A),  # isolates
+    0xFEFF,  # byte-order mark / zero-width no-break space
+]
+_CONTROLS = [c for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)] if c not in (0x09, 0x0A)]
+
+_STRIP_TABLE: dict[int, str | None] = dict.fromkeys([*_INVISIBLE, *_CONTROLS])
+_STRIP_TABLE[0x2028] = "\n"  # line separator
+_STRIP_TABLE[0x2029] = "\n"  # paragraph separator
+
+
+def strip_invisible(text: str) -> str:
+    """Remove invisible, control and direction-override characters; NFKC. Case is kept."""
+    text = _SURROGATES.sub(_REPLACEMENT, text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.translate(_STRIP_TABLE)
+    return unicodedata.normalize("NFKC", text)
+
+
+# --- the filter form ---------------------------------------------------------------------
+
+# Invisible in a filter's eyes though kept in the stored body (they matter for emoji).
+_FILTER_DROP: list[int] = [
+    *range(0xFE00, 0xFE10),  # variation selectors
+    *range(0xE0000, 0xE0080),  # tag characters (subdivision flags)
+    *range(0xE0100, 0xE01F0),  # variation selectors supplement
+    0x115F,
+    0x1160,
+    0x3164,
+    0xFFA0,  # Hangul fillers, blank "letters" used to pad words
+    0x0640,  # Arabic tatweel (kashida), stretches a word without changing it
+    *range(0x0610, 0x061B),
+    *range(0x064B, 0x0660),
+    0x0670,
+    *range(0x06D6, 0x06DD),
+    *range(0x06DF, 0x06E9),
+    *range(0x06EA, 0x06EE),  # Arabic vowel marks and Quranic signs
+]
+
+_FILTER_MAP: dict[int, str | None] = dict.fromkeys(_FILTER_DROP)
+_FILTER_MAP.update(
+    {
+        # Apostrophes vanish so "don't" and "dont" are one word.
+        ord("'"): None,
+        0x2018: None,
+        0x2019: None,
+        0x02BC: None,
+        0x0060: None,
+        0x00B4: None,
+        # Latin letters that carry no decomposable accent.
+        ord("ł"): "l",
+        ord("Ł"): "l",
+        ord("đ"): "d",
+        ord("Đ"): "d",
+        ord("ø"): "o",
+        ord("Ø"): "o",
+        ord("æ"): "ae",
+        ord("Æ"): "ae",
+        ord("œ"): "oe",
+        ord("Œ"): "oe",
+        ord("ı"): "i",
+        # Arabic-script variants typed interchangeably on Arabic, Urdu and Persian keyboards.
+        0x0622: "\u0627",
+        0x0623: "\u0627",
+        0x0625: "\u0627",
+        0x0671: "\u0627",  # alef forms -> alef
+        0x0649: "\u06cc",
+        0x064A: "\u06cc",
+        0x06D2: "\u06cc",
+        0x06D3: "\u06cc",  # yeh forms -> Farsi/Urdu yeh
+        0x0643: "\u06a9",  # Arabic kaf -> keheh
+        0x0629: "\u0647",
+        0x06C1: "\u0647",
+        0x06C2: "\u0647",
+        0x06C3: "\u0647",
+        0x06C0: "\u0647",  # heh forms, ta marbuta -> heh
+    }
+)
+
+# Cyrillic and Greek letters that look like Latin ones, both cases (applied before casefold).
+_CONFUSABLE_PAIRS = (
+    "аa АA вb ВB еe ЕE ёe Ёe кk КK мm МM нh НH оo ОO рp РP сc СC тt ТT уy УY хx ХX "
+    "іi Іi їi Їi јj Јj ѕs Ѕs ԁd ӏl Ӏl ԛq ԝw һh Һh ьb үy Үy ɡg "
+    "αa Αa βb Βb εe Εe ζz Ζz ηn Ηh ιi Ιi κk Κk μu Μm νv Νn οo Οo ρp Ρp τt Τt υu Υy χx Χx "
+    "γy ωw"
+)
+_CONFUSABLES: dict[int, str] = {ord(pair[0]): pair[1] for pair in _CONFUSABLE_PAIRS.split()}
+_CONFUSABLE_CLASS = "".join(chr(c) for c in _CONFUSABLES)
+
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+# A Cyrillic or Greek letter with no Latin twin shows the word is genuinely in that script.
+_NON_CONFUSABLE_CYRILLIC_GREEK = re.compile(rf"[^\W\d_{_CONFUSABLE_CLASS}]")
+_LATIN_MARKS = re.compile(rf"([A-Za-z{_CONFUSABLE_CLASS}])[\u0300-\u036f]+")
+
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
+_LEET_RUN = re.compile(r"[\w@$]+")
+_LEET_BANG = re.compile(r"(?<=[a-z])!(?=[a-z])")
+# Numbers with a unit ("3am", "10mg", "2nd") are not leetspeak.
+_NUMBER_WITH_UNIT = re.compile(
+    r"\d+(?:[.,:]\d+)?(?:am|pm|mg|mcg|ml|g|kg|lb|lbs|st|nd|rd|th|s|x|k|m|h|hr|hrs|min|mins"
+    r"|yo|yr|yrs|wk|wks|p|ish|ft|cm|mm|km|mph)?"
+)
+
+_SINGLE = r"(?:[^\W_]|[@$])"
+_DOT_SEPARATORS = r"[.\-_*·•~+]"
+_DOTTED = re.compile(rf"([^\w@$]*)({_SINGLE}(?:{_DOT_SEPARATORS}{_SINGLE}){{2,}})([^\w@$]*)")
+_DOT_SEPARATOR = re.compile(_DOT_SEPARATORS)
+_SPACED_CHAR = r"[a-zA-Z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff0-9@$]"
+_SPACED_RUN = re.compile(rf"(?<!\S){_SPACED_CHAR}(?:\s+{_SPACED_CHAR}){{2,}}(?=[.,!?]*(?!\S))")
+_WHITESPACE = re.compile(r"\s+")
+# Most words need nothing beyond lower-casing; they skip the per-word work.
+_PLAIN_WORD = re.compile(r"[A-Za-z]+[.,;:!?]?")
+_LETTER_RUN = re.compile(r"([^\W\d_])\1{2,}")
+
+
+def normalise(text: str) -> str:
+    """The form every filter checks: see the module docstring for each step."""
+    text = strip_invisible(text).translate(_FILTER_MAP)
+    text = _fold_latin_marks(text)
+    text = _SPACED_RUN.sub(_join_spaced_letters, text)
+    out = " ".join(_normalise_word(word) for word in text.split())
+    return _LETTER_RUN.sub(r"\1\1", out)
+
+
+def _fold_latin_marks(text: str) -> str:
+    # Only marks on Latin (or look-alike) letters: Bengali and Gurmukhi vowel signs are
+    # combining marks too and must stay.
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", _LATIN_MARKS.sub(r"\1", decomposed))
+
+
+def _join_spaced_letters(match: re.Match[str]) -> str:
+    """Join three or more one-letter words: "k i l l" -> "kill" (but not "1 2 3")."""
+    run = match.group(0)
+    if sum(1 for ch in run if ch.isalpha()) < 2:
+        return run
+    return _WHITESPACE.sub("", run)
+
+
+def _normalise_word(word: str) -> str:
+    if _PLAIN_WORD.fullmatch(word):
+        return word.lower()
+    dotted = _DOTTED.fullmatch(word)
+    if dotted:
+        word = dotted.group(1) + _DOT_SEPARATOR.sub("", dotted.group(2)) + dotted.group(3)
+    latin = _LATIN.search(word) is not None
+    if latin and not _has_foreign_letter(word):
+        word = word.translate(_CONFUSABLES)
+    word = word.casefold()
+    if latin:
+        word = _LEET_RUN.sub(_unleet, word)
+        word = _LEET_BANG.sub("i", word)
+    return word
+
+
+def _has_foreign_letter(word: str) -> bool:
+    return any(
+        "\u0370" <= ch <= "\u04ff" and _NON_CONFUSABLE_CYRILLIC_GREEK.match(ch) for ch in word
+    )
+
+
+def _unleet(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if _NUMBER_WITH_UNIT.fullmatch(run) or not _LATIN.search(run):
+        return run
+    return run.translate(_LEET)
