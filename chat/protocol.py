@@ -47,7 +47,10 @@ class ProtocolError(Exception):
         return payload
 
 
-class _Event(BaseModel):
+class ClientEventModel(BaseModel):
+    """Base for every client event: unknown fields are refused, values are frozen."""
+
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -55,54 +58,54 @@ ClientId = Annotated[str, Field(min_length=1, max_length=64)]
 Body = Annotated[str, Field(max_length=20_000)]
 
 
-class ResumePoint(_Event):
+class ResumePoint(ClientEventModel):
     conversation_id: int
     last_seq: int = Field(ge=0)
 
 
-class Hello(_Event):
+class Hello(ClientEventModel):
     type: Literal["hello"]
     v: int = PROTOCOL_VERSION
     token: str | None = Field(default=None, max_length=128)
     resume: list[ResumePoint] = Field(default_factory=list, max_length=50)
 
 
-class Ping(_Event):
+class Ping(ClientEventModel):
     type: Literal["ping"]
 
 
-class RequestChat(_Event):
+class RequestChat(ClientEventModel):
     type: Literal["request_chat"]
 
 
-class SendMessage(_Event):
+class SendMessage(ClientEventModel):
     type: Literal["message"]
     conversation_id: int
     client_id: ClientId
     body: Body
 
 
-class Typing(_Event):
+class Typing(ClientEventModel):
     type: Literal["typing"]
     conversation_id: int
     active: bool
 
 
-class EndConversation(_Event):
+class EndConversation(ClientEventModel):
     type: Literal["end"]
     conversation_id: int
 
 
-class SetAvailable(_Event):
+class SetAvailable(ClientEventModel):
     type: Literal["set_available"]
     available: bool
 
 
-class TakeNext(_Event):
+class TakeNext(ClientEventModel):
     type: Literal["take_next"]
 
 
-class Join(_Event):
+class Join(ClientEventModel):
     type: Literal["join"]
     conversation_id: int
     last_seq: int = Field(default=0, ge=0)
@@ -116,6 +119,16 @@ CLIENT_EVENT_TYPES = frozenset(
     {"hello", "ping", "request_chat", "message", "typing", "end", "set_available", "take_next", "join"}
 )
 _adapter: TypeAdapter[ClientEvent] = TypeAdapter(ClientEvent)
+
+# Events other packages add (rooms): type name -> model. Filled at start by `register_event`.
+_extra_events: dict[str, type[BaseModel]] = {}
+
+
+def register_event(kind: str, model: type[BaseModel]) -> None:
+    """Let another package (peers) add client events without touching the core union."""
+    if kind in CLIENT_EVENT_TYPES:
+        raise ValueError(f"event type {kind!r} is a core event")
+    _extra_events[kind] = model
 
 
 def decode(frame: str | bytes | None, max_bytes: int) -> ClientEvent:
@@ -131,14 +144,16 @@ def decode(frame: str | bytes | None, max_bytes: int) -> ClientEvent:
     if not isinstance(data, dict):
         raise ProtocolError("malformed")
     kind = data.get("type")
-    if kind not in CLIENT_EVENT_TYPES:
-        raise ProtocolError("unknown_type", f"unknown event type: {str(kind)[:40]!r}")
     try:
-        return _adapter.validate_python(data)
+        if kind in CLIENT_EVENT_TYPES:
+            return _adapter.validate_python(data)
+        if isinstance(kind, str) and kind in _extra_events:
+            return _extra_events[kind].model_validate(data)  # type: ignore[return-value]
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"][1:]) or "event"
         raise ProtocolError("invalid", f"{where}: {first['msg']}", ref=str(kind)) from None
+    raise ProtocolError("unknown_type", f"unknown event type: {str(kind)[:40]!r}")
 
 
 def error_event(code: str, message: str | None = None, ref: str | None = None) -> dict[str, Any]:

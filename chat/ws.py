@@ -47,8 +47,7 @@ CLOSE_TOO_SLOW = 4008
 CLOSE_FORBIDDEN_ORIGIN = 4403
 ADVISING_ROLES = ("adviser", "supervisor")
 
-# Other packages (rooms) add their own events: type name -> handler(connection, raw dict).
-ExtraHandler = Callable[["Connection", dict[str, Any]], Awaitable[None]]
+Handler = Callable[["Connection", Any], Awaitable[None]]
 
 
 @dataclass
@@ -60,6 +59,8 @@ class Connection:
     staff: Staff | None = None
     conversation_id: int | None = None
     channels: set[str] = field(default_factory=set)
+    # Other packages keep their per-connection state here (e.g. the room she is in).
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def send(self, payload: dict[str, Any]) -> None:
         self.member.offer(orjson.dumps(payload).decode())
@@ -105,6 +106,11 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await writer
+        for hook in _CLOSE_HOOKS:
+            try:
+                await hook(connection)
+            except Exception:
+                log.exception("close hook failed")
         await connection.leave_all()
 
 
@@ -312,7 +318,7 @@ async def _join(connection: Connection, event: Join) -> None:
     await connection.join_stream(conversation.id, event.last_seq)
 
 
-_HANDLERS: dict[type, Callable[[Connection, Any], Awaitable[None]]] = {
+_HANDLERS: dict[type, Handler] = {
     RequestChat: _request_chat,
     SendMessage: _message,
     Typing: _typing,
@@ -321,3 +327,18 @@ _HANDLERS: dict[type, Callable[[Connection, Any], Awaitable[None]]] = {
     TakeNext: _take_next,
     Join: _join,
 }
+
+
+def register_handler(model: type, handler: Handler) -> None:
+    """Let another package (peers) handle its own client events on the same connection."""
+    _HANDLERS[model] = handler
+
+
+# Called when a connection closes, so other packages can clean up what they hold for it.
+CloseHook = Callable[["Connection"], Awaitable[None]]
+_CLOSE_HOOKS: list[CloseHook] = []
+
+
+def on_close(hook: CloseHook) -> None:
+    if hook not in _CLOSE_HOOKS:
+        _CLOSE_HOOKS.append(hook)
