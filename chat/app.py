@@ -20,9 +20,9 @@ from chat.settings import Settings
 log = logging.getLogger("willow")
 
 
-def create_app(settings: Settings | None = None, broker_prefix: str = "willow:") -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    services = Services.build(settings, broker_prefix=broker_prefix)
+    services = Services.build(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

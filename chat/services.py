@@ -19,8 +19,8 @@ class Services:
     hub: Hub
 
     @classmethod
-    def build(cls, settings: Settings, broker_prefix: str = "willow:") -> Services:
-        broker = broker_from_url(settings.broker_url, prefix=broker_prefix)
+    def build(cls, settings: Settings) -> Services:
+        broker = broker_from_url(settings.broker_url, prefix=settings.broker_prefix)
         return cls(settings=settings, db=Database(settings.database_url), broker=broker, hub=Hub(broker))
 
     async def fetch_after(self, stream_id: int, after_seq: int) -> list[tuple[int, str]]:

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     secret_key: str = ""
     database_url: str = "sqlite+aiosqlite:///willow.db"
     broker_url: str = "memory://"
+    # Several Willow deployments (or test runs) may share one Redis: each keeps to its prefix.
+    broker_prefix: str = Field(default="willow:", min_length=1, max_length=64)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

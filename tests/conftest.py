@@ -45,7 +45,7 @@ async def _empty_postgres(url: str) -> None:
 
 
 @pytest.fixture
-async def settings(tmp_path: Path, postgres_database: str | None) -> Settings:
+async def settings(tmp_path: Path, postgres_database: str | None, broker_prefix: str) -> Settings:
     if postgres_database is not None:
         await _empty_postgres(postgres_database)
         database_url = postgres_database
@@ -56,6 +56,7 @@ async def settings(tmp_path: Path, postgres_database: str | None) -> Settings:
         secret_key=secrets.token_urlsafe(48),
         database_url=database_url,
         broker_url=BROKER_URL or "memory://",
+        broker_prefix=broker_prefix,
         send_queue_size=64,
     )
 
@@ -66,9 +67,9 @@ def broker_prefix() -> str:
 
 
 @pytest.fixture
-async def server(settings: Settings, broker_prefix: str) -> AsyncIterator[Server]:
+async def server(settings: Settings) -> AsyncIterator[Server]:
     """A real Willow server on a free loopback port, in this test's event loop."""
-    app = create_app(settings, broker_prefix=broker_prefix)
+    app = create_app(settings)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", access_log=False, ws_per_message_deflate=False
     )
