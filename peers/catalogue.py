@@ -8,7 +8,7 @@ message naming the file, the entry and the field, so a typo cannot quietly drop 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -91,6 +91,16 @@ def _check_text(value: str) -> str:
     return value
 
 
+def _one_to(most: int) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+    # Checked after the items, so one bad item is not also reported as an empty list.
+    def check(items: tuple[str, ...]) -> tuple[str, ...]:
+        if not 1 <= len(items) <= most:
+            raise ValueError(f"must list from 1 to {most} items, not {len(items)}")
+        return items
+
+    return check
+
+
 def language_direction(tag: str) -> Direction:
     """Writing direction of a language tag such as ``ar``, ``ur`` or ``pa-Arab``."""
     match = _LANGUAGE_TAG.match(tag)
@@ -116,9 +126,9 @@ class Room(BaseModel):
     id: RoomId
     name: Annotated[Line, Field(max_length=60)]
     description: Paragraph
-    languages: Annotated[tuple[LanguageTag, ...], Field(min_length=1, max_length=8)]
+    languages: Annotated[tuple[LanguageTag, ...], AfterValidator(_one_to(8))]
     audience: Paragraph
-    ground_rules: Annotated[tuple[Line, ...], Field(min_length=1, max_length=15)]
+    ground_rules: Annotated[tuple[Line, ...], AfterValidator(_one_to(15))]
     capacity: StrictInt = DEFAULT_CAPACITY
     focus: Focus = Focus.GENERAL
 
@@ -217,27 +227,25 @@ def parse_catalogue(data: object, path: Path) -> Catalogue:
     problems: list[str] = []
     first_entry: dict[str, int] = {}
     for number, entry in enumerate(data, start=1):
-        label = _entry_label(number, entry)
-        room = _parse_room(entry, label, problems)
-        if room is None:
-            continue
-        if room.id in first_entry:
+        room_id = _raw_id(entry)
+        label = f"entry {number} (room {room_id!r})" if room_id else f"entry {number}"
+        if room_id in first_entry:
             problems.append(
-                f"{label}: id {room.id!r} is already used by entry {first_entry[room.id]}"
+                f"{label}: id {room_id!r} is already used by entry {first_entry[room_id]}"
             )
-            continue
-        first_entry[room.id] = number
-        rooms.append(room)
+        elif room_id:
+            first_entry[room_id] = number
+        room = _parse_room(entry, label, problems)
+        if room is not None:
+            rooms.append(room)
     if problems:
         raise CatalogueError(path, problems)
     return Catalogue(tuple(rooms))
 
 
-def _entry_label(number: int, entry: object) -> str:
+def _raw_id(entry: object) -> str:
     room_id: Any = entry.get("id") if isinstance(entry, dict) else None
-    if isinstance(room_id, str) and room_id.strip():
-        return f"entry {number} (room {room_id.strip()!r})"
-    return f"entry {number}"
+    return room_id.strip() if isinstance(room_id, str) else ""
 
 
 def _parse_room(entry: object, label: str, problems: list[str]) -> Room | None:

@@ -65,13 +65,16 @@ def read_yaml(path: Path) -> object:
 
 
 def describe_validation_error(error: ValidationError) -> list[str]:
-    """One short line per problem, such as ``capacity: must be a whole number``."""
+    """One short line per problem, such as ``languages item 2: 'xx' is not a known ...``."""
     lines = []
     for item in error.errors(include_url=False):
-        where = ".".join(str(part) for part in item["loc"])
-        message = _MESSAGES.get(item["type"], item["msg"])
+        where = " ".join(
+            f"item {part + 1}" if isinstance(part, int) else str(part) for part in item["loc"]
+        )
+        context = item.get("ctx", {})
+        message = _MESSAGES.get(item["type"], item["msg"]).format(**context)
         if item["type"] == "value_error":
-            message = str(item["ctx"]["error"]) if "ctx" in item else item["msg"]
+            message = str(context.get("error", item["msg"]))
         lines.append(f"{where}: {message}" if where else message)
     return lines
 
@@ -86,4 +89,8 @@ _MESSAGES = {
     "dict_type": "must be a mapping of field: value",
     "model_type": "must be a mapping of field: value",
     "bool_type": "must be true or false",
+    "string_too_short": "must not be empty",
+    "string_too_long": "is too long (at most {max_length} characters)",
+    "too_short": "must have at least {min_length} item(s)",
+    "too_long": "has too many items (at most {max_length})",
 }
