@@ -68,7 +68,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_migrate(settings))
     for role, username, password in asyncio.run(_first_accounts(settings)):
         print(f"  created {role:<10} username: {username:<11} password: {password}")
-    print(f"Willow: visitor page http://{settings.host}:{settings.port}/  staff console http://{settings.host}:{settings.port}/staff")
+    print(
+        f"Willow: visitor page http://{settings.host}:{settings.port}/  staff console http://{settings.host}:{settings.port}/staff"
+    )
     uvicorn.run(
         "chat.app:create_app",
         factory=True,
@@ -86,14 +88,18 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="willow", description="Anonymous webchat and peer support")
+    parser = argparse.ArgumentParser(
+        prog="willow", description="Anonymous webchat and peer support"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="migrate, then serve on WILLOW_HOST:WILLOW_PORT")
     run.add_argument("--workers", type=int, default=1)
     commands.add_parser("migrate", help="bring the database schema up to date")
     staff = commands.add_parser("staff", help="manage staff accounts")
     staff_commands = staff.add_subparsers(dest="staff_command", required=True)
-    add = staff_commands.add_parser("add", help="create an account; prints its random password once")
+    add = staff_commands.add_parser(
+        "add", help="create an account; prints its random password once"
+    )
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--display-name", default=None)
     add.add_argument("username")
@@ -107,7 +113,9 @@ def main(argv: list[str] | None = None) -> None:
         print("willow: database is up to date")
     elif args.command == "staff":
         try:
-            password = asyncio.run(_add_staff(settings, args.role, args.username, args.display_name))
+            password = asyncio.run(
+                _add_staff(settings, args.role, args.username, args.display_name)
+            )
         except StaffError as exc:
             sys.exit(f"willow: {exc}")
         print(f"created {args.role} {args.username!r}; password (shown once): {password}")

@@ -43,7 +43,10 @@ async def current_conversation(services: Services, visitor_id: int) -> Conversat
     """Her newest conversation, so a reconnect finds it (ended ones too, to show the ending)."""
     async with services.db.read() as session:
         result = await session.execute(
-            select(Conversation).where(Conversation.visitor_id == visitor_id).order_by(Conversation.id.desc()).limit(1)
+            select(Conversation)
+            .where(Conversation.visitor_id == visitor_id)
+            .order_by(Conversation.id.desc())
+            .limit(1)
         )
         return result.scalar_one_or_none()
 
@@ -103,7 +106,9 @@ async def queue_snapshot(services: Services) -> dict[str, Any]:
             ).all()
         )
         available = await session.scalar(
-            select(func.count()).select_from(Staff).where(Staff.available.is_(True), Staff.disabled.is_(False))
+            select(func.count())
+            .select_from(Staff)
+            .where(Staff.available.is_(True), Staff.disabled.is_(False))
         )
     return {
         "type": "queue_snapshot",
@@ -121,7 +126,12 @@ async def publish_queue(services: Services) -> None:
         conversation_id = entry["conversation_id"]
         await services.publish(
             stream_channel(conversation_id),
-            {"type": "queue", "conversation_id": conversation_id, "position": position, "waiting": total},
+            {
+                "type": "queue",
+                "conversation_id": conversation_id,
+                "position": position,
+                "waiting": total,
+            },
         )
 
 
@@ -130,7 +140,12 @@ async def queue_position(services: Services, conversation_id: int) -> dict[str, 
         waiting = await waiting_conversations(session)
     for position, conversation in enumerate(waiting, start=1):
         if conversation.id == conversation_id:
-            return {"type": "queue", "conversation_id": conversation_id, "position": position, "waiting": len(waiting)}
+            return {
+                "type": "queue",
+                "conversation_id": conversation_id,
+                "position": position,
+                "waiting": len(waiting),
+            }
     return None
 
 
@@ -142,7 +157,9 @@ async def set_available(services: Services, staff: Staff, available: bool) -> No
 
 async def active_count(session: AsyncSession, staff_id: int) -> int:
     count = await session.scalar(
-        select(func.count()).select_from(Conversation).where(Conversation.adviser_id == staff_id, Conversation.status == "active")
+        select(func.count())
+        .select_from(Conversation)
+        .where(Conversation.adviser_id == staff_id, Conversation.status == "active")
     )
     return count or 0
 
@@ -169,7 +186,12 @@ async def take_next(services: Services, staff: Staff) -> Conversation:
         event = await streams.append(
             session,
             conversation.id,
-            {"type": "assigned", "conversation_id": conversation.id, "adviser_name": staff.display_name, "at": now().isoformat()},
+            {
+                "type": "assigned",
+                "conversation_id": conversation.id,
+                "adviser_name": staff.display_name,
+                "at": now().isoformat(),
+            },
         )
     await services.publish(stream_channel(conversation.id), event, conversation.id, event["seq"])
     await publish_queue(services)
@@ -202,7 +224,9 @@ async def send_message(
         if conversation is None:
             raise ProtocolError("not_found")
         if conversation.status != "active":
-            raise ProtocolError("conversation_ended" if conversation.status == "ended" else "not_found")
+            raise ProtocolError(
+                "conversation_ended" if conversation.status == "ended" else "not_found"
+            )
         payload: dict[str, Any] = {
             "type": "message",
             "conversation_id": conversation_id,
@@ -213,7 +237,9 @@ async def send_message(
         }
         if extra:
             payload.update(extra)
-        event = await streams.append(session, conversation_id, payload, sender=sender, client_id=client_id)
+        event = await streams.append(
+            session, conversation_id, payload, sender=sender, client_id=client_id
+        )
     await services.publish(stream_channel(conversation_id), event, conversation_id, event["seq"])
     return Sent(event, duplicate=False)
 
@@ -225,7 +251,9 @@ async def publish_typing(services: Services, conversation_id: int, who: str, act
     )
 
 
-async def end_conversation(services: Services, conversation_id: int, by: str) -> dict[str, Any] | None:
+async def end_conversation(
+    services: Services, conversation_id: int, by: str
+) -> dict[str, Any] | None:
     """End a conversation (by visitor, adviser or quick_exit); ending twice changes nothing."""
     async with services.db.write() as session:
         conversation = await session.get(Conversation, conversation_id)
@@ -238,7 +266,14 @@ async def end_conversation(services: Services, conversation_id: int, by: str) ->
         conversation.ended_at = now()
         conversation.ended_by = by
         event = await streams.append(
-            session, conversation_id, {"type": "ended", "conversation_id": conversation_id, "by": by, "at": now().isoformat()}
+            session,
+            conversation_id,
+            {
+                "type": "ended",
+                "conversation_id": conversation_id,
+                "by": by,
+                "at": now().isoformat(),
+            },
         )
     await services.publish(stream_channel(conversation_id), event, conversation_id, event["seq"])
     if was_waiting:
@@ -249,6 +284,8 @@ async def end_conversation(services: Services, conversation_id: int, by: str) ->
 async def adviser_conversations(services: Services, staff_id: int) -> list[Conversation]:
     async with services.db.read() as session:
         result = await session.execute(
-            select(Conversation).where(Conversation.adviser_id == staff_id, Conversation.status == "active").order_by(Conversation.id)
+            select(Conversation)
+            .where(Conversation.adviser_id == staff_id, Conversation.status == "active")
+            .order_by(Conversation.id)
         )
         return list(result.scalars())

@@ -29,7 +29,9 @@ def stream_channel(stream_id: int) -> str:
     return f"s:{stream_id}"
 
 
-def envelope(payload: dict[str, object], stream_id: int | None = None, seq: int | None = None) -> bytes:
+def envelope(
+    payload: dict[str, object], stream_id: int | None = None, seq: int | None = None
+) -> bytes:
     """Encode an event once, with the header the hub reads instead of the body."""
     body = orjson.dumps(payload)
     if stream_id is None or seq is None:

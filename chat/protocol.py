@@ -50,7 +50,6 @@ class ProtocolError(Exception):
 class ClientEventModel(BaseModel):
     """Base for every client event: unknown fields are refused, values are frozen."""
 
-
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -112,11 +111,29 @@ class Join(ClientEventModel):
 
 
 ClientEvent = Annotated[
-    Hello | Ping | RequestChat | SendMessage | Typing | EndConversation | SetAvailable | TakeNext | Join,
+    Hello
+    | Ping
+    | RequestChat
+    | SendMessage
+    | Typing
+    | EndConversation
+    | SetAvailable
+    | TakeNext
+    | Join,
     Field(discriminator="type"),
 ]
 CLIENT_EVENT_TYPES = frozenset(
-    {"hello", "ping", "request_chat", "message", "typing", "end", "set_available", "take_next", "join"}
+    {
+        "hello",
+        "ping",
+        "request_chat",
+        "message",
+        "typing",
+        "end",
+        "set_available",
+        "take_next",
+        "join",
+    }
 )
 _adapter: TypeAdapter[ClientEvent] = TypeAdapter(ClientEvent)
 

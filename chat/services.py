@@ -21,12 +21,18 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         broker = broker_from_url(settings.broker_url, prefix=settings.broker_prefix)
-        return cls(settings=settings, db=Database(settings.database_url), broker=broker, hub=Hub(broker))
+        return cls(
+            settings=settings, db=Database(settings.database_url), broker=broker, hub=Hub(broker)
+        )
 
     async def fetch_after(self, stream_id: int, after_seq: int) -> list[tuple[int, str]]:
         return await fetch_after(self.db, stream_id, after_seq)
 
     async def publish(
-        self, channel: str, payload: dict[str, object], stream_id: int | None = None, seq: int | None = None
+        self,
+        channel: str,
+        payload: dict[str, object],
+        stream_id: int | None = None,
+        seq: int | None = None,
     ) -> None:
         await self.hub.publish(channel, envelope(payload, stream_id, seq))

@@ -89,7 +89,9 @@ async def login(services: Services, username: str, password: str) -> tuple[Staff
     return staff, token, csrf
 
 
-async def staff_for_token(services: Services, token: str | None) -> tuple[Staff, StaffSession] | None:
+async def staff_for_token(
+    services: Services, token: str | None
+) -> tuple[Staff, StaffSession] | None:
     if not token:
         return None
     async with services.db.read() as session:
@@ -97,7 +99,10 @@ async def staff_for_token(services: Services, token: str | None) -> tuple[Staff,
             await session.execute(
                 select(Staff, StaffSession)
                 .join(StaffSession, StaffSession.staff_id == Staff.id)
-                .where(StaffSession.token_hash == token_hash(token, services.settings.effective_secret_key))
+                .where(
+                    StaffSession.token_hash
+                    == token_hash(token, services.settings.effective_secret_key)
+                )
             )
         ).first()
     if row is None:
@@ -114,7 +119,9 @@ async def staff_for_token(services: Services, token: str | None) -> tuple[Staff,
 async def logout(services: Services, token: str) -> None:
     async with services.db.write() as session:
         await session.execute(
-            delete(StaffSession).where(StaffSession.token_hash == token_hash(token, services.settings.effective_secret_key))
+            delete(StaffSession).where(
+                StaffSession.token_hash == token_hash(token, services.settings.effective_secret_key)
+            )
         )
 
 
@@ -124,7 +131,9 @@ async def current_staff(request: Request) -> Staff:
     if found is None:
         raise HTTPException(401, "log in first")
     staff, staff_session = found
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok(request, staff_session.csrf_token):
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok(
+        request, staff_session.csrf_token
+    ):
         raise HTTPException(403, "missing or wrong X-CSRF-Token header")
     return staff
 
@@ -190,7 +199,9 @@ async def login_route(request: Request, body: LoginRequest, response: Response) 
 
 
 @router.post("/logout", status_code=204)
-async def logout_route(request: Request, _staff: Annotated[Staff, Depends(current_staff)]) -> Response:
+async def logout_route(
+    request: Request, _staff: Annotated[Staff, Depends(current_staff)]
+) -> Response:
     token = request.cookies.get(COOKIE)
     if token:
         await logout(services_of(request), token)
@@ -229,7 +240,9 @@ async def add_staff(
     request: Request, body: NewStaff, _admin: Annotated[Staff, Depends(require_role("admin"))]
 ) -> StaffView:
     try:
-        staff = await create_staff(services_of(request), body.username, body.role, body.password, body.display_name)
+        staff = await create_staff(
+            services_of(request), body.username, body.role, body.password, body.display_name
+        )
     except StaffError as exc:
         raise HTTPException(409, str(exc)) from None
     return StaffView.of(staff)

@@ -32,18 +32,34 @@ async def append(
     """Store one event with the stream's next seq (set into `payload`) inside the caller's transaction."""
     # The UPDATE takes the stream's row lock on PostgreSQL, so seqs are handed out one at a time.
     result = await session.execute(
-        update(Stream).where(Stream.id == stream_id).values(last_seq=Stream.last_seq + 1).returning(Stream.last_seq)
+        update(Stream)
+        .where(Stream.id == stream_id)
+        .values(last_seq=Stream.last_seq + 1)
+        .returning(Stream.last_seq)
     )
     seq = result.scalar_one()
     payload["seq"] = seq
-    session.add(Event(stream_id=stream_id, seq=seq, type=str(payload["type"]), sender=sender, client_id=client_id, payload=payload))
+    session.add(
+        Event(
+            stream_id=stream_id,
+            seq=seq,
+            type=str(payload["type"]),
+            sender=sender,
+            client_id=client_id,
+            payload=payload,
+        )
+    )
     await session.flush()
     return payload
 
 
-async def find_by_client_id(session: AsyncSession, stream_id: int, sender: str, client_id: str) -> dict[str, Any] | None:
+async def find_by_client_id(
+    session: AsyncSession, stream_id: int, sender: str, client_id: str
+) -> dict[str, Any] | None:
     row = await session.execute(
-        select(Event.payload).where(Event.stream_id == stream_id, Event.sender == sender, Event.client_id == client_id)
+        select(Event.payload).where(
+            Event.stream_id == stream_id, Event.sender == sender, Event.client_id == client_id
+        )
     )
     return row.scalar_one_or_none()
 

@@ -60,7 +60,8 @@ async def visitor_by_token(services: Services, token: str) -> VisitorSession | N
     async with services.db.read() as session:
         visitor = await session.scalar(
             select(VisitorSession).where(
-                VisitorSession.token_hash == token_hash(token, services.settings.effective_secret_key)
+                VisitorSession.token_hash
+                == token_hash(token, services.settings.effective_secret_key)
             )
         )
     if visitor is None or visitor.ended_at is not None:
@@ -74,7 +75,9 @@ async def quick_exit(services: Services, token: str) -> bool:
     if visitor is None:
         return False
     async with services.db.write() as session:
-        await session.execute(update(VisitorSession).where(VisitorSession.id == visitor.id).values(ended_at=now()))
+        await session.execute(
+            update(VisitorSession).where(VisitorSession.id == visitor.id).values(ended_at=now())
+        )
     conversation = await current_conversation(services, visitor.id)
     if conversation is not None and conversation.status != "ended":
         await end_conversation(services, conversation.id, by="quick_exit")
@@ -94,7 +97,7 @@ async def exit_now(request: Request) -> Response:
     try:
         exit_request = ExitRequest.model_validate(orjson.loads(raw))
     except (orjson.JSONDecodeError, ValidationError):
-        raise HTTPException(400, "send {\"token\": \"…\"}") from None
+        raise HTTPException(400, 'send {"token": "…"}') from None
     await quick_exit(services_of(request), exit_request.token)
     # The same answer whether or not the token was live: nothing to learn from it.
     return Response(status_code=204)

@@ -94,18 +94,34 @@ class Connection:
 async def websocket_endpoint(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     settings = services.settings
-    if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins):
+    if not origin_allowed(
+        websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins
+    ):
         await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
         return
     await websocket.accept()
-    connection = Connection(websocket, services, Member(settings.send_queue_size, services.fetch_after))
+    connection = Connection(
+        websocket, services, Member(settings.send_queue_size, services.fetch_after)
+    )
     writer = asyncio.create_task(_write(connection))
+    reader = asyncio.create_task(_read(connection))
+    overflow = asyncio.create_task(connection.member.overflowed.wait())
     try:
-        await _read(connection)
+        done, _ = await asyncio.wait(
+            {writer, reader, overflow}, return_when=asyncio.FIRST_COMPLETED
+        )
+        if overflow in done:
+            # Too slow to keep up: cut off rather than slow anyone down; she resumes by seq.
+            # The writer may be stuck on a full socket, so the close frame gets a moment only.
+            writer.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    websocket.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume"), 1
+                )
     finally:
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
+        for task in (writer, reader, overflow):
+            task.cancel()
+        await asyncio.gather(writer, reader, overflow, return_exceptions=True)
         for hook in _CLOSE_HOOKS:
             try:
                 await hook(connection)
@@ -115,22 +131,12 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
 
 async def _write(connection: Connection) -> None:
-    member, websocket = connection.member, connection.websocket
-    overflow = asyncio.create_task(member.overflowed.wait())
+    queue, websocket = connection.member.queue, connection.websocket
     try:
         while True:
-            getter = asyncio.create_task(member.queue.get())
-            done, _ = await asyncio.wait({getter, overflow}, return_when=asyncio.FIRST_COMPLETED)
-            if overflow in done:
-                getter.cancel()
-                # Too slow to keep up: cut off rather than slow everyone; she resumes by seq.
-                await websocket.close(code=CLOSE_TOO_SLOW, reason="too slow; reconnect and resume")
-                return
-            await websocket.send_text(getter.result())
+            await websocket.send_text(await queue.get())
     except (WebSocketDisconnect, RuntimeError):
         return
-    finally:
-        overflow.cancel()
 
 
 async def _read(connection: Connection) -> None:
@@ -172,7 +178,9 @@ async def _dispatch(connection: Connection, event: ClientEvent) -> None:
 
 async def _hello(connection: Connection, hello: Hello) -> None:
     if hello.v != PROTOCOL_VERSION:
-        raise ProtocolError("unsupported_version", f"this server speaks version {PROTOCOL_VERSION}", ref="hello")
+        raise ProtocolError(
+            "unsupported_version", f"this server speaks version {PROTOCOL_VERSION}", ref="hello"
+        )
     if connection.role is not None:
         raise ProtocolError("invalid", "hello was already sent on this connection", ref="hello")
     resume = {point.conversation_id: point.last_seq for point in hello.resume}
@@ -180,7 +188,9 @@ async def _hello(connection: Connection, hello: Hello) -> None:
     if hello.token is not None:
         visitor = await visitor_by_token(services, hello.token)
         if visitor is None:
-            raise ProtocolError("unauthorized", "this session has ended; start a new one", ref="hello")
+            raise ProtocolError(
+                "unauthorized", "this session has ended; start a new one", ref="hello"
+            )
         connection.visitor = visitor
         await _welcome_visitor(connection, resume)
         return
@@ -199,7 +209,9 @@ async def _welcome_visitor(connection: Connection, resume: dict[int, int]) -> No
     if conversation is not None:
         connection.conversation_id = conversation.id
         summary = {"id": conversation.id, "status": conversation.status}
-    connection.send({"type": "welcome", "v": PROTOCOL_VERSION, "role": "visitor", "conversation": summary})
+    connection.send(
+        {"type": "welcome", "v": PROTOCOL_VERSION, "role": "visitor", "conversation": summary}
+    )
     if conversation is not None:
         await connection.join_stream(conversation.id, resume.get(conversation.id, 0))
         if conversation.status == "waiting":
@@ -230,7 +242,9 @@ async def _welcome_staff(connection: Connection, resume: dict[int, int]) -> None
         await connection.join_stream(conversation.id, resume.get(conversation.id, 0))
 
 
-def _require_staff(connection: Connection, ref: str, roles: tuple[str, ...] = ADVISING_ROLES) -> Staff:
+def _require_staff(
+    connection: Connection, ref: str, roles: tuple[str, ...] = ADVISING_ROLES
+) -> Staff:
     if connection.staff is None or connection.staff.role not in roles:
         raise ProtocolError("forbidden", ref=ref)
     return connection.staff
@@ -289,7 +303,9 @@ async def _message(connection: Connection, event: SendMessage) -> None:
 
 async def _typing(connection: Connection, event: Typing) -> None:
     conversation = await _my_conversation(connection, event.conversation_id, "typing")
-    await conv.publish_typing(connection.services, conversation.id, _sender(connection)[1], event.active)
+    await conv.publish_typing(
+        connection.services, conversation.id, _sender(connection)[1], event.active
+    )
 
 
 async def _end(connection: Connection, event: EndConversation) -> None:

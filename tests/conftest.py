@@ -71,7 +71,12 @@ async def server(settings: Settings) -> AsyncIterator[Server]:
     """A real Willow server on a free loopback port, in this test's event loop."""
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", access_log=False, ws_per_message_deflate=False
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        access_log=False,
+        ws_per_message_deflate=False,
     )
     instance = uvicorn.Server(config)
     task = asyncio.create_task(instance.serve())

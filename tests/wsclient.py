@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +52,9 @@ class Server:
 
     async def login(self, username: str, password: str) -> StaffLogin:
         async with self.http() as client:
-            response = await client.post("/api/staff/login", json={"username": username, "password": password})
+            response = await client.post(
+                "/api/staff/login", json={"username": username, "password": password}
+            )
             response.raise_for_status()
             return StaffLogin(
                 username=username,
@@ -82,14 +85,30 @@ class Client:
     _seen: int = 0
 
     @classmethod
-    async def open(cls, server: Server, cookie: str | None = None, origin: str | None = None) -> Client:
+    async def open(
+        cls,
+        server: Server,
+        cookie: str | None = None,
+        origin: str | None = None,
+        slow_reader: bool = False,
+    ) -> Client:
         headers = {"Cookie": f"{COOKIE}={cookie}"} if cookie else {}
+        extra: dict[str, Any] = {}
+        if slow_reader:
+            # A tiny receive window and no client-side buffering: like a phone that stopped reading.
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            host, port = server.url.removeprefix("http://").split(":")
+            await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+            extra = {"sock": sock, "max_queue": 1}
         connection = await websockets.connect(
             server.ws_url,
             origin=origin or server.url,  # type: ignore[arg-type]
             additional_headers=headers,
             compression=None,
             max_size=2**22,
+            **extra,
         )
         return cls(connection)
 
@@ -136,25 +155,34 @@ class Client:
         await self.connection.close()
 
 
-async def visitor(server: Server, token: str | None = None, resume: list[dict[str, int]] | None = None) -> tuple[Client, str]:
+async def visitor(
+    server: Server,
+    token: str | None = None,
+    resume: list[dict[str, int]] | None = None,
+    slow_reader: bool = False,
+) -> tuple[Client, str]:
     token = token or await server.visitor_token()
-    client = await Client.open(server)
+    client = await Client.open(server, slow_reader=slow_reader)
     await client.send({"type": "hello", "v": 1, "token": token, "resume": resume or []})
     await client.receive("welcome")
     return client, token
 
 
-async def staff(server: Server, login: StaffLogin, resume: list[dict[str, int]] | None = None) -> Client:
+async def staff(
+    server: Server, login: StaffLogin, resume: list[dict[str, int]] | None = None
+) -> Client:
     client = await Client.open(server, cookie=login.cookie)
     await client.send({"type": "hello", "v": 1, "resume": resume or []})
     await client.receive("welcome")
     return client
 
 
-async def connected_pair(server: Server) -> tuple[Client, Client, int, str]:
+async def connected_pair(
+    server: Server, slow_reader: bool = False
+) -> tuple[Client, Client, int, str]:
     """A visitor talking with an adviser: (visitor, adviser, conversation_id, visitor token)."""
     adviser = await staff(server, await server.staff_session("adviser"))
-    her, token = await visitor(server)
+    her, token = await visitor(server, slow_reader=slow_reader)
     await her.send({"type": "request_chat"})
     queued = await her.receive("queue")
     await adviser.send({"type": "set_available", "available": True})

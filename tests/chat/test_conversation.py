@@ -22,12 +22,21 @@ async def test_visitor_waits_then_talks_with_an_adviser(server: Server) -> None:
     assert assigned["adviser_name"] == login.display_name
     conversation = assigned["conversation_id"]
 
-    await her.send({"type": "message", "conversation_id": conversation, "client_id": "m1", "body": "hello"})
+    await her.send(
+        {"type": "message", "conversation_id": conversation, "client_id": "m1", "body": "hello"}
+    )
     ack = await her.receive("ack", client_id="m1")
     got = await adviser.receive("message", client_id="m1")
     assert got["body"] == "hello" and got["sender"] == "visitor" and got["seq"] == ack["seq"]
 
-    await adviser.send({"type": "message", "conversation_id": conversation, "client_id": "a1", "body": "hi, I'm here"})
+    await adviser.send(
+        {
+            "type": "message",
+            "conversation_id": conversation,
+            "client_id": "a1",
+            "body": "hi, I'm here",
+        }
+    )
     reply = await her.receive("message", client_id="a1")
     assert reply["sender"] == "adviser" and reply["sender_name"] == login.display_name
 
@@ -44,10 +53,19 @@ async def test_seqs_increase_and_both_sides_see_the_same_order(server: Server) -
     her, adviser, conversation, _ = await connected_pair(server)
     for i in range(10):
         sender = her if i % 2 else adviser
-        await sender.send({"type": "message", "conversation_id": conversation, "client_id": f"c{i}", "body": str(i)})
+        await sender.send(
+            {
+                "type": "message",
+                "conversation_id": conversation,
+                "client_id": f"c{i}",
+                "body": str(i),
+            }
+        )
     for client in (her, adviser):
         for i in range(10):
             await client.receive("message", client_id=f"c{i}")
         seqs = [e["seq"] for e in client.of_type("message")]
         assert seqs == sorted(seqs) and len(set(seqs)) == 10
-    assert [e["body"] for e in her.of_type("message")] == [e["body"] for e in adviser.of_type("message")]
+    assert [e["body"] for e in her.of_type("message")] == [
+        e["body"] for e in adviser.of_type("message")
+    ]
