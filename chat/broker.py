@@ -30,10 +30,10 @@ class Broker(ABC):
         if self._handler is not None:
             self._handler(channel, message)
 
-    async def connect(self) -> None:
+    async def connect(self) -> None:  # noqa: B027 (optional hook, not abstract)
         """Open connections; called once at start."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 (optional hook, not abstract)
         """Release connections; called once at shutdown."""
 
     @abstractmethod
@@ -99,7 +99,7 @@ class RedisBroker(Broker):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
         if self._pubsub is not None:
-            await self._pubsub.aclose()
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         if self._redis is not None:
             await self._redis.aclose()
 

@@ -29,7 +29,7 @@ async def append(
     sender: str = "system",
     client_id: str | None = None,
 ) -> dict[str, Any]:
-    """Store one event with the stream's next seq (set into `payload`) inside the caller's transaction."""
+    """Store one event with the stream's next seq (set into `payload`) in the open transaction."""
     # The UPDATE takes the stream's row lock on PostgreSQL, so seqs are handed out one at a time.
     result = await session.execute(
         update(Stream)

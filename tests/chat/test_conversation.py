@@ -6,7 +6,7 @@ from tests.wsclient import Server, connected_pair, staff, visitor
 
 
 async def test_visitor_waits_then_talks_with_an_adviser(server: Server) -> None:
-    her, token = await visitor(server)
+    her, _token = await visitor(server)
     await her.send({"type": "request_chat"})
     queued = await her.receive("queue")
     assert queued["position"] == 1

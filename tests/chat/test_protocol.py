@@ -165,7 +165,7 @@ async def test_a_member_too_slow_to_read_is_cut_off_and_resumes(server: Server) 
 
 
 async def test_an_ended_session_cannot_come_back(server: Server) -> None:
-    her, adviser, conversation, token = await connected_pair(server)
+    _her, adviser, _conversation, token = await connected_pair(server)
     async with server.http() as http:
         response = await http.post(
             "/api/visitor/exit",
