@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from chat import staff, visitors, ws
+from chat.logs import configure_logging
 from chat.migrate import upgrade
 from chat.security import SecurityHeaders
 from chat.services import Services
@@ -22,6 +23,7 @@ log = logging.getLogger("willow")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    configure_logging(settings.log_level)
     services = Services.build(settings)
 
     @asynccontextmanager
