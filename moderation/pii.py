@@ -1,0 +1,204 @@
+"""Finding personal details in a message: phone numbers, e-mail, postcodes, addresses, handles.
+
+In a group room a woman may not realise that a number or street she types can identify
+her (or be seen by someone who knows her), so the page asks before sending. The finders
+lean towards catching real details, and each has guards against everyday phrases.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberType
+
+from moderation.types import PiiFinding, PiiKind
+
+REDACTED = "[removed]"
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Numbers with fewer digits are years, prices and times far more often than phones.
+_MIN_PHONE_DIGITS = 9
+# Helplines and services are fine to share; only a person's own line is personal.
+_SERVICE_NUMBER_TYPES = frozenset(
+    {
+        PhoneNumberType.TOLL_FREE,
+        PhoneNumberType.SHARED_COST,
+        PhoneNumberType.UAN,
+        PhoneNumberType.PREMIUM_RATE,
+    }
+)
+# "O7700 9OO123": letters standing in for digits inside a run that already has digits.
+_DIGITISH_RUN = re.compile(r"[0-9OoIl|]+")
+_AS_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
+
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})*\.[^\W\d_]{2,24}(?!\w)"
+)
+# "becky at gmail dot com": only with a common ending, so "at home dot" is left alone.
+_AT = r"(?:\s*[(\[{]\s*at\s*[)\]}]\s*|\s+at\s+)"
+_DOT = r"(?:\.|\s*[(\[{]\s*dot\s*[)\]}]\s*|\s+dot\s+)"
+_EMAIL_SPELLED = re.compile(
+    rf"(?<![\w.+-])[\w.+-]{{1,64}}{_AT}[\w-]{{1,63}}(?:{_DOT}[\w-]{{1,63}})*?"
+    rf"{_DOT}(?:com|net|org|co{_DOT}uk|org{_DOT}uk|ac{_DOT}uk|uk|ie|pl|info|me)(?!\w)",
+    re.IGNORECASE,
+)
+
+# Royal Mail formats A9 A99 AA9 AA99 A9A AA9A plus the inward code, with the letters each
+# position may hold, which rules out most letter-digit jumbles such as "at10am".
+_POSTCODE = re.compile(
+    r"(?<![\w])(?:GIR\s?0AA|"
+    r"[A-PR-UWYZ](?:[0-9][0-9]?|[A-HK-Y][0-9][0-9]?|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9][ABEHMNPRV-Y])"
+    r"\s?[0-9][ABD-HJLNP-UW-Z]{2})(?!\w)",
+    re.IGNORECASE,
+)
+
+_STREET_WORDS = (
+    "street|st|road|rd|avenue|ave|lane|ln|close|drive|dr|way|crescent|cres|court|ct|place|"
+    "gardens|gdns|grove|terrace|square|sq|mews|parade|row|hill|park|rise|vale|wharf|walk|green"
+)
+_ADDRESS = re.compile(
+    r"(?<!\w)(?:(?:flat|apartment|apt|unit|room)\s*\d{1,4}[a-z]?\s*,?\s*)?"
+    r"(\d{1,4}[a-z]?)\s*,?\s+"
+    r"((?:[^\W\d_][\w'’.-]*\s+){1,3}?)"
+    rf"(?:{_STREET_WORDS})\.?(?!\w)",
+    re.IGNORECASE,
+)
+# Words that show "2 kids in the park" or "10 minute walk" are not an address.
+_NOT_STREET_NAME = _word_set(
+    """
+    a an the my your his her our their its this that these those in on at to of for from by
+    with and or but up down out off over near past into round around about times time
+    minutes minute mins min hours hour hrs hr days day nights night weeks week weekends
+    months month years year kids kid children child boys girls sons daughters babies people
+    women men friends pills pill tablets drinks drink cans bottles lines bags grams units
+    quid pounds miles mile metres meters yards steps step floors stops more less other
+    different whole same long short big small little good bad safe last next first second
+    third each every all some many few lots much very really just only also still walking
+    driving away back home family magistrates crown county criminal youth bed bedroom
+    is was are were be been being have has had do did go went get got i you he she we they
+    """
+)
+
+_PLATFORM = (
+    r"insta(?:gram)?|ig|snap(?:chat)?|sc|tik\s?tok|tt|twitter|fb|facebook|messenger|"
+    r"telegram|discord|kik|threads|bluesky|signal|whatsapp|wa|skype|youtube|onlyfans|reddit"
+)
+_HANDLE_NAME = r"(@?[^\W_][\w.]{1,29})"
+_HANDLE_LABEL = r"(?:\s+(?:name|username|user\s?name|handle|id|account))?"
+_HANDLE_PATTERNS = (
+    re.compile(r"(?<![\w@.])(@[^\W\d][\w.]{1,29})"),
+    re.compile(rf"\b(?:{_PLATFORM}){_HANDLE_LABEL}\s*[:=]\s*{_HANDLE_NAME}", re.IGNORECASE),
+    re.compile(rf"\bmy\s+(?:{_PLATFORM}){_HANDLE_LABEL}\s+is\s+{_HANDLE_NAME}", re.IGNORECASE),
+    re.compile(
+        rf"\b(?:add|follow|find|message|dm)\s+me\s+on\s+(?:{_PLATFORM})\s*(?::|as)\s*"
+        rf"{_HANDLE_NAME}",
+        re.IGNORECASE,
+    ),
+)
+# After "my insta is ..." these describe the account rather than name it.
+_NOT_HANDLE = _word_set(
+    """
+    is private public down broken blocked deleted gone new old hacked not the an my on off
+    there here too also still and or but so it its that this dead banned closed locked full
+    empty boring rubbish mess me you him her them if when because where what why how who
+    same different deactivated disabled suspended reported
+    """
+)
+
+
+def find_pii(
+    text: str, region: str = "GB", *, allowed_handles: Iterable[str] = ()
+) -> tuple[PiiFinding, ...]:
+    """Every personal detail found, in text order, overlapping finds merged to the first.
+
+    `allowed_handles` are names everyone in the room already sees (pseudonyms), so
+    "@Rose" addressed to another participant is not treated as a handle.
+    """
+    allowed = {name.casefold().lstrip("@") for name in allowed_handles}
+    found = [
+        *_phones(text, region),
+        *_regex_findings(text, _EMAIL, PiiKind.EMAIL),
+        *_regex_findings(text, _EMAIL_SPELLED, PiiKind.EMAIL),
+        *_regex_findings(text, _POSTCODE, PiiKind.POSTCODE),
+        *_addresses(text),
+        *_handles(text, allowed),
+    ]
+    return _without_overlaps(found)
+
+
+def redact(text: str, findings: Iterable[PiiFinding]) -> str:
+    """The text with each finding replaced by "[removed]"."""
+    pieces: list[str] = []
+    position = 0
+    for finding in _without_overlaps(list(findings)):
+        if finding.start < position or finding.end > len(text) or finding.start >= finding.end:
+            continue
+        pieces.append(text[position : finding.start])
+        pieces.append(REDACTED)
+        position = finding.end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _phones(text: str, region: str) -> Iterator[PiiFinding]:
+    searchable = _DIGITISH_RUN.sub(_letters_as_digits, text)
+    try:
+        matches = list(phonenumbers.PhoneNumberMatcher(searchable, region, Leniency.POSSIBLE))
+    except Exception:
+        # A fault inside the library must not stop the message; the other finders still run.
+        return
+    for match in matches:
+        digits = sum(ch.isdigit() for ch in match.raw_string)
+        if digits < _MIN_PHONE_DIGITS:
+            continue
+        if phonenumbers.number_type(match.number) in _SERVICE_NUMBER_TYPES:
+            continue
+        yield PiiFinding(PiiKind.PHONE, match.start, match.end, text[match.start : match.end])
+
+
+def _letters_as_digits(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if sum(ch.isdigit() for ch in run) < 2:
+        return run
+    return run.translate(_AS_DIGITS)
+
+
+def _regex_findings(text: str, pattern: re.Pattern[str], kind: PiiKind) -> Iterator[PiiFinding]:
+    for match in pattern.finditer(text):
+        yield PiiFinding(kind, match.start(), match.end(), match.group(0))
+
+
+def _addresses(text: str) -> Iterator[PiiFinding]:
+    for match in _ADDRESS.finditer(text):
+        names = match.group(2).split()
+        if any(name.casefold().strip(".'’") in _NOT_STREET_NAME for name in names):
+            continue
+        yield PiiFinding(PiiKind.ADDRESS, match.start(), match.end(), match.group(0))
+
+
+def _handles(text: str, allowed: set[str]) -> Iterator[PiiFinding]:
+    for pattern in _HANDLE_PATTERNS:
+        for match in pattern.finditer(text):
+            # A full stop after a handle usually ends the sentence.
+            handle = match.group(1).rstrip(".")
+            name = handle.lstrip("@").casefold()
+            if len(name) < 2 or name in allowed or name in _NOT_HANDLE:
+                continue
+            start = match.start(1)
+            yield PiiFinding(PiiKind.HANDLE, start, start + len(handle), handle)
+
+
+def _without_overlaps(findings: list[PiiFinding]) -> tuple[PiiFinding, ...]:
+    ordered = sorted(findings, key=lambda item: (item.start, -(item.end - item.start)))
+    kept: list[PiiFinding] = []
+    for finding in ordered:
+        if kept and finding.start < kept[-1].end:
+            continue
+        kept.append(finding)
+    return tuple(kept)
