@@ -1,0 +1,112 @@
+"""The message pipeline: one pure function from a draft and its context to a verdict.
+
+Stages, in order: plain text -> limits -> abuse -> personal details -> risk. Risk is worked
+out for every non-empty message from a visitor or participant, whatever the other stages
+decide, because staff must hear about danger even in a message that is held or refused:
+the verdict then carries the assessment and the caller alerts staff from it.
+
+A message showing high or imminent risk is never refused for being sent too fast or
+repeated: a woman typing "help" three times in a row must get through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from moderation.abuse import find_abuse
+from moderation.limits import (
+    LIMIT_REASONS,
+    REASON_EMPTY,
+    REASON_REPEATED,
+    REASON_TOO_FAST,
+    Limits,
+    Place,
+    SenderHistory,
+    check_limits,
+)
+from moderation.pii import find_pii
+from moderation.risk import assess
+from moderation.sanitize import plain_text
+from moderation.types import NO_RISK, Action, RiskAssessment, RiskLevel, Verdict
+
+Role = Literal["visitor", "participant", "adviser", "mentor", "supervisor", "admin"]
+PLACES: tuple[Place, ...] = ("conversation", "room")
+ROLES: tuple[Role, ...] = ("visitor", "participant", "adviser", "mentor", "supervisor", "admin")
+STAFF_ROLES = frozenset({"adviser", "mentor", "supervisor", "admin"})
+
+REASON_HELD_FOR_MENTOR = "held_for_mentor"
+REASON_PERSONAL_DETAILS = "personal_details"
+# Every reason a verdict can carry; each needs an entry in every language catalogue.
+REASON_CODES: tuple[str, ...] = (*LIMIT_REASONS, REASON_HELD_FOR_MENTOR, REASON_PERSONAL_DETAILS)
+
+_WAIVED_WHEN_AT_RISK = frozenset({REASON_TOO_FAST, REASON_REPEATED})
+# Risk phrases sit anywhere in a message, but an over-long one is only read this far.
+_RISK_SCAN_FACTOR = 2
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    """Who sent the message, where, and what the pipeline needs to know about them.
+
+    `pii_confirmed` is true when she has already been asked about personal details in this
+    message and chose to send it anyway (or without them). `known_names` are the
+    pseudonyms shown in the room, so "@Rose" is not mistaken for a social-media handle.
+    """
+
+    place: Place
+    sender_role: Role
+    language: str | None
+    now: float
+    history: SenderHistory = field(default_factory=SenderHistory)
+    limits: Limits = field(default_factory=Limits)
+    pii_confirmed: bool = False
+    known_names: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.place not in PLACES:
+            raise ValueError(f"MessageContext.place must be one of {PLACES}, not {self.place!r}")
+        if self.sender_role not in ROLES:
+            raise ValueError(
+                f"MessageContext.sender_role must be one of {ROLES}, not {self.sender_role!r}"
+            )
+
+    @property
+    def from_staff(self) -> bool:
+        return self.sender_role in STAFF_ROLES
+
+
+def check(text: str, ctx: MessageContext) -> Verdict:
+    """What to do with one message: deliver, deliver and flag, hold, or refuse (and why)."""
+    body = plain_text(text)
+    reason = check_limits(body, ctx.history, ctx.limits, ctx.now, ctx.place)
+    risk = _risk(body, ctx) if reason != REASON_EMPTY else NO_RISK
+    if reason in _WAIVED_WHEN_AT_RISK and risk.level.rank >= RiskLevel.HIGH.rank:
+        reason = None
+    if reason is not None:
+        return Verdict(Action.REFUSE, body="", reason=reason, risk=risk)
+    if ctx.from_staff:
+        return Verdict(Action.DELIVER, body)
+    return _check_sender_content(body, ctx, risk)
+
+
+def _risk(body: str, ctx: MessageContext) -> RiskAssessment:
+    if ctx.from_staff:
+        return NO_RISK
+    return assess(body[: _RISK_SCAN_FACTOR * ctx.limits.max_length(ctx.place)], ctx.language)
+
+
+def _check_sender_content(body: str, ctx: MessageContext, risk: RiskAssessment) -> Verdict:
+    abuse = find_abuse(body, ctx.language)
+    pii = find_pii(body, allowed_handles=ctx.known_names)
+    if ctx.place == "room":
+        # Others in the room would read it at once, so the mentor looks first.
+        if abuse:
+            return Verdict(Action.HOLD, body, REASON_HELD_FOR_MENTOR, risk, pii, abuse)
+        if pii and not ctx.pii_confirmed:
+            return Verdict(Action.HOLD, body, REASON_PERSONAL_DETAILS, risk, pii, abuse)
+        action = Action.FLAG if risk.flagged else Action.DELIVER
+        return Verdict(action, body, None, risk, pii, abuse)
+    # One to one, the adviser is the only reader: deliver, and warn the adviser.
+    flagged = risk.flagged or bool(abuse) or bool(pii)
+    return Verdict(Action.FLAG if flagged else Action.DELIVER, body, None, risk, pii, abuse)
