@@ -1,0 +1,366 @@
+"""Risk lexicons: loading, validating and compiling the YAML word lists.
+
+Each file in ``moderation/data/lexicons/`` holds one language's phrases; a deployment may add
+files in the directory named by ``WILLOW_LEXICON_DIR``, whose entries and cue words are added
+to the built-in ones for the same language. The pattern syntax is documented at the top of
+every built-in file (and in `parse_pattern`).
+
+Everything here runs once, at first use; a bad file stops the load with a `LexiconError`
+that names the file, the entry and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from moderation.normalize import normalise
+from moderation.types import RiskCategory, RiskLevel
+
+BUILTIN_DIR = Path(__file__).parent / "data" / "lexicons"
+EXTRA_DIR_ENV = "WILLOW_LEXICON_DIR"
+
+# Letters of a word, including the combining vowel signs of Bengali and Gurmukhi and Arabic
+# marks, which `\w` alone does not count as part of a word.
+WORD_CHAR = r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0980-\u0a7f]"
+# Between two words of a phrase: spaces or a little punctuation, or nothing at all, so that
+# letters joined up by `normalise` ("k i l l m e" -> "killme") still match.
+_SEPARATOR = r"[\s,;:\-–—/*\"()…]{0,4}"
+_FUZZY_MIN_LENGTH = 6
+
+_TOP_KEYS = {"language", "negation", "negation_after", "negation_window", "clause_breaks",
+             "past", "reported", "imminent", "ignore", "entries"}  # fmt: skip
+_ENTRY_KEYS = {"category", "level", "about", "patterns", "note"}
+
+
+class LexiconError(ValueError):
+    """A lexicon file that cannot be used; the message says where and why."""
+
+
+class PatternError(ValueError):
+    """A pattern string that does not follow the lexicon syntax."""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One compiled phrase pattern."""
+
+    source: str
+    regex: re.Pattern[str]
+    # Cheap prefilter: the phrase can only match if one of these strings is in the text.
+    anchors: tuple[str, ...]
+    # Words written in the pattern itself (a negation word there is part of the phrase).
+    literals: frozenset[str]
+    # Literal words long enough to be matched with one typo.
+    fuzzy_words: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Entry:
+    categories: tuple[RiskCategory, ...]
+    level: RiskLevel
+    about_other: bool
+    patterns: tuple[Pattern, ...]
+
+
+@dataclass
+class Lexicon:
+    """Everything known for one language, after built-in and deployment files are merged."""
+
+    language: str
+    sources: list[str] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    negation: set[str] = field(default_factory=set)
+    negation_after: set[str] = field(default_factory=set)
+    negation_window: int = 3
+    clause_breaks: set[str] = field(default_factory=set)
+    past: list[Pattern] = field(default_factory=list)
+    reported: list[Pattern] = field(default_factory=list)
+    imminent: list[Pattern] = field(default_factory=list)
+    ignore: list[Pattern] = field(default_factory=list)
+
+
+# --- pattern syntax ------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\s*(\(|\)|\[|\]|\||\{[^}]*\}|[^\s()\[\]|{}]+)")
+_GAP = re.compile(r"\{(\d+),(\d+)\}")
+# "#" is any whole number, "##" a number of 10 or more ("took 30 tablets", not "took 2").
+_HAS_LETTER = re.compile(WORD_CHAR)
+_NUMBERS = {"#": r"\d+", "##": r"[1-9]\d+"}
+
+
+@dataclass
+class _Part:
+    regex: str
+    optional: bool = False
+    gap: bool = False
+    # Alternative sets of strings, one of which must occur if this part matches.
+    anchors: tuple[str, ...] | None = None
+
+
+@dataclass
+class _Parsed:
+    parts: list[_Part]
+    literals: set[str]
+    fuzzy: set[str]
+
+
+def parse_pattern(source: str) -> Pattern:
+    """Compile a pattern. Syntax (matching is on `normalise`d text):
+
+    ``word`` the whole word (words of 6+ letters also match with one typo);
+    ``word*`` a word starting with these letters; ``=word`` the word exactly, no typo;
+    ``(a|b c)`` one of the alternatives; ``[a b]`` optional words;
+    ``{m,n}`` between m and n other words; ``#`` a number, ``##`` a number of 10 or more.
+    """
+    tokens = _TOKEN.findall(source)
+    if not tokens:
+        raise PatternError("pattern is empty")
+    literals: set[str] = set()
+    fuzzy: set[str] = set()
+    parts, rest = _parse_sequence(tokens, literals, fuzzy, closer=None)
+    if rest:
+        raise PatternError(f"unexpected {rest[0]!r}")
+    if all(part.optional or part.gap for part in parts):
+        raise PatternError("pattern has no required word")
+    body = _join(parts)
+    regex = re.compile(rf"(?<!{WORD_CHAR}){body}(?!{WORD_CHAR})")
+    return Pattern(source, regex, _choose_anchors(parts), frozenset(literals), frozenset(fuzzy))
+
+
+def _parse_sequence(
+    tokens: list[str], literals: set[str], fuzzy: set[str], closer: str | None
+) -> tuple[list[_Part], list[str]]:
+    parts: list[_Part] = []
+    while tokens:
+        piece = tokens[0]
+        if piece in ("|", ")", "]"):
+            if closer is None:
+                raise PatternError(f"unexpected {piece!r}")
+            return parts, tokens
+        tokens = tokens[1:]
+        if piece in ("(", "["):
+            end = ")" if piece == "(" else "]"
+            part, tokens = _parse_group(tokens, literals, fuzzy, end)
+            part.optional = piece == "["
+            parts.append(part)
+        elif piece.startswith("{"):
+            parts.append(_parse_gap(piece))
+        elif piece in _NUMBERS:
+            parts.append(_Part(_NUMBERS[piece]))
+        else:
+            parts.append(_parse_word(piece, literals, fuzzy))
+    if closer is not None:
+        raise PatternError(f"missing {closer!r}")
+    return parts, tokens
+
+
+def _parse_group(
+    tokens: list[str], literals: set[str], fuzzy: set[str], end: str
+) -> tuple[_Part, list[str]]:
+    branches: list[list[_Part]] = []
+    while True:
+        parts, tokens = _parse_sequence(tokens, literals, fuzzy, closer=end)
+        if not parts:
+            raise PatternError("empty alternative in a group")
+        branches.append(parts)
+        if not tokens:
+            raise PatternError(f"missing {end!r}")
+        if tokens[0] == "|":
+            tokens = tokens[1:]
+            continue
+        if tokens[0] != end:
+            raise PatternError(f"{tokens[0]!r} closes a group opened with the other bracket")
+        tokens = tokens[1:]
+        break
+    regex = "(?:" + "|".join(_join(branch) for branch in branches) + ")"
+    anchor_sets = [_choose_anchors(branch) for branch in branches]
+    anchors: tuple[str, ...] | None = None
+    if all(anchor_sets):
+        anchors = tuple(sorted({a for anchor_set in anchor_sets for a in anchor_set}))
+    return _Part(regex, anchors=anchors), tokens
+
+
+def _parse_gap(token: str) -> _Part:
+    match = _GAP.fullmatch(token)
+    if not match:
+        raise PatternError(f"bad word gap {token!r}: write it as {{min,max}}, e.g. {{0,2}}")
+    low, high = int(match.group(1)), int(match.group(2))
+    if low > high or high > 6:
+        raise PatternError(f"bad word gap {token!r}: need min <= max <= 6")
+    return _Part(rf"(?:\s+\S+){{{low},{high}}}", gap=True)
+
+
+def _parse_word(token: str, literals: set[str], fuzzy: set[str]) -> _Part:
+    exact = token.startswith("=")
+    prefix = token.endswith("*")
+    raw = token.strip("=*")
+    if not raw or "*" in raw or "=" in raw:
+        raise PatternError(f"bad word {token!r}")
+    words = normalise(raw).split()
+    if not words or not all(_HAS_LETTER.search(w) for w in words):
+        raise PatternError(f"bad word {token!r}: a word needs letters (use [...] for optional)")
+    literals.update(words)
+    if not exact and not prefix:
+        fuzzy.update(w for w in words if len(w) >= _FUZZY_MIN_LENGTH)
+    regex = _SEPARATOR.join(re.escape(w) for w in words)
+    if prefix:
+        regex += f"{WORD_CHAR}*"
+    return _Part(regex, anchors=(max(words, key=len),))
+
+
+def _join(parts: list[_Part]) -> str:
+    out = ""
+    previous = "start"  # what came before this part: start, gap or word
+    for part in parts:
+        if part.gap:
+            out += part.regex
+            previous = "gap"
+            continue
+        separator = {"start": "", "gap": r"\s+", "word": _SEPARATOR}[previous]
+        if part.optional and previous == "start":
+            out += f"(?:{part.regex}{_SEPARATOR})?"
+        elif part.optional:
+            out += f"(?:{separator}{part.regex})?"
+        else:
+            out += separator + part.regex
+        previous = "word"
+    return out
+
+
+def _choose_anchors(parts: list[_Part]) -> tuple[str, ...]:
+    """The required part whose shortest alternative is longest: the most selective filter."""
+    best: tuple[str, ...] = ()
+    for part in parts:
+        if part.optional or part.gap or not part.anchors:
+            continue
+        if not best or min(map(len, part.anchors)) > min(map(len, best)):
+            best = part.anchors
+    return best
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def load_lexicons(extra_dir: str | os.PathLike[str] | None = None) -> dict[str, Lexicon]:
+    """Built-in lexicons plus those in `extra_dir`, merged by language."""
+    lexicons: dict[str, Lexicon] = {}
+    for path in _yaml_files(BUILTIN_DIR):
+        _load_file(path, lexicons)
+    if extra_dir is not None:
+        directory = Path(extra_dir)
+        if not directory.is_dir():
+            raise LexiconError(f"{directory}: lexicon directory ({EXTRA_DIR_ENV}) not found")
+        for path in _yaml_files(directory):
+            _load_file(path, lexicons)
+    return lexicons
+
+
+def _yaml_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _load_file(path: Path, lexicons: dict[str, Lexicon]) -> None:
+    name = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise LexiconError(f"{name}: not UTF-8 text ({exc.reason})") from exc
+    except yaml.YAMLError as exc:
+        raise LexiconError(f"{name}: not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise LexiconError(f"{name}: cannot be read: {exc.strerror}") from exc
+    load_document(data, name, lexicons)
+
+
+def load_document(data: object, name: str, lexicons: dict[str, Lexicon]) -> None:
+    """Validate one parsed file and add it to `lexicons` (keyed by language)."""
+    if not isinstance(data, Mapping):
+        raise LexiconError(f"{name}: the file must be a mapping with 'language' and 'entries'")
+    unknown = sorted(set(map(str, data)) - _TOP_KEYS)
+    if unknown:
+        raise LexiconError(f"{name}: unknown key(s) {', '.join(unknown)}")
+    language = data.get("language")
+    if not isinstance(language, str) or not re.fullmatch(r"[a-z]{2,3}", language):
+        raise LexiconError(f"{name}: 'language' must be a language code like 'en' or 'pl'")
+    lexicon = lexicons.setdefault(language, Lexicon(language))
+    lexicon.sources.append(name)
+    lexicon.negation |= _words(data, "negation", name)
+    lexicon.negation_after |= _words(data, "negation_after", name)
+    lexicon.clause_breaks |= _words(data, "clause_breaks", name)
+    if "negation_window" in data:
+        window = data["negation_window"]
+        if not isinstance(window, int) or isinstance(window, bool) or not 0 <= window <= 8:
+            raise LexiconError(f"{name}: 'negation_window' must be a whole number from 0 to 8")
+        lexicon.negation_window = window
+    for key in ("past", "reported", "imminent", "ignore"):
+        getattr(lexicon, key).extend(_cue_patterns(data, key, name))
+    entries = data.get("entries", [])
+    if not isinstance(entries, list):
+        raise LexiconError(f"{name}: 'entries' must be a list")
+    for index, raw in enumerate(entries, start=1):
+        lexicon.entries.append(_entry(raw, f"{name}: entry {index}"))
+
+
+def _words(data: Mapping[str, object], key: str, name: str) -> set[str]:
+    values = data.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+        raise LexiconError(f"{name}: '{key}' must be a list of words")
+    return {normalise(v) for v in values if normalise(v)}
+
+
+def _cue_patterns(data: Mapping[str, object], key: str, name: str) -> list[Pattern]:
+    values = data.get(key, [])
+    if not isinstance(values, list):
+        raise LexiconError(f"{name}: '{key}' must be a list of patterns")
+    return [_compile(value, f"{name}: {key}") for value in values]
+
+
+def _compile(value: object, where: str) -> Pattern:
+    if not isinstance(value, str):
+        raise LexiconError(f"{where}: pattern {value!r} must be text")
+    try:
+        return parse_pattern(value)
+    except PatternError as exc:
+        raise LexiconError(f"{where}: pattern {value!r}: {exc}") from exc
+
+
+def _entry(raw: object, where: str) -> Entry:
+    if not isinstance(raw, Mapping):
+        raise LexiconError(f"{where}: must be a mapping with category, level and patterns")
+    patterns = raw.get("patterns")
+    if isinstance(patterns, list) and patterns and isinstance(patterns[0], str):
+        where = f"{where} ({patterns[0]!r})"
+    unknown = sorted(set(map(str, raw)) - _ENTRY_KEYS)
+    if unknown:
+        raise LexiconError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    categories = _categories(raw.get("category"), where)
+    level = raw.get("level")
+    allowed = [lv.value for lv in RiskLevel if lv is not RiskLevel.NONE]
+    if level not in allowed:
+        raise LexiconError(f"{where}: level {level!r} is not one of {', '.join(allowed)}")
+    about = raw.get("about", "self")
+    if about not in ("self", "other"):
+        raise LexiconError(f"{where}: about {about!r} must be 'self' or 'other'")
+    if not isinstance(patterns, list) or not patterns:
+        raise LexiconError(f"{where}: 'patterns' must be a non-empty list")
+    compiled = tuple(_compile(p, where) for p in patterns)
+    return Entry(categories, RiskLevel(level), about == "other", compiled)
+
+
+def _categories(value: object, where: str) -> tuple[RiskCategory, ...]:
+    names: Iterable[object] = value if isinstance(value, list) else [value]
+    allowed = [c.value for c in RiskCategory]
+    out: list[RiskCategory] = []
+    for name in names:
+        if name not in allowed:
+            raise LexiconError(f"{where}: category {name!r} is not one of {', '.join(allowed)}")
+        out.append(RiskCategory(str(name)))
+    if not out:
+        raise LexiconError(f"{where}: 'category' is empty")
+    return tuple(out)

@@ -1,0 +1,340 @@
+"""Risk detection: does a message show danger, of what kind, and how urgent?
+
+Rules-based, from the per-language lexicons in ``moderation/data/lexicons``. A phrase in a
+lexicon gives a category and a level; the words around it can change the level:
+
+* negated ("I'm not going to kill myself", "nie chcę się zabić") -> at most ``low``: the
+  topic is there, so the adviser may want to know, but she has said it is not happening;
+* about the past ("when I was 16", "years ago") -> at most ``low``;
+* a ``high`` phrase in a message with a sign that it is happening now ("tonight",
+  "pills in front of me", "he's outside") -> ``imminent``;
+* someone else's suicidal feelings ("my friend said she wants to die", or a phrase marked
+  ``about: other``) -> one level lower, never below ``low``. Other categories keep their level
+  when reported: a child at risk, a friend who has overdosed, a threat "he said he'd kill me"
+  matter as much when she tells us about them.
+
+Everyday phrases listed under ``ignore`` ("dying to see it", "harm reduction") are blanked
+out before matching. Words of six or more letters in a pattern also match with one typo
+("sucide", "overdoes").
+
+A classifier trained offline can sit behind the same `Classifier` interface; `combine` merges
+its opinion with the rules. None is shipped: the rules stand alone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+from moderation.lexicon import (
+    EXTRA_DIR_ENV,
+    WORD_CHAR,
+    Entry,
+    Lexicon,
+    LexiconError,
+    Pattern,
+    load_lexicons,
+)
+from moderation.normalize import normalise
+from moderation.types import (
+    NO_RISK,
+    RiskAssessment,
+    RiskCategory,
+    RiskLevel,
+    RiskMatch,
+    highest_level,
+)
+
+__all__ = [
+    "Classifier",
+    "LexiconError",
+    "RuleDetector",
+    "assess",
+    "combine",
+    "default_detector",
+    "stacked",
+]
+
+# Only suicidal feelings are graded lower when they are someone else's: the woman writing is
+# not the one at risk. For every other category the danger is the same whoever reports it.
+_LOWER_WHEN_REPORTED = frozenset({RiskCategory.SUICIDE_SELF_HARM})
+_MAX_MATCHES = 20
+# How far around a phrase to look for negation, history or reported speech (characters).
+_CONTEXT_CHARS = 160
+_SENTENCE_END = re.compile(r"[.!?؟।\n]")
+_CLAUSE_END = re.compile(r"[.!?؟।,;:\n]")
+_WORD = re.compile(rf"{WORD_CHAR}+")
+_MASK = " \u00b7 "  # a non-word mark that phrases cannot match across
+_FUZZY_SHORTEST = 5  # a six-letter lexicon word with a letter missing
+
+
+class Classifier(Protocol):
+    """Anything that grades a message's risk: the rules, or a model trained offline."""
+
+    def assess(self, text: str, language: str | None) -> RiskAssessment: ...
+
+
+def combine(rules: RiskAssessment, extra: RiskAssessment) -> RiskAssessment:
+    """Merge two opinions: the higher level, every category and every match of both."""
+    matches = _dedupe([*rules.matches, *extra.matches])
+    level = highest_level([rules.level, extra.level])
+    graded = [(c, rules.level) for c in rules.categories]
+    graded += [(c, extra.level) for c in extra.categories]
+    categories = _order_categories(graded)
+    return RiskAssessment(level, categories, matches)
+
+
+@dataclass(frozen=True)
+class _Stacked:
+    first: Classifier
+    second: Classifier
+
+    def assess(self, text: str, language: str | None) -> RiskAssessment:
+        return combine(self.first.assess(text, language), self.second.assess(text, language))
+
+
+def stacked(extra: Classifier, rules: Classifier | None = None) -> Classifier:
+    """A classifier that asks the rules (default ones unless given) and then `extra`."""
+    return _Stacked(rules or default_detector(), extra)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    category: RiskCategory
+    level: RiskLevel
+    phrase: str
+
+
+class RuleDetector:
+    """The lexicon rules, compiled once; safe to share between threads (it is read-only)."""
+
+    def __init__(self, lexicons: dict[str, Lexicon]) -> None:
+        self._lexicons = lexicons
+        self._all = tuple(lexicons.values())
+        self._vocabulary = _Vocabulary(
+            {w for lex in self._all for p in _entry_patterns(lex) for w in p.fuzzy_words},
+            {w for lex in self._all for w in _known_words(lex)},
+        )
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self._lexicons)
+
+    def assess(self, text: str, language: str | None = None) -> RiskAssessment:
+        """Grade one message. Never raises for any text."""
+        words = normalise(text)
+        if not words:
+            return NO_RISK
+        lexicons = self._select(language)
+        canon = self._vocabulary.correct(words)
+        for lexicon in lexicons:
+            for pattern in lexicon.ignore:
+                if _might_match(pattern, canon):
+                    canon = pattern.regex.sub(_MASK, canon)
+        now = any(_search(p, canon) for lex in lexicons for p in lex.imminent)
+        hits = [
+            hit
+            for lexicon in lexicons
+            for entry in lexicon.entries
+            for hit in _entry_hits(entry, lexicon, canon, now)
+        ]
+        return _summarise(hits)
+
+    def _select(self, language: str | None) -> tuple[Lexicon, ...]:
+        # Women in the UK often mix English into other languages, so English is always read.
+        code = (language or "").split("-")[0].split("_")[0].lower()
+        if code not in self._lexicons:
+            return self._all
+        return tuple(lex for key, lex in self._lexicons.items() if key in (code, "en"))
+
+
+def _entry_patterns(lexicon: Lexicon) -> Iterable[Pattern]:
+    return (pattern for entry in lexicon.entries for pattern in entry.patterns)
+
+
+def _known_words(lexicon: Lexicon) -> Iterable[str]:
+    cues = [*lexicon.past, *lexicon.reported, *lexicon.imminent, *lexicon.ignore]
+    for pattern in [*_entry_patterns(lexicon), *cues]:
+        yield from pattern.literals
+    yield from lexicon.negation | lexicon.negation_after | lexicon.clause_breaks
+
+
+def _might_match(pattern: Pattern, text: str) -> bool:
+    return not pattern.anchors or any(anchor in text for anchor in pattern.anchors)
+
+
+def _search(pattern: Pattern, text: str) -> bool:
+    return _might_match(pattern, text) and pattern.regex.search(text) is not None
+
+
+def _entry_hits(entry: Entry, lexicon: Lexicon, text: str, now: bool) -> Iterable[_Hit]:
+    for pattern in entry.patterns:
+        if not _might_match(pattern, text):
+            continue
+        for match in pattern.regex.finditer(text):
+            context = _Context(text, match, pattern, lexicon)
+            for category in entry.categories:
+                level = _grade(entry, category, context, now)
+                yield _Hit(category, level, match.group(0).strip())
+
+
+class _Context:
+    """The words around one matched phrase, within its clause or sentence."""
+
+    def __init__(self, text: str, match: re.Match[str], pattern: Pattern, lexicon: Lexicon):
+        start, end = match.span()
+        before = text[max(0, start - _CONTEXT_CHARS) : start]
+        after = text[end : end + _CONTEXT_CHARS]
+        self.sentence_before = _SENTENCE_END.split(before)[-1]
+        self.sentence_after = _SENTENCE_END.split(after)[0]
+        self.clause_before = _WORD.findall(_CLAUSE_END.split(before)[-1])
+        self.clause_after = _WORD.findall(_CLAUSE_END.split(after)[0])
+        self.inside = _WORD.findall(match.group(0))
+        self.pattern = pattern
+        self.lexicon = lexicon
+
+    def negated(self) -> bool:
+        lex = self.lexicon
+        if any(w in lex.negation and w not in self.pattern.literals for w in self.inside):
+            return True
+        window: list[str] = []
+        for word in reversed(self.clause_before):
+            if word in lex.clause_breaks or len(window) >= lex.negation_window:
+                break
+            window.append(word)
+        if any(w in lex.negation for w in window):
+            return True
+        return any(w in lex.negation_after for w in self.clause_after[:2])
+
+    def past(self) -> bool:
+        return _any_in(self.lexicon.past, self.sentence_before, self.sentence_after)
+
+    def reported(self) -> bool:
+        return _any_in(self.lexicon.reported, self.sentence_before)
+
+
+def _any_in(patterns: Sequence[Pattern], *texts: str) -> bool:
+    return any(_search(p, t) for p in patterns for t in texts if t)
+
+
+def _grade(entry: Entry, category: RiskCategory, context: _Context, now: bool) -> RiskLevel:
+    level = entry.level
+    calmed = context.negated() or context.past()
+    if calmed:
+        level = _lowest(level, RiskLevel.LOW)
+    elif level is RiskLevel.HIGH and now:
+        level = RiskLevel.IMMINENT
+    if category in _LOWER_WHEN_REPORTED and (entry.about_other or context.reported()):
+        level = _step_down(level)
+    return level
+
+
+def _lowest(a: RiskLevel, b: RiskLevel) -> RiskLevel:
+    return a if a.rank <= b.rank else b
+
+
+def _step_down(level: RiskLevel) -> RiskLevel:
+    return {RiskLevel.IMMINENT: RiskLevel.HIGH, RiskLevel.HIGH: RiskLevel.LOW}.get(level, level)
+
+
+def _summarise(hits: list[_Hit]) -> RiskAssessment:
+    if not hits:
+        return NO_RISK
+    matches = _dedupe([RiskMatch(h.category, h.level, h.phrase) for h in hits])
+    level = highest_level([m.level for m in matches])
+    categories = _order_categories([(m.category, m.level) for m in matches])
+    return RiskAssessment(level, categories, matches)
+
+
+def _dedupe(matches: list[RiskMatch]) -> tuple[RiskMatch, ...]:
+    unique = dict.fromkeys(matches)
+    ordered = sorted(unique, key=lambda m: -m.level.rank)
+    return tuple(ordered[:_MAX_MATCHES])
+
+
+def _order_categories(graded: list[tuple[RiskCategory, RiskLevel]]) -> tuple[RiskCategory, ...]:
+    """Categories, most serious first (ties in the order of `RiskCategory`)."""
+    best: dict[RiskCategory, int] = {}
+    for category, level in graded:
+        best[category] = max(best.get(category, 0), level.rank)
+    order = list(RiskCategory)
+    return tuple(sorted(best, key=lambda c: (-best[c], order.index(c))))
+
+
+class _Vocabulary:
+    """Corrects one-typo misspellings of the lexicons' long words ("sucide" -> "suicide")."""
+
+    def __init__(self, targets: set[str], known: set[str]) -> None:
+        # Known words (every word the lexicons use) are never "corrected"; only the long
+        # words of risk phrases are targets.
+        self._words = frozenset(targets)
+        self._known = frozenset(known | targets)
+        self._by_deletion: dict[str, list[str]] = {}
+        for word in sorted(self._words):
+            for variant in _deletions(word):
+                self._by_deletion.setdefault(variant, []).append(word)
+        self._cache: dict[str, str] = {}
+
+    def correct(self, text: str) -> str:
+        return _WORD.sub(self._correct_match, text)
+
+    def _correct_match(self, match: re.Match[str]) -> str:
+        word = match.group(0)
+        if len(word) < _FUZZY_SHORTEST or word in self._known:
+            return word
+        cached = self._cache.get(word)
+        if cached is None:
+            cached = self._nearest(word) or word
+            if len(self._cache) < 50_000:
+                self._cache[word] = cached
+        return cached
+
+    def _nearest(self, word: str) -> str | None:
+        candidates = list(self._by_deletion.get(word, ()))
+        for variant in _deletions(word):
+            if variant in self._words:
+                candidates.append(variant)
+            candidates.extend(self._by_deletion.get(variant, ()))
+        for candidate in sorted(set(candidates)):
+            if _one_edit_apart(word, candidate):
+                return candidate
+        return None
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """True if one insertion, deletion, substitution or swap of neighbours turns a into b."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    if a[i + 1 :] == b[i + 1 :]:
+        return True
+    return a[i : i + 2] == b[i : i + 2][::-1] and a[i + 2 :] == b[i + 2 :]
+
+
+@lru_cache(maxsize=4)
+def _detector_for(extra_dir: str | None) -> RuleDetector:
+    return RuleDetector(load_lexicons(extra_dir))
+
+
+def default_detector() -> RuleDetector:
+    """Built-in lexicons plus those in WILLOW_LEXICON_DIR, loaded once per directory."""
+    return _detector_for(os.environ.get(EXTRA_DIR_ENV) or None)
+
+
+def assess(text: str, language: str | None = None) -> RiskAssessment:
+    """Grade one message with the default rules (see the module docstring)."""
+    return default_detector().assess(text, language)
