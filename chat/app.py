@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from sqlalchemy import text
 from chat import staff, visitors, ws
 from chat.logs import configure_logging
 from chat.migrate import upgrade
+from chat.retention import purge_forever
 from chat.security import SecurityHeaders
 from chat.services import Services
 from chat.settings import Settings
@@ -31,9 +33,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if services.db.is_sqlite:
             await upgrade(services.db.engine)
         await services.broker.connect()
+        purge = asyncio.create_task(purge_forever(services), name="willow-retention")
         try:
             yield
         finally:
+            purge.cancel()
             await services.broker.close()
             await services.db.dispose()
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat import streams
+from chat import audit, streams
 from chat.hub import stream_channel
 from chat.models import Conversation, Staff, VisitorSession
 from chat.protocol import ProtocolError
@@ -289,3 +289,11 @@ async def adviser_conversations(services: Services, staff_id: int) -> list[Conve
             .order_by(Conversation.id)
         )
         return list(result.scalars())
+
+
+async def record_transcript_access(services: Services, staff: Staff, conversation_id: int) -> None:
+    """Every time staff open a transcript, the audit log says who and when."""
+    async with services.db.write() as session:
+        audit.record(
+            session, staff_sender(staff.id), "transcript.view", f"conversation:{conversation_id}"
+        )

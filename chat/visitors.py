@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from chat.conversations import current_conversation, end_conversation, now
 from chat.models import VisitorSession
+from chat.retention import forget_visitor
 from chat.security import new_token, token_hash
 from chat.services import Services
 
@@ -32,7 +33,7 @@ class SessionCreated(BaseModel):
     token: str
 
 
-class ExitRequest(BaseModel):
+class TokenRequest(BaseModel):
     token: Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -90,14 +91,27 @@ async def create_session(request: Request, choices: SessionRequest | None = None
     return SessionCreated(token=token)
 
 
-@router.post("/exit", status_code=204)
-async def exit_now(request: Request) -> Response:
-    """Called by `navigator.sendBeacon`, so it accepts the token as JSON sent as text/plain."""
-    raw = await request.body()
+async def _token_from_body(request: Request) -> str:
+    """The token from a JSON body; sent as text/plain so `navigator.sendBeacon` can send it."""
     try:
-        exit_request = ExitRequest.model_validate(orjson.loads(raw))
+        return TokenRequest.model_validate(orjson.loads(await request.body())).token
     except (orjson.JSONDecodeError, ValidationError):
         raise HTTPException(400, 'send {"token": "…"}') from None
-    await quick_exit(services_of(request), exit_request.token)
+
+
+@router.post("/exit", status_code=204)
+async def exit_now(request: Request) -> Response:
+    await quick_exit(services_of(request), await _token_from_body(request))
     # The same answer whether or not the token was live: nothing to learn from it.
+    return Response(status_code=204)
+
+
+@router.post("/forget", status_code=204)
+async def forget(request: Request) -> Response:
+    """She deletes her conversation and session now, rather than at the end of retention."""
+    services = services_of(request)
+    visitor = await visitor_by_token(services, await _token_from_body(request))
+    if visitor is None:
+        raise HTTPException(404, "no such session")
+    await forget_visitor(services, visitor)
     return Response(status_code=204)

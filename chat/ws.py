@@ -331,6 +331,7 @@ async def _join(connection: Connection, event: Join) -> None:
     conversation = await conv.conversation_for(connection.services, event.conversation_id)
     if staff.role != "supervisor" and conversation.adviser_id != staff.id:
         raise ProtocolError("not_found", ref="join")
+    await conv.record_transcript_access(connection.services, staff, conversation.id)
     await connection.join_stream(conversation.id, event.last_seq)
 
 

@@ -20,4 +20,4 @@ def test_every_error_code_is_documented_and_nothing_else() -> None:
 
 
 def test_every_client_event_is_documented() -> None:
-    assert CLIENT_EVENT_TYPES <= _table_first_column("## Client → server events")
+    assert _table_first_column("## Client → server events") >= CLIENT_EVENT_TYPES
