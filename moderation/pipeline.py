@@ -20,6 +20,7 @@ from moderation.limits import (
     REASON_EMPTY,
     REASON_REPEATED,
     REASON_TOO_FAST,
+    REASON_TOO_LONG,
     Limits,
     Place,
     SenderHistory,
@@ -43,6 +44,9 @@ REASON_CODES: tuple[str, ...] = (*LIMIT_REASONS, REASON_HELD_FOR_MENTOR, REASON_
 _WAIVED_WHEN_AT_RISK = frozenset({REASON_TOO_FAST, REASON_REPEATED})
 # Risk phrases sit anywhere in a message, but an over-long one is only read this far.
 _RISK_SCAN_FACTOR = 2
+# Far beyond the limit even if much of it were hidden characters: cleaning megabytes just
+# to refuse them would stall the event loop.
+_HOPELESS_FACTOR = 8
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,10 @@ class MessageContext:
 
 def check(text: str, ctx: MessageContext) -> Verdict:
     """What to do with one message: deliver, deliver and flag, hold, or refuse (and why)."""
+    max_length = ctx.limits.max_length(ctx.place)
+    if len(text) > _HOPELESS_FACTOR * max_length:
+        head = plain_text(text[: _RISK_SCAN_FACTOR * max_length])
+        return Verdict(Action.REFUSE, body="", reason=REASON_TOO_LONG, risk=_risk(head, ctx))
     body = plain_text(text)
     reason = check_limits(body, ctx.history, ctx.limits, ctx.now, ctx.place)
     risk = _risk(body, ctx) if reason != REASON_EMPTY else NO_RISK
@@ -92,6 +100,8 @@ def check(text: str, ctx: MessageContext) -> Verdict:
 
 def _risk(body: str, ctx: MessageContext) -> RiskAssessment:
     if ctx.from_staff:
+        return NO_RISK
+    if not body:
         return NO_RISK
     return assess(body[: _RISK_SCAN_FACTOR * ctx.limits.max_length(ctx.place)], ctx.language)
 

@@ -28,10 +28,16 @@ LINK_REL = "noopener noreferrer nofollow"
 # bleach strips disallowed tags but keeps their text; the body of a script or style is
 # never meant to be read, so it goes before bleach runs. Safety still rests on bleach.
 _HIDDEN_CONTENT = re.compile(
-    r"<(script|style|template|noscript|iframe|object|textarea)\b[^>]*>.*?(?:</\1\s*>|\Z)",
+    r"<(script|style|template|noscript|iframe|object|textarea)\b[^>]{0,1000}>.*?(?:</\1\s*>|\Z)",
     re.IGNORECASE | re.DOTALL,
 )
 _KEPT_CONTROLS = frozenset("\n\t")
+# Resources and room descriptions are a few paragraphs; the HTML parser is slow on megabytes.
+MAX_RICH_LENGTH = 20_000
+
+
+class RichTextTooLong(ValueError):
+    """Rich text beyond MAX_RICH_LENGTH characters; the editor should say so, not cut it."""
 
 
 class _LinkRelFilter(Filter):  # type: ignore[misc]
@@ -57,7 +63,14 @@ _CLEANER = bleach.sanitizer.Cleaner(
 
 
 def clean_rich(html: str) -> str:
-    """Staff-authored rich text reduced to Willow's small allow-list of tags and links."""
+    """Staff-authored rich text reduced to Willow's small allow-list of tags and links.
+
+    Raises RichTextTooLong for more than MAX_RICH_LENGTH characters.
+    """
+    if len(html) > MAX_RICH_LENGTH:
+        raise RichTextTooLong(
+            f"rich text is {len(html)} characters long; the most allowed is {MAX_RICH_LENGTH}"
+        )
     text = _drop_unencodable(html).replace("\x00", "")
     text = _HIDDEN_CONTENT.sub("", text)
     return _CLEANER.clean(text).strip()

@@ -299,11 +299,3 @@ def test_non_utf8_file_is_reported(tmp_path: Path) -> None:
 def test_no_files_is_an_error() -> None:
     with pytest.raises(DirectoryError, match="no directory file"):
         load_directory([])
-
-
-def test_a_bad_file_leaves_nothing_half_loaded(tmp_path: Path) -> None:
-    good = load_default_directory()
-    bad = write(tmp_path, entry(kind="fax"))
-    with pytest.raises(DirectoryError):
-        load_directory([DEFAULT_DIRECTORY_FILE, bad])
-    assert load_default_directory() == good

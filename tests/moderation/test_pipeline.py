@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from moderation.limits import Limits, SenderHistory, record
@@ -115,6 +117,14 @@ def test_a_woman_in_danger_is_never_refused_for_writing_fast() -> None:
 def test_an_overlong_risky_message_is_refused_but_keeps_its_risk() -> None:
     verdict = check(RISKY + ". " + "more " * 300, ctx(ROOM, limits=Limits()))
     assert (verdict.action, verdict.reason) == (Action.REFUSE, "too_long")
+    assert verdict.risk.flagged
+
+
+def test_a_huge_message_is_refused_quickly_and_still_read_for_risk() -> None:
+    started = time.perf_counter()
+    verdict = check(RISKY + ". " + "x" * 10_000_000, CHAT)
+    assert time.perf_counter() - started < 0.5
+    assert (verdict.action, verdict.reason, verdict.body) == (Action.REFUSE, "too_long", "")
     assert verdict.risk.flagged
 
 

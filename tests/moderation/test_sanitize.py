@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from moderation.sanitize import clean_rich, plain_text
+from moderation.sanitize import MAX_RICH_LENGTH, RichTextTooLong, clean_rich, plain_text
 
 REL = 'rel="noopener noreferrer nofollow"'
 
@@ -65,6 +67,19 @@ def test_odd_input_gives_a_string_not_an_error(html: str) -> None:
     cleaned = clean_rich(html)
     assert "\x00" not in cleaned
     cleaned.encode("utf-8")
+
+
+def test_rich_text_beyond_the_limit_is_refused_not_cut() -> None:
+    assert clean_rich("a" * MAX_RICH_LENGTH) == "a" * MAX_RICH_LENGTH
+    with pytest.raises(RichTextTooLong, match=f"the most allowed is {MAX_RICH_LENGTH}"):
+        clean_rich("a" * (MAX_RICH_LENGTH + 1))
+
+
+def test_hostile_markup_within_the_limit_is_cleaned_quickly() -> None:
+    started = time.perf_counter()
+    for html in ["<script " * 2400, "<style" + " x" * 9990, "<p>" * 6600]:
+        assert "<script" not in clean_rich(html)
+    assert time.perf_counter() - started < 2.0
 
 
 def test_plain_text_removes_hidden_characters_and_trims() -> None:
