@@ -20,7 +20,7 @@ async def upgrade(engine: AsyncEngine) -> None:
 
     def _upgrade(connection: object) -> None:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)

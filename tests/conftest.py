@@ -16,6 +16,7 @@ from chat.app import create_app
 from chat.migrate import upgrade
 from chat.models import Base
 from chat.settings import Settings
+from chat.tables import import_all_tables
 from tests.services import BROKER_URL, DATABASE_URL, scratch_postgres
 from tests.wsclient import Server
 
@@ -37,6 +38,7 @@ def postgres_database() -> Iterator[str | None]:
 
 
 async def _empty_postgres(url: str) -> None:
+    import_all_tables()
     engine = create_async_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     async with engine.begin() as connection:

@@ -10,6 +10,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from chat.models import Base
+from chat.tables import import_all_tables
+
+import_all_tables()
 
 config = context.config
 target_metadata = Base.metadata

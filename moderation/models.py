@@ -1,0 +1,30 @@
+"""Moderation's tables: reports of messages. (Audit entries live in chat.models.AuditEntry.)"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chat.models import Base, BigId
+
+
+class Report(Base):
+    """Someone reported a message; it waits for the room's mentor or a supervisor."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # "conversation" or "room"; place_id is the conversation id or the room id (a slug).
+    place: Mapped[str] = mapped_column(String(16), index=True)
+    place_id: Mapped[str] = mapped_column(String(64), index=True)
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column()
+    # "visitor", "participant:<id>" or "staff:<id>": never anything that identifies her.
+    reporter: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
+    closed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(Text, nullable=True)

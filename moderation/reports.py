@@ -1,0 +1,77 @@
+"""Reports of messages: anyone files one; the room's mentor or a supervisor closes it."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from chat import audit
+from chat.services import Services
+from moderation.models import Report
+
+REASON_MAX = 500
+
+
+class ReportError(ValueError):
+    """The report cannot be filed or closed as asked; the message says why."""
+
+
+async def file_report(
+    services: Services,
+    reporter: str,
+    place: str,
+    place_id: str,
+    stream_id: int,
+    seq: int,
+    reason: str = "",
+) -> Report:
+    """Store a report of the message `seq` in the stream; the caller tells whoever must see it."""
+    if place not in ("conversation", "room"):
+        raise ReportError("place must be conversation or room")
+    async with services.db.write() as session:
+        report = Report(
+            place=place,
+            place_id=place_id,
+            stream_id=stream_id,
+            seq=seq,
+            reporter=reporter,
+            reason=reason.strip()[:REASON_MAX],
+        )
+        session.add(report)
+        await session.flush()
+        audit.record(
+            session,
+            reporter,
+            "report.filed",
+            f"{place}:{place_id}",
+            reason[:REASON_MAX],
+            {"seq": seq},
+        )
+    return report
+
+
+async def open_reports(
+    services: Services, place: str | None = None, place_id: str | None = None
+) -> list[Report]:
+    async with services.db.read() as session:
+        query = select(Report).where(Report.status == "open").order_by(Report.id)
+        if place is not None:
+            query = query.where(Report.place == place)
+        if place_id is not None:
+            query = query.where(Report.place_id == place_id)
+        return list((await session.scalars(query)).all())
+
+
+async def close_report(services: Services, report_id: int, closed_by: str, outcome: str) -> Report:
+    async with services.db.write() as session:
+        report = await session.get(Report, report_id)
+        if report is None:
+            raise ReportError("no such report")
+        if report.status == "closed":
+            raise ReportError("this report is already closed")
+        report.status, report.closed_by, report.outcome = (
+            "closed",
+            closed_by,
+            outcome.strip()[:REASON_MAX],
+        )
+        audit.record(session, closed_by, "report.closed", f"report:{report_id}", report.outcome)
+    return report
