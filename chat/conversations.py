@@ -20,6 +20,8 @@ from chat.protocol import ProtocolError
 from chat.services import Services
 
 STAFF_CHANNEL = "staff"
+# Alerts for supervisors (risk flags, escalations, reports from 1:1 chats).
+SUPERVISORS_CHANNEL = "supervisors"
 VISITOR = "visitor"
 
 

@@ -65,6 +65,8 @@ class VisitorSession(Base):
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     topic: Mapped[str | None] = mapped_column(String(32), nullable=True)
     safe_to_talk: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Which UK nation's helplines to show her; coarse on purpose.
+    nation: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

@@ -7,9 +7,10 @@ from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import delete, select
 
+from chat import audit
 from chat.conversations import now
 from chat.models import Staff, StaffSession
 from chat.security import (
@@ -160,7 +161,7 @@ class StaffView(BaseModel):
     display_name: str
     role: str
     available: bool
-    trained: bool
+    trained: StrictBool
 
     @classmethod
     def of(cls, staff: Staff) -> StaffView:
@@ -225,6 +226,35 @@ class NewStaff(BaseModel):
     display_name: Annotated[str, Field(min_length=1, max_length=64)]
     role: Role
     password: Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
+
+
+class Training(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    trained: StrictBool
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+@admin_router.post("/staff/{staff_id}/training")
+async def record_training(
+    request: Request,
+    staff_id: int,
+    body: Training,
+    admin: Annotated[Staff, Depends(require_role("admin"))],
+) -> StaffView:
+    """Record (or withdraw) a staff member's training; untrained mentors cannot open rooms."""
+    async with services_of(request).db.write() as session:
+        staff = await session.get(Staff, staff_id)
+        if staff is None:
+            raise HTTPException(404, "no such staff member")
+        staff.trained_at = now() if body.trained else None
+        audit.record(
+            session,
+            f"staff:{admin.id}",
+            "staff.training" if body.trained else "staff.training_withdrawn",
+            f"staff:{staff_id}",
+            body.note,
+        )
+    return StaffView.of(staff)
 
 
 @admin_router.get("/staff")

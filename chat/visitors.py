@@ -27,6 +27,7 @@ class SessionRequest(BaseModel):
     language: Literal["en", "pl", "ar", "ur", "bn", "pa"] | None = None
     topic: Literal["talk", "drugs", "alcohol", "abuse", "children", "health", "other"] | None = None
     safe_to_talk: bool | None = None
+    nation: Literal["england", "wales", "scotland", "northern_ireland"] | None = None
 
 
 class SessionCreated(BaseModel):
@@ -51,6 +52,7 @@ async def start_session(services: Services, choices: SessionRequest) -> str:
                 language=choices.language,
                 topic=choices.topic,
                 safe_to_talk=choices.safe_to_talk,
+                nation=choices.nation,
             )
         )
     return token

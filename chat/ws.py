@@ -238,6 +238,8 @@ async def _welcome_staff(connection: Connection, resume: dict[int, int]) -> None
     if staff.role in ADVISING_ROLES:
         await connection.join(conv.STAFF_CHANNEL)
         connection.send(await conv.queue_snapshot(services))
+    if staff.role == "supervisor":
+        await connection.join(conv.SUPERVISORS_CHANNEL)
     for conversation in active:
         await connection.join_stream(conversation.id, resume.get(conversation.id, 0))
 

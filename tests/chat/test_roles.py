@@ -112,3 +112,28 @@ async def test_a_visitor_cannot_write_into_another_visitors_chat(server: Server)
 async def test_a_socket_from_another_origin_is_refused(server: Server) -> None:
     with pytest.raises(websockets.InvalidStatus):
         await Client.open(server, origin="https://evil.example")
+
+
+async def test_an_admin_records_training_and_it_is_audited(server: Server) -> None:
+    admin = await server.staff_session("admin")
+    mentor = await server.staff_session("mentor")
+    async with server.http(cookies={"willow_staff": admin.cookie}) as http:
+        staff_list = (await http.get("/api/admin/staff")).json()
+        mentor_id = next(s["id"] for s in staff_list if s["username"] == mentor.username)
+        url = f"/api/admin/staff/{mentor_id}/training"
+        assert (await http.post(url, json={"trained": True})).status_code == 403  # no CSRF token
+        done = await http.post(
+            url, json={"trained": True, "note": "groups course"}, headers=admin.headers
+        )
+        assert done.status_code == 200 and done.json()["trained"] is True
+        assert (
+            await http.post(url, json={"trained": "yes"}, headers=admin.headers)
+        ).status_code == 422
+        missing = await http.post(
+            "/api/admin/staff/999999/training", json={"trained": True}, headers=admin.headers
+        )
+        assert missing.status_code == 404
+    async with server.http(cookies={"willow_staff": mentor.cookie}) as http:
+        assert (
+            await http.post(url, json={"trained": True}, headers=mentor.headers)
+        ).status_code == 403

@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("topic", sa.String(length=32), nullable=True),
         sa.Column("safe_to_talk", sa.Boolean(), nullable=True),
+        sa.Column("nation", sa.String(length=20), nullable=True),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
