@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -32,6 +33,8 @@ WORD_CHAR = r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0980-\u0a7f]"
 # letters joined up by `normalise` ("k i l l m e" -> "killme") still match.
 _SEPARATOR = r"[\s,;:\-–—/*\"()…]{0,4}"
 _FUZZY_MIN_LENGTH = 6
+# The C loader when PyYAML was built with it: several times faster on these files.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _TOP_KEYS = {"language", "negation", "negation_after", "negation_window", "clause_breaks",
              "past", "reported", "imminent", "ignore", "entries"}  # fmt: skip
@@ -51,13 +54,19 @@ class Pattern:
     """One compiled phrase pattern."""
 
     source: str
-    regex: re.Pattern[str]
+    expression: str
     # Cheap prefilter: the phrase can only match if one of these strings is in the text.
     anchors: tuple[str, ...]
     # Words written in the pattern itself (a negation word there is part of the phrase).
     literals: frozenset[str]
     # Literal words long enough to be matched with one typo.
     fuzzy_words: frozenset[str]
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        # Compiled on first use: most phrases are never needed in a given process, and
+        # compiling all of them would slow every start by a second or more.
+        return re.compile(self.expression)
 
 
 @dataclass(frozen=True)
@@ -129,8 +138,10 @@ def parse_pattern(source: str) -> Pattern:
     if all(part.optional or part.gap for part in parts):
         raise PatternError("pattern has no required word")
     body = _join(parts)
-    regex = re.compile(rf"(?<!{WORD_CHAR}){body}(?!{WORD_CHAR})")
-    return Pattern(source, regex, _choose_anchors(parts), frozenset(literals), frozenset(fuzzy))
+    expression = rf"(?<!{WORD_CHAR}){body}(?!{WORD_CHAR})"
+    return Pattern(
+        source, expression, _choose_anchors(parts), frozenset(literals), frozenset(fuzzy)
+    )
 
 
 def _parse_sequence(
@@ -268,7 +279,7 @@ def _yaml_files(directory: Path) -> list[Path]:
 def _load_file(path: Path, lexicons: dict[str, Lexicon]) -> None:
     name = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
     except UnicodeDecodeError as exc:
         raise LexiconError(f"{name}: not UTF-8 text ({exc.reason})") from exc
     except yaml.YAMLError as exc:
