@@ -19,10 +19,12 @@ from chat.broker import Broker
 
 log = logging.getLogger("willow.hub")
 
-# Reads the stored events of a stream after a seq, in order, as (seq, encoded text).
-FetchAfter = Callable[[int, int], Awaitable[list[tuple[int, str]]]]
+# Reads the stored events of a stream after a seq that a reader may see, in order, as
+# (seq, encoded text); the flag says whether the reader is staff.
+FetchAfter = Callable[[int, int, bool], Awaitable[list[tuple[int, str]]]]
 
 _NO_STREAM = b"-"
+_STAFF_ONLY = b"s"
 
 
 def stream_channel(stream_id: int) -> str:
@@ -30,32 +32,43 @@ def stream_channel(stream_id: int) -> str:
 
 
 def envelope(
-    payload: dict[str, object], stream_id: int | None = None, seq: int | None = None
+    payload: dict[str, object],
+    stream_id: int | None = None,
+    seq: int | None = None,
+    staff_only: bool = False,
 ) -> bytes:
     """Encode an event once, with the header the hub reads instead of the body."""
     body = orjson.dumps(payload)
     if stream_id is None or seq is None:
         return _NO_STREAM + b"\n" + body
-    return f"{stream_id} {seq}\n".encode() + body
+    audience = " s" if staff_only else ""
+    return f"{stream_id} {seq}{audience}\n".encode() + body
 
 
-def open_envelope(message: bytes) -> tuple[int | None, int | None, str]:
+def open_envelope(message: bytes) -> tuple[int | None, int | None, bool, str]:
+    """(stream id, seq, staff only, text) from what `envelope` made."""
     header, _, body = message.partition(b"\n")
     if header == _NO_STREAM:
-        return None, None, body.decode()
-    stream, _, seq = header.partition(b" ")
-    return int(stream), int(seq), body.decode()
+        return None, None, False, body.decode()
+    parts = header.split(b" ")
+    return int(parts[0]), int(parts[1]), parts[-1] == _STAFF_ONLY, body.decode()
+
+
+# A member's view of one stream event: its seq and the text to send, or None when the event
+# is not for this member (staff only) but still counts in the order.
+Pending = tuple[int, str | None]
 
 
 class Member:
     """One local websocket: a bounded send queue and what it has been sent so far."""
 
-    def __init__(self, queue_size: int, fetch_after: FetchAfter) -> None:
+    def __init__(self, queue_size: int, fetch_after: FetchAfter, staff: bool = False) -> None:
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
         self.overflowed = asyncio.Event()
+        self.staff = staff
         self.last_seq: dict[int, int] = {}
         self._fetch_after = fetch_after
-        self._catching_up: dict[int, list[tuple[int, str]]] = {}
+        self._catching_up: dict[int, list[Pending]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def offer(self, text: str) -> None:
@@ -67,25 +80,29 @@ class Member:
         except asyncio.QueueFull:
             self.overflowed.set()
 
-    def deliver(self, stream_id: int | None, seq: int | None, text: str) -> None:
+    def deliver(
+        self, stream_id: int | None, seq: int | None, text: str, staff_only: bool = False
+    ) -> None:
         if stream_id is None or seq is None:
             self.offer(text)
             return
+        visible: str | None = None if staff_only and not self.staff else text
         pending = self._catching_up.get(stream_id)
         if pending is not None:
-            pending.append((seq, text))
+            pending.append((seq, visible))
             return
         last = self.last_seq.get(stream_id)
         if last is None or seq <= last:
             return
         if seq == last + 1:
             self.last_seq[stream_id] = seq
-            self.offer(text)
+            if visible is not None:
+                self.offer(visible)
             return
-        self.catch_up(stream_id, last, [(seq, text)])
+        self.catch_up(stream_id, last, [(seq, visible)])
 
     def catch_up(
-        self, stream_id: int, after_seq: int, pending: list[tuple[int, str]] | None = None
+        self, stream_id: int, after_seq: int, pending: list[Pending] | None = None
     ) -> asyncio.Task[None]:
         """Send what is stored after `after_seq`, then let live news through again."""
         self.last_seq[stream_id] = after_seq
@@ -98,9 +115,10 @@ class Member:
     async def _catch_up(self, stream_id: int) -> None:
         try:
             for _attempt in range(5):
-                last = self.last_seq[stream_id]
-                for seq, text in await self._fetch_after(stream_id, last):
-                    if seq == self.last_seq[stream_id] + 1:
+                stored = await self._fetch_after(stream_id, self.last_seq[stream_id], self.staff)
+                for seq, text in stored:
+                    # The database is the truth: a seq it skips is one this member may not see.
+                    if seq > self.last_seq[stream_id]:
                         self.last_seq[stream_id] = seq
                         # Our own replay may wait for room; only live fan-out must never wait.
                         await self.queue.put(text)
@@ -113,16 +131,18 @@ class Member:
             self.overflowed.set()
 
     def _drain_pending(self, stream_id: int) -> bool:
-        pending = sorted(self._catching_up[stream_id])
+        pending = sorted(self._catching_up[stream_id], key=lambda item: item[0])
         last = self.last_seq[stream_id]
         for index, (seq, text) in enumerate(pending):
             if seq <= last:
                 continue
             if seq != last + 1:
+                self.last_seq[stream_id] = last
                 self._catching_up[stream_id] = pending[index:]
                 return False
             last = seq
-            self.offer(text)
+            if text is not None:
+                self.offer(text)
         self.last_seq[stream_id] = last
         del self._catching_up[stream_id]
         return True
@@ -144,9 +164,9 @@ class Hub:
         members = self._members.get(channel)
         if not members:
             return
-        stream_id, seq, text = open_envelope(message)
+        stream_id, seq, staff_only, text = open_envelope(message)
         for member in tuple(members):
-            member.deliver(stream_id, seq, text)
+            member.deliver(stream_id, seq, text, staff_only)
 
     async def join(self, channel: str, member: Member) -> None:
         members = self._members.get(channel)

@@ -96,6 +96,8 @@ class Event(Base):
     # harmless.
     sender: Mapped[str] = mapped_column(String(40))
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # "all", or "staff" for what only staff may see (risk flags, escalations).
+    audience: Mapped[str] = mapped_column(String(8), default="all")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

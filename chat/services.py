@@ -25,8 +25,10 @@ class Services:
             settings=settings, db=Database(settings.database_url), broker=broker, hub=Hub(broker)
         )
 
-    async def fetch_after(self, stream_id: int, after_seq: int) -> list[tuple[int, str]]:
-        return await fetch_after(self.db, stream_id, after_seq)
+    async def fetch_after(
+        self, stream_id: int, after_seq: int, staff: bool
+    ) -> list[tuple[int, str]]:
+        return await fetch_after(self.db, stream_id, after_seq, staff)
 
     async def publish(
         self,
@@ -34,5 +36,6 @@ class Services:
         payload: dict[str, object],
         stream_id: int | None = None,
         seq: int | None = None,
+        staff_only: bool = False,
     ) -> None:
-        await self.hub.publish(channel, envelope(payload, stream_id, seq))
+        await self.hub.publish(channel, envelope(payload, stream_id, seq, staff_only))

@@ -28,6 +28,7 @@ async def append(
     payload: dict[str, Any],
     sender: str = "system",
     client_id: str | None = None,
+    staff_only: bool = False,
 ) -> dict[str, Any]:
     """Store one event with the stream's next seq (set into `payload`) in the open transaction."""
     # The UPDATE takes the stream's row lock on PostgreSQL, so seqs are handed out one at a time.
@@ -46,6 +47,7 @@ async def append(
             type=str(payload["type"]),
             sender=sender,
             client_id=client_id,
+            audience="staff" if staff_only else "all",
             payload=payload,
         )
     )
@@ -64,19 +66,22 @@ async def find_by_client_id(
     return row.scalar_one_or_none()
 
 
-async def fetch_after(db: Database, stream_id: int, after_seq: int) -> list[tuple[int, str]]:
-    """Every stored event after `after_seq`, in order, already encoded for the wire."""
+async def fetch_after(
+    db: Database, stream_id: int, after_seq: int, staff: bool = False
+) -> list[tuple[int, str]]:
+    """Every stored event after `after_seq` this reader may see, in order, encoded for the wire.
+
+    Staff-only events are left out for visitors, so their seqs may jump; that is expected.
+    """
     out: list[tuple[int, str]] = []
     async with db.read() as session:
         while True:
-            rows = (
-                await session.execute(
-                    select(Event.seq, Event.payload)
-                    .where(Event.stream_id == stream_id, Event.seq > after_seq)
-                    .order_by(Event.seq)
-                    .limit(REPLAY_BATCH)
-                )
-            ).all()
+            query = select(Event.seq, Event.payload).where(
+                Event.stream_id == stream_id, Event.seq > after_seq
+            )
+            if not staff:
+                query = query.where(Event.audience == "all")
+            rows = (await session.execute(query.order_by(Event.seq).limit(REPLAY_BATCH))).all()
             out.extend((seq, orjson.dumps(payload).decode()) for seq, payload in rows)
             if len(rows) < REPLAY_BATCH:
                 return out

@@ -198,6 +198,7 @@ async def _hello(connection: Connection, hello: Hello) -> None:
     if found is None:
         raise ProtocolError("unauthorized", ref="hello")
     connection.staff = found[0]
+    connection.member.staff = True
     await _welcome_staff(connection, resume)
 
 

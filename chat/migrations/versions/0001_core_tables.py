@@ -129,6 +129,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("sender", sa.String(length=40), nullable=False),
         sa.Column("client_id", sa.String(length=64), nullable=True),
+        sa.Column("audience", sa.String(length=8), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column(
             "created_at",

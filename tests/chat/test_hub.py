@@ -1,0 +1,106 @@
+"""The hub's promise: every member gets each event of a stream once, in order, and only what
+it may see — even when news arrives out of order, twice, or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import orjson
+import pytest
+
+from chat import streams
+from chat.hub import Member, envelope, stream_channel
+from chat.migrate import upgrade
+from chat.services import Services
+from chat.settings import Settings
+from chat.tables import import_all_tables
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    import_all_tables()
+    built = Services.build(settings)
+    if built.db.is_sqlite:
+        await upgrade(built.db.engine)
+    await built.broker.connect()
+    yield built
+    await built.broker.close()
+    await built.db.dispose()
+
+
+async def _store(
+    services: Services, stream_id: int, count: int, staff_every: int = 0
+) -> list[bytes]:
+    """Store `count` events and return their envelopes, as actions would publish them."""
+    out = []
+    for i in range(1, count + 1):
+        staff_only = bool(staff_every) and i % staff_every == 0
+        async with services.db.write() as session:
+            payload = await streams.append(
+                session, stream_id, {"type": "note", "n": i}, staff_only=staff_only
+            )
+        out.append(envelope(payload, stream_id, payload["seq"], staff_only))
+    return out
+
+
+async def _received(member: Member, count: int) -> list[int]:
+    got = []
+    for _ in range(count):
+        got.append(orjson.loads(await asyncio.wait_for(member.queue.get(), 5))["n"])
+    assert member.queue.empty()
+    return got
+
+
+async def _new_stream(services: Services) -> int:
+    async with services.db.write() as session:
+        return (await streams.new_stream(session, "test")).id
+
+
+async def test_out_of_order_and_repeated_news_arrives_once_in_order(services: Services) -> None:
+    stream_id = await _new_stream(services)
+    member = Member(64, services.fetch_after)
+    await services.hub.join_stream(stream_id, member, 0)
+    envelopes = await _store(services, stream_id, 6)
+    broker = services.broker
+    # Publish 1, 3, 2, 2, 6, 4, 5, 1: repeats and overtaking, as several nodes can cause.
+    for index in (0, 2, 1, 1, 5, 3, 4, 0):
+        await broker.publish(stream_channel(stream_id), envelopes[index])
+    assert await _received(member, 6) == [1, 2, 3, 4, 5, 6]
+
+
+async def test_a_lost_message_is_filled_from_the_database(services: Services) -> None:
+    stream_id = await _new_stream(services)
+    member = Member(64, services.fetch_after)
+    await services.hub.join_stream(stream_id, member, 0)
+    envelopes = await _store(services, stream_id, 4)
+    for index in (0, 3):  # 2 and 3 never arrive as news
+        await services.broker.publish(stream_channel(stream_id), envelopes[index])
+    assert await _received(member, 4) == [1, 2, 3, 4]
+
+
+async def test_staff_only_events_reach_staff_and_never_visitors(services: Services) -> None:
+    stream_id = await _new_stream(services)
+    visitor, adviser = (
+        Member(64, services.fetch_after),
+        Member(64, services.fetch_after, staff=True),
+    )
+    for member in (visitor, adviser):
+        await services.hub.join_stream(stream_id, member, 0)
+    for message in await _store(services, stream_id, 6, staff_every=3):
+        await services.broker.publish(stream_channel(stream_id), message)
+    assert await _received(adviser, 6) == [1, 2, 3, 4, 5, 6]
+    assert await _received(visitor, 4) == [1, 2, 4, 5]
+
+    late_visitor = Member(64, services.fetch_after)
+    await services.hub.join_stream(stream_id, late_visitor, 1)
+    assert await _received(late_visitor, 3) == [2, 4, 5]
+
+
+async def test_a_full_queue_marks_the_member_overflowed_without_waiting(services: Services) -> None:
+    member = Member(8, services.fetch_after)
+    for i in range(8):
+        member.offer(str(i))
+    assert not member.overflowed.is_set()
+    member.offer("one too many")
+    assert member.overflowed.is_set() and member.queue.qsize() == 8
