@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -68,6 +68,37 @@ class Pattern:
         # compiling all of them would slow every start by a second or more.
         return re.compile(self.expression)
 
+    def matches(self, text: str) -> Iterator[re.Match[str]]:
+        """Every match that starts at the beginning of a word.
+
+        The start-of-word test is done here rather than as a look-behind in the regex, so
+        that the regex starts with its words and the engine can skip ahead quickly.
+        """
+        position = 0
+        regex = self.regex
+        while position <= len(text):
+            match = regex.search(text, position)
+            if match is None:
+                return
+            start = match.start()
+            if start == 0 or not _WORD_CHAR_RE.match(text, start - 1):
+                yield match
+                position = max(match.end(), start + 1)
+            else:
+                position = start + 1
+
+    def search(self, text: str) -> bool:
+        return next(self.matches(text), None) is not None
+
+    def blank(self, text: str, mask: str) -> str:
+        """`text` with every match replaced by `mask`."""
+        pieces: list[str] = []
+        last = 0
+        for match in self.matches(text):
+            pieces += [text[last : match.start()], mask]
+            last = match.end()
+        return "".join(pieces) + text[last:] if pieces else text
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -99,7 +130,8 @@ class Lexicon:
 _TOKEN = re.compile(r"\s*(\(|\)|\[|\]|\||\{[^}]*\}|[^\s()\[\]|{}]+)")
 _GAP = re.compile(r"\{(\d+),(\d+)\}")
 # "#" is any whole number, "##" a number of 10 or more ("took 30 tablets", not "took 2").
-_HAS_LETTER = re.compile(WORD_CHAR)
+_HAS_LETTER = _WORD_CHAR_RE = re.compile(WORD_CHAR)
+_LETTER_RUNS = re.compile(f"{WORD_CHAR}+")
 _NUMBERS = {"#": r"\d+", "##": r"[1-9]\d+"}
 
 
@@ -138,7 +170,7 @@ def parse_pattern(source: str) -> Pattern:
     if all(part.optional or part.gap for part in parts):
         raise PatternError("pattern has no required word")
     body = _join(parts)
-    expression = rf"(?<!{WORD_CHAR}){body}(?!{WORD_CHAR})"
+    expression = rf"{body}(?!{WORD_CHAR})"
     return Pattern(
         source, expression, _choose_anchors(parts), frozenset(literals), frozenset(fuzzy)
     )
@@ -222,7 +254,9 @@ def _parse_word(token: str, literals: set[str], fuzzy: set[str]) -> _Part:
     regex = _SEPARATOR.join(re.escape(w) for w in words)
     if prefix:
         regex += f"{WORD_CHAR}*"
-    return _Part(regex, anchors=(max(words, key=len),))
+    # The anchor is a run of letters, as the detector's word index sees them.
+    runs = [run for w in words for run in _LETTER_RUNS.findall(w)]
+    return _Part(regex, anchors=(max(runs, key=len),))
 
 
 def _join(parts: list[_Part]) -> str:

@@ -119,6 +119,9 @@ class RuleDetector:
             {w for lex in self._all for p in _entry_patterns(lex) for w in p.fuzzy_words},
             {w for lex in self._all for w in _known_words(lex)},
         )
+        self._index = _AnchorIndex(
+            p for lex in self._all for p in [*_entry_patterns(lex), *lex.ignore, *lex.imminent]
+        )
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -131,16 +134,22 @@ class RuleDetector:
             return NO_RISK
         lexicons = self._select(language)
         canon = self._vocabulary.correct(words)
+        present = self._index.present(canon)
         for lexicon in lexicons:
             for pattern in lexicon.ignore:
-                if _might_match(pattern, canon):
-                    canon = pattern.regex.sub(_MASK, canon)
-        now = any(_search(p, canon) for lex in lexicons for p in lex.imminent)
+                if id(pattern) in present:
+                    canon = pattern.blank(canon, _MASK)
+        present = self._index.present(canon)
+        now = any(
+            id(p) in present and p.search(canon) for lex in lexicons for p in lex.imminent
+        )
         hits = [
             hit
             for lexicon in lexicons
             for entry in lexicon.entries
-            for hit in _entry_hits(entry, lexicon, canon, now)
+            for pattern in entry.patterns
+            if id(pattern) in present
+            for hit in _pattern_hits(entry, pattern, lexicon, canon, now)
         ]
         return _summarise(hits)
 
@@ -168,18 +177,56 @@ def _might_match(pattern: Pattern, text: str) -> bool:
 
 
 def _search(pattern: Pattern, text: str) -> bool:
-    return _might_match(pattern, text) and pattern.regex.search(text) is not None
+    return _might_match(pattern, text) and pattern.search(text)
 
 
-def _entry_hits(entry: Entry, lexicon: Lexicon, text: str, now: bool) -> Iterable[_Hit]:
-    for pattern in entry.patterns:
-        if not _might_match(pattern, text):
-            continue
-        for match in pattern.regex.finditer(text):
-            context = _Context(text, match, pattern, lexicon)
-            for category in entry.categories:
-                level = _grade(entry, category, context, now)
-                yield _Hit(category, level, match.group(0).strip())
+def _pattern_hits(
+    entry: Entry, pattern: Pattern, lexicon: Lexicon, text: str, now: bool
+) -> Iterable[_Hit]:
+    for match in pattern.matches(text):
+        context = _Context(text, match, pattern, lexicon)
+        for category in entry.categories:
+            level = _grade(entry, category, context, now)
+            yield _Hit(category, level, match.group(0).strip())
+
+
+class _AnchorIndex:
+    """Finds, from the words of a text, the patterns that could possibly match it.
+
+    Checking every pattern's anchors one by one costs milliseconds per message; looking each
+    word's beginnings up in one dictionary costs microseconds.
+    """
+
+    # Words at least this long are also searched inside, for phrases typed (or joined up
+    # from spaced letters) without spaces: "killmyself", "selfharm".
+    _SCAN_INSIDE = 7
+
+    def __init__(self, patterns: Iterable[Pattern]) -> None:
+        self._by_anchor: dict[str, set[int]] = {}
+        self._always: set[int] = set()
+        for pattern in patterns:
+            if not pattern.anchors:
+                self._always.add(id(pattern))
+            for anchor in pattern.anchors:
+                self._by_anchor.setdefault(anchor, set()).add(id(pattern))
+        self._lengths = sorted({len(anchor) for anchor in self._by_anchor})
+
+    def present(self, text: str) -> set[int]:
+        found = set(self._always)
+        seen: set[str] = set()
+        for word in _WORD.findall(text):
+            if word in seen:
+                continue
+            seen.add(word)
+            starts = range(len(word)) if len(word) >= self._SCAN_INSIDE else (0,)
+            for start in starts:
+                for length in self._lengths:
+                    if start + length > len(word):
+                        break
+                    ids = self._by_anchor.get(word[start : start + length])
+                    if ids:
+                        found |= ids
+        return found
 
 
 class _Context:
