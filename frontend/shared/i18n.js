@@ -1,0 +1,95 @@
+// Language catalogues: every word the pages show comes from frontend/i18n/<lang>.json.
+//
+// In HTML, a `data-i18n` attribute names the key of an element's text and `data-i18n-<attribute>` sets
+// that attribute (e.g. data-i18n-aria-label). In code, `t(key, {name})` returns the text.
+// A key missing from a catalogue falls back to English, so a new string never shows blank.
+
+export const LANGUAGES = ["en", "pl", "ar", "ur", "bn", "pa"];
+const RIGHT_TO_LEFT = new Set(["ar", "ur"]);
+const FALLBACK = "en";
+const CATALOGUE_PATH = "/static/i18n/";
+
+let current = FALLBACK;
+let messages = {};
+let fallback = {};
+
+async function fetchCatalogue(lang) {
+  const response = await fetch(`${CATALOGUE_PATH}${lang}.json`);
+  if (!response.ok) throw new Error(`catalogue ${lang}: HTTP ${response.status}`);
+  return response.json();
+}
+
+export function isRightToLeft(lang) {
+  return RIGHT_TO_LEFT.has(lang);
+}
+
+// The first of the browser's preferred languages that Willow has, else English.
+export function preferredLanguage(available = LANGUAGES) {
+  for (const tag of navigator.languages ?? [navigator.language]) {
+    const base = String(tag).toLowerCase().split("-")[0];
+    if (available.includes(base)) return base;
+  }
+  return FALLBACK;
+}
+
+export async function setLanguage(lang) {
+  const chosen = LANGUAGES.includes(lang) ? lang : FALLBACK;
+  if (!Object.keys(fallback).length) fallback = await fetchCatalogue(FALLBACK);
+  messages = chosen === FALLBACK ? fallback : await fetchCatalogue(chosen);
+  current = chosen;
+  document.documentElement.lang = chosen;
+  document.documentElement.dir = isRightToLeft(chosen) ? "rtl" : "ltr";
+  translatePage();
+  return chosen;
+}
+
+export function language() {
+  return current;
+}
+
+export function t(key, params = {}) {
+  const text = messages[key] ?? fallback[key];
+  if (text === undefined) {
+    console.warn("missing catalogue key", key);
+    return key;
+  }
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+export function translatePage(root = document) {
+  for (const element of root.querySelectorAll("[data-i18n]")) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of root.querySelectorAll("*")) {
+    for (const name of element.getAttributeNames()) {
+      if (name.startsWith("data-i18n-")) {
+        element.setAttribute(name.slice("data-i18n-".length), t(element.getAttribute(name)));
+      }
+    }
+  }
+}
+
+// Numbers in the reader's own digits where her language has them (e.g. Bengali).
+export function formatNumber(value) {
+  return new Intl.NumberFormat(locales()).format(value);
+}
+
+// The reader's own regional habits (24-hour clock or not) when they match the page language.
+function locales() {
+  const own = navigator.language ?? "";
+  return own.toLowerCase().split("-")[0] === current ? [own, current] : [current];
+}
+
+export function formatTime(iso) {
+  const date = parseTime(iso);
+  if (!date) return "";
+  return new Intl.DateTimeFormat(locales(), { hour: "2-digit", minute: "2-digit" }).format(date);
+}
+
+// The server's times are ISO 8601; one without a zone is UTC (SQLite drops the offset).
+export function parseTime(iso) {
+  if (typeof iso !== "string" || !iso) return null;
+  const zoned = /(Z|[+-]\d\d:?\d\d)$/.test(iso) ? iso : `${iso}Z`;
+  const date = new Date(zoned);
+  return Number.isNaN(date.getTime()) ? null : date;
+}

@@ -1,0 +1,110 @@
+// The waiting queue as staff see it: how long, language, topic, "safe to talk?", risk and
+// priority. Nothing that identifies the visitor is ever sent, so nothing of that is shown.
+
+import { parseTime, t } from "../shared/i18n.js";
+
+const LANGUAGE_NAMES = {
+  en: "staff.lang.en",
+  pl: "staff.lang.pl",
+  ar: "staff.lang.ar",
+  ur: "staff.lang.ur",
+  bn: "staff.lang.bn",
+  pa: "staff.lang.pa",
+};
+const TOPIC_NAMES = {
+  talk: "staff.topic.talk",
+  drugs: "staff.topic.drugs",
+  alcohol: "staff.topic.alcohol",
+  abuse: "staff.topic.abuse",
+  children: "staff.topic.children",
+  health: "staff.topic.health",
+  other: "staff.topic.other",
+};
+const RISK_NAMES = {
+  none: "staff.risk.none",
+  low: "staff.risk.low",
+  medium: "staff.risk.medium",
+  high: "staff.risk.high",
+  imminent: "staff.risk.imminent",
+};
+const REFRESH_MS = 15000;
+
+const label = (names, value) => (value && names[value] ? t(names[value]) : value ?? t("staff.unknown"));
+
+export function languageName(code) {
+  return label(LANGUAGE_NAMES, code);
+}
+
+export function topicName(code) {
+  return label(TOPIC_NAMES, code);
+}
+
+export function safeToTalkText(value) {
+  if (value === true) return t("staff.safe.yes");
+  if (value === false) return t("staff.safe.no");
+  return t("staff.safe.unknown");
+}
+
+export function riskText(level) {
+  return label(RISK_NAMES, level);
+}
+
+export function waitingText(since, now = Date.now()) {
+  const start = parseTime(since);
+  if (!start) return t("staff.unknown");
+  const minutes = Math.max(0, Math.floor((now - start.getTime()) / 60000));
+  return minutes < 1 ? t("staff.queue.just_now") : t("staff.queue.minutes", { minutes });
+}
+
+export class QueueView {
+  constructor({ rows, summary }) {
+    this.rows = rows;
+    this.summary = summary;
+    this.entries = [];
+    this.known = new Map(); // conversation_id -> the last entry seen, for the chat's header
+    setInterval(() => this.draw(), REFRESH_MS);
+  }
+
+  update(snapshot) {
+    this.entries = snapshot.waiting ?? [];
+    for (const entry of this.entries) this.known.set(entry.conversation_id, entry);
+    this.available = snapshot.available_advisers ?? 0;
+    this.draw();
+  }
+
+  details(conversationId) {
+    return this.known.get(conversationId) ?? null;
+  }
+
+  get length() {
+    return this.entries.length;
+  }
+
+  draw() {
+    const count = this.entries.length;
+    this.summary.textContent = count
+      ? t("staff.queue.count", { count, available: this.available })
+      : t("staff.queue.empty");
+    this.rows.replaceChildren(...this.entries.map((entry) => this.row(entry)));
+  }
+
+  row(entry) {
+    const tr = document.createElement("tr");
+    const risky = entry.risk_level && entry.risk_level !== "none";
+    if (risky) tr.classList.add("is-risky");
+    const cells = [
+      waitingText(entry.waiting_since),
+      languageName(entry.language),
+      topicName(entry.topic),
+      safeToTalkText(entry.safe_to_talk),
+      riskText(entry.risk_level),
+      String(entry.priority ?? 0),
+    ];
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    return tr;
+  }
+}

@@ -1,0 +1,244 @@
+// The visitor page: start a chat, wait, talk, end, leave quickly. No account, no cookies.
+
+import { getJson, postJson } from "../shared/http.js";
+import { LANGUAGES, preferredLanguage, setLanguage, t } from "../shared/i18n.js";
+import { installQuickExit, setExitUrl } from "../shared/quick-exit.js";
+import { StreamSocket } from "../shared/socket.js";
+import { Transcript, newClientId } from "../shared/transcript.js";
+import { TypingIndicator, TypingNotifier } from "../shared/typing.js";
+import { startExtensions } from "./extensions.js";
+import { forgetSession, restoreSession, session, updateSession } from "./session.js";
+import * as view from "./view.js";
+
+const e = view.elements;
+
+let socket = null;
+const chat = { adviser: null, replayUntil: 0 };
+const typing = new TypingNotifier((active) =>
+  socket?.send({ type: "typing", conversation_id: session().conversationId, active }) ?? false,
+);
+const adviserTyping = new TypingIndicator((active) =>
+  view.showTyping(active ? chat.adviser ?? t("chat.adviser") : null),
+);
+
+const transcript = new Transcript(e.log, {
+  who: (event) => (event.sender === "visitor" ? t("chat.you") : event.sender_name ?? chat.adviser ?? t("chat.adviser")),
+  isOwn: (event) => event.sender === "visitor",
+  text: (state) => ({ sending: t("chat.sending"), sent: t("chat.sent"), failed: t("chat.failed") })[state],
+});
+
+function clearScreen() {
+  document.title = "";
+  document.body.replaceChildren();
+}
+
+function safeToTalk(value) {
+  return { yes: true, no: false }[value] ?? null;
+}
+
+async function startChat(event) {
+  event.preventDefault();
+  view.showStartError(false);
+  e.start.disabled = true;
+  const form = new FormData(e.startForm);
+  const choices = {
+    language: e.language.value,
+    topic: e.topic.value || null,
+    safe_to_talk: safeToTalk(form.get("safe")),
+  };
+  try {
+    const { token } = await postJson("/api/visitor/session", choices);
+    updateSession({ token, language: choices.language, conversationId: null, lastSeq: 0 });
+  } catch {
+    view.showStartError(true);
+    return;
+  }
+  e.start.disabled = false;
+  transcript.clear();
+  view.show("waiting");
+  connect();
+}
+
+function connect() {
+  socket = new StreamSocket({
+    hello: (resume) => ({ type: "hello", v: 1, token: session().token, resume }),
+  });
+  socket.on("state", view.showConnection);
+  socket.on("welcome", onWelcome);
+  socket.on("queue", onQueue);
+  socket.on("assigned", onAssigned);
+  socket.on("message", onMessage);
+  socket.on("ack", (ack) => transcript.confirm(ack.client_id, ack.seq));
+  socket.on("typing", onTyping);
+  socket.on("ended", onEnded);
+  socket.on("error", onError);
+  socket.on("*", noteSeq);
+  startExtensions({ socket, session, t });
+  socket.connect();
+}
+
+function noteSeq(event) {
+  if (typeof event.seq !== "number" || event.type === "ack") return;
+  if (event.conversation_id !== session().conversationId) return;
+  updateSession({ lastSeq: event.seq });
+  // After a reload the conversation is replayed; until we are back where we were, the log is
+  // busy so a screen reader does not read the whole history aloud as if it were new.
+  if (chat.replayUntil && event.seq >= chat.replayUntil) {
+    chat.replayUntil = 0;
+    e.log.removeAttribute("aria-busy");
+  }
+}
+
+function onWelcome(welcome) {
+  const conversation = welcome.conversation;
+  if (!conversation) {
+    socket.send({ type: "request_chat" });
+  } else if (conversation.id !== session().conversationId) {
+    updateSession({ conversationId: conversation.id, lastSeq: 0 });
+  }
+  if (conversation?.status === "waiting" && view.currentScreen() !== "waiting") view.show("waiting");
+  for (const { clientId, body } of transcript.unacknowledged()) {
+    socket.send({ type: "message", conversation_id: session().conversationId, client_id: clientId, body });
+  }
+}
+
+function onQueue(event) {
+  if (event.conversation_id !== session().conversationId) {
+    updateSession({ conversationId: event.conversation_id, lastSeq: 0 });
+  }
+  view.show("waiting", { position: event.position });
+}
+
+function onAssigned(event) {
+  if (event.conversation_id !== session().conversationId) return;
+  chat.adviser = event.adviser_name;
+  transcript.addNotice(t("chat.joined", { name: event.adviser_name }), event.seq);
+  view.show("talking", { adviser: event.adviser_name });
+  if (!chat.replayUntil) e.message.focus();
+}
+
+function onMessage(event) {
+  if (event.conversation_id !== session().conversationId) return;
+  transcript.add(event);
+  if (event.sender !== "visitor") adviserTyping.clear();
+}
+
+function onTyping(event) {
+  if (event.from === "visitor" || event.conversation_id !== session().conversationId) return;
+  adviserTyping.update(event.active);
+}
+
+function onEnded(event) {
+  if (event.conversation_id !== session().conversationId) return;
+  for (const { clientId } of transcript.unacknowledged()) transcript.fail(clientId);
+  typing.stop(false);
+  adviserTyping.clear();
+  view.show("ended", { by: event.by });
+}
+
+function onError(event) {
+  if (event.ref === "hello" && event.code === "unauthorized") {
+    // Her session is over (she left quickly elsewhere, or it expired): start clean.
+    socket.close();
+    socket = null;
+    forgetSession();
+    transcript.clear();
+    view.show("intro", { notice: "closed" });
+    return;
+  }
+  if (["already_waiting", "conversation_ended"].includes(event.code)) return;
+  if (event.ref === "message") {
+    const failed = event.client_id ?? transcript.unacknowledged()[0]?.clientId;
+    if (failed) transcript.fail(failed);
+  }
+  transcript.addNotice(view.errorText(event), undefined, "alert");
+}
+
+function sendMessage(event) {
+  event.preventDefault();
+  const body = e.message.value.trim();
+  const conversationId = session().conversationId;
+  if (!body || !conversationId) return;
+  const clientId = newClientId();
+  transcript.addPending(clientId, body, t("chat.you"));
+  socket?.send({ type: "message", conversation_id: conversationId, client_id: clientId, body });
+  e.message.value = "";
+  typing.stop();
+  e.message.focus();
+}
+
+function typed() {
+  if (view.currentScreen() === "talking") typing.input();
+}
+
+function endChat() {
+  const conversationId = session().conversationId;
+  if (conversationId && socket?.send({ type: "end", conversation_id: conversationId })) {
+    view.hideEndConfirm();
+  }
+}
+
+function newChat() {
+  if (!socket || !session().token) {
+    view.show("intro");
+    return;
+  }
+  socket.forget(session().conversationId);
+  updateSession({ conversationId: null, lastSeq: 0 });
+  chat.adviser = null;
+  transcript.clear();
+  view.show("waiting");
+  socket.send({ type: "request_chat" });
+}
+
+async function changeLanguage() {
+  const chosen = await setLanguage(e.language.value);
+  if (session().token) updateSession({ language: chosen });
+  view.redraw();
+}
+
+function wire() {
+  e.startForm.addEventListener("submit", startChat);
+  e.composer.addEventListener("submit", sendMessage);
+  e.message.addEventListener("input", typed);
+  e.message.addEventListener("keydown", (event) => {
+    // Enter sends on a keyboard; Shift+Enter (or a phone's return key with a newline) does not.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) sendMessage(event);
+  });
+  e.end.addEventListener("click", view.showEndConfirm);
+  e.endNo.addEventListener("click", () => {
+    view.hideEndConfirm();
+    e.end.focus();
+  });
+  e.endYes.addEventListener("click", endChat);
+  e.newChat.addEventListener("click", newChat);
+  e.language.addEventListener("change", changeLanguage);
+}
+
+async function boot() {
+  // Leaving must work from the very first moment, before anything else has loaded.
+  installQuickExit({
+    token: () => session().token,
+    closeSocket: () => socket?.close(),
+    clearScreen,
+  });
+  wire();
+  const stored = restoreSession();
+  const config = await getJson("/api/config").catch(() => null);
+  setExitUrl(config?.exit_url);
+  const offered = Array.isArray(config?.languages) ? config.languages : LANGUAGES;
+  const chosen = await setLanguage(stored.language ?? preferredLanguage(offered)).catch(() => "en");
+  e.language.value = chosen;
+  if (stored.token) {
+    chat.replayUntil = stored.lastSeq;
+    if (chat.replayUntil) e.log.setAttribute("aria-busy", "true");
+    // The page holds no copy of the messages, so it asks for the whole conversation again.
+    updateSession({ lastSeq: 0 });
+    view.show("waiting");
+    connect();
+  } else {
+    view.show("intro");
+  }
+}
+
+boot();

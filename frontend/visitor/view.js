@@ -1,0 +1,134 @@
+// The visitor page's screens: before the chat, waiting, talking, ended.
+
+import { formatNumber, t } from "../shared/i18n.js";
+
+const $ = (id) => document.getElementById(id);
+
+export const elements = {
+  intro: $("intro"),
+  introNotice: $("intro-notice"),
+  startForm: $("start-form"),
+  start: $("start"),
+  startError: $("start-error"),
+  language: $("language"),
+  topic: $("topic"),
+  chat: $("chat"),
+  heading: $("chat-status"),
+  hint: $("chat-hint"),
+  log: $("log"),
+  typing: $("typing"),
+  composer: $("composer"),
+  message: $("message"),
+  endArea: $("end-area"),
+  end: $("end"),
+  endConfirm: $("end-confirm"),
+  endYes: $("end-yes"),
+  endNo: $("end-no"),
+  ended: $("ended"),
+  endedText: $("ended-text"),
+  newChat: $("new-chat"),
+  connection: $("connection"),
+};
+
+const e = elements;
+
+// Every screen is drawn from one small description so a language change can redraw it.
+let screen = { name: "intro" };
+
+export function show(name, details = {}) {
+  screen = { name, ...details };
+  redraw();
+}
+
+export function currentScreen() {
+  return screen.name;
+}
+
+export function redraw() {
+  const { name } = screen;
+  e.intro.hidden = name !== "intro";
+  e.chat.hidden = name === "intro";
+  e.composer.hidden = name !== "talking";
+  e.endArea.hidden = !(name === "waiting" || name === "talking");
+  e.ended.hidden = name !== "ended";
+  if (name === "intro") drawIntro();
+  if (name === "waiting") drawWaiting();
+  if (name === "talking") drawTalking();
+  if (name === "ended") drawEnded();
+}
+
+function drawIntro() {
+  e.introNotice.hidden = !screen.notice;
+  if (screen.notice === "closed") e.introNotice.textContent = t("intro.session_closed");
+}
+
+function drawWaiting() {
+  const { position } = screen;
+  e.heading.textContent = position
+    ? t("chat.queue_position", { position: formatNumber(position) })
+    : t("chat.connecting_adviser");
+  e.hint.textContent = t("chat.waiting_hint");
+  e.end.textContent = t("chat.leave_queue");
+}
+
+function drawTalking() {
+  e.heading.textContent = t("chat.talking_with", { name: screen.adviser });
+  e.hint.textContent = "";
+  e.end.textContent = t("chat.end");
+}
+
+function drawEnded() {
+  e.heading.textContent = t("ended.title");
+  e.hint.textContent = "";
+  const reasons = {
+    adviser: t("ended.by_adviser"),
+    visitor: t("ended.by_you"),
+  };
+  e.endedText.textContent = reasons[screen.by] ?? t("ended.other");
+  hideEndConfirm();
+  showTyping(null);
+}
+
+export function showEndConfirm() {
+  e.end.hidden = true;
+  e.endConfirm.hidden = false;
+  e.endNo.focus();
+}
+
+export function hideEndConfirm() {
+  e.end.hidden = false;
+  e.endConfirm.hidden = true;
+}
+
+export function showTyping(name) {
+  e.typing.textContent = name ? t("chat.typing", { name }) : "";
+}
+
+const CONNECTION_TEXT = {
+  connecting: "connection.connecting",
+  reconnecting: "connection.lost",
+};
+
+export function showConnection(state) {
+  const key = CONNECTION_TEXT[state];
+  e.connection.textContent = key ? t(key) : "";
+}
+
+export function showStartError(show) {
+  e.startError.hidden = !show;
+  e.startError.textContent = show ? t("intro.start_failed") : "";
+  e.start.disabled = false;
+}
+
+// A short line in the conversation itself, e.g. a message that could not be sent.
+export function errorText(event) {
+  const known = {
+    refused: "error.refused",
+    too_large: "error.too_large",
+    conversation_ended: "error.conversation_ended",
+  };
+  if (event.code === "refused" && typeof event.reason === "string" && event.reason) {
+    return event.reason;
+  }
+  return t(known[event.code] ?? "error.general");
+}

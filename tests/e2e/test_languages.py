@@ -1,0 +1,59 @@
+"""The visitor page in her language: right-to-left where the script is, translated throughout."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.async_api import expect
+
+from tests.e2e.browser import Pages, screenshot
+from tests.e2e.test_catalogues import CATALOGUES
+
+pytestmark = pytest.mark.e2e
+
+
+def text(lang: str, key: str) -> str:
+    value: str = json.loads((CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))[key]
+    return value
+
+
+async def test_arabic_browser_gets_a_right_to_left_page_in_arabic(pages: Pages) -> None:
+    her = await pages.visitor(locale="ar-EG")
+    html = her.locator("html")
+    await expect(html).to_have_attribute("dir", "rtl")
+    await expect(html).to_have_attribute("lang", "ar")
+    await expect(her).to_have_title(text("ar", "page.title"))
+    await expect(her.locator("#start")).to_have_text(text("ar", "intro.start"))
+    await expect(her.locator("#language")).to_have_value("ar")
+    # The exit button is still on screen and in Arabic.
+    await expect(her.get_by_role("button", name=text("ar", "exit.button"))).to_be_in_viewport()
+    await screenshot(her, "visitor-arabic")
+
+    await her.locator("#start").click()
+    await expect(her.locator("#chat-status")).to_have_text(
+        text("ar", "chat.queue_position").replace("{position}", "١")
+    )
+    await screenshot(her, "visitor-arabic-waiting")
+
+
+async def test_choosing_a_language_redraws_the_page_and_its_direction(pages: Pages) -> None:
+    her = await pages.visitor()
+    html = her.locator("html")
+    await expect(html).to_have_attribute("dir", "ltr")
+    await her.locator("#language").select_option("ur")
+    await expect(html).to_have_attribute("dir", "rtl")
+    await expect(html).to_have_attribute("lang", "ur")
+    await expect(her.locator("#intro-title")).to_have_text(text("ur", "intro.title"))
+    await her.locator("#language").select_option("pl")
+    await expect(html).to_have_attribute("dir", "ltr")
+    await expect(her.locator("#start")).to_have_text(text("pl", "intro.start"))
+    await expect(her).to_have_title("Czat")
+
+
+@pytest.mark.parametrize("lang", ["bn", "pa"])
+async def test_other_languages_load_from_the_browser_preference(pages: Pages, lang: str) -> None:
+    her = await pages.visitor(locale=lang)
+    await expect(her.locator("html")).to_have_attribute("dir", "ltr")
+    await expect(her.locator("#start")).to_have_text(text(lang, "intro.start"))
+    await screenshot(her, f"visitor-{lang}")

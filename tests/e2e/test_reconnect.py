@@ -1,0 +1,108 @@
+"""Her connection drops mid-chat: the page comes back by itself and nothing is lost or doubled."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Page, WebSocketRoute, expect
+
+from tests.e2e.browser import Pages, start_chat
+from tests.wsclient import Client, Server, staff
+
+pytestmark = pytest.mark.e2e
+
+
+class Link:
+    """Stands between her page and the server's socket, so the test can cut it."""
+
+    def __init__(self) -> None:
+        self.up = True
+        self.open: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+
+    async def handle(self, page_side: WebSocketRoute) -> None:
+        if not self.up:
+            await page_side.close(code=1011, reason="network down")
+            return
+        self.open.append((page_side, page_side.connect_to_server()))
+
+    async def cut(self) -> None:
+        self.up = False
+        for page_side, server_side in self.open:
+            await server_side.close()
+            await page_side.close(code=1011, reason="network down")
+        self.open.clear()
+
+
+async def say(adviser: Client, conversation: int, client_id: str, body: str) -> None:
+    await adviser.send(
+        {"type": "message", "conversation_id": conversation, "client_id": client_id, "body": body}
+    )
+
+
+async def connected(pages: Pages, link: Link) -> tuple[Page, Client, int]:
+    """Her page behind `link`, talking with an adviser who uses a plain socket client."""
+    server: Server = pages.server
+    context = await pages.context()
+    await context.route_web_socket(re.compile(r"/ws$"), link.handle)
+    her = await context.new_page()
+    await her.goto(pages.origin + "/")
+    await start_chat(her)
+    adviser = await staff(server, await server.staff_session("adviser", "dana"))
+    await adviser.send({"type": "set_available", "available": True})
+    await adviser.send({"type": "take_next"})
+    assigned = await adviser.receive("assigned")
+    await expect(her.locator("#chat-status")).to_have_text("You are talking with Dana")
+    return her, adviser, assigned["conversation_id"]
+
+
+async def test_messages_sent_while_she_was_offline_arrive_once_in_order(pages: Pages) -> None:
+    link = Link()
+    her, adviser, conversation = await connected(pages, link)
+    await say(adviser, conversation, "a0", "before")
+    await expect(her.locator("#log .msg-other")).to_have_count(1)
+
+    await link.cut()
+    await expect(her.locator("#connection")).to_have_text("Connection lost. Trying to reconnect…")
+    for n in range(1, 4):
+        await say(adviser, conversation, f"a{n}", f"while away {n}")
+        await adviser.receive("ack", client_id=f"a{n}")
+    # She writes while offline: shown at once as sending, delivered after the reconnect.
+    await her.get_by_label("Your message").fill("are you still there?")
+    await her.get_by_label("Your message").press("Enter")
+    await expect(her.locator("#log .is-sending")).to_have_count(1)
+
+    link.up = True
+    await expect(her.locator("#connection")).to_have_text("")
+    bodies = her.locator("#log .msg-other .msg-body")
+    await expect(bodies).to_have_text(["before", "while away 1", "while away 2", "while away 3"])
+    await expect(her.locator("#log .is-sending")).to_have_count(0)
+    got = await adviser.receive("message", body="are you still there?")
+    await adviser.drain(0.5)
+    assert len([e for e in adviser.of_type("message") if e["client_id"] == got["client_id"]]) == 1
+
+    # Live messages still flow after the resume, once each.
+    await say(adviser, conversation, "a4", "welcome back")
+    await expect(bodies).to_have_text(
+        ["before", "while away 1", "while away 2", "while away 3", "welcome back"]
+    )
+    await expect(her.locator("#log .msg-own")).to_have_count(1)
+    await adviser.close()
+
+
+async def test_a_reload_continues_the_chat_with_its_history(pages: Pages) -> None:
+    link = Link()
+    her, adviser, conversation = await connected(pages, link)
+    await her.get_by_label("Your message").fill("first")
+    await her.get_by_label("Your message").press("Enter")
+    await adviser.receive("message", body="first")
+    await say(adviser, conversation, "r1", "reply")
+    await expect(her.locator("#log .msg")).to_have_count(2)
+
+    await her.reload()
+    await expect(her.locator("#chat-status")).to_have_text("You are talking with Dana")
+    await expect(her.locator("#log .msg .msg-body")).to_have_text(["first", "reply"])
+    await expect(her.locator("#log")).not_to_have_attribute("aria-busy", "true")
+    await say(adviser, conversation, "r2", "still here")
+    await expect(her.locator("#log .msg .msg-body")).to_have_text(["first", "reply", "still here"])
+    await adviser.close()
