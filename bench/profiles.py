@@ -1,0 +1,117 @@
+"""How big and how long each scenario runs: a short run for every day, a full run for the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    step_seconds: float  # one measured load step
+    warmup_seconds: float
+    drain_seconds: float  # longest wait for stragglers after a step's last send
+    # 1:1 conversations with persistence, Willow and the raw server
+    pairs: int
+    one_to_one_rates: tuple[int, ...]  # offered messages/s, rising until one does not keep up
+    raw_rates: tuple[int, ...]
+    # group rooms: member counts, and offered deliveries/s (messages/s times listeners)
+    room_sizes: tuple[int, ...]
+    room_delivery_rates: tuple[int, ...]
+    room_members_total: int  # rooms of one size together hold about this many members
+    # two nodes over Redis and PostgreSQL
+    two_node_pairs: int
+    two_node_rate: int
+    redis_requests: int
+    # 1% of clients stop reading
+    stalled_pairs: int
+    stalled_rate: int
+    stalled_flood_rate: int  # messages/s into each stalled client's conversation
+    stalled_body_bytes: int
+    # reconnect storm
+    reconnect_pairs: int
+    reconnect_rate: int
+    # idle connections
+    idle_connections: int
+    # queue routing: arrivals/s, advisers taking chats as they come
+    routing_rates: tuple[int, ...]
+    routing_advisers: int
+
+
+SHORT = Profile(
+    name="short",
+    step_seconds=3.0,
+    warmup_seconds=1.0,
+    drain_seconds=4.0,
+    pairs=100,
+    one_to_one_rates=(250, 500, 1000, 2000, 4000, 6000),
+    raw_rates=(1000, 2000, 4000, 8000, 16000),
+    room_sizes=(10, 50, 200),
+    room_delivery_rates=(5_000, 15_000, 30_000, 60_000),
+    room_members_total=200,
+    two_node_pairs=40,
+    two_node_rate=200,
+    redis_requests=20_000,
+    stalled_pairs=100,
+    stalled_rate=300,
+    stalled_flood_rate=100,
+    stalled_body_bytes=2_000,
+    reconnect_pairs=200,
+    reconnect_rate=200,
+    idle_connections=2_000,
+    routing_rates=(10, 25, 50, 100),
+    routing_advisers=4,
+)
+
+FULL = Profile(
+    name="full",
+    step_seconds=15.0,
+    warmup_seconds=3.0,
+    drain_seconds=10.0,
+    pairs=500,
+    one_to_one_rates=(250, 500, 1000, 2000, 3000, 5000, 7500, 10000),
+    raw_rates=(1000, 2000, 5000, 10000, 20000, 40000),
+    room_sizes=(10, 50, 200),
+    room_delivery_rates=(5_000, 15_000, 30_000, 60_000, 100_000),
+    room_members_total=400,
+    two_node_pairs=100,
+    two_node_rate=500,
+    redis_requests=200_000,
+    stalled_pairs=400,
+    stalled_rate=1000,
+    stalled_flood_rate=200,
+    stalled_body_bytes=4_000,
+    reconnect_pairs=1000,
+    reconnect_rate=500,
+    idle_connections=20_000,
+    routing_rates=(10, 25, 50, 100, 200),
+    routing_advisers=8,
+)
+
+# What the smoke test runs: a few pairs at a tiny rate for about two seconds.
+SMOKE = Profile(
+    name="smoke",
+    step_seconds=2.0,
+    warmup_seconds=0.2,
+    drain_seconds=3.0,
+    pairs=4,
+    one_to_one_rates=(20,),
+    raw_rates=(20,),
+    room_sizes=(10,),
+    room_delivery_rates=(200,),
+    room_members_total=10,
+    two_node_pairs=2,
+    two_node_rate=10,
+    redis_requests=1_000,
+    stalled_pairs=4,
+    stalled_rate=20,
+    stalled_flood_rate=10,
+    stalled_body_bytes=500,
+    reconnect_pairs=4,
+    reconnect_rate=10,
+    idle_connections=20,
+    routing_rates=(5,),
+    routing_advisers=2,
+)
+
+PROFILES = {p.name: p for p in (SHORT, FULL, SMOKE)}

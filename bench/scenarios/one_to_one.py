@@ -1,0 +1,101 @@
+"""1:1 chats with persistence: many visitor–adviser pairs, rising rates, beside the raw relay.
+
+Each side of a conversation writes at most SENDER_PACE messages/s (Willow's flood limits
+apply to visitors), so a higher rate is offered by more conversations: before each step
+the generator opens the conversations that step needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.client import Peer
+from bench.context import Context
+from bench.load import Group, MessageLoad, ladder
+from bench.stats import best_sustained, ratio, step_at
+from bench.willow import PairSource, close_all, pairs_for, raw_groups, seed_sizes
+
+# Targets for one server process on one core (bench/README.md): where we stand, not asserts.
+TARGET_RATE = 1000
+TARGET_P50_MS = 2.0
+TARGET_P99_MS = 10.0
+TARGET_SUSTAINED = 5000
+
+
+def batches(rates: tuple[int, ...], at_least: int) -> list[int]:
+    """How many conversations each step adds to those already open."""
+    out, have = [], 0
+    for rate in rates:
+        need = pairs_for(rate, at_least)
+        out.append(max(0, need - have))
+        have = max(have, need)
+    return out
+
+
+async def run(ctx: Context) -> dict[str, Any]:
+    profile = ctx.profile
+    visitors, advisers = seed_sizes(batches(profile.one_to_one_rates, profile.pairs))
+    async with ctx.willow(visitors, advisers) as (server, seeded):
+        source = PairSource(server, server, seeded)
+        load = MessageLoad([])
+
+        async def grow(rate: int) -> None:
+            missing = pairs_for(rate, profile.pairs) - len(load.groups)
+            if missing > 0:
+                load.add(await source.take(missing))
+
+        willow = await ladder(
+            load,
+            profile.one_to_one_rates,
+            profile.step_seconds,
+            profile.warmup_seconds,
+            profile.drain_seconds,
+            [server.pid],
+            grow,
+        )
+        close_all(_peers(load.groups))
+    async with ctx.raw() as raw_server:
+        groups = await raw_groups(raw_server, profile.pairs, 2, "pair")
+        raw = await ladder(
+            MessageLoad(groups),
+            profile.raw_rates,
+            profile.step_seconds,
+            profile.warmup_seconds,
+            profile.drain_seconds,
+            [raw_server.pid],
+        )
+        close_all(_peers(groups))
+    return {
+        "status": "ok",
+        "willow": willow,
+        "raw": raw,
+        "summary": summarise(willow, raw),
+    }
+
+
+def _peers(groups: list[Group]) -> list[Peer]:
+    return [m for g in groups for m in g.members]
+
+
+def summarise(willow: list[dict[str, Any]], raw: list[dict[str, Any]]) -> dict[str, Any]:
+    """Willow's best sustained rate and latency at the target rate, each beside the raw limit."""
+    sustained, raw_sustained = best_sustained(willow), best_sustained(raw)
+    at_target = step_at(willow, TARGET_RATE) or {}
+    raw_at_target = step_at(raw, TARGET_RATE) or {}
+    p50 = at_target.get("latency", {}).get("p50_ms")
+    p99 = at_target.get("latency", {}).get("p99_ms")
+    raw_p50 = raw_at_target.get("latency", {}).get("p50_ms")
+    raw_p99 = raw_at_target.get("latency", {}).get("p99_ms")
+    return {
+        "sustained_msgs_per_s": sustained,
+        "raw_sustained_msgs_per_s": raw_sustained,
+        "sustained_ratio_of_raw": ratio(sustained, raw_sustained),
+        "raw_limited_by_generator": any(not s["valid"] for s in raw),
+        f"p50_ms_at_{TARGET_RATE}": p50,
+        f"p99_ms_at_{TARGET_RATE}": p99,
+        f"raw_p50_ms_at_{TARGET_RATE}": raw_p50,
+        f"raw_p99_ms_at_{TARGET_RATE}": raw_p99,
+        # Latency "ratio" is the limit's latency over Willow's: 1.0 means as fast as raw.
+        "p50_ratio_of_raw": ratio(raw_p50, p50),
+        "p99_ratio_of_raw": ratio(raw_p99, p99),
+    }

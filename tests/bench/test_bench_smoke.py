@@ -1,0 +1,46 @@
+"""The load generator against a real Willow server (and the raw relay) for about two seconds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("picows", reason="the bench extra is not installed (pip install -e '.[bench]')")
+pytest.importorskip("hdrh", reason="the bench extra is not installed (pip install -e '.[bench]')")
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = {"one_to_one", "rooms", "two_nodes", "stalled", "reconnect", "idle", "routing"}
+
+
+def test_a_short_run_delivers_every_message_in_order(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--only", "one_to_one", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
+    (run,) = tmp_path.iterdir()
+    results = json.loads((run / "results.json").read_text())
+
+    assert set(results["scenarios"]) == SCENARIOS
+    assert results["scenarios"]["routing"] == {"status": "skipped"}
+    one = results["scenarios"]["one_to_one"]
+    assert one["status"] == "ok"
+    for server in ("willow", "raw"):
+        (step,) = one[server]
+        assert step["delivered"] > 0, server
+        assert step["undelivered"] == 0, server
+        assert step["acks"] == step["sent"], server
+        assert step["errors"] == {}, server
+    willow = one["willow"][0]
+    assert willow["seq_missing"] == 0
+    assert willow["seq_repeats"] == 0
+    assert willow["latency"]["count"] == willow["delivered"]
+    assert "## 1:1 chats with persistence" in (run / "results.md").read_text()
+    assert (run / "latency.png").read_bytes().startswith(b"\x89PNG")
