@@ -53,8 +53,13 @@ async def current_conversation(services: Services, visitor_id: int) -> Conversat
         return result.scalar_one_or_none()
 
 
-async def request_chat(services: Services, visitor: VisitorSession) -> Conversation:
-    """She asks to talk: a new conversation joins the back of the queue."""
+async def request_chat(
+    services: Services, visitor: VisitorSession, priority: int = 0, note: str | None = None
+) -> Conversation:
+    """She asks to talk: a new conversation joins the queue (ahead of others if `priority`).
+
+    A mentor moving her from a room gives a priority and a `note` for the adviser.
+    """
     existing = await current_conversation(services, visitor.id)
     if existing is not None and existing.status != "ended":
         raise ProtocolError("already_waiting")
@@ -66,6 +71,8 @@ async def request_chat(services: Services, visitor: VisitorSession) -> Conversat
             status="waiting",
             language=visitor.language,
             topic=visitor.topic,
+            priority=priority,
+            note=note,
         )
         session.add(conversation)
         await session.flush()
@@ -91,6 +98,7 @@ def queue_entry(conversation: Conversation, safe_to_talk: bool | None) -> dict[s
         "safe_to_talk": safe_to_talk,
         "priority": conversation.priority,
         "risk_level": conversation.risk_level,
+        "note": conversation.note,
     }
 
 
@@ -225,10 +233,8 @@ async def send_message(
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None:
             raise ProtocolError("not_found")
-        if conversation.status != "active":
-            raise ProtocolError(
-                "conversation_ended" if conversation.status == "ended" else "not_found"
-            )
+        if conversation.status == "ended":
+            raise ProtocolError("conversation_ended")
         payload: dict[str, Any] = {
             "type": "message",
             "conversation_id": conversation_id,

@@ -29,21 +29,40 @@ ERROR_CODES: dict[str, str] = {
     "queue_empty": "nobody is waiting",
     "at_capacity": "you already have as many chats as your capacity allows",
     "refused": "the message was not sent; `reason` says why",
+    # Rooms (peers/errors.py):
+    "room_closed": "the room is not open now; `opens_at` says when it opens next",
+    "room_locked": "the mentor has closed the room to newcomers for now",
+    "room_full": "the room is full",
+    "rules_not_accepted": "accept the room's rules to join",
+    "banned": "you cannot join this room for a while",
+    "removed": "a mentor has asked you to leave this room session",
+    "muted": "a mentor has paused your messages; `until` says until when",
+    "slow_mode": "the room is in slow mode; `retry_after` says how many seconds to wait",
+    "not_in_room": "join a room first",
+    "name_refused": "that room name cannot be used; `reason` says why",
     "internal": "something went wrong on the server; try again",
 }
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: str, message: str | None = None, ref: str | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        ref: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message or ERROR_CODES[code])
         self.code = code
         self.message = message or ERROR_CODES[code]
         self.ref = ref
+        self.extra = extra or {}
 
     def event(self) -> dict[str, Any]:
         payload: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
         if self.ref is not None:
             payload["ref"] = self.ref
+        payload.update(self.extra)
         return payload
 
 

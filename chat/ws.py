@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
@@ -39,6 +40,10 @@ from chat.security import origin_allowed
 from chat.services import Services
 from chat.staff import COOKIE, staff_for_token
 from chat.visitors import visitor_by_token
+from moderation.limits import REASON_EMPTY, REASON_TOO_LONG, SenderHistory, record
+from moderation.pipeline import MessageContext, check
+from moderation.types import Action, Verdict
+from moderation.wording import check_wording
 
 log = logging.getLogger("willow.ws")
 router = APIRouter()
@@ -284,24 +289,78 @@ async def _request_chat(connection: Connection, _event: RequestChat) -> None:
         connection.send(position)
 
 
+def _moderate(connection: Connection, body: str) -> Verdict:
+    """Run the pure pipeline; a visitor's sending history feeds her rate and repeat limits.
+
+    Staff are known and trusted with their pace, so they keep no history: only the length
+    limit applies to them.
+    """
+    now = time.monotonic()
+    if connection.visitor is None:
+        return check(body, MessageContext("conversation", "adviser", None, now=now))
+    history: SenderHistory = connection.extras.get("history", SenderHistory())
+    context = MessageContext(
+        "conversation", "visitor", connection.visitor.language, now=now, history=history
+    )
+    verdict = check(body, context)
+    if verdict.reason not in (REASON_EMPTY, REASON_TOO_LONG):
+        connection.extras["history"] = record(history, verdict.body, now)
+    return verdict
+
+
 async def _message(connection: Connection, event: SendMessage) -> None:
     conversation = await _my_conversation(connection, event.conversation_id, "message")
+    if conversation.status != "active" and connection.visitor is None:
+        raise ProtocolError("not_found", ref="message")
     sender, label = _sender(connection)
+    verdict = _moderate(connection, event.body)
+    if verdict.action is Action.REFUSE:
+        await _after_verdict(connection, conversation, None, verdict)
+        raise ProtocolError(
+            "refused", ref="message", extra={"reason": verdict.reason, "client_id": event.client_id}
+        )
     extra: dict[str, Any] = {}
     if label == "adviser" and connection.staff is not None:
         extra["sender_name"] = connection.staff.display_name
     sent = await conv.send_message(
-        connection.services, conversation.id, sender, label, event.client_id, event.body, extra
+        connection.services, conversation.id, sender, label, event.client_id, verdict.body, extra
     )
-    connection.send(
-        {
-            "type": "ack",
-            "conversation_id": conversation.id,
-            "client_id": event.client_id,
-            "seq": sent.payload["seq"],
-            "duplicate": sent.duplicate,
-        }
-    )
+    ack: dict[str, Any] = {
+        "type": "ack",
+        "conversation_id": conversation.id,
+        "client_id": event.client_id,
+        "seq": sent.payload["seq"],
+        "duplicate": sent.duplicate,
+    }
+    if connection.staff is not None:
+        suggestions = check_wording(verdict.body)
+        if suggestions:
+            ack["wording"] = [asdict(s) for s in suggestions]
+    connection.send(ack)
+    if not sent.duplicate:
+        await _after_verdict(connection, conversation, sent.payload, verdict)
+
+
+# Called with every verdict on a 1:1 message (moderation installs the safeguarding one).
+VerdictHook = Callable[
+    ["Connection", Conversation, dict[str, Any] | None, Verdict], Awaitable[None]
+]
+_VERDICT_HOOKS: list[VerdictHook] = []
+
+
+def on_verdict(hook: VerdictHook) -> None:
+    if hook not in _VERDICT_HOOKS:
+        _VERDICT_HOOKS.append(hook)
+
+
+async def _after_verdict(
+    connection: Connection,
+    conversation: Conversation,
+    message: dict[str, Any] | None,
+    verdict: Verdict,
+) -> None:
+    for hook in _VERDICT_HOOKS:
+        await hook(connection, conversation, message, verdict)
 
 
 async def _typing(connection: Connection, event: Typing) -> None:

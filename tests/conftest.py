@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -68,25 +70,40 @@ def broker_prefix() -> str:
     return f"willow-test-{secrets.token_hex(4)}:"
 
 
-@pytest.fixture
-async def server(settings: Settings) -> AsyncIterator[Server]:
-    """A real Willow server on a free loopback port, in this test's event loop."""
+@asynccontextmanager
+async def running_server(
+    settings: Settings, send_buffer: int | None = None
+) -> AsyncIterator[Server]:
+    """A real Willow server on a free loopback port, in this test's event loop.
+
+    `send_buffer` fixes the kernel send buffer of its sockets (accepted sockets inherit it
+    from the listener), so a test can fill a slow reader's line without megabytes of data.
+    """
     app = create_app(settings)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if send_buffer is not None:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    listener.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        access_log=False,
-        ws_per_message_deflate=False,
+        app, log_level="warning", access_log=False, ws_per_message_deflate=False
     )
     instance = uvicorn.Server(config)
-    task = asyncio.create_task(instance.serve())
+    task = asyncio.create_task(instance.serve(sockets=[listener]))
     while not instance.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
-    port = instance.servers[0].sockets[0].getsockname()[1]
-    yield Server(f"http://127.0.0.1:{port}", app.state.services)
-    instance.should_exit = True
-    await asyncio.wait_for(task, 10)
+    port = listener.getsockname()[1]
+    try:
+        yield Server(f"http://127.0.0.1:{port}", app.state.services)
+    finally:
+        instance.should_exit = True
+        await asyncio.wait_for(task, 10)
+        listener.close()
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[Server]:
+    async with running_server(settings) as running:
+        yield running
