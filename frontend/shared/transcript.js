@@ -38,6 +38,8 @@ export class Transcript {
     meta.append(time);
     const text = document.createElement("p");
     text.className = "msg-body";
+    // Each message takes the direction of its own script, whatever the page's language.
+    text.dir = "auto";
     text.textContent = body;
     const state = document.createElement("p");
     state.className = "msg-state";

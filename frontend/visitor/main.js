@@ -44,6 +44,7 @@ async function startChat(event) {
   const choices = {
     language: e.language.value,
     topic: e.topic.value || null,
+    nation: e.nation.value || null,
     safe_to_talk: safeToTalk(form.get("safe")),
   };
   try {
@@ -191,6 +192,25 @@ function newChat() {
   socket.send({ type: "request_chat" });
 }
 
+// She deletes the conversation from the server now; her session goes with it.
+async function forgetChat() {
+  const token = session().token;
+  e.forget.disabled = true;
+  try {
+    await postJson("/api/visitor/forget", { token });
+  } catch {
+    e.forget.disabled = false;
+    e.endedText.textContent = t("error.general");
+    return;
+  }
+  e.forget.disabled = false;
+  socket?.close();
+  socket = null;
+  forgetSession();
+  transcript.clear();
+  view.show("intro", { notice: "forgotten" });
+}
+
 async function changeLanguage() {
   const chosen = await setLanguage(e.language.value);
   if (session().token) updateSession({ language: chosen });
@@ -212,6 +232,7 @@ function wire() {
   });
   e.endYes.addEventListener("click", endChat);
   e.newChat.addEventListener("click", newChat);
+  e.forget.addEventListener("click", forgetChat);
   e.language.addEventListener("change", changeLanguage);
 }
 

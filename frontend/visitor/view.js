@@ -12,6 +12,7 @@ export const elements = {
   startError: $("start-error"),
   language: $("language"),
   topic: $("topic"),
+  nation: $("nation"),
   chat: $("chat"),
   heading: $("chat-status"),
   hint: $("chat-hint"),
@@ -27,6 +28,7 @@ export const elements = {
   ended: $("ended"),
   endedText: $("ended-text"),
   newChat: $("new-chat"),
+  forget: $("forget"),
   connection: $("connection"),
 };
 
@@ -57,9 +59,15 @@ export function redraw() {
   if (name === "ended") drawEnded();
 }
 
+const INTRO_NOTICES = {
+  closed: "intro.session_closed",
+  forgotten: "intro.forgotten",
+};
+
 function drawIntro() {
-  e.introNotice.hidden = !screen.notice;
-  if (screen.notice === "closed") e.introNotice.textContent = t("intro.session_closed");
+  const key = INTRO_NOTICES[screen.notice];
+  e.introNotice.hidden = !key;
+  e.introNotice.textContent = key ? t(key) : "";
 }
 
 function drawWaiting() {

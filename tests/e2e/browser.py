@@ -20,7 +20,7 @@ from playwright.async_api import (
     expect,
 )
 
-from tests.wsclient import Server
+from tests.wsclient import Client, Server, staff
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -140,10 +140,14 @@ class Pages:
             await context.close()
 
 
-async def start_chat(page: Page, topic: str | None = None, safe: str | None = None) -> None:
+async def start_chat(
+    page: Page, topic: str | None = None, safe: str | None = None, nation: str | None = None
+) -> None:
     """She fills in the optional questions and starts; waits until she is in the queue."""
     if topic:
         await page.locator("#topic").select_option(topic)
+    if nation:
+        await page.locator("#nation").select_option(nation)
     if safe:
         await page.locator(f"input[name=safe][value={safe}]").check()
     await page.get_by_role("button", name="Start a chat").click()
@@ -160,3 +164,18 @@ async def take_chat(adviser: Page) -> None:
 async def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+async def adviser_client(server: Server, name: str) -> tuple[Client, int]:
+    """An adviser on a plain socket who takes the first waiting chat: (client, conversation)."""
+    adviser = await staff(server, await server.staff_session("adviser", name))
+    await adviser.send({"type": "set_available", "available": True})
+    await adviser.send({"type": "take_next"})
+    assigned = await adviser.receive("assigned")
+    return adviser, int(assigned["conversation_id"])
+
+
+async def say(adviser: Client, conversation: int, client_id: str, body: str) -> None:
+    await adviser.send(
+        {"type": "message", "conversation_id": conversation, "client_id": client_id, "body": body}
+    )

@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.async_api import expect
+from sqlalchemy import select
 
-from tests.e2e.browser import PHONE, Pages, screenshot, start_chat, take_chat
+from chat.models import VisitorSession
+from tests.e2e.browser import (
+    PHONE,
+    Pages,
+    adviser_client,
+    say,
+    screenshot,
+    start_chat,
+    take_chat,
+)
+from tests.wsclient import Client
 
 pytestmark = pytest.mark.e2e
+
+
+async def stored_choices(pages: Pages) -> list[tuple[object, ...]]:
+    """What the server recorded of her pre-chat answers (and nothing else about her)."""
+    services = pages.server.services
+    assert services is not None
+    async with services.db.read() as session:
+        rows = await session.execute(
+            select(
+                VisitorSession.language,
+                VisitorSession.topic,
+                VisitorSession.safe_to_talk,
+                VisitorSession.nation,
+            )
+        )
+        return [tuple(row) for row in rows]
 
 
 async def test_visitor_and_adviser_chat_from_start_to_end(pages: Pages) -> None:
     her = await pages.visitor()
     await expect(her).to_have_title("Chat")
     await screenshot(her, "visitor-before-chat")
-    await start_chat(her, topic="drugs", safe="no")
+    await start_chat(her, topic="drugs", safe="no", nation="wales")
     await expect(her.locator("#chat-status")).to_have_text("You are number 1 in the queue")
+    assert await stored_choices(pages) == [("en", "drugs", False, "wales")]
 
     adviser = await pages.adviser("Asha")
     queue = adviser.locator("#queue-rows tr")
@@ -98,7 +128,31 @@ async def test_phone_sized_page_keeps_the_exit_button_in_view(pages: Pages) -> N
     assert start is not None and start["height"] >= 44
     await screenshot(her, "visitor-phone-before-chat")
     await start_chat(her)
-    await her.mouse.wheel(0, 2000)
+    await screenshot(her, "visitor-phone-waiting")
+    adviser, conversation = await adviser_client(pages.server, "gail")
+    for n in range(8):
+        await say(adviser, conversation, f"g{n}", f"Message {n}: take your time, I'm listening.")
+    await expect(her.locator("#log .msg-other")).to_have_count(8)
+    await her.mouse.wheel(0, 3000)
     box = await exit_button.bounding_box()
     assert box is not None and 0 <= box["y"] < 40, "the exit button stays on screen when scrolled"
-    await screenshot(her, "visitor-phone-waiting")
+    await screenshot(her, "visitor-phone-chat")
+    await adviser.close()
+
+
+async def test_she_can_delete_the_conversation_once_it_has_ended(pages: Pages) -> None:
+    her = await pages.visitor()
+    await start_chat(her)
+    token = json.loads(await her.evaluate("sessionStorage.getItem('willow.visitor')"))["token"]
+    await her.get_by_role("button", name="Stop waiting").click()
+    await her.get_by_role("button", name="Yes, end the chat").click()
+    await expect(her.locator("#ended-text")).to_have_text("You ended the chat.")
+
+    await her.get_by_role("button", name="Delete this conversation").click()
+    await expect(her.locator("#intro-notice")).to_have_text("Your conversation has been deleted.")
+    assert await her.evaluate("sessionStorage.length") == 0
+    assert await stored_choices(pages) == []
+    client = await Client.open(pages.server)
+    await client.send({"type": "hello", "v": 1, "token": token})
+    assert (await client.receive("error"))["code"] == "unauthorized"
+    await client.close()

@@ -7,7 +7,7 @@ import json
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.browser import Pages, screenshot
+from tests.e2e.browser import Pages, adviser_client, say, screenshot
 from tests.e2e.test_catalogues import CATALOGUES
 
 pytestmark = pytest.mark.e2e
@@ -35,6 +35,18 @@ async def test_arabic_browser_gets_a_right_to_left_page_in_arabic(pages: Pages) 
         text("ar", "chat.queue_position").replace("{position}", "١")
     )
     await screenshot(her, "visitor-arabic-waiting")
+
+    adviser, conversation = await adviser_client(pages.server, "huda")
+    await expect(her.locator("#chat-status")).to_have_text(
+        text("ar", "chat.talking_with").replace("{name}", "Huda")
+    )
+    await her.get_by_label(text("ar", "chat.message")).fill("مرحبا، هل يمكننا التحدث؟")
+    await her.get_by_label(text("ar", "chat.message")).press("Enter")
+    await adviser.receive("message")
+    await say(adviser, conversation, "h1", "مرحبا، أنا هنا. خذي وقتكِ.")
+    await expect(her.locator("#log .msg")).to_have_count(2)
+    await screenshot(her, "visitor-arabic-chat")
+    await adviser.close()
 
 
 async def test_choosing_a_language_redraws_the_page_and_its_direction(pages: Pages) -> None:

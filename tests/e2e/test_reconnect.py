@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.async_api import Page, WebSocketRoute, expect
 
-from tests.e2e.browser import Pages, start_chat
-from tests.wsclient import Client, Server, staff
+from tests.e2e.browser import Pages, adviser_client, say, start_chat
+from tests.wsclient import Client, Server
 
 pytestmark = pytest.mark.e2e
 
@@ -34,12 +34,6 @@ class Link:
         self.open.clear()
 
 
-async def say(adviser: Client, conversation: int, client_id: str, body: str) -> None:
-    await adviser.send(
-        {"type": "message", "conversation_id": conversation, "client_id": client_id, "body": body}
-    )
-
-
 async def connected(pages: Pages, link: Link) -> tuple[Page, Client, int]:
     """Her page behind `link`, talking with an adviser who uses a plain socket client."""
     server: Server = pages.server
@@ -48,12 +42,9 @@ async def connected(pages: Pages, link: Link) -> tuple[Page, Client, int]:
     her = await context.new_page()
     await her.goto(pages.origin + "/")
     await start_chat(her)
-    adviser = await staff(server, await server.staff_session("adviser", "dana"))
-    await adviser.send({"type": "set_available", "available": True})
-    await adviser.send({"type": "take_next"})
-    assigned = await adviser.receive("assigned")
+    adviser, conversation = await adviser_client(server, "dana")
     await expect(her.locator("#chat-status")).to_have_text("You are talking with Dana")
-    return her, adviser, assigned["conversation_id"]
+    return her, adviser, conversation
 
 
 async def test_messages_sent_while_she_was_offline_arrive_once_in_order(pages: Pages) -> None:
