@@ -33,11 +33,13 @@ WORD_CHAR = r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0980-\u0a7f]"
 # letters joined up by `normalise` ("k i l l m e" -> "killme") still match.
 _SEPARATOR = r"[\s,;:\-–—/*\"()…]{0,4}"
 _FUZZY_MIN_LENGTH = 6
+_GLUED_RUN = 10
 # The C loader when PyYAML was built with it: several times faster on these files.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _TOP_KEYS = {"language", "negation", "negation_after", "negation_window", "clause_breaks",
-             "past", "reported", "imminent", "ignore", "entries"}  # fmt: skip
+             "reported_links", "past", "reported", "imminent", "ignore",
+             "entries"}  # fmt: skip
 _ENTRY_KEYS = {"category", "level", "about", "patterns", "note"}
 
 
@@ -81,13 +83,14 @@ class Pattern:
             if match is None:
                 return
             start = match.start()
-            if start == 0 or not _WORD_CHAR_RE.match(text, start - 1):
+            if start == 0 or not _WORD_CHAR_RE.match(text, start - 1) or _glued(text, start):
                 yield match
                 position = max(match.end(), start + 1)
             else:
                 position = start + 1
 
     def search(self, text: str) -> bool:
+        """True if the pattern matches anywhere in `text`."""
         return next(self.matches(text), None) is not None
 
     def blank(self, text: str, mask: str) -> str:
@@ -119,10 +122,27 @@ class Lexicon:
     negation_after: set[str] = field(default_factory=set)
     negation_window: int = 3
     clause_breaks: set[str] = field(default_factory=set)
+    # Words that tie reported speech to the clause before ("she said, that she ..."):
+    # when a clause starts with one, reported-speech cues are also looked for before it.
+    reported_links: set[str] = field(default_factory=set)
     past: list[Pattern] = field(default_factory=list)
     reported: list[Pattern] = field(default_factory=list)
     imminent: list[Pattern] = field(default_factory=list)
     ignore: list[Pattern] = field(default_factory=list)
+
+
+def _glued(text: str, start: int) -> bool:
+    """True if `start` is inside a long run of letters: words typed (or spaced letters
+    joined) without spaces, like "iwanttodie", where a phrase may begin mid-run."""
+    begin = start
+    while begin > 0 and _WORD_CHAR_RE.match(text, begin - 1):
+        begin -= 1
+        if start - begin > 24:
+            return False
+    end = start
+    while end < len(text) and _WORD_CHAR_RE.match(text, end) and end - begin < _GLUED_RUN:
+        end += 1
+    return end - begin >= _GLUED_RUN
 
 
 # --- pattern syntax ------------------------------------------------------------------------
@@ -248,7 +268,10 @@ def _parse_word(token: str, literals: set[str], fuzzy: set[str]) -> _Part:
     words = normalise(raw).split()
     if not words or not all(_HAS_LETTER.search(w) for w in words):
         raise PatternError(f"bad word {token!r}: a word needs letters (use [...] for optional)")
-    literals.update(words)
+    if not prefix:
+        # A prefix is not a word of its own: "overdos*" must not stop "overdos" being
+        # read as a typo of "overdose".
+        literals.update(words)
     if not exact and not prefix:
         fuzzy.update(w for w in words if len(w) >= _FUZZY_MIN_LENGTH)
     regex = _SEPARATOR.join(re.escape(w) for w in words)
@@ -338,6 +361,7 @@ def load_document(data: object, name: str, lexicons: dict[str, Lexicon]) -> None
     lexicon.negation |= _words(data, "negation", name)
     lexicon.negation_after |= _words(data, "negation_after", name)
     lexicon.clause_breaks |= _words(data, "clause_breaks", name)
+    lexicon.reported_links |= _words(data, "reported_links", name)
     if "negation_window" in data:
         window = data["negation_window"]
         if not isinstance(window, int) or isinstance(window, bool) or not 0 <= window <= 8:

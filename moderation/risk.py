@@ -140,9 +140,7 @@ class RuleDetector:
                 if id(pattern) in present:
                     canon = pattern.blank(canon, _MASK)
         present = self._index.present(canon)
-        now = any(
-            id(p) in present and p.search(canon) for lex in lexicons for p in lex.imminent
-        )
+        now = any(id(p) in present and p.search(canon) for lex in lexicons for p in lex.imminent)
         hits = [
             hit
             for lexicon in lexicons
@@ -238,7 +236,15 @@ class _Context:
         after = text[end : end + _CONTEXT_CHARS]
         self.sentence_before = _SENTENCE_END.split(before)[-1]
         self.sentence_after = _SENTENCE_END.split(after)[0]
-        self.clause_before = _WORD.findall(_CLAUSE_END.split(before)[-1])
+        clauses = _CLAUSE_END.split(before)
+        self.clause_text = clauses[-1]
+        self.clause_before = _WORD.findall(self.clause_text)
+        if (
+            len(clauses) > 1
+            and self.clause_before
+            and self.clause_before[0] in lexicon.reported_links
+        ):
+            self.clause_text = clauses[-2] + " " + self.clause_text
         self.clause_after = _WORD.findall(_CLAUSE_END.split(after)[0])
         self.inside = _WORD.findall(match.group(0))
         self.pattern = pattern
@@ -261,7 +267,7 @@ class _Context:
         return _any_in(self.lexicon.past, self.sentence_before, self.sentence_after)
 
     def reported(self) -> bool:
-        return _any_in(self.lexicon.reported, self.sentence_before)
+        return _any_in(self.lexicon.reported, self.clause_text)
 
 
 def _any_in(patterns: Sequence[Pattern], *texts: str) -> bool:

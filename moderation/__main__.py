@@ -1,0 +1,126 @@
+"""Command line for the moderation package: ``python -m moderation <command>``.
+
+Commands:
+  assess     read JSON lines {"text": ..., "language": ...} on stdin, write one JSON line per
+             input: {"level": ..., "categories": [...]}, or {"error": ..., "line": N} for a bad
+             line. Exit status 1 if any line was bad, else 0.
+  evaluate   measure the risk detector against a labelled set (default: the one in tests/).
+
+To add a command, write a ``_add_<name>(subcommands)`` function that registers a subparser
+with ``set_defaults(run=...)`` and call it from `build_parser`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from moderation.lexicon import LexiconError
+from moderation.risk import assess
+
+DEFAULT_EVAL_SET = Path(__file__).resolve().parent.parent / "tests/moderation/eval_set.jsonl"
+
+Runner = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m moderation", description=__doc__)
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    _add_assess(subcommands)
+    _add_evaluate(subcommands)
+    return parser
+
+
+def _add_assess(subcommands: Any) -> None:
+    sub = subcommands.add_parser("assess", help="grade JSON-lines messages from stdin")
+    sub.set_defaults(run=_run_assess)
+
+
+def _add_evaluate(subcommands: Any) -> None:
+    sub = subcommands.add_parser("evaluate", help="precision and recall on a labelled set")
+    sub.add_argument("path", nargs="?", default=str(DEFAULT_EVAL_SET), help="JSON-lines file")
+    sub.add_argument("--verbose", action="store_true", help="also list false alarms")
+    sub.set_defaults(run=_run_evaluate)
+
+
+def _run_assess(_: argparse.Namespace) -> int:
+    return assess_lines(sys.stdin.buffer, sys.stdout)
+
+
+def assess_lines(source: Iterable[bytes], out: IO[str]) -> int:
+    """Grade each JSON line of `source`; 0 if every line was valid, 1 otherwise."""
+    status = 0
+    for number, raw in enumerate(source, start=1):
+        result = _assess_line(raw, number)
+        if "error" in result:
+            status = 1
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.flush()
+    return status
+
+
+def _assess_line(raw: bytes, number: int) -> dict[str, object]:
+    def error(message: str) -> dict[str, object]:
+        return {"error": message, "line": number}
+
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return error("line is not UTF-8 text")
+    if not line.strip():
+        return error("empty line: expected a JSON object")
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return error(f"not valid JSON: {exc.msg} at column {exc.colno}")
+    if not isinstance(data, dict):
+        return error(f"expected a JSON object, got {_json_type(data)}")
+    if "text" not in data:
+        return error('missing "text"')
+    text, language = data["text"], data.get("language")
+    if not isinstance(text, str):
+        return error(f'"text" must be a string, got {_json_type(text)}')
+    if language is not None and not isinstance(language, str):
+        return error(f'"language" must be a string or null, got {_json_type(language)}')
+    result = assess(text, language)
+    return {"level": result.level.value, "categories": [c.value for c in result.categories]}
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "true/false"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number")
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from moderation.evaluate import EvalSetError, evaluate, format_report, load_examples
+
+    try:
+        examples = load_examples(args.path)
+    except OSError as exc:
+        print(f"cannot read {args.path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except (EvalSetError, UnicodeDecodeError) as exc:
+        print(f"{args.path}: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(evaluate(examples), verbose=args.verbose))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Runner = args.run
+    try:
+        return run(args)
+    except LexiconError as exc:
+        print(f"lexicon error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
