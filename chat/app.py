@@ -19,6 +19,8 @@ from chat.retention import purge_forever
 from chat.security import SecurityHeaders
 from chat.services import Services
 from chat.settings import Settings
+from moderation.install import install as install_moderation
+from peers.install import install as install_rooms
 
 log = logging.getLogger("willow")
 
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff.router)
     app.include_router(staff.admin_router)
     app.include_router(ws.router)
+    install_moderation(app, services)
+    install_rooms(app, services)
     _add_health(app, services)
     _add_pages(app, settings)
     return app
@@ -92,5 +96,13 @@ def _add_pages(app: FastAPI, settings: Settings) -> None:
     @app.get("/staff", include_in_schema=False)
     async def staff_page(_request: Request) -> FileResponse:
         return FileResponse(frontend / "staff" / "index.html")
+
+    @app.get("/rooms", include_in_schema=False)
+    async def rooms_page(_request: Request) -> FileResponse:
+        return FileResponse(frontend / "rooms" / "index.html")
+
+    @app.get("/mentor", include_in_schema=False)
+    async def mentor_page(_request: Request) -> FileResponse:
+        return FileResponse(frontend / "mentor" / "index.html")
 
     app.mount("/static", StaticFiles(directory=frontend), name="static")

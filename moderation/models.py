@@ -28,3 +28,24 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
     closed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Escalation(Base):
+    """An adviser or mentor raised a concern: signpost, supervisor, or emergency."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    level: Mapped[str] = mapped_column(String(16))  # signpost | supervisor | emergency
+    reason: Mapped[str] = mapped_column(Text)
+    # Her consent to sharing, where it was asked for: given | declined | not_asked
+    consent: Mapped[str] = mapped_column(String(16))
+    handoff_note: Mapped[str] = mapped_column(Text, default="")
+    raised_by: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
+    outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)

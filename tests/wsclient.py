@@ -118,7 +118,7 @@ class Client:
         else:
             await self.connection.send(event)
 
-    async def receive(self, kind: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
+    async def receive(self, kind: str, /, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
         """The next event of this type (and field values) not yet taken, waiting if needed."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:

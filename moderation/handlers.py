@@ -1,0 +1,94 @@
+"""Socket handlers for escalation and reports, and the hook that acts on every 1:1 verdict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from chat.conversations import VISITOR, conversation_for, staff_sender
+from chat.models import Conversation, Event
+from chat.protocol import ProtocolError
+from chat.ws import Connection, on_verdict, register_handler
+from moderation.directory import Directory
+from moderation.events import Escalate, EscalationOutcome, ReportMessage
+from moderation.safeguarding import escalate, record_outcome, record_verdict, report_message
+from moderation.types import Verdict
+
+ESCALATING_ROLES = ("adviser", "supervisor")
+
+
+def install_handlers(directory: Directory) -> None:
+    async def verdict_hook(
+        connection: Connection,
+        conversation: Conversation,
+        message: dict[str, Any] | None,
+        verdict: Verdict,
+    ) -> None:
+        if connection.visitor is not None:
+            await record_verdict(
+                connection.services,
+                directory,
+                connection.visitor,
+                conversation.id,
+                message,
+                verdict,
+            )
+
+    async def on_escalate(connection: Connection, event: Escalate) -> None:
+        staff = connection.staff
+        if staff is None or staff.role not in ESCALATING_ROLES:
+            raise ProtocolError("forbidden", ref="escalate")
+        payload = await escalate(
+            connection.services,
+            directory,
+            staff,
+            event.conversation_id,
+            event.level,
+            event.reason,
+            event.consent,
+            event.handoff_note,
+            tuple(event.categories),
+        )
+        connection.send({"type": "escalated", "escalation_id": payload["escalation_id"]})
+
+    async def on_outcome(connection: Connection, event: EscalationOutcome) -> None:
+        staff = connection.staff
+        if staff is None or staff.role not in ESCALATING_ROLES:
+            raise ProtocolError("forbidden", ref="escalation_outcome")
+        await record_outcome(connection.services, staff, event.escalation_id, event.outcome)
+
+    on_verdict(verdict_hook)
+    register_handler(Escalate, on_escalate)
+    register_handler(EscalationOutcome, on_outcome)
+    register_handler(ReportMessage, on_report)
+
+
+async def on_report(connection: Connection, event: ReportMessage) -> None:
+    """Either person in a chat may report a message in it; supervisors are told at once."""
+    conversation = await conversation_for(connection.services, event.conversation_id)
+    if connection.visitor is not None and conversation.visitor_id == connection.visitor.id:
+        reporter = VISITOR
+    elif connection.staff is not None and conversation.adviser_id == connection.staff.id:
+        reporter = staff_sender(connection.staff.id)
+    else:
+        raise ProtocolError("not_found", ref="report")
+    async with connection.services.db.read() as session:
+        exists = await session.scalar(
+            select(Event.id).where(
+                Event.stream_id == conversation.id, Event.seq == event.seq, Event.type == "message"
+            )
+        )
+    if exists is None:
+        raise ProtocolError("not_found", "no such message in this conversation", ref="report")
+    report_id = await report_message(
+        connection.services, reporter, conversation.id, event.seq, event.reason
+    )
+    connection.send(
+        {
+            "type": "reported",
+            "report_id": report_id,
+            "conversation_id": conversation.id,
+            "seq": event.seq,
+        }
+    )

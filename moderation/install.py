@@ -1,0 +1,31 @@
+"""Wire moderation into the app: load every data file at start, register events and routes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from chat.services import Services
+from moderation.abuse import default_wordlists
+from moderation.directory import load_default_directory
+from moderation.events import register_events
+from moderation.guidance import default_guidance
+from moderation.handlers import install_handlers
+from moderation.risk import assess
+from moderation.routes import build_router
+from moderation.wording import default_wording_rules
+
+
+def install(app: FastAPI, services: Services) -> None:
+    """Bad data files stop the start here, with the file and the problem named.
+
+    `services` is unused for now; every package installs with the same signature.
+    """
+    directory = load_default_directory()
+    default_wordlists()
+    default_wording_rules()
+    default_guidance()
+    assess("warm up the lexicons", None)
+    register_events()
+    install_handlers(directory)
+    app.include_router(build_router(directory))
+    app.state.directory = directory

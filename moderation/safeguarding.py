@@ -1,0 +1,251 @@
+"""What happens when a 1:1 message shows danger, and how staff escalate and report.
+
+Each action writes and commits first, then publishes, as every action in Willow does. Flags
+and escalations are staff-only stream events: stored with the conversation, replayed to
+staff who open it later, never sent to her.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from chat import audit, streams
+from chat.conversations import SUPERVISORS_CHANNEL, now, publish_queue, staff_sender
+from chat.hub import stream_channel
+from chat.models import Conversation, Staff, VisitorSession
+from chat.protocol import ProtocolError
+from chat.services import Services
+from moderation.alerts import helplines_event, risk_summary
+from moderation.directory import Directory
+from moderation.guidance import guidance_for
+from moderation.models import Escalation
+from moderation.reports import file_report
+from moderation.types import RiskAssessment, RiskCategory, RiskLevel, Verdict
+
+EscalationLevel = Literal["signpost", "supervisor", "emergency"]
+Consent = Literal["given", "declined", "not_asked"]
+
+
+@dataclass(frozen=True)
+class Published:
+    """An event stored in a conversation, ready to publish after commit."""
+
+    payload: dict[str, Any]
+    staff_only: bool
+
+
+async def _publish(services: Services, conversation_id: int, events: list[Published]) -> None:
+    for event in events:
+        await services.publish(
+            stream_channel(conversation_id),
+            event.payload,
+            conversation_id,
+            event.payload["seq"],
+            event.staff_only,
+        )
+
+
+async def _alert_supervisors(
+    services: Services, kind: str, conversation_id: int, **fields: Any
+) -> None:
+    await services.publish(
+        SUPERVISORS_CHANNEL,
+        {
+            "type": "alert",
+            "kind": kind,
+            "conversation_id": conversation_id,
+            "at": now().isoformat(),
+            **fields,
+        },
+    )
+
+
+def _needs_card(risk: RiskAssessment, shown: RiskLevel) -> bool:
+    """A new card only when the danger is more serious than what she was already shown."""
+    return risk.flagged and risk.level.rank > shown.rank
+
+
+async def record_verdict(
+    services: Services,
+    directory: Directory,
+    visitor: VisitorSession,
+    conversation_id: int,
+    message: dict[str, Any] | None,
+    verdict: Verdict,
+) -> None:
+    """Flag it for staff; on risk raise her priority, show her helplines, alert supervisors."""
+    if not (verdict.risk.flagged or verdict.pii or verdict.abuse):
+        return
+    events: list[Published] = []
+    async with services.db.write() as session:
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            return
+        categories = verdict.risk.categories
+        flag = {
+            "type": "flag",
+            "conversation_id": conversation_id,
+            "message_seq": message["seq"] if message else None,
+            "refused": message is None,
+            **risk_summary(verdict),
+            "guidance": guidance_for(categories),
+            "at": now().isoformat(),
+        }
+        events.append(
+            Published(await streams.append(session, conversation_id, flag, staff_only=True), True)
+        )
+        shown = RiskLevel(conversation.risk_level)
+        if verdict.risk.flagged:
+            conversation.priority = max(conversation.priority, verdict.risk.level.rank)
+            if verdict.risk.level.rank > shown.rank:
+                conversation.risk_level = verdict.risk.level.value
+        if _needs_card(verdict.risk, shown):
+            card = helplines_event(directory, verdict.risk, visitor.nation, visitor.language)
+            card["conversation_id"] = conversation_id
+            events.append(Published(await streams.append(session, conversation_id, card), False))
+        waiting = conversation.status == "waiting"
+    await _publish(services, conversation_id, events)
+    if verdict.risk.flagged:
+        await _alert_supervisors(
+            services,
+            "risk",
+            conversation_id,
+            level=verdict.risk.level.value,
+            categories=[c.value for c in verdict.risk.categories],
+            phrases=[m.phrase for m in verdict.risk.matches],
+        )
+        if waiting:
+            await publish_queue(services)
+
+
+async def _conversation_for_staff(
+    services: Services, staff: Staff, conversation_id: int
+) -> Conversation:
+    async with services.db.read() as session:
+        conversation = await session.get(Conversation, conversation_id)
+    if conversation is None or (staff.role != "supervisor" and conversation.adviser_id != staff.id):
+        raise ProtocolError("not_found")
+    return conversation
+
+
+async def escalate(
+    services: Services,
+    directory: Directory,
+    staff: Staff,
+    conversation_id: int,
+    level: EscalationLevel,
+    reason: str,
+    consent: Consent,
+    handoff_note: str = "",
+    categories: tuple[RiskCategory, ...] = (),
+) -> dict[str, Any]:
+    """Raise a concern; supervisor and emergency levels alert supervisors at once."""
+    conversation = await _conversation_for_staff(services, staff, conversation_id)
+    actor = staff_sender(staff.id)
+    events: list[Published] = []
+    async with services.db.write() as session:
+        escalation = Escalation(
+            conversation_id=conversation.id,
+            level=level,
+            reason=reason,
+            consent=consent,
+            handoff_note=handoff_note,
+            raised_by=actor,
+        )
+        session.add(escalation)
+        await session.flush()
+        payload = {
+            "type": "escalation",
+            "conversation_id": conversation.id,
+            "escalation_id": escalation.id,
+            "level": level,
+            "reason": reason,
+            "consent": consent,
+            "handoff_note": handoff_note,
+            "by": staff.display_name,
+            "at": now().isoformat(),
+        }
+        events.append(
+            Published(
+                await streams.append(session, conversation.id, payload, staff_only=True), True
+            )
+        )
+        if level == "signpost" and categories:
+            signpost = RiskAssessment(level=RiskLevel.LOW, categories=categories)
+            async_visitor = await session.get(VisitorSession, conversation.visitor_id)
+            nation = async_visitor.nation if async_visitor else None
+            language = async_visitor.language if async_visitor else None
+            card = helplines_event(directory, signpost, nation, language)
+            card["conversation_id"] = conversation.id
+            events.append(Published(await streams.append(session, conversation.id, card), False))
+        audit.record(
+            session,
+            actor,
+            f"escalation.{level}",
+            f"conversation:{conversation.id}",
+            reason,
+            {"consent": consent},
+        )
+    await _publish(services, conversation.id, events)
+    if level != "signpost":
+        await _alert_supervisors(
+            services,
+            "escalation",
+            conversation.id,
+            level=level,
+            reason=reason,
+            escalation_id=escalation.id,
+        )
+    return payload
+
+
+async def record_outcome(
+    services: Services, staff: Staff, escalation_id: int, outcome: str
+) -> dict[str, Any]:
+    """Close an escalation with what happened; it cannot be closed twice."""
+    actor = staff_sender(staff.id)
+    async with services.db.write() as session:
+        escalation = await session.get(Escalation, escalation_id)
+        if escalation is None:
+            raise ProtocolError("not_found", ref="escalation_outcome")
+        conversation = await session.get(Conversation, escalation.conversation_id)
+        allowed = staff.role == "supervisor" or (
+            conversation is not None and conversation.adviser_id == staff.id
+        )
+        if not allowed:
+            raise ProtocolError("not_found", ref="escalation_outcome")
+        if escalation.status == "closed":
+            raise ProtocolError(
+                "invalid", "this escalation already has an outcome", ref="escalation_outcome"
+            )
+        escalation.status, escalation.outcome, escalation.closed_by = "closed", outcome, actor
+        payload = await streams.append(
+            session,
+            escalation.conversation_id,
+            {
+                "type": "escalation_outcome",
+                "conversation_id": escalation.conversation_id,
+                "escalation_id": escalation.id,
+                "outcome": outcome,
+                "by": staff.display_name,
+                "at": now().isoformat(),
+            },
+            staff_only=True,
+        )
+        audit.record(session, actor, "escalation.outcome", f"escalation:{escalation.id}", outcome)
+    await _publish(services, escalation.conversation_id, [Published(payload, True)])
+    return payload
+
+
+async def report_message(
+    services: Services, reporter: str, conversation_id: int, seq: int, reason: str
+) -> int:
+    """A message in a 1:1 chat is reported: stored, and supervisors are told at once."""
+    report = await file_report(
+        services, reporter, "conversation", str(conversation_id), conversation_id, seq, reason
+    )
+    await _alert_supervisors(
+        services, "report", conversation_id, report_id=report.id, seq=seq, reason=report.reason
+    )
+    return report.id
