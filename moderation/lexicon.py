@@ -32,7 +32,10 @@ WORD_CHAR = r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0980-\u0a7f]"
 # Between two words of a phrase: spaces or a little punctuation, or nothing at all, so that
 # letters joined up by `normalise` ("k i l l m e" -> "killme") still match.
 _SEPARATOR = r"[\s,;:\-–—/*\"()…]{0,4}"
-_FUZZY_MIN_LENGTH = 6
+# Words this long match with one typo; shorter ones only when written ~word. Shorter common
+# words are too often one letter from another real word ("looked"/"locked").
+_FUZZY_MIN_LENGTH = 8
+_FUZZY_MIN_LENGTH_MARKED = 5
 _GLUED_RUN = 10
 # The C loader when PyYAML was built with it: several times faster on these files.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -61,8 +64,10 @@ class Pattern:
     anchors: tuple[str, ...]
     # Words written in the pattern itself (a negation word there is part of the phrase).
     literals: frozenset[str]
-    # Literal words long enough to be matched with one typo.
+    # Literal words that also match with one typo.
     fuzzy_words: frozenset[str]
+    # Beginnings written as word* (a word starting with one is never "corrected").
+    prefixes: frozenset[str] = frozenset()
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -165,26 +170,28 @@ class _Part:
 
 
 @dataclass
-class _Parsed:
-    parts: list[_Part]
-    literals: set[str]
-    fuzzy: set[str]
+class _Words:
+    """The words a pattern is written with, collected while it is parsed."""
+
+    literals: set[str] = field(default_factory=set)
+    fuzzy: set[str] = field(default_factory=set)
+    prefixes: set[str] = field(default_factory=set)
 
 
 def parse_pattern(source: str) -> Pattern:
     """Compile a pattern. Syntax (matching is on `normalise`d text):
 
-    ``word`` the whole word (words of 6+ letters also match with one typo);
-    ``word*`` a word starting with these letters; ``=word`` the word exactly, no typo;
+    ``word`` the whole word (words of 8+ letters also match with one typo);
+    ``~word`` the word, or the word with one typo; ``=word`` the word exactly, no typo;
+    ``word*`` a word starting with these letters;
     ``(a|b c)`` one of the alternatives; ``[a b]`` optional words;
     ``{m,n}`` between m and n other words; ``#`` a number, ``##`` a number of 10 or more.
     """
     tokens = _TOKEN.findall(source)
     if not tokens:
         raise PatternError("pattern is empty")
-    literals: set[str] = set()
-    fuzzy: set[str] = set()
-    parts, rest = _parse_sequence(tokens, literals, fuzzy, closer=None)
+    seen = _Words()
+    parts, rest = _parse_sequence(tokens, seen, closer=None)
     if rest:
         raise PatternError(f"unexpected {rest[0]!r}")
     if all(part.optional or part.gap for part in parts):
@@ -192,12 +199,17 @@ def parse_pattern(source: str) -> Pattern:
     body = _join(parts)
     expression = rf"{body}(?!{WORD_CHAR})"
     return Pattern(
-        source, expression, _choose_anchors(parts), frozenset(literals), frozenset(fuzzy)
+        source,
+        expression,
+        _choose_anchors(parts),
+        frozenset(seen.literals),
+        frozenset(seen.fuzzy),
+        frozenset(seen.prefixes),
     )
 
 
 def _parse_sequence(
-    tokens: list[str], literals: set[str], fuzzy: set[str], closer: str | None
+    tokens: list[str], seen: _Words, closer: str | None
 ) -> tuple[list[_Part], list[str]]:
     parts: list[_Part] = []
     while tokens:
@@ -209,7 +221,7 @@ def _parse_sequence(
         tokens = tokens[1:]
         if piece in ("(", "["):
             end = ")" if piece == "(" else "]"
-            part, tokens = _parse_group(tokens, literals, fuzzy, end)
+            part, tokens = _parse_group(tokens, seen, end)
             part.optional = piece == "["
             parts.append(part)
         elif piece.startswith("{"):
@@ -217,18 +229,16 @@ def _parse_sequence(
         elif piece in _NUMBERS:
             parts.append(_Part(_NUMBERS[piece]))
         else:
-            parts.append(_parse_word(piece, literals, fuzzy))
+            parts.append(_parse_word(piece, seen))
     if closer is not None:
         raise PatternError(f"missing {closer!r}")
     return parts, tokens
 
 
-def _parse_group(
-    tokens: list[str], literals: set[str], fuzzy: set[str], end: str
-) -> tuple[_Part, list[str]]:
+def _parse_group(tokens: list[str], seen: _Words, end: str) -> tuple[_Part, list[str]]:
     branches: list[list[_Part]] = []
     while True:
-        parts, tokens = _parse_sequence(tokens, literals, fuzzy, closer=end)
+        parts, tokens = _parse_sequence(tokens, seen, closer=end)
         if not parts:
             raise PatternError("empty alternative in a group")
         branches.append(parts)
@@ -259,21 +269,25 @@ def _parse_gap(token: str) -> _Part:
     return _Part(rf"(?:\s+\S+){{{low},{high}}}", gap=True)
 
 
-def _parse_word(token: str, literals: set[str], fuzzy: set[str]) -> _Part:
+def _parse_word(token: str, seen: _Words) -> _Part:
     exact = token.startswith("=")
+    tolerant = token.startswith("~")
     prefix = token.endswith("*")
-    raw = token.strip("=*")
-    if not raw or "*" in raw or "=" in raw:
+    raw = token.strip("=~*")
+    if not raw or any(mark in raw for mark in "=~*") or (prefix and (exact or tolerant)):
         raise PatternError(f"bad word {token!r}")
     words = normalise(raw).split()
     if not words or not all(_HAS_LETTER.search(w) for w in words):
         raise PatternError(f"bad word {token!r}: a word needs letters (use [...] for optional)")
-    if not prefix:
+    if prefix:
         # A prefix is not a word of its own: "overdos*" must not stop "overdos" being
         # read as a typo of "overdose".
-        literals.update(words)
+        seen.prefixes.update(words)
+    else:
+        seen.literals.update(words)
+    shortest = _FUZZY_MIN_LENGTH_MARKED if tolerant else _FUZZY_MIN_LENGTH
     if not exact and not prefix:
-        fuzzy.update(w for w in words if len(w) >= _FUZZY_MIN_LENGTH)
+        seen.fuzzy.update(w for w in words if len(w) >= shortest)
     regex = _SEPARATOR.join(re.escape(w) for w in words)
     if prefix:
         regex += f"{WORD_CHAR}*"

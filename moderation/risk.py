@@ -69,7 +69,7 @@ _SENTENCE_END = re.compile(r"[.!?؟।\n]")
 _CLAUSE_END = re.compile(r"[.!?؟।,;:\n]")
 _WORD = re.compile(rf"{WORD_CHAR}+")
 _MASK = " \u00b7 "  # a non-word mark that phrases cannot match across
-_FUZZY_SHORTEST = 5  # a six-letter lexicon word with a letter missing
+_FUZZY_SHORTEST = 4  # a five-letter ~word with a letter missing
 
 
 class Classifier(Protocol):
@@ -118,6 +118,7 @@ class RuleDetector:
         self._vocabulary = _Vocabulary(
             {w for lex in self._all for p in _entry_patterns(lex) for w in p.fuzzy_words},
             {w for lex in self._all for w in _known_words(lex)},
+            {w for lex in self._all for p in _all_patterns(lex) for w in p.prefixes},
         )
         self._index = _AnchorIndex(
             p for lex in self._all for p in [*_entry_patterns(lex), *lex.ignore, *lex.imminent]
@@ -163,9 +164,13 @@ def _entry_patterns(lexicon: Lexicon) -> Iterable[Pattern]:
     return (pattern for entry in lexicon.entries for pattern in entry.patterns)
 
 
-def _known_words(lexicon: Lexicon) -> Iterable[str]:
+def _all_patterns(lexicon: Lexicon) -> list[Pattern]:
     cues = [*lexicon.past, *lexicon.reported, *lexicon.imminent, *lexicon.ignore]
-    for pattern in [*_entry_patterns(lexicon), *cues]:
+    return [*_entry_patterns(lexicon), *cues]
+
+
+def _known_words(lexicon: Lexicon) -> Iterable[str]:
+    for pattern in _all_patterns(lexicon):
         yield from pattern.literals
     yield from lexicon.negation | lexicon.negation_after | lexicon.clause_breaks
 
@@ -321,11 +326,13 @@ def _order_categories(graded: list[tuple[RiskCategory, RiskLevel]]) -> tuple[Ris
 class _Vocabulary:
     """Corrects one-typo misspellings of the lexicons' long words ("sucide" -> "suicide")."""
 
-    def __init__(self, targets: set[str], known: set[str]) -> None:
-        # Known words (every word the lexicons use) are never "corrected"; only the long
-        # words of risk phrases are targets.
+    def __init__(self, targets: set[str], known: set[str], prefixes: set[str]) -> None:
+        # Known words (every word the lexicons use, and words of a family written as
+        # "slap*") are never "corrected": "slapped" must not become "slipped".
         self._words = frozenset(targets)
         self._known = frozenset(known | targets)
+        self._prefixes = frozenset(p for p in prefixes if len(p) >= 3)
+        self._prefix_lengths = sorted({len(p) for p in self._prefixes})
         self._by_deletion: dict[str, list[str]] = {}
         for word in sorted(self._words):
             for variant in _deletions(word):
@@ -337,7 +344,7 @@ class _Vocabulary:
 
     def _correct_match(self, match: re.Match[str]) -> str:
         word = match.group(0)
-        if len(word) < _FUZZY_SHORTEST or word in self._known:
+        if len(word) < _FUZZY_SHORTEST or word in self._known or self._in_family(word):
             return word
         cached = self._cache.get(word)
         if cached is None:
@@ -345,6 +352,9 @@ class _Vocabulary:
             if len(self._cache) < 50_000:
                 self._cache[word] = cached
         return cached
+
+    def _in_family(self, word: str) -> bool:
+        return any(word[:n] in self._prefixes for n in self._prefix_lengths if n < len(word))
 
     def _nearest(self, word: str) -> str | None:
         candidates = list(self._by_deletion.get(word, ()))
