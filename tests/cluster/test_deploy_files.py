@@ -1,0 +1,150 @@
+"""The deploy/ files agree with Willow: real settings, the nodes the proxy expects, no access logs.
+
+There is no container engine, Caddy or nginx here, so these read the files as an operator
+would check them; tests/cluster runs the same topology with real processes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from chat.settings import Settings
+
+pytestmark = pytest.mark.cluster
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+NODES = ("willow-a", "willow-b")
+_INTERPOLATION = re.compile(r"\$\{(\w+)(?::[?-]([^}]*))?\}")
+SAMPLE = {
+    "WILLOW_SECRET_KEY": "k" * 48,
+    "POSTGRES_PASSWORD": "pw",
+    "WILLOW_DOMAIN": "chat.example.org",
+}
+
+
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    return loaded
+
+
+def interpolate(value: str) -> str:
+    """What compose makes of `${NAME:?message}` and `${NAME:-default}` with sample values."""
+    return _INTERPOLATION.sub(lambda m: SAMPLE.get(m.group(1), m.group(2) or ""), value)
+
+
+def node_environment(service: str) -> dict[str, str]:
+    environment: dict[str, Any] = compose()["services"][service]["environment"]
+    return {key: interpolate(str(value)) for key, value in environment.items()}
+
+
+def setting_name(variable: str) -> str:
+    return variable.removeprefix("WILLOW_").lower()
+
+
+def test_every_compose_node_has_settings_willow_accepts(monkeypatch: pytest.MonkeyPatch) -> None:
+    for service in NODES:
+        environment = node_environment(service)
+        unknown = [k for k in environment if setting_name(k) not in Settings.model_fields]
+        assert unknown == [], f"{service}: not Willow settings: {unknown}"
+        for key, value in environment.items():
+            monkeypatch.setenv(key, value)
+        settings = Settings()
+        assert settings.env == "production"
+        assert settings.uses_redis and not settings.uses_sqlite
+        assert settings.allowed_origins == ["https://chat.example.org"]
+        assert settings.secure_cookies
+
+
+def test_both_nodes_share_one_secret_database_and_broker() -> None:
+    shared = (
+        "WILLOW_SECRET_KEY",
+        "WILLOW_DATABASE_URL",
+        "WILLOW_BROKER_URL",
+        "WILLOW_BROKER_PREFIX",
+    )
+    a, b = (node_environment(service) for service in NODES)
+    assert {k: a[k] for k in shared} == {k: b[k] for k in shared}
+    # The key comes from the operator's .env, never from this file.
+    raw = compose()["services"]["willow-a"]["environment"]["WILLOW_SECRET_KEY"]
+    assert raw.startswith("${WILLOW_SECRET_KEY:?")
+
+
+def test_nodes_start_after_one_migration_and_redis_keeps_nothing() -> None:
+    services = compose()["services"]
+    assert services["migrate"]["command"] == ["willow", "migrate"]
+    for service in NODES:
+        depends = services[service]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+        assert services[service].get("command") is None  # the image's `willow run`
+    assert services["redis"]["command"] == ["redis-server", "--save", "", "--appendonly", "no"]
+
+
+def test_caddy_proxies_to_every_node_without_stickiness_or_access_log() -> None:
+    caddyfile = (DEPLOY / "Caddyfile").read_text()
+    lines = [line.split("#", 1)[0].strip() for line in caddyfile.splitlines()]
+    upstreams = next(line for line in lines if line.startswith("reverse_proxy")).split()[1:-1]
+    assert upstreams == [f"{service}:8000" for service in NODES]
+    assert "health_uri /readyz" in lines
+    assert not any(
+        line.startswith("lb_policy") and line.split()[1] in ("ip_hash", "cookie", "header")
+        for line in lines
+    )
+    # The global `log default` block is Caddy's own log; a `log` in the site is an access log.
+    site = lines[lines.index("{$WILLOW_DOMAIN} {") :]
+    assert [line for line in site if line.split()[:1] == ["log"]] == []
+    for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
+        assert f"header_up -{header}" in lines
+    assert "request>remote_ip delete" in lines and "request>client_ip delete" in lines
+
+
+def test_nginx_upgrades_websockets_and_keeps_no_access_log() -> None:
+    conf = (DEPLOY / "nginx.conf").read_text()
+    lines = [line.split("#", 1)[0].strip() for line in conf.splitlines()]
+    assert lines.count("access_log off;") == conf.count("server {")
+    assert "proxy_set_header Upgrade $http_upgrade;" in lines
+    assert "proxy_set_header Connection $willow_connection;" in lines
+    assert "proxy_set_header Host $host;" in lines
+    assert "ip_hash;" not in lines
+    assert 'proxy_set_header X-Forwarded-For "";' in lines
+
+
+def test_systemd_unit_runs_one_node_per_port() -> None:
+    unit = dict(
+        line.split("=", 1)
+        for line in (DEPLOY / "willow@.service").read_text().splitlines()
+        if "=" in line and not line.startswith("#") and not line.startswith("Environment=")
+    )
+    assert unit["ExecStart"].endswith("/willow run")
+    assert unit["User"] == "willow"
+    text = (DEPLOY / "willow@.service").read_text()
+    assert "Environment=WILLOW_PORT=%i" in text
+    ports = re.findall(r"server 127\.0\.0\.1:(\d+)", (DEPLOY / "nginx.conf").read_text())
+    assert ports == ["8001", "8002"]
+
+
+def test_image_runs_willow_as_a_user_with_the_pages() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    stages = dockerfile.split("\nFROM ")
+    final = stages[-1]
+    assert final.startswith("python:3.11-slim")
+    users = re.findall(r"^USER (\S+)", final, re.MULTILINE)
+    assert users and users[-1] not in ("root", "0")
+    assert re.findall(r"^CMD (.+)$", final, re.MULTILINE)[-1] == '["willow", "run"]'
+    frontend = re.search(r"WILLOW_FRONTEND_DIR=(\S+)", final)
+    assert frontend is not None
+    assert f"COPY frontend {frontend.group(1)}" in final
+
+
+def test_example_settings_file_names_only_real_settings() -> None:
+    names = re.findall(r"^#?\s*(WILLOW_\w+)=", (DEPLOY / "env.example").read_text(), re.MULTILINE)
+    assert "WILLOW_SECRET_KEY" in names
+    compose_only = {"WILLOW_DOMAIN"}
+    unknown = [
+        n for n in names if n not in compose_only and setting_name(n) not in Settings.model_fields
+    ]
+    assert unknown == []
