@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     adviser_capacity: int = Field(default=3, ge=1, le=40)
     transcript_retention_days: int = Field(default=30, ge=1)
     frontend_dir: Path = REPO_ROOT / "frontend"
+    # Peer rooms' catalogue and schedule; the files shipped in peers/data when unset.
+    rooms_file: Path | None = None
+    schedule_file: Path | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("database_url")

@@ -1,0 +1,79 @@
+"""News between nodes about single people: tell her something, or take her out of the room.
+
+A mentor on one node acts on a woman connected to another; the action is decided and
+committed where the mentor is, and this tells the node that holds her connection. Every
+node receives each message and acts only on the connections it holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from peers.runtime import RoomsRuntime, Seat
+from peers.seats import (
+    MENTOR_SEAT,
+    SEAT,
+    exit_event,
+    follow_conversation,
+    leave_mentor_seat,
+    leave_seat,
+)
+
+if TYPE_CHECKING:
+    from chat.ws import Connection
+
+log = logging.getLogger("willow.peers")
+
+
+async def handle_control(runtime: RoomsRuntime, message: dict[str, Any]) -> None:
+    op = message.get("op")
+    if op == "send":
+        for connection in _hers(runtime, message):
+            connection.send(message["event"])
+    elif op == "detach":
+        for connection in _hers(runtime, message):
+            await _detach(runtime, connection, message)
+    elif op == "close":
+        await _close(runtime, int(message["session"]))
+    else:
+        log.warning("ignored an unknown control message")
+
+
+def _hers(runtime: RoomsRuntime, message: dict[str, Any]) -> list[Connection]:
+    participant = message.get("participant")
+    if not isinstance(participant, int):
+        return []
+    return runtime.held(runtime.participants, participant)
+
+
+async def _detach(runtime: RoomsRuntime, connection: Connection, message: dict[str, Any]) -> None:
+    seat = connection.extras.get(SEAT)
+    if not isinstance(seat, Seat) or seat.attach_id == message.get("keep"):
+        return
+    ban_seconds = message.get("ban_seconds")
+    if isinstance(ban_seconds, int) and seat.address_hashes:
+        await runtime.bans.ban(seat.room_id, seat.address_hashes, ban_seconds)
+    await leave_seat(connection)
+    runtime.histories.pop(seat.participant_id, None)
+    event = message.get("event")
+    if isinstance(event, dict):
+        connection.send(event)
+    conversation_id = message.get("conversation_id")
+    if isinstance(conversation_id, int):
+        # She goes on to the adviser queue on this same connection and session.
+        await follow_conversation(connection, conversation_id)
+
+
+async def _close(runtime: RoomsRuntime, session_id: int) -> None:
+    for connections in list(runtime.participants.values()):
+        for connection in list(connections.values()):
+            seat = connection.extras.get(SEAT)
+            if isinstance(seat, Seat) and seat.session_id == session_id:
+                await leave_seat(connection)
+                runtime.histories.pop(seat.participant_id, None)
+                connection.send(exit_event(seat.room_id, "closed"))
+    # Mentors keep reading the closed session's stream; they no longer hold a seat in it.
+    for connection in runtime.held(runtime.mentors, session_id):
+        if connection.extras.get(MENTOR_SEAT) is not None:
+            leave_mentor_seat(connection)

@@ -1,0 +1,360 @@
+"""A mentor's controls over people and the room, and what participants tell the mentor.
+
+Every mentor action is written to the audit log in the same transaction as the change, with
+who (the actor), what (the action and its details), when (the entry's time) and why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from chat import audit
+from chat.conversations import now, request_chat
+from chat.models import Conversation, VisitorSession
+from chat.protocol import ProtocolError
+from moderation.reports import ReportError, close_report, file_report, open_reports
+from moderation.types import RiskLevel
+from peers.errors import RoomError
+from peers.messages import is_room_message
+from peers.models import RoomHeldMessage, RoomParticipant, RoomSession
+from peers.rooms import (
+    Outbox,
+    aware,
+    iso,
+    leave_room,
+    pins_of,
+    subject,
+)
+from peers.runtime import RoomsRuntime
+
+PRIORITY_MOVED = 1
+PRIORITY_URGENT = 2
+
+
+async def _participant_in(
+    runtime: RoomsRuntime, session_id: int, participant_id: int, ref: str
+) -> RoomParticipant:
+    async with runtime.services.db.read() as db:
+        participant = await db.get(RoomParticipant, participant_id)
+    if participant is None or participant.session_id != session_id:
+        raise RoomError("not_found", "no such participant in this room", ref=ref)
+    return participant
+
+
+async def _present_in(
+    runtime: RoomsRuntime, session_id: int, participant_id: int, ref: str
+) -> RoomParticipant:
+    participant = await _participant_in(runtime, session_id, participant_id, ref)
+    if participant.left_at is not None:
+        raise RoomError("not_found", "she is no longer in the room", ref=ref)
+    return participant
+
+
+# --- mute -------------------------------------------------------------------------------------
+
+
+async def mute(
+    runtime: RoomsRuntime,
+    actor: str,
+    session_id: int,
+    participant_id: int,
+    minutes: int | None,
+    reason: str,
+) -> RoomParticipant:
+    """Pause her messages for `minutes` (None lifts a mute)."""
+    await _present_in(runtime, session_id, participant_id, "room_mute")
+    until = now() + timedelta(minutes=minutes) if minutes else None
+    services = runtime.services
+    async with services.db.write() as db:
+        participant = await db.get(RoomParticipant, participant_id)
+        assert participant is not None
+        participant.muted_until = until
+        outbox = Outbox(session_id)
+        await outbox.add(
+            db,
+            "room_participant",
+            {
+                "participant": participant.id,
+                "name": participant.pseudonym,
+                "status": "muted" if until else "unmuted",
+                "muted_until": iso(until),
+            },
+            staff_only=True,
+        )
+        audit.record(
+            db,
+            actor,
+            "room.mute" if until else "room.unmute",
+            subject(session_id),
+            reason,
+            {"participant": participant.id, "name": participant.pseudonym, "minutes": minutes},
+        )
+    await outbox.publish(services)
+    return participant
+
+
+def muted_until(participant: RoomParticipant, at: datetime) -> datetime | None:
+    until = aware(participant.muted_until)
+    return until if until is not None and until > at else None
+
+
+# --- remove, ban, move to an adviser --------------------------------------------------------
+
+
+async def remove(
+    runtime: RoomsRuntime,
+    actor: str,
+    session_id: int,
+    participant_id: int,
+    reason: str,
+    ban_minutes: int | None = None,
+) -> RoomParticipant:
+    """She leaves the session and may not come back to it (for `ban_minutes`, to the room)."""
+    participant = await _present_in(
+        runtime, session_id, participant_id, "room_ban" if ban_minutes else "room_remove"
+    )
+    left = await leave_room(runtime, participant.id, "banned" if ban_minutes else "removed")
+    if left is None:
+        raise RoomError("not_found", "she is no longer in the room", ref="room_remove")
+    async with runtime.services.db.write() as db:
+        audit.record(
+            db,
+            actor,
+            "room.ban" if ban_minutes else "room.remove",
+            subject(session_id),
+            reason,
+            {"participant": participant.id, "name": participant.pseudonym, "minutes": ban_minutes},
+        )
+    return left
+
+
+async def visitor_of(runtime: RoomsRuntime, participant: RoomParticipant) -> VisitorSession:
+    async with runtime.services.db.read() as db:
+        visitor = await db.get(VisitorSession, participant.visitor_id)
+    if visitor is None or visitor.ended_at is not None:
+        raise RoomError("not_found", "her session has ended", ref="room_invite_adviser")
+    return visitor
+
+
+async def to_adviser(
+    runtime: RoomsRuntime,
+    actor: str,
+    session_id: int,
+    participant_id: int,
+    note: str,
+    urgent: bool,
+) -> Conversation:
+    """She leaves the room for the adviser queue, ahead of others, with a note for the adviser.
+
+    The room sees only that she left.
+    """
+    ref = "room_invite_adviser" if actor.startswith("staff:") else "room_to_adviser"
+    participant = await _present_in(runtime, session_id, participant_id, ref)
+    visitor = await visitor_of(runtime, participant)
+    at_risk = RiskLevel(participant.risk_level).rank >= RiskLevel.HIGH.rank
+    priority = PRIORITY_URGENT if urgent or at_risk else PRIORITY_MOVED
+    try:
+        conversation = await request_chat(runtime.services, visitor, priority=priority, note=note)
+    except ProtocolError as exc:
+        if exc.code != "already_waiting":
+            raise
+        raise RoomError(
+            "already_waiting", "she is already waiting for or talking with an adviser", ref=ref
+        ) from None
+    await leave_room(runtime, participant.id, "moved")
+    async with runtime.services.db.write() as db:
+        audit.record(
+            db,
+            actor,
+            "room.to_adviser",
+            subject(session_id),
+            note,
+            {
+                "participant": participant.id,
+                "name": participant.pseudonym,
+                "conversation": conversation.id,
+                "priority": priority,
+            },
+        )
+    return conversation
+
+
+# --- the room's settings -----------------------------------------------------------------------
+
+
+async def change_settings(
+    runtime: RoomsRuntime,
+    actor: str,
+    session_id: int,
+    *,
+    locked: bool | None = None,
+    slow_mode_seconds: int | None = None,
+    reason: str = "",
+) -> RoomSession:
+    services = runtime.services
+    async with services.db.write() as db:
+        room_session = await db.get(RoomSession, session_id)
+        if room_session is None or room_session.status != "open":
+            raise RoomError("not_in_room")
+        changes: dict[str, Any] = {}
+        if locked is not None:
+            room_session.locked = locked
+            changes["locked"] = locked
+        if slow_mode_seconds is not None:
+            room_session.slow_mode_seconds = slow_mode_seconds
+            changes["slow_mode_seconds"] = slow_mode_seconds
+        outbox = Outbox(session_id)
+        await outbox.add(db, "room_settings", settings_view(room_session))
+        action = (
+            "room.lock" if locked else "room.unlock" if locked is not None else "room.slow_mode"
+        )
+        audit.record(db, actor, action, subject(session_id), reason, changes)
+    await outbox.publish(services)
+    return room_session
+
+
+def settings_view(room_session: RoomSession) -> dict[str, Any]:
+    return {"locked": room_session.locked, "slow_mode_seconds": room_session.slow_mode_seconds}
+
+
+# --- what participants tell the mentor ----------------------------------------------------------
+
+
+async def knows_someone(runtime: RoomsRuntime, session_id: int, participant_id: int) -> None:
+    """Her private flag: only the room's mentors hear it."""
+    services = runtime.services
+    async with services.db.write() as db:
+        participant = await db.get(RoomParticipant, participant_id)
+        if participant is None or participant.left_at is not None:
+            raise RoomError("not_in_room", ref="room_know_someone")
+        participant.knows_someone = True
+        outbox = Outbox(session_id)
+        await outbox.add(
+            db,
+            "room_known",
+            {"participant": participant.id, "name": participant.pseudonym, "at": iso(now())},
+            staff_only=True,
+        )
+    await outbox.publish(services)
+
+
+async def report(
+    runtime: RoomsRuntime,
+    room_id: str,
+    session_id: int,
+    reporter: str,
+    seq: int,
+    reason: str,
+) -> int:
+    """File a report of a message in the room; it waits in the mentors' report queue."""
+    if not await is_room_message(runtime, session_id, seq):
+        raise RoomError("not_found", "no such message in this room", ref="room_report")
+    filed = await file_report(runtime.services, reporter, "room", room_id, session_id, seq, reason)
+    async with runtime.services.db.write() as db:
+        outbox = Outbox(session_id)
+        await outbox.add(db, "room_report_filed", report_view(filed), staff_only=True)
+    await outbox.publish(runtime.services)
+    return filed.id
+
+
+def report_view(filed: Any) -> dict[str, Any]:
+    return {
+        "report_id": filed.id,
+        "message_seq": filed.seq,
+        "reason": filed.reason,
+        "at": iso(filed.at),
+    }
+
+
+async def close_room_report(
+    runtime: RoomsRuntime, actor: str, session_id: int, report_id: int, outcome: str
+) -> None:
+    """The mentor deals with a report; close_report writes the audit entry."""
+    waiting = await open_reports(runtime.services, place="room")
+    if not any(r.id == report_id and r.stream_id == session_id for r in waiting):
+        raise RoomError("not_found", "no such open report in this room", ref="room_report_close")
+    try:
+        await close_report(runtime.services, report_id, actor, outcome)
+    except ReportError as exc:
+        raise RoomError("not_found", str(exc), ref="room_report_close") from None
+    async with runtime.services.db.write() as db:
+        outbox = Outbox(session_id)
+        await outbox.add(
+            db,
+            "room_report_closed",
+            {"report_id": report_id, "outcome": outcome},
+            staff_only=True,
+        )
+    await outbox.publish(runtime.services)
+
+
+# --- what a mentor sees on arrival -------------------------------------------------------------
+
+
+async def mentor_state(runtime: RoomsRuntime, session_id: int) -> dict[str, Any]:
+    """The room as a mentor needs it: who is here, what waits for her, what is pinned."""
+    async with runtime.services.db.read() as db:
+        room_session = await db.get(RoomSession, session_id)
+        assert room_session is not None
+        people = list(
+            await db.scalars(
+                select(RoomParticipant)
+                .where(RoomParticipant.session_id == session_id, RoomParticipant.left_at.is_(None))
+                .order_by(RoomParticipant.id)
+            )
+        )
+        held = list(
+            await db.scalars(
+                select(RoomHeldMessage)
+                .where(RoomHeldMessage.session_id == session_id, RoomHeldMessage.status == "held")
+                .order_by(RoomHeldMessage.id)
+            )
+        )
+        pins = await pins_of(db, session_id)
+    names = {p.id: p.pseudonym for p in people}
+    reports = [
+        report_view(r)
+        for r in await open_reports(runtime.services, place="room", place_id=room_session.room_id)
+        if r.stream_id == session_id
+    ]
+    room = runtime.catalogue[room_session.room_id]
+    return {
+        "type": "room_state",
+        "room": room.id,
+        "name": room.name,
+        "direction": room.direction,
+        "stream_id": session_id,
+        "opened_at": iso(room_session.opened_at),
+        **settings_view(room_session),
+        "capacity": room.capacity,
+        "participants": [participant_view(p) for p in people],
+        "held": [
+            {
+                "held_id": h.id,
+                "participant": h.participant_id,
+                "name": names.get(h.participant_id),
+                "client_id": h.client_id,
+                "body": h.body,
+                "reason": h.reason,
+                "risk": h.risk,
+                "at": iso(h.held_at),
+            }
+            for h in held
+        ],
+        "reports": reports,
+        "pins": pins,
+    }
+
+
+def participant_view(participant: RoomParticipant) -> dict[str, Any]:
+    return {
+        "participant": participant.id,
+        "name": participant.pseudonym,
+        "joined_at": iso(participant.joined_at),
+        "muted_until": iso(participant.muted_until),
+        "knows_someone": participant.knows_someone,
+        "risk_level": participant.risk_level,
+    }

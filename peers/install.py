@@ -1,0 +1,50 @@
+"""`install(app, services)`: load the rooms' data files and add rooms to the app.
+
+Called once by chat.app.create_app. A fault in the catalogue or the schedule stops the start
+with a message that names the file and every problem in it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from chat.services import Services
+from moderation.directory import load_default_directory
+from peers import events, handlers, routes
+from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
+from peers.control import handle_control
+from peers.runtime import RoomsRuntime
+from peers.schedule import DEFAULT_SCHEDULE_PATH, ScheduleError, load_schedule
+
+
+class RoomsSetupError(RuntimeError):
+    """The rooms cannot start: a data file is missing or wrong; the message says what."""
+
+
+def load_runtime(services: Services) -> RoomsRuntime:
+    settings = services.settings
+    rooms_file: Path = settings.rooms_file or DEFAULT_CATALOGUE_PATH
+    schedule_file: Path = settings.schedule_file or DEFAULT_SCHEDULE_PATH
+    try:
+        catalogue = load_catalogue(rooms_file)
+    except CatalogueError as exc:
+        raise RoomsSetupError(f"Willow cannot start (WILLOW_ROOMS_FILE): {exc}") from exc
+    try:
+        schedule = load_schedule(schedule_file, catalogue)
+    except ScheduleError as exc:
+        raise RoomsSetupError(f"Willow cannot start (WILLOW_SCHEDULE_FILE): {exc}") from exc
+    runtime = RoomsRuntime(services, catalogue, schedule, load_default_directory())
+    runtime.control_handler = handle_control
+    return runtime
+
+
+def install(app: FastAPI, services: Services) -> RoomsRuntime:
+    """Load and check the data, then register the events, handlers and routes."""
+    runtime = load_runtime(services)
+    app.state.rooms = runtime
+    events.register_events()
+    handlers.register()
+    app.include_router(routes.router)
+    return runtime

@@ -1,0 +1,311 @@
+"""A mentor's room events on the websocket: open and close, talk, and every control."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from chat.conversations import staff_sender
+from chat.models import VisitorSession
+from chat.ws import register_handler
+from moderation.pipeline import MessageContext, check
+from moderation.types import Action
+from peers import controls, messages, rooms
+from peers.errors import RoomError
+from peers.events import (
+    RoomBan,
+    RoomClose,
+    RoomDiscard,
+    RoomHide,
+    RoomInviteAdviser,
+    RoomLock,
+    RoomMessage,
+    RoomMute,
+    RoomOpen,
+    RoomPin,
+    RoomRelease,
+    RoomRemove,
+    RoomReportClose,
+    RoomSlowMode,
+    RoomUnmute,
+    RoomUnpin,
+)
+from peers.rooms import iso, session_ban_key
+from peers.runtime import MentorSeat, RoomsRuntime
+from peers.seats import (
+    MENTOR_SEAT,
+    exit_event,
+    leave_mentor_seat,
+    mentor_of,
+    runtime_of,
+    take_mentor_seat,
+)
+
+if TYPE_CHECKING:
+    from chat.ws import Connection
+
+
+async def open_room(connection: Connection, event: RoomOpen) -> None:
+    staff = connection.staff
+    if staff is None or staff.role not in rooms.MENTOR_ROLES:
+        raise RoomError("forbidden", "only mentors and supervisors open rooms", ref="room_open")
+    runtime = runtime_of(connection)
+    await runtime.listen()
+    current = connection.extras.get(MENTOR_SEAT)
+    if isinstance(current, MentorSeat) and await _still_open(runtime, current):
+        if current.room_id == event.room:
+            connection.send(await controls.mentor_state(runtime, current.session_id))
+            return
+        leave_mentor_seat(connection)
+        await rooms.mentor_gone(runtime, current.session_id)
+    opened = await rooms.open_room(runtime, staff.id, event.room)
+    seat = MentorSeat(opened.session.id, event.room)
+    take_mentor_seat(connection, seat)
+    connection.send(await controls.mentor_state(runtime, seat.session_id))
+    await connection.join_stream(seat.session_id, event.last_seq)
+
+
+async def _still_open(runtime: RoomsRuntime, seat: MentorSeat) -> bool:
+    async with runtime.services.db.read() as db:
+        room_session = await rooms.open_session_of(db, seat.room_id)
+    return room_session is not None and room_session.id == seat.session_id
+
+
+async def close_room(connection: Connection, event: RoomClose) -> None:
+    staff, seat = mentor_of(connection, "room_close")
+    await rooms.close_room(
+        runtime_of(connection), seat.session_id, staff_sender(staff.id), event.reason
+    )
+
+
+async def message(connection: Connection, event: RoomMessage) -> None:
+    """A mentor writes to the room: only the limits apply, as for any staff message."""
+    staff, seat = mentor_of(connection, "room_message")
+    runtime = runtime_of(connection)
+    sender = staff_sender(staff.id)
+    room = runtime.catalogue[seat.room_id]
+    verdict = check(
+        event.body, MessageContext("room", "mentor", room.languages[0], now=time.monotonic())
+    )
+    previous = await messages.stored_message(runtime, seat.session_id, sender, event.client_id)
+    if previous is None and verdict.action is Action.REFUSE:
+        raise RoomError(
+            "refused", ref="room_message", reason=verdict.reason, client_id=event.client_id
+        )
+    posted = await messages.post(
+        runtime,
+        seat.session_id,
+        sender=sender,
+        client_id=event.client_id,
+        body=verdict.body,
+        participant_id=None,
+        name=staff.display_name,
+        role="mentor",
+    )
+    connection.send(
+        {
+            "type": "ack",
+            "stream_id": seat.session_id,
+            "client_id": event.client_id,
+            "seq": posted.payload["seq"],
+            "duplicate": posted.duplicate,
+        }
+    )
+
+
+async def _tell_her(runtime: RoomsRuntime, participant_id: int, event: dict[str, object]) -> None:
+    await runtime.tell({"op": "send", "participant": participant_id, "event": event})
+
+
+async def mute(connection: Connection, event: RoomMute) -> None:
+    staff, seat = mentor_of(connection, "room_mute")
+    runtime = runtime_of(connection)
+    participant = await controls.mute(
+        runtime,
+        staff_sender(staff.id),
+        seat.session_id,
+        event.participant,
+        event.minutes,
+        event.reason,
+    )
+    await _tell_her(
+        runtime,
+        participant.id,
+        {"type": "room_muted", "room": seat.room_id, "until": iso(participant.muted_until)},
+    )
+
+
+async def unmute(connection: Connection, event: RoomUnmute) -> None:
+    staff, seat = mentor_of(connection, "room_unmute")
+    runtime = runtime_of(connection)
+    participant = await controls.mute(
+        runtime, staff_sender(staff.id), seat.session_id, event.participant, None, event.reason
+    )
+    await _tell_her(runtime, participant.id, {"type": "room_unmuted", "room": seat.room_id})
+
+
+async def remove(connection: Connection, event: RoomRemove) -> None:
+    staff, seat = mentor_of(connection, "room_remove")
+    runtime = runtime_of(connection)
+    participant = await controls.remove(
+        runtime, staff_sender(staff.id), seat.session_id, event.participant, event.reason
+    )
+    await runtime.tell(
+        {
+            "op": "detach",
+            "participant": participant.id,
+            "event": exit_event(seat.room_id, "removed"),
+        }
+    )
+
+
+async def ban(connection: Connection, event: RoomBan) -> None:
+    """Remove her, and keep her session and her network (by keyed hash) out of the room."""
+    staff, seat = mentor_of(connection, "room_ban")
+    runtime = runtime_of(connection)
+    participant = await controls.remove(
+        runtime,
+        staff_sender(staff.id),
+        seat.session_id,
+        event.participant,
+        event.reason,
+        ban_minutes=event.minutes,
+    )
+    seconds = event.minutes * 60
+    async with runtime.services.db.read() as db:
+        token_hash = await db.scalar(
+            select(VisitorSession.token_hash).where(VisitorSession.id == participant.visitor_id)
+        )
+    if token_hash is not None:
+        await runtime.bans.ban(seat.room_id, [session_ban_key(token_hash)], seconds)
+    # The node holding her connection adds her address hashes to the ban.
+    await runtime.tell(
+        {
+            "op": "detach",
+            "participant": participant.id,
+            "ban_seconds": seconds,
+            "event": exit_event(seat.room_id, "banned"),
+        }
+    )
+
+
+async def hide(connection: Connection, event: RoomHide) -> None:
+    staff, seat = mentor_of(connection, "room_hide")
+    await messages.hide(
+        runtime_of(connection), staff_sender(staff.id), seat.session_id, event.seq, event.reason
+    )
+
+
+async def slow_mode(connection: Connection, event: RoomSlowMode) -> None:
+    staff, seat = mentor_of(connection, "room_slow_mode")
+    await controls.change_settings(
+        runtime_of(connection),
+        staff_sender(staff.id),
+        seat.session_id,
+        slow_mode_seconds=event.seconds,
+        reason=event.reason,
+    )
+
+
+async def lock(connection: Connection, event: RoomLock) -> None:
+    staff, seat = mentor_of(connection, "room_lock")
+    await controls.change_settings(
+        runtime_of(connection),
+        staff_sender(staff.id),
+        seat.session_id,
+        locked=event.locked,
+        reason=event.reason,
+    )
+
+
+async def pin(connection: Connection, event: RoomPin) -> None:
+    staff, seat = mentor_of(connection, "room_pin")
+    await messages.pin(runtime_of(connection), staff_sender(staff.id), seat.session_id, event.seq)
+
+
+async def unpin(connection: Connection, event: RoomUnpin) -> None:
+    staff, seat = mentor_of(connection, "room_unpin")
+    await messages.unpin(runtime_of(connection), staff_sender(staff.id), seat.session_id, event.seq)
+
+
+async def release(connection: Connection, event: RoomRelease) -> None:
+    staff, seat = mentor_of(connection, "room_release")
+    runtime = runtime_of(connection)
+    decided = await messages.release(
+        runtime, staff_sender(staff.id), seat.session_id, event.held_id
+    )
+    await _tell_her(
+        runtime,
+        decided.participant_id,
+        {
+            "type": "room_released",
+            "room": seat.room_id,
+            "client_id": decided.client_id,
+            "message_seq": decided.seq,
+        },
+    )
+
+
+async def discard(connection: Connection, event: RoomDiscard) -> None:
+    staff, seat = mentor_of(connection, "room_discard")
+    runtime = runtime_of(connection)
+    decided = await messages.discard(
+        runtime, staff_sender(staff.id), seat.session_id, event.held_id, event.reason
+    )
+    await _tell_her(
+        runtime,
+        decided.participant_id,
+        {"type": "room_discarded", "room": seat.room_id, "client_id": decided.client_id},
+    )
+
+
+async def invite_adviser(connection: Connection, event: RoomInviteAdviser) -> None:
+    staff, seat = mentor_of(connection, "room_invite_adviser")
+    runtime = runtime_of(connection)
+    conversation = await controls.to_adviser(
+        runtime,
+        staff_sender(staff.id),
+        seat.session_id,
+        event.participant,
+        event.note,
+        event.urgent,
+    )
+    await runtime.tell(
+        {
+            "op": "detach",
+            "participant": event.participant,
+            "conversation_id": conversation.id,
+            "event": exit_event(seat.room_id, "moved", conversation_id=conversation.id),
+        }
+    )
+
+
+async def close_report(connection: Connection, event: RoomReportClose) -> None:
+    staff, seat = mentor_of(connection, "room_report_close")
+    await controls.close_room_report(
+        runtime_of(connection),
+        staff_sender(staff.id),
+        seat.session_id,
+        event.report_id,
+        event.outcome,
+    )
+
+
+def register() -> None:
+    register_handler(RoomOpen, open_room)
+    register_handler(RoomClose, close_room)
+    register_handler(RoomMute, mute)
+    register_handler(RoomUnmute, unmute)
+    register_handler(RoomRemove, remove)
+    register_handler(RoomBan, ban)
+    register_handler(RoomHide, hide)
+    register_handler(RoomSlowMode, slow_mode)
+    register_handler(RoomLock, lock)
+    register_handler(RoomPin, pin)
+    register_handler(RoomUnpin, unpin)
+    register_handler(RoomRelease, release)
+    register_handler(RoomDiscard, discard)
+    register_handler(RoomInviteAdviser, invite_adviser)
+    register_handler(RoomReportClose, close_report)

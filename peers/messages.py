@@ -1,0 +1,378 @@
+"""Messages in a room: store and publish, hold for the mentor, alert on risk, and the mentor's
+say over messages (release, discard, hide, pin)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat import audit, streams
+from chat.conversations import SUPERVISORS_CHANNEL, now
+from chat.models import Event
+from moderation.alerts import risk_summary
+from moderation.types import RiskLevel, Verdict
+from peers.errors import RoomError
+from peers.models import RoomHeldMessage, RoomParticipant, RoomPin, RoomSession
+from peers.rooms import Outbox, iso, participant_sender, subject
+from peers.runtime import RoomsRuntime
+
+
+@dataclass(frozen=True)
+class Posted:
+    payload: dict[str, Any]
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What decides whether her message may go out now."""
+
+    participant: RoomParticipant
+    session: RoomSession
+
+
+async def stored_message(
+    runtime: RoomsRuntime, session_id: int, sender: str, client_id: str
+) -> dict[str, Any] | None:
+    """The message already stored under this client_id (a resend), if any."""
+    async with runtime.services.db.read() as db:
+        return await streams.find_by_client_id(db, session_id, sender, client_id)
+
+
+async def held_message(
+    runtime: RoomsRuntime, participant_id: int, client_id: str
+) -> RoomHeldMessage | None:
+    async with runtime.services.db.read() as db:
+        return await db.scalar(
+            select(RoomHeldMessage).where(
+                RoomHeldMessage.participant_id == participant_id,
+                RoomHeldMessage.client_id == client_id,
+            )
+        )
+
+
+async def standing(runtime: RoomsRuntime, participant_id: int, ref: str) -> Standing:
+    async with runtime.services.db.read() as db:
+        participant = await db.get(RoomParticipant, participant_id)
+        room_session = (
+            await db.get(RoomSession, participant.session_id) if participant is not None else None
+        )
+    if (
+        participant is None
+        or room_session is None
+        or participant.left_at is not None
+        or room_session.status != "open"
+    ):
+        raise RoomError("not_in_room", ref=ref)
+    return Standing(participant, room_session)
+
+
+async def post(
+    runtime: RoomsRuntime,
+    session_id: int,
+    *,
+    sender: str,
+    client_id: str,
+    body: str,
+    participant_id: int | None,
+    name: str,
+    role: str,
+) -> Posted:
+    """Store a message in the room and publish it; a repeated client_id changes nothing."""
+    services = runtime.services
+    async with services.db.write() as db:
+        previous = await streams.find_by_client_id(db, session_id, sender, client_id)
+        if previous is not None:
+            return Posted(previous, duplicate=True)
+        room_session = await db.get(RoomSession, session_id)
+        if room_session is None or room_session.status != "open":
+            raise RoomError("not_in_room", ref="room_message")
+        if participant_id is not None:
+            participant = await db.get(RoomParticipant, participant_id)
+            if participant is None or participant.left_at is not None:
+                raise RoomError("not_in_room", ref="room_message")
+            participant.last_message_at = now()
+        outbox = Outbox(session_id)
+        payload = await outbox.add(
+            db,
+            "room_message",
+            {
+                "client_id": client_id,
+                "sender": role,
+                "participant": participant_id,
+                "name": name,
+                "body": body,
+                "at": iso(now()),
+            },
+            sender=sender,
+            client_id=client_id,
+        )
+    await outbox.publish(services)
+    return Posted(payload, duplicate=False)
+
+
+async def hold(
+    runtime: RoomsRuntime,
+    standing: Standing,
+    client_id: str,
+    verdict: Verdict,
+) -> RoomHeldMessage:
+    """Keep the message back for the mentor to release or discard; mentors are told at once."""
+    participant = standing.participant
+    services = runtime.services
+    async with services.db.write() as db:
+        existing = await db.scalar(
+            select(RoomHeldMessage).where(
+                RoomHeldMessage.participant_id == participant.id,
+                RoomHeldMessage.client_id == client_id,
+            )
+        )
+        if existing is not None:
+            return existing
+        held = RoomHeldMessage(
+            session_id=standing.session.id,
+            participant_id=participant.id,
+            client_id=client_id,
+            body=verdict.body,
+            reason=verdict.reason or "held_for_mentor",
+            risk=risk_summary(verdict),
+            status="held",
+            held_at=now(),
+        )
+        db.add(held)
+        await db.flush()
+        outbox = Outbox(standing.session.id)
+        await outbox.add(db, "room_held", held_view(held, participant.pseudonym), staff_only=True)
+    await outbox.publish(services)
+    return held
+
+
+def held_view(held: RoomHeldMessage, name: str) -> dict[str, Any]:
+    return {
+        "held_id": held.id,
+        "participant": held.participant_id,
+        "name": name,
+        "client_id": held.client_id,
+        "body": held.body,
+        "reason": held.reason,
+        "risk": held.risk,
+        "at": iso(held.held_at),
+    }
+
+
+async def alert(
+    runtime: RoomsRuntime,
+    standing: Standing,
+    verdict: Verdict,
+    message_seq: int | None,
+    held_id: int | None,
+) -> dict[str, Any]:
+    """Risk in what she wrote: the room's mentors and the supervisors hear at once."""
+    participant, room_session = standing.participant, standing.session
+    summary = risk_summary(verdict)
+    fields = {
+        "participant": participant.id,
+        "name": participant.pseudonym,
+        "message_seq": message_seq,
+        "held_id": held_id,
+        "risk": summary,
+        "at": iso(now()),
+    }
+    services = runtime.services
+    async with services.db.write() as db:
+        row = await db.get(RoomParticipant, participant.id)
+        if row is not None and RiskLevel(row.risk_level).rank < verdict.risk.level.rank:
+            row.risk_level = verdict.risk.level.value
+        outbox = Outbox(room_session.id)
+        stored = await outbox.add(db, "room_alert", fields, staff_only=True)
+    await outbox.publish(services)
+    room = runtime.catalogue.get(room_session.room_id)
+    await services.publish(
+        SUPERVISORS_CHANNEL,
+        {
+            "type": "room_alert",
+            "room": room_session.room_id,
+            "room_name": room.name if room else room_session.room_id,
+            "session_id": room_session.id,
+            **fields,
+        },
+    )
+    return stored
+
+
+# --- the mentor's say over messages -----------------------------------------------------------
+
+
+async def _held_in(db: AsyncSession, session_id: int, held_id: int, ref: str) -> RoomHeldMessage:
+    held = await db.get(RoomHeldMessage, held_id)
+    if held is None or held.session_id != session_id:
+        raise RoomError("not_found", "no such held message in this room", ref=ref)
+    if held.status != "held":
+        raise RoomError("not_found", "that message has already been dealt with", ref=ref)
+    return held
+
+
+@dataclass(frozen=True)
+class Decided:
+    participant_id: int
+    client_id: str
+    seq: int | None
+
+
+async def release(runtime: RoomsRuntime, actor: str, session_id: int, held_id: int) -> Decided:
+    """The mentor lets a held message into the room, as if it had gone straight through."""
+    services = runtime.services
+    async with services.db.write() as db:
+        held = await _held_in(db, session_id, held_id, "room_release")
+        participant = await db.get(RoomParticipant, held.participant_id)
+        assert participant is not None
+        outbox = Outbox(session_id)
+        message = await outbox.add(
+            db,
+            "room_message",
+            {
+                "client_id": held.client_id,
+                "sender": "participant",
+                "participant": participant.id,
+                "name": participant.pseudonym,
+                "body": held.body,
+                "at": iso(now()),
+            },
+            sender=participant_sender(participant.id),
+            client_id=held.client_id,
+        )
+        held.status, held.body, held.decided_at, held.decided_by = "released", "", now(), actor
+        await outbox.add(
+            db,
+            "room_held_decided",
+            {"held_id": held.id, "decision": "released", "message_seq": message["seq"]},
+            staff_only=True,
+        )
+        audit.record(db, actor, "room.release", subject(session_id), details={"held_id": held.id})
+    await outbox.publish(services)
+    return Decided(held.participant_id, held.client_id, int(message["seq"]))
+
+
+async def discard(
+    runtime: RoomsRuntime, actor: str, session_id: int, held_id: int, reason: str
+) -> Decided:
+    services = runtime.services
+    async with services.db.write() as db:
+        held = await _held_in(db, session_id, held_id, "room_discard")
+        held.status, held.body, held.decided_at, held.decided_by = "discarded", "", now(), actor
+        outbox = Outbox(session_id)
+        await outbox.add(
+            db,
+            "room_held_decided",
+            {"held_id": held.id, "decision": "discarded", "message_seq": None},
+            staff_only=True,
+        )
+        audit.record(db, actor, "room.discard", subject(session_id), reason, {"held_id": held.id})
+    await outbox.publish(services)
+    return Decided(held.participant_id, held.client_id, None)
+
+
+async def _message_event(db: AsyncSession, session_id: int, seq: int, ref: str) -> Event:
+    event = await db.scalar(
+        select(Event).where(
+            Event.stream_id == session_id, Event.seq == seq, Event.type == "room_message"
+        )
+    )
+    if event is None:
+        raise RoomError("not_found", "no such message in this room", ref=ref)
+    return event
+
+
+async def hide(runtime: RoomsRuntime, actor: str, session_id: int, seq: int, reason: str) -> None:
+    """Take a message out of the room: its text is removed from storage too, so a resume
+    never brings it back."""
+    services = runtime.services
+    async with services.db.write() as db:
+        event = await _message_event(db, session_id, seq, "room_hide")
+        payload = dict(event.payload)
+        participant = payload.get("participant")
+        payload.update(body="", hidden=True)
+        event.payload = payload
+        pin = await db.scalar(
+            select(RoomPin).where(RoomPin.session_id == session_id, RoomPin.seq == seq)
+        )
+        outbox = Outbox(session_id)
+        if pin is not None:
+            await db.delete(pin)
+            await outbox.add(db, "room_unpinned", {"message_seq": seq})
+        await outbox.add(db, "room_hidden", {"message_seq": seq})
+        audit.record(
+            db,
+            actor,
+            "room.hide",
+            subject(session_id),
+            reason,
+            {"message_seq": seq, "participant": participant},
+        )
+    await outbox.publish(services)
+
+
+async def pin(runtime: RoomsRuntime, actor: str, session_id: int, seq: int) -> None:
+    services = runtime.services
+    async with services.db.write() as db:
+        event = await _message_event(db, session_id, seq, "room_pin")
+        if event.payload.get("hidden"):
+            raise RoomError("not_found", "a hidden message cannot be pinned", ref="room_pin")
+        pins = await db.scalar(
+            select(func.count()).select_from(RoomPin).where(RoomPin.session_id == session_id)
+        )
+        already = await db.scalar(
+            select(RoomPin.id).where(RoomPin.session_id == session_id, RoomPin.seq == seq)
+        )
+        if already is not None:
+            return
+        if (pins or 0) >= runtime.tuning.max_pins:
+            raise RoomError(
+                "invalid",
+                f"at most {runtime.tuning.max_pins} messages can be pinned; unpin one first",
+                ref="room_pin",
+            )
+        db.add(RoomPin(session_id=session_id, seq=seq, pinned_by=actor, pinned_at=now()))
+        outbox = Outbox(session_id)
+        await outbox.add(
+            db,
+            "room_pinned",
+            {
+                "message_seq": seq,
+                "name": event.payload.get("name"),
+                "body": event.payload.get("body", ""),
+            },
+        )
+        audit.record(db, actor, "room.pin", subject(session_id), details={"message_seq": seq})
+    await outbox.publish(services)
+
+
+async def unpin(runtime: RoomsRuntime, actor: str, session_id: int, seq: int) -> None:
+    services = runtime.services
+    async with services.db.write() as db:
+        pinned = await db.scalar(
+            select(RoomPin).where(RoomPin.session_id == session_id, RoomPin.seq == seq)
+        )
+        if pinned is None:
+            raise RoomError("not_found", "that message is not pinned", ref="room_unpin")
+        await db.delete(pinned)
+        outbox = Outbox(session_id)
+        await outbox.add(db, "room_unpinned", {"message_seq": seq})
+        audit.record(db, actor, "room.unpin", subject(session_id), details={"message_seq": seq})
+    await outbox.publish(services)
+
+
+async def is_room_message(runtime: RoomsRuntime, session_id: int, seq: int) -> bool:
+    async with runtime.services.db.read() as db:
+        found = await db.scalar(
+            select(Event.id).where(
+                Event.stream_id == session_id,
+                Event.seq == seq,
+                Event.type == "room_message",
+                Event.audience == "all",
+            )
+        )
+    return found is not None

@@ -1,0 +1,204 @@
+"""What the rooms keep per node: loaded data files, bans, and the connections held here.
+
+The database is the truth about who is in which room. This node only remembers which of
+those people are connected to it (to deliver news meant for one person, or to take her out
+of a room's stream), her sending history for the pipeline's limits, and timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from chat.broker import RedisBroker
+from chat.hub import Member
+from chat.services import Services
+from moderation.directory import Directory
+from moderation.limits import SenderHistory
+from peers.bans import (
+    DAY_SECONDS,
+    AddressHasher,
+    BanStore,
+    MemoryBanStore,
+    RedisBanStore,
+    RedisKeyRing,
+)
+from peers.catalogue import Catalogue
+from peers.schedule import Schedule
+
+if TYPE_CHECKING:
+    from chat.ws import Connection
+
+log = logging.getLogger("willow.peers")
+
+# News for one person or one node's share of a room (take her out, close the room) goes to
+# every node on this channel; the node that holds the connection acts on it.
+CONTROL_CHANNEL = "peers:control"
+
+Registry = dict[int, dict[int, "Connection"]]
+ControlHandler = Callable[["RoomsRuntime", dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class Tuning:
+    """Timings and limits; tests shorten the waits."""
+
+    # A dropped connection keeps her place this long, so a phone changing network does not
+    # make her leave and join again in front of everyone.
+    participant_grace_seconds: float = 20.0
+    # A room stays open this long after its last mentor's connection drops.
+    mentor_grace_seconds: float = 120.0
+    max_pins: int = 3
+    max_mute_minutes: int = 24 * 60
+    # A ban is at most one key rotation long, so the address part holds for all of it.
+    max_ban_minutes: int = DAY_SECONDS // 60
+    max_slow_mode_seconds: int = 600
+
+
+@dataclass
+class Seat:
+    """Her place in a room, as this connection holds it."""
+
+    session_id: int
+    room_id: str
+    participant_id: int
+    attach_id: str
+    pseudonym: str
+    # Keyed hashes of her network address made when she joined; the address itself is
+    # never kept. Used only if a mentor bans her.
+    address_hashes: tuple[str, ...] = ()
+
+
+@dataclass
+class MentorSeat:
+    session_id: int
+    room_id: str
+
+
+class _ControlMember(Member):
+    """Receives this node's copy of control news instead of sending it to a socket."""
+
+    def __init__(self, runtime: RoomsRuntime) -> None:
+        super().__init__(1, _nothing_stored)
+        self.runtime = runtime
+
+    def deliver(
+        self, stream_id: int | None, seq: int | None, text: str, staff_only: bool = False
+    ) -> None:
+        self.runtime.on_control(text)
+
+
+async def _nothing_stored(_stream: int, _after: int, _staff: bool) -> list[tuple[int, str]]:
+    return []
+
+
+@dataclass
+class RoomsRuntime:
+    services: Services
+    catalogue: Catalogue
+    schedule: Schedule
+    directory: Directory
+    tuning: Tuning = field(default_factory=Tuning)
+    # Connections on this node: participant id -> hers (two while a new one replaces an old
+    # one), room session id -> its mentors'.
+    # (Connections compare by value, so they are kept by identity.)
+    participants: dict[int, dict[int, Connection]] = field(default_factory=dict)
+    mentors: dict[int, dict[int, Connection]] = field(default_factory=dict)
+    histories: dict[int, SenderHistory] = field(default_factory=dict)
+    control_handler: ControlHandler | None = None
+    _hasher: AddressHasher | None = None
+    _bans: BanStore | None = None
+    _control: _ControlMember | None = None
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    # --- bans: Redis shared by every node when the broker is Redis, else this process ----
+
+    def _redis_broker(self) -> RedisBroker | None:
+        broker = self.services.broker
+        return broker if isinstance(broker, RedisBroker) else None
+
+    @property
+    def hasher(self) -> AddressHasher:
+        if self._hasher is None:
+            broker = self._redis_broker()
+            if broker is None:
+                self._hasher = AddressHasher()
+            else:
+                prefix = self.services.settings.broker_prefix + "addrkey:"
+                self._hasher = AddressHasher(RedisKeyRing(broker.redis, prefix=prefix))
+        return self._hasher
+
+    @property
+    def bans(self) -> BanStore:
+        if self._bans is None:
+            broker = self._redis_broker()
+            if broker is None:
+                self._bans = MemoryBanStore()
+            else:
+                prefix = self.services.settings.broker_prefix + "ban:"
+                self._bans = RedisBanStore(broker.redis, prefix=prefix)
+        return self._bans
+
+    # --- control news between nodes --------------------------------------------------------
+
+    async def listen(self) -> None:
+        """Subscribe this node to control news (once, at the first room connection)."""
+        if self._control is None:
+            self._control = _ControlMember(self)
+            await self.services.hub.join(CONTROL_CHANNEL, self._control)
+
+    async def tell(self, message: dict[str, Any]) -> None:
+        """Send control news to every node, this one included."""
+        await self.services.publish(CONTROL_CHANNEL, message)
+
+    def on_control(self, text: str) -> None:
+        try:
+            message = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            log.warning("ignored a control message that is not JSON")
+            return
+        if self.control_handler is not None and isinstance(message, dict):
+            self.spawn(self.control_handler(self, message))
+
+    # --- which connections this node holds -----------------------------------------------
+
+    def attach(self, registry: Registry, key: int, connection: Connection) -> None:
+        registry.setdefault(key, {})[id(connection)] = connection
+
+    def detach(self, registry: Registry, key: int, connection: Connection) -> None:
+        held = registry.get(key)
+        if held is not None:
+            held.pop(id(connection), None)
+            if not held:
+                del registry[key]
+
+    @staticmethod
+    def held(registry: Registry, key: int) -> list[Connection]:
+        return list(registry.get(key, {}).values())
+
+    # --- background work -------------------------------------------------------------------
+
+    def spawn(self, work: Awaitable[object]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("rooms background task failed")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def later(self, seconds: float, work: Callable[[], Awaitable[object]]) -> None:
+        async def wait_then() -> None:
+            await asyncio.sleep(seconds)
+            await work()
+
+        self.spawn(wait_then())
