@@ -37,6 +37,7 @@ _SEPARATOR = r"[\s,;:\-–—/*\"()…]{0,4}"
 _FUZZY_MIN_LENGTH = 8
 _FUZZY_MIN_LENGTH_MARKED = 5
 _GLUED_RUN = 10
+_MAX_GAP = 8
 # The C loader when PyYAML was built with it: several times faster on these files.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -264,8 +265,8 @@ def _parse_gap(token: str) -> _Part:
     if not match:
         raise PatternError(f"bad word gap {token!r}: write it as {{min,max}}, e.g. {{0,2}}")
     low, high = int(match.group(1)), int(match.group(2))
-    if low > high or high > 6:
-        raise PatternError(f"bad word gap {token!r}: need min <= max <= 6")
+    if low > high or high > _MAX_GAP:
+        raise PatternError(f"bad word gap {token!r}: need min <= max <= {_MAX_GAP}")
     return _Part(rf"(?:\s+\S+){{{low},{high}}}", gap=True)
 
 
