@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import sys
 import tempfile
@@ -66,6 +67,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    # picows logs each write pause; a flooding adviser would fill the terminal with them.
+    logging.getLogger("picows").setLevel(logging.ERROR)
     pinning = pin_generator()
     raise_fd_limit(FD_LIMIT)  # thousands of connections; the servers inherit the limit
     out = runner.new_out_dir(args.out)

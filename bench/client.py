@@ -54,7 +54,7 @@ class Peer(WSListener):
             seq = event.get("seq")
             # An ack repeats the seq of her own message, which she also receives as news.
             if seq is not None and event.get("type") != "ack":
-                stream = event.get("conversation_id", event.get("room_id"))
+                stream = event.get("conversation_id", event.get("stream_id"))
                 if isinstance(stream, int):
                     self.seqs.see(stream, seq)
             if self.handler is not None:

@@ -1,7 +1,8 @@
 """Group rooms of 10, 50 and 200 members: deliveries/s and latency, Willow beside the raw relay.
 
 The raw relay is measured now. Willow's side needs the room events from peers/ (join a
-room, write in it); until the running server knows them, it is reported "not available yet".
+room, write in it); until a visitor can join a room the way the driver does, it is reported
+"not available yet" with the reason.
 `WillowRooms` below is the one place to adjust to the room protocol once it exists.
 """
 
@@ -27,21 +28,29 @@ NOT_AVAILABLE = "not available yet"
 
 
 class WillowRooms:
-    """How the generator joins and writes in a Willow room: the one place to finish once the
-    room events work end to end (peers/events.py names `room_join` and `room_message`).
-
-    Still to settle when rooms land: who opens a room's session first (a mentor's
-    `room_open`), the reply to a join, and the event and stream id each member receives.
-    Rooms of 200 also need a catalogue entry with that capacity (peers/data/rooms.yaml).
-    """
+    """How the generator joins and writes in a Willow room (peers/events.py, peers/handlers.py):
+    the one place to finish; bench/README.md says what is left."""
 
     join_event = "room_join"
     message_event = "room_message"
-    joined_reply = "room_joined"
+    joined_reply = "room_welcome"
+    probe_room = "newcomers"  # in the catalogue Willow ships
 
-    async def available(self, server: ServerProcess, token: str) -> bool:
-        probe = {"type": self.join_event, "room": "newcomers", "accept_rules": True}
-        return await probe_event(server, token, probe) != "unknown_type"
+    async def unavailable(self, server: ServerProcess, token: str) -> str | None:
+        """None when a visitor can join a room as the driver does; else why not."""
+        probe = {"type": self.join_event, "room": self.probe_room, "accept_rules": True}
+        replies = await probe_event(server, token, probe)
+        if any(r.get("type") == self.joined_reply for r in replies):
+            return None
+        errors = [r for r in replies if r.get("type") == "error"]
+        if not errors:
+            return f"no `{self.joined_reply}` after `{self.join_event}`"
+        if errors[0].get("code") == "unknown_type":
+            return f"the server does not know `{self.join_event}` yet"
+        return (
+            f"joining `{self.probe_room}` answers `{errors[0].get('code')}` "
+            f"({errors[0].get('message')}): the driver does not open room sessions yet"
+        )
 
     async def join(self, server: ServerProcess, token: str, room: str) -> Peer:
         peer = await visitor(server, token)
@@ -97,11 +106,9 @@ async def _willow_rooms(ctx: Context) -> dict[str, Any]:
     results: dict[str, Any] = {"status": "ok"}
     members = sum(room_count(profile.room_members_total, s) * s for s in profile.room_sizes)
     async with ctx.willow(visitors=members + 1, advisers=0) as (server, seeded):
-        if not await driver.available(server, seeded.visitor_tokens[-1]):
-            return {
-                "status": NOT_AVAILABLE,
-                "why": f"the server does not know `{driver.join_event}` yet",
-            }
+        why = await driver.unavailable(server, seeded.visitor_tokens[-1])
+        if why is not None:
+            return {"status": NOT_AVAILABLE, "why": why}
         tokens = iter(seeded.visitor_tokens)
         for size in profile.room_sizes:
             count = room_count(profile.room_members_total, size)

@@ -48,6 +48,7 @@ async def run(ctx: Context) -> dict[str, Any]:
         load = MessageLoad(normal_groups)
         flood = MessageLoad(hot_groups, body="w" * profile.stalled_body_bytes)
         seconds = 2 * profile.step_seconds
+        offered = profile.stalled_flood_rate * seconds * profile.stalled_body_bytes
         await load.warm_up(profile.stalled_rate, profile.warmup_seconds, profile.drain_seconds)
         baseline = await _phase(
             load,
@@ -78,8 +79,10 @@ async def run(ctx: Context) -> dict[str, Any]:
         "stalled_clients": hot,
         "baseline": baseline,
         "with_stalled": stalled,
-        "stalled_cut_off_4008": cut_off,
-        "summary": summarise(baseline, stalled, hot, cut_off),
+        "stalled_cut_off": cut_off,
+        "close_codes": [p.close_code for p in stalled_peers],
+        "summary": summarise(baseline, stalled, hot, cut_off)
+        | {"offered_to_each_stalled_mib": round(offered / 2**20, 2)},
     }
 
 
@@ -100,11 +103,12 @@ async def _phase(
 
 
 async def _cut_off(peers: list[Peer], within: float) -> int:
-    """Read again and count stalled clients the server closed as too slow."""
+    """Read again and count the stalled clients the server had disconnected."""
     for peer in peers:
         peer.resume_reading()
     await poll_until(lambda: all(p.closed.is_set() for p in peers), within, every=0.05)
-    return sum(1 for p in peers if p.close_code == CLOSE_TOO_SLOW)
+    # A writer stuck on a full socket may not get its close frame out: closed counts too.
+    return sum(1 for p in peers if p.closed.is_set() or p.close_code == CLOSE_TOO_SLOW)
 
 
 def summarise(

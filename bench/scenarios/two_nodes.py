@@ -64,6 +64,11 @@ def summarise(results: dict[str, Any], limit: dict[str, Any]) -> dict[str, Any]:
         value = results[name]["latency"].get(key)
         return None if value is None else float(value)
 
+    behind = [name for name, step in results.items() if not step.get("kept_up")]
+    if behind:
+        # A backlog's seconds would swamp the milliseconds the second node adds.
+        why = f"not comparable: {', '.join(behind)} fell behind at this rate"
+        return {"added_p50_ms": None, "added_p99_ms": None, "note": why}
     base50, two50 = p("one_node_memory", "p50_ms"), p("two_nodes_redis", "p50_ms")
     base99, two99 = p("one_node_memory", "p99_ms"), p("two_nodes_redis", "p99_ms")
     redis50 = limit.get("single_client", {}).get("p50_ms") if limit.get("status") == "ok" else None
