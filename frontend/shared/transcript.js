@@ -95,7 +95,7 @@ export class Transcript {
   // A line from the system (joined, ended, a warning) in the flow of the conversation.
   addNotice(text, seq, kind = "info") {
     const item = document.createElement("p");
-    item.className = `msg-notice notice-${kind}`;
+    item.className = `msg-notice msg-notice-${kind}`;
     item.textContent = text;
     this.place(item, seq);
     this.scroll();

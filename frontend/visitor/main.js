@@ -1,7 +1,7 @@
 // The visitor page: start a chat, wait, talk, end, leave quickly. No account, no cookies.
 
 import { getJson, postJson } from "../shared/http.js";
-import { LANGUAGES, preferredLanguage, setLanguage, t } from "../shared/i18n.js";
+import { LANGUAGES, language, preferredLanguage, setLanguage, t } from "../shared/i18n.js";
 import { installQuickExit, setExitUrl } from "../shared/quick-exit.js";
 import { StreamSocket } from "../shared/socket.js";
 import { Transcript, newClientId } from "../shared/transcript.js";
@@ -13,7 +13,8 @@ import * as view from "./view.js";
 const e = view.elements;
 
 let socket = null;
-const chat = { adviser: null, replayUntil: 0 };
+// `wantsNew`: she asked for another chat and is not in the queue yet (survives a reconnect).
+const chat = { adviser: null, replayUntil: 0, wantsNew: false };
 const typing = new TypingNotifier((active) =>
   socket?.send({ type: "typing", conversation_id: session().conversationId, active }) ?? false,
 );
@@ -92,7 +93,7 @@ function noteSeq(event) {
 
 function onWelcome(welcome) {
   const conversation = welcome.conversation;
-  if (!conversation) {
+  if (!conversation || (chat.wantsNew && conversation.status === "ended")) {
     socket.send({ type: "request_chat" });
   } else if (conversation.id !== session().conversationId) {
     updateSession({ conversationId: conversation.id, lastSeq: 0 });
@@ -104,7 +105,11 @@ function onWelcome(welcome) {
 }
 
 function onQueue(event) {
-  if (event.conversation_id !== session().conversationId) {
+  const current = event.conversation_id === session().conversationId;
+  // Queue news carries no seq, so a late one must not pull her back from a live chat.
+  if (current && ["talking", "ended"].includes(view.currentScreen())) return;
+  chat.wantsNew = false;
+  if (!current) {
     updateSession({ conversationId: event.conversation_id, lastSeq: 0 });
   }
   view.show("waiting", { position: event.position });
@@ -187,6 +192,7 @@ function newChat() {
   socket.forget(session().conversationId);
   updateSession({ conversationId: null, lastSeq: 0 });
   chat.adviser = null;
+  chat.wantsNew = true;
   transcript.clear();
   view.show("waiting");
   socket.send({ type: "request_chat" });
@@ -212,8 +218,13 @@ async function forgetChat() {
 }
 
 async function changeLanguage() {
-  const chosen = await setLanguage(e.language.value);
-  if (session().token) updateSession({ language: chosen });
+  try {
+    const chosen = await setLanguage(e.language.value);
+    if (session().token) updateSession({ language: chosen });
+  } catch {
+    // The catalogue could not be fetched: stay in the language already on screen.
+    e.language.value = language();
+  }
   view.redraw();
 }
 

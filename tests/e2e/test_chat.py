@@ -91,6 +91,7 @@ async def test_visitor_and_adviser_chat_from_start_to_end(pages: Pages) -> None:
     await expect(her.locator("#composer")).to_be_hidden()
     await expect(panel.locator(".log")).to_contain_text("You ended the chat.")
     await expect(her.get_by_role("button", name="Start a new chat")).to_be_visible()
+    await screenshot(her, "visitor-ended")
 
 
 async def test_she_can_end_the_chat_herself_after_confirming(pages: Pages) -> None:

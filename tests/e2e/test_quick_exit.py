@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.browser import EXIT_HOST, Pages, start_chat, take_chat
+from tests.e2e.browser import EXIT_HOST, Pages, screenshot, start_chat, take_chat
 from tests.wsclient import Client
 
 pytestmark = pytest.mark.e2e
@@ -71,6 +71,8 @@ async def test_quick_exit_leaves_no_trace_and_tells_the_adviser(
     await expect(panel.get_by_role("alert")).to_have_text(
         "She left quickly — do not try to contact her."
     )
+    if leave is press_button:
+        await screenshot(adviser, "staff-console-she-left-quickly")
     await expect(adviser.get_by_role("tab")).to_have_text(
         "Chat " + str(stored["conversationId"]) + " (left quickly)"
     )
