@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat import audit, streams
 from chat.conversations import now, staff_sender
 from chat.hub import stream_channel
-from chat.models import Event, Staff
+from chat.models import Event, Staff, Stream
 from chat.services import Services
 from peers.catalogue import Room
 from peers.errors import RoomError
@@ -198,6 +198,8 @@ async def open_room(runtime: RoomsRuntime, staff_id: int, room_id: str) -> Opene
             "your training must be recorded by an admin before you can open a room",
             ref="room_open",
         )
+    # Opening a room is rare and never urgent: a good moment to forget old sessions.
+    await purge_closed_sessions(services)
     for _attempt in range(3):
         try:
             return await _open_or_join(services, staff, room_id)
@@ -205,6 +207,24 @@ async def open_room(runtime: RoomsRuntime, staff_id: int, room_id: str) -> Opene
             # Another mentor opened it on another node at the same moment: join hers.
             continue
     raise RoomError("internal", "the room could not be opened; try again", ref="room_open")
+
+
+async def purge_closed_sessions(services: Services, at: datetime | None = None) -> int:
+    """Delete room sessions closed longer ago than the transcript retention period, with
+    their messages, participants, held messages, pins and reports; returns how many."""
+    cutoff = (at or now()) - timedelta(days=services.settings.transcript_retention_days)
+    async with services.db.write() as db:
+        expired = list(
+            await db.scalars(
+                select(RoomSession.id).where(
+                    RoomSession.status == "closed", RoomSession.closed_at < cutoff
+                )
+            )
+        )
+        if expired:
+            # Everything of a session hangs off its stream and goes with it.
+            await db.execute(delete(Stream).where(Stream.id.in_(expired)))
+    return len(expired)
 
 
 async def _open_or_join(services: Services, staff: Staff, room_id: str) -> Opened:
