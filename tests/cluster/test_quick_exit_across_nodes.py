@@ -82,6 +82,7 @@ async def test_quick_exit_through_b_leaves_her_socket_on_a_unable_to_start_a_cha
     await talk.her.receive("ended", conversation_id=talk.conversation_id)
 
     watcher, _ = await adviser_on(cluster.b)
+    talk.her.events.clear()  # only what answers the request below counts
     await talk.her.send({"type": "request_chat"})
     answer = await collect(talk.her, lambda e: kind(e) in ("queue", "error"), 1)
     await watcher.drain(0.5)
