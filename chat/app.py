@@ -83,7 +83,11 @@ def _add_health(app: FastAPI, services: Services) -> None:
     @app.get("/api/config")
     async def page_config() -> dict[str, object]:
         """What the pages need before anything else: where the quick exit goes."""
-        return {"exit_url": services.settings.exit_url, "languages": list(visitors.LANGUAGES)}
+        return {
+            "exit_url": services.settings.exit_url,
+            "languages": list(visitors.LANGUAGES),
+            "retention_days": services.settings.transcript_retention_days,
+        }
 
 
 def _add_pages(app: FastAPI, settings: Settings) -> None:

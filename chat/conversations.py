@@ -203,7 +203,15 @@ async def take_next(services: Services, staff: Staff) -> Conversation:
                 "at": now().isoformat(),
             },
         )
-    await services.publish(stream_channel(conversation.id), event, conversation.id, event["seq"])
+        visitor = await session.get(VisitorSession, conversation.visitor_id)
+        safe = visitor.safe_to_talk if visitor else None
+        triage = {**queue_entry(conversation, safe), "type": "triage"}
+        triage["nation"] = visitor.nation if visitor else None
+        # What the adviser needs to know before replying, kept with the chat for a reload.
+        triage = await streams.append(session, conversation.id, triage, staff_only=True)
+    channel = stream_channel(conversation.id)
+    await services.publish(channel, event, conversation.id, event["seq"])
+    await services.publish(channel, triage, conversation.id, triage["seq"], staff_only=True)
     await publish_queue(services)
     return conversation
 
@@ -299,8 +307,13 @@ async def adviser_conversations(services: Services, staff_id: int) -> list[Conve
         return list(result.scalars())
 
 
-async def record_transcript_access(services: Services, staff: Staff, conversation_id: int) -> None:
-    """Every time staff open a transcript, the audit log says who and when."""
+async def record_transcript_access(
+    services: Services, staff: Staff, conversation: Conversation
+) -> None:
+    """Staff reading a transcript other than their own live chat: the audit log says who, when."""
+    if conversation.adviser_id == staff.id and conversation.status != "ended":
+        return
+    conversation_id = conversation.id
     async with services.db.write() as session:
         audit.record(
             session, staff_sender(staff.id), "transcript.view", f"conversation:{conversation_id}"

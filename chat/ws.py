@@ -156,10 +156,15 @@ async def _read(connection: Connection) -> None:
         frame = message.get("text")
         if frame is None:
             frame = message.get("bytes")
+        event = None
         try:
             event = decode(frame, max_bytes)
             await _dispatch(connection, event)
         except ProtocolError as error:
+            client_id = getattr(event, "client_id", None)
+            if client_id is not None:
+                # So the page knows which of its pending messages this is about.
+                error.extra.setdefault("client_id", client_id)
             connection.send(error.event())
         except Exception:
             log.exception("event handling failed")
@@ -393,7 +398,7 @@ async def _join(connection: Connection, event: Join) -> None:
     conversation = await conv.conversation_for(connection.services, event.conversation_id)
     if staff.role != "supervisor" and conversation.adviser_id != staff.id:
         raise ProtocolError("not_found", ref="join")
-    await conv.record_transcript_access(connection.services, staff, conversation.id)
+    await conv.record_transcript_access(connection.services, staff, conversation)
     await connection.join_stream(conversation.id, event.last_seq)
 
 

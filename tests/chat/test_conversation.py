@@ -69,3 +69,40 @@ async def test_seqs_increase_and_both_sides_see_the_same_order(server: Server) -
     assert [e["body"] for e in her.of_type("message")] == [
         e["body"] for e in adviser.of_type("message")
     ]
+
+
+async def test_the_adviser_gets_a_staff_only_triage_summary_she_never_sees(server: Server) -> None:
+    async with server.http() as http:
+        response = await http.post(
+            "/api/visitor/session",
+            json={"language": "pl", "topic": "alcohol", "safe_to_talk": False, "nation": "wales"},
+        )
+    her, _ = await visitor(server, response.json()["token"])
+    await her.send({"type": "request_chat"})
+    await her.receive("queue")
+    adviser = await staff(server, await server.staff_session("adviser"))
+    await adviser.send({"type": "take_next"})
+    triage = await adviser.receive("triage")
+    assert (triage["language"], triage["topic"], triage["safe_to_talk"], triage["nation"]) == (
+        "pl",
+        "alcohol",
+        False,
+        "wales",
+    )
+    await her.receive("assigned")
+    await her.drain()
+    assert not her.of_type("triage")
+
+
+async def test_an_error_about_a_message_names_its_client_id(server: Server) -> None:
+    her, _adviser, conversation, _ = await connected_pair(server)
+    await her.send(
+        {
+            "type": "message",
+            "conversation_id": conversation + 100,
+            "client_id": "lost",
+            "body": "hi",
+        }
+    )
+    error = await her.receive("error")
+    assert (error["code"], error["client_id"]) == ("not_found", "lost")

@@ -31,7 +31,7 @@ async def test_ended_conversations_are_purged_after_the_retention_period(server:
     await her.receive("ended")
     days = server.services.settings.transcript_retention_days
     assert await purge_expired(server.services, now() + timedelta(days=days - 1)) == 0
-    assert await _count(server, Event) == 3
+    assert await _count(server, Event) == 4  # assigned, triage, message, ended
     assert await purge_expired(server.services, now() + timedelta(days=days, minutes=1)) == 1
     assert (await _count(server, Event), await _count(server, Conversation)) == (0, 0)
     assert await _count(server, VisitorSession) == 0
@@ -69,3 +69,20 @@ async def test_a_supervisor_reading_a_transcript_is_audited(server: Server) -> N
             await session.scalars(select(AuditEntry).where(AuditEntry.action == "transcript.view"))
         ).all()
     assert [e.subject for e in entries] == [f"conversation:{conversation}"]
+
+
+async def test_an_adviser_in_her_own_live_chat_is_not_audited_as_reading_a_transcript(
+    server: Server,
+) -> None:
+    _her, adviser, conversation, _ = await connected_pair(server)
+    await adviser.send({"type": "join", "conversation_id": conversation})
+    await adviser.send({"type": "ping"})
+    await adviser.receive("pong")
+    assert server.services is not None
+    async with server.services.db.read() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "transcript.view")
+        )
+    assert count == 0
