@@ -54,10 +54,10 @@ class Context:
 
     @contextlib.asynccontextmanager
     async def willow(
-        self, visitors: int, advisers: int
+        self, visitors: int, advisers: int, settings: dict[str, str] | None = None
     ) -> AsyncIterator[tuple[ServerProcess, Seeded]]:
         """One Willow node on a fresh SQLite database with its accounts, stopped afterwards."""
-        config = WillowConfig(database_url=self.sqlite_url())
+        config = WillowConfig(database_url=self.sqlite_url(), extra=settings or {})
         seeded = await seed(config.database_url, config.secret_key, visitors, advisers)
         server = await start_willow(config, self.logs)
         try:

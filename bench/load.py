@@ -82,9 +82,10 @@ class MessageLoad:
         self.frame = frame
         self.prefix = ""
         self.steps = 0
-        # client_id -> [intended time, sender, deliveries still expected]
+        # client_id -> [intended time, sender, deliveries still expected, actual send time]
         self.pending: dict[str, list[Any]] = {}
         self.latency = Latencies()
+        self.from_send = Latencies()
         self.lag = Latencies()
         self.delivered = 0
         self.first_intended = 0.0
@@ -112,6 +113,7 @@ class MessageLoad:
             if entry is None or entry[1] is peer:
                 return  # the sender's own copy, or a straggler from an earlier step
             self.latency.add(now - entry[0])
+            self.from_send.add(now - entry[3])
             self.delivered += 1
             self.last_delivery = now
             entry[2] -= 1
@@ -127,16 +129,19 @@ class MessageLoad:
         group = groups[k % len(groups)]
         sender = group.senders[(k // len(groups)) % len(group.senders)]
         client_id = f"{self.prefix}{k}"
-        self.pending[client_id] = [intended, sender, len(group.members) - 1]
+        entry = [intended, sender, len(group.members) - 1, 0.0]
+        self.pending[client_id] = entry
         # Each text differs: Willow refuses the same text a third time within a minute.
         sender.send_bytes(self.frame(group.stream, client_id, f"{self.body} {client_id}"))
-        self.lag.add(clock() - intended)
+        entry[3] = sent = clock()
+        self.lag.add(sent - intended)
 
     def begin(self) -> None:
         self.steps += 1
         self.prefix = f"b{self.steps}-"
         self.pending.clear()
         self.latency = Latencies()
+        self.from_send = Latencies()
         self.lag = Latencies()
         self.delivered = 0
         self.acks = 0
@@ -183,6 +188,8 @@ class MessageLoad:
             "seq_missing": sum(p.seqs.missing for p in peers) - gaps0,
             "seq_repeats": sum(p.seqs.repeats for p in peers) - repeats0,
             "latency": latency,
+            # From when the message actually went out: apart from latency, the generator's delay.
+            "latency_from_send": self.from_send.summary(),
             "send_lag": {"p50_ms": lag.get("p50_ms"), "p99_ms": lag.get("p99_ms")},
             **resources,
             "valid": valid,

@@ -28,6 +28,7 @@ class Profile:
     stalled_rate: int
     stalled_flood_rate: int  # messages/s into each stalled client's conversation
     stalled_body_bytes: int  # Willow refuses conversation messages over 4,000 characters
+    stalled_queue_size: int  # WILLOW_SEND_QUEUE_SIZE for this scenario (Willow's default: 256)
     # reconnect storm
     reconnect_pairs: int
     reconnect_rate: int
@@ -53,9 +54,11 @@ SHORT = Profile(
     two_node_rate=50,
     redis_requests=20_000,
     stalled_pairs=100,
-    stalled_rate=80,
+    stalled_rate=60,
     stalled_flood_rate=30,
     stalled_body_bytes=3_000,
+    # Small, so a stalled reader overflows within the short run without flooding the server.
+    stalled_queue_size=32,
     reconnect_pairs=200,
     reconnect_rate=200,
     idle_connections=2_000,
@@ -78,9 +81,10 @@ FULL = Profile(
     two_node_rate=200,
     redis_requests=200_000,
     stalled_pairs=400,
-    stalled_rate=150,
-    stalled_flood_rate=40,
+    stalled_rate=100,
+    stalled_flood_rate=30,
     stalled_body_bytes=3_500,
+    stalled_queue_size=256,
     reconnect_pairs=1000,
     reconnect_rate=500,
     idle_connections=20_000,
@@ -107,6 +111,7 @@ SMOKE = Profile(
     stalled_rate=20,
     stalled_flood_rate=10,
     stalled_body_bytes=500,
+    stalled_queue_size=8,
     reconnect_pairs=4,
     reconnect_rate=10,
     idle_connections=20,

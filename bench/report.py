@@ -59,6 +59,7 @@ STEP_HEADER = [
     "peak RSS MiB",
     "generator CPU",
     "send lag p99 ms",
+    "p99 from send ms",
     "verdict",
 ]
 
@@ -83,6 +84,7 @@ def _step_row(label: str, step: dict[str, Any]) -> list[Any]:
         _rss(step),
         f"{step.get('generator_cpu', 0):.0%}",
         step.get("send_lag", {}).get("p99_ms"),
+        step.get("latency_from_send", {}).get("p99_ms"),
         _verdict(step),
     ]
 
@@ -250,7 +252,12 @@ def _stalled(section: dict[str, Any]) -> list[str]:
     lines = ["## 1% of clients stop reading", ""]
     if _status(section) != "ok":
         return [*lines, f"Status: {_status(section)} {section.get('error', '')}", ""]
-    lines += [f"{section['pairs']} pairs, {section['stalled_clients']} of them stop reading.", ""]
+    lines += [
+        f"{section['pairs']} pairs; {section['stalled_clients']} visitor(s) stop reading while "
+        "their advisers write fast and long; "
+        f"WILLOW_SEND_QUEUE_SIZE={section.get('send_queue_size')}.",
+        "",
+    ]
     lines += _table(
         STEP_HEADER,
         [

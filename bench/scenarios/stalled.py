@@ -33,7 +33,8 @@ async def run(ctx: Context) -> dict[str, Any]:
     normal = pairs_for(profile.stalled_rate, profile.stalled_pairs)
     hot = stalled_count(normal)
     normal_advisers = advisers_for(normal)
-    async with ctx.willow(normal + hot, normal_advisers + hot) as (server, seeded):
+    settings = {"WILLOW_SEND_QUEUE_SIZE": str(profile.stalled_queue_size)}
+    async with ctx.willow(normal + hot, normal_advisers + hot, settings) as (server, seeded):
         tokens, cookies = seeded.visitor_tokens, seeded.staff_cookies
         normal_groups = await open_pairs(server, server, tokens[:normal], cookies[:normal_advisers])
         hot_groups = await open_pairs(
@@ -77,6 +78,7 @@ async def run(ctx: Context) -> dict[str, Any]:
         "status": "ok",
         "pairs": normal + hot,
         "stalled_clients": hot,
+        "send_queue_size": profile.stalled_queue_size,
         "baseline": baseline,
         "with_stalled": stalled,
         "stalled_cut_off": cut_off,
