@@ -94,6 +94,7 @@ class Node:
     log_path: Path
     port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
+    run_args: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -108,7 +109,7 @@ class Node:
         self._log = self.log_path.open("ab")
         env = self.config.env(WILLOW_PORT=str(self.port), **self.extra_env)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "chat.cli", "run"],
+            [sys.executable, "-m", "chat.cli", "run", *self.run_args],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

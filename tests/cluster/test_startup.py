@@ -69,6 +69,20 @@ def test_a_node_that_cannot_reach_redis_does_not_start(
     assert "127.0.0.1:1" in node.log_text()
 
 
+def test_several_workers_without_redis_are_refused_with_a_clear_message(tmp_path: Path) -> None:
+    # Each worker is a process with its own in-memory broker: a visitor on one worker and
+    # her adviser on another would never hear each other. Only Redis joins processes.
+    config = ClusterConfig(f"sqlite+aiosqlite:///{tmp_path / 'willow.db'}", "memory://")
+    node = Node("workers", config, tmp_path / "workers.log", run_args=["--workers", "2"])
+    try:
+        node.start()
+        with pytest.raises(NodeError, match="exited before it was ready"):
+            node.wait_ready(STARTUP_TIMEOUT)
+    finally:
+        node.stop()
+    assert "WILLOW_BROKER_URL" in node.log_text()
+
+
 def test_redis_with_sqlite_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     config = ClusterConfig(
         f"sqlite+aiosqlite:///{tmp_path / 'willow.db'}", "redis://127.0.0.1:6379/0"
