@@ -23,6 +23,7 @@ its opinion with the rules. None is shipped: the rules stand alone.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -63,6 +64,10 @@ __all__ = [
 # not the one at risk. For every other category the danger is the same whoever reports it.
 _LOWER_WHEN_REPORTED = frozenset({RiskCategory.SUICIDE_SELF_HARM})
 _MAX_MATCHES = 20
+_MAX_MATCHES_PER_PATTERN = 25
+_READ_HEAD = 48_000
+_READ_TAIL = 16_000
+_LONG_RUN = re.compile(rf"({WORD_CHAR}{{64}}){WORD_CHAR}+")
 # How far around a phrase to look for negation, history or reported speech (characters).
 _CONTEXT_CHARS = 160
 _SENTENCE_END = re.compile(r"[.!?؟।\n]")
@@ -130,7 +135,7 @@ class RuleDetector:
 
     def assess(self, text: str, language: str | None = None) -> RiskAssessment:
         """Grade one message. Never raises for any text."""
-        words = normalise(text)
+        words = _bounded(normalise(text))
         if not words:
             return NO_RISK
         lexicons = self._select(language)
@@ -160,6 +165,19 @@ class RuleDetector:
         return tuple(lex for key, lex in self._lexicons.items() if key in (code, "en"))
 
 
+def _bounded(text: str) -> str:
+    """Keep the work per message bounded whatever is pasted in.
+
+    A run of letters longer than any phrase is cut short, and of a very long message the
+    beginning and the end are read (chat messages are far shorter; the pipeline's length
+    limit applies first).
+    """
+    text = _LONG_RUN.sub(r"\1", text)
+    if len(text) <= _READ_HEAD + _READ_TAIL:
+        return text
+    return text[:_READ_HEAD] + _MASK + text[-_READ_TAIL:]
+
+
 def _entry_patterns(lexicon: Lexicon) -> Iterable[Pattern]:
     return (pattern for entry in lexicon.entries for pattern in entry.patterns)
 
@@ -186,7 +204,9 @@ def _search(pattern: Pattern, text: str) -> bool:
 def _pattern_hits(
     entry: Entry, pattern: Pattern, lexicon: Lexicon, text: str, now: bool
 ) -> Iterable[_Hit]:
-    for match in pattern.matches(text):
+    # A phrase repeated thousands of times (a pasted wall of text) must not cost seconds;
+    # beyond a few dozen the grade of each copy adds nothing.
+    for match in itertools.islice(pattern.matches(text), _MAX_MATCHES_PER_PATTERN):
         context = _Context(text, match, pattern, lexicon)
         for category in entry.categories:
             level = _grade(entry, category, context, now)
