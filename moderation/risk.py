@@ -261,6 +261,7 @@ class _Context:
         after = text[end : end + _CONTEXT_CHARS]
         self.sentence_before = _SENTENCE_END.split(before)[-1]
         self.sentence_after = _SENTENCE_END.split(after)[0]
+        self.sentence = f"{self.sentence_before}{match.group(0)}{self.sentence_after}"
         clauses = _CLAUSE_END.split(before)
         self.clause_text = clauses[-1]
         self.clause_before = _WORD.findall(self.clause_text)
@@ -289,7 +290,8 @@ class _Context:
         return any(w in lex.negation_after for w in self.clause_after[:2])
 
     def past(self) -> bool:
-        return _any_in(self.lexicon.past, self.sentence_before, self.sentence_after)
+        # The whole sentence, phrase included: "my ex used to beat me" matches as one phrase.
+        return _any_in(self.lexicon.past, self.sentence)
 
     def reported(self) -> bool:
         return _any_in(self.lexicon.reported, self.clause_text)
