@@ -29,6 +29,9 @@ class Profile:
     stalled_flood_rate: int  # messages/s into each stalled client's conversation
     stalled_body_bytes: int  # Willow refuses conversation messages over 4,000 characters
     stalled_queue_size: int  # WILLOW_SEND_QUEUE_SIZE for this scenario (Willow's default: 256)
+    # Each phase; a stalled socket only pushes back once the kernel holds ~4 MiB for it
+    # (Linux tcp_wmem), so seeing the cut-off needs more than that offered per stalled client.
+    stalled_seconds: float
     # reconnect storm
     reconnect_pairs: int
     reconnect_rate: int
@@ -59,6 +62,7 @@ SHORT = Profile(
     stalled_body_bytes=3_000,
     # Small, so a stalled reader overflows within the short run without flooding the server.
     stalled_queue_size=32,
+    stalled_seconds=6.0,
     reconnect_pairs=200,
     reconnect_rate=200,
     idle_connections=2_000,
@@ -80,11 +84,12 @@ FULL = Profile(
     two_node_pairs=100,
     two_node_rate=200,
     redis_requests=200_000,
-    stalled_pairs=400,
+    stalled_pairs=200,
     stalled_rate=100,
     stalled_flood_rate=30,
-    stalled_body_bytes=3_500,
+    stalled_body_bytes=3_900,
     stalled_queue_size=256,
+    stalled_seconds=60.0,  # 30 msg/s × 3,900 B × 60 s ≈ 7 MB per stalled client
     reconnect_pairs=1000,
     reconnect_rate=500,
     idle_connections=20_000,
@@ -112,6 +117,7 @@ SMOKE = Profile(
     stalled_flood_rate=10,
     stalled_body_bytes=500,
     stalled_queue_size=8,
+    stalled_seconds=3.0,
     reconnect_pairs=4,
     reconnect_rate=10,
     idle_connections=20,

@@ -408,6 +408,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
     for label, steps in (("Willow", one.get("willow", [])), ("raw", one.get("raw", []))):
         _plot(axes[0], steps, label, 1)
     axes[0].set_title("1:1 chats")
+    axes[0].set_xscale("log")
     axes[0].set_xlabel("offered messages/s")
     rooms = s.get("rooms", {})
     for size, steps in rooms.get("raw", {}).items():
@@ -419,6 +420,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
         "group rooms" + ("" if rooms.get("status") == "ok" else f" (Willow: {rooms.get('status')})")
     )
     axes[1].set_xlabel("offered deliveries/s")
+    axes[1].set_xscale("log")
     _plot(axes[2], s.get("routing", {}).get("steps", []), "Willow", 1)
     axes[2].set_title("queue routing")
     axes[2].set_xlabel("arrivals/s")

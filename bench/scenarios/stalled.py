@@ -48,7 +48,7 @@ async def run(ctx: Context) -> dict[str, Any]:
         hot_groups = [Group(g.members, g.stream, senders=[g.members[1]]) for g in hot_groups]
         load = MessageLoad(normal_groups)
         flood = MessageLoad(hot_groups, body="w" * profile.stalled_body_bytes)
-        seconds = 2 * profile.step_seconds
+        seconds = profile.stalled_seconds
         offered = profile.stalled_flood_rate * seconds * profile.stalled_body_bytes
         await load.warm_up(profile.stalled_rate, profile.warmup_seconds, profile.drain_seconds)
         baseline = await _phase(
