@@ -40,7 +40,7 @@ async def receive_where(
 async def collect(
     client: Client, check: Callable[[Event], bool], count: int, timeout: float = 10.0
 ) -> list[Event]:
-    """Read until `count` events pass `check` (taken or not), then return those events."""
+    """Read until `count` events pass `check`, counting those received before this call too."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         found = [event for event in client.events if check(event)]
