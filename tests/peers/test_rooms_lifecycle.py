@@ -95,16 +95,22 @@ async def test_she_may_change_her_name_within_the_rules(rooms: RoomServer) -> No
 
 
 async def test_a_full_room_says_so(rooms: RoomServer) -> None:
+    room = rooms.runtime.catalogue["older-women"]
+    # A small room keeps the test quick; the check is the same at any size.
+    object.__setattr__(room, "capacity", 3)
     mentor, _ = await mentor_in(rooms.server, "older-women")
-    assert rooms.server.services is not None
-    capacity = rooms.runtime.catalogue["older-women"].capacity
-    women = [await woman_in(rooms.server, "older-women") for _ in range(capacity)]
+    women = [await woman_in(rooms.server, "older-women") for _ in range(3)]
     late, _ = await visitor(rooms.server)
     await late.send({"type": "room_join", "room": "older-women", "accept_rules": True})
     await late.receive("error", code="room_full")
     async with rooms.server.http() as client:
         listed = {r["id"]: r for r in (await client.get("/api/rooms")).json()["rooms"]}
     assert listed["older-women"]["busy"] == "full"
+    # When someone leaves, there is room again.
+    await women[0].client.send({"type": "room_leave"})
+    await women[0].client.receive("room_exit")
+    await late.send({"type": "room_join", "room": "older-women", "accept_rules": True})
+    await late.receive("room_welcome")
     for client in [late, mentor, *(w.client for w in women)]:
         await client.close()
 
