@@ -29,7 +29,7 @@ Runner = Callable[[argparse.Namespace], int]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m moderation", description=__doc__)
-    subcommands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    subcommands = parser.add_subparsers(dest="command", required=True)
     _add_assess(subcommands)
     _add_evaluate(subcommands)
     return parser

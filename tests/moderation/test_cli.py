@@ -1,0 +1,144 @@
+"""`python -m moderation` run as a real process, as an operator would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(
+    *args: str, stdin: bytes = b"", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "moderation", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+    )
+
+
+def output_lines(result: subprocess.CompletedProcess[bytes]) -> list[dict[str, object]]:
+    return [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
+
+
+class TestAssess:
+    def test_one_json_line_out_for_each_line_in(self) -> None:
+        stdin = "\n".join(
+            [
+                json.dumps({"text": "I want to kill myself tonight"}),
+                json.dumps({"text": "Chcę się zabić", "language": "pl"}),
+                json.dumps({"text": "dying to see the film", "language": None}),
+                json.dumps({"text": "my husband hits me", "language": "en", "extra": 1}),
+            ]
+        ).encode("utf-8")
+        result = run("assess", stdin=stdin)
+        assert result.returncode == 0, result.stderr
+        assert output_lines(result) == [
+            {"level": "imminent", "categories": ["suicide_self_harm"]},
+            {"level": "high", "categories": ["suicide_self_harm"]},
+            {"level": "none", "categories": []},
+            {"level": "high", "categories": ["domestic_abuse_danger"]},
+        ]
+
+    def test_bad_lines_are_reported_and_the_rest_still_graded(self) -> None:
+        lines = [
+            b"{not json",
+            b"[1, 2]",
+            b'{"language": "en"}',
+            b'{"text": 42}',
+            b'{"text": "he hit me", "language": 5}',
+            b"",
+            "caf\u00e9".encode("latin-1"),
+            json.dumps({"text": "he hit me"}).encode("utf-8"),
+        ]
+        result = run("assess", stdin=b"\n".join(lines) + b"\n")
+        assert result.returncode == 1
+        out = output_lines(result)
+        assert len(out) == len(lines)
+        assert [o.get("line") for o in out[:-1]] == [1, 2, 3, 4, 5, 6, 7]
+        assert all("error" in o for o in out[:-1])
+        assert "not valid JSON" in str(out[0]["error"])
+        assert "expected a JSON object, got an array" in str(out[1]["error"])
+        assert 'missing "text"' in str(out[2]["error"])
+        assert '"text" must be a string, got a number' in str(out[3]["error"])
+        assert '"language" must be a string or null' in str(out[4]["error"])
+        assert "empty line" in str(out[5]["error"])
+        assert "not UTF-8" in str(out[6]["error"])
+        assert out[7] == {"level": "high", "categories": ["domestic_abuse_danger"]}
+
+    def test_odd_text_inside_valid_json(self) -> None:
+        lines = [
+            json.dumps({"text": "a\ud800b\x00c"}),  # lone surrogate, NUL
+            json.dumps({"text": ""}),
+            json.dumps({"text": "x" * 200_000}),
+        ]
+        result = run("assess", stdin="\n".join(lines).encode("utf-8"))
+        assert result.returncode == 0, result.stderr
+        assert output_lines(result) == [{"level": "none", "categories": []}] * 3
+
+    def test_empty_input_is_fine(self) -> None:
+        result = run("assess")
+        assert result.returncode == 0
+        assert result.stdout == b""
+
+    def test_a_broken_lexicon_directory_stops_with_a_clear_message(self, tmp_path: Path) -> None:
+        (tmp_path / "bad.yaml").write_text("language: en\nentries: [{level: high}]\n")
+        result = run(
+            "assess",
+            stdin=b'{"text": "hi"}\n',
+            env={"WILLOW_LEXICON_DIR": str(tmp_path)},
+        )
+        assert result.returncode == 2
+        assert b"bad.yaml: entry 1" in result.stderr
+
+
+class TestEvaluate:
+    def test_prints_precision_recall_and_missed_danger(self, tmp_path: Path) -> None:
+        examples = [
+            {"text": "I want to die", "language": "en", "level": "high",
+             "categories": ["suicide_self_harm"]},
+            {"text": "he has been so nice", "language": "en", "level": "none", "categories": []},
+            {"text": "the quiet sadness of it", "language": "en", "level": "high",
+             "categories": ["suicide_self_harm"]},
+        ]  # fmt: skip
+        path = tmp_path / "set.jsonl"
+        path.write_text("\n".join(json.dumps(e) for e in examples) + "\n", encoding="utf-8")
+        result = run("evaluate", str(path))
+        assert result.returncode == 0, result.stderr
+        text = result.stdout.decode("utf-8")
+        assert "high or above: recall 50.0%  precision 100.0%" in text
+        assert "suicide_self_harm" in text
+        assert "missed high/imminent (1):" in text
+        assert "line 3 [en] expected high, got none (-): the quiet sadness of it" in text
+
+    def test_the_default_set_runs(self) -> None:
+        result = run("evaluate")
+        assert result.returncode == 0, result.stderr
+        assert b"high or above: recall" in result.stdout
+
+    def test_a_bad_set_is_refused_with_the_line(self, tmp_path: Path) -> None:
+        path = tmp_path / "set.jsonl"
+        path.write_text('{"text": "x", "level": "severe", "categories": []}\n')
+        result = run("evaluate", str(path))
+        assert result.returncode == 2
+        assert b"line 1: bad level or category" in result.stderr
+
+    def test_a_missing_set(self, tmp_path: Path) -> None:
+        result = run("evaluate", str(tmp_path / "nope.jsonl"))
+        assert result.returncode == 2
+        assert b"cannot read" in result.stderr
+
+
+def test_no_command_shows_usage() -> None:
+    result = run()
+    assert result.returncode == 2
+    assert b"assess" in result.stderr
+    assert b"evaluate" in result.stderr
