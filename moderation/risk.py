@@ -14,11 +14,18 @@ lexicon gives a category and a level; the words around it can change the level:
   matter as much when she tells us about them.
 
 Everyday phrases listed under ``ignore`` ("dying to see it", "harm reduction") are blanked
-out before matching. Words of six or more letters in a pattern also match with one typo
-("sucide", "overdoes").
+out before matching. Words of eight or more letters in a pattern, and shorter ones written
+``~word``, also match with one typo ("overdoes", "sucide").
 
-A classifier trained offline can sit behind the same `Classifier` interface; `combine` merges
-its opinion with the rules. None is shipped: the rules stand alone.
+Without a language every lexicon is read; with one, that language's and English (women in
+the UK often mix English in). An unknown language code reads them all.
+
+What the rules can and cannot do: they catch danger written in the words the lexicons know,
+and their variants, with few false alarms. New wording is often missed (see
+tests/moderation/test_evaluation.py for measured figures), so they are a net for staff, not
+a substitute for reading. A classifier trained offline can sit behind the same `Classifier`
+interface; `combine` and `stacked` merge its opinion with the rules. None is shipped: the
+rules stand alone.
 """
 
 from __future__ import annotations

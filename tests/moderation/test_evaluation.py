@@ -71,8 +71,9 @@ class TestFloors:
         missed = [o for o in report.missed if o.example.level is RiskLevel.IMMINENT]
         assert missed == []
 
-    def test_imminent_recall(self, report: Report) -> None:
+    def test_imminent_recall_and_precision(self, report: Report) -> None:
         assert (report.by_level[RiskLevel.IMMINENT].recall or 0) >= 0.95
+        assert (report.by_level[RiskLevel.IMMINENT].precision or 0) >= 0.88
 
     def test_everyday_talk_stays_unflagged(self, report: Report) -> None:
         assert (report.by_level[RiskLevel.NONE].recall or 0) >= 0.96
@@ -87,7 +88,7 @@ class TestFloors:
             (RiskCategory.SUICIDE_SELF_HARM, 0.93, 0.96),
             (RiskCategory.DOMESTIC_ABUSE_DANGER, 0.89, 0.90),
             (RiskCategory.CHILD_SAFEGUARDING, 0.77, 0.95),
-            (RiskCategory.OVERDOSE_MEDICAL, 0.96, 0.85),
+            (RiskCategory.OVERDOSE_MEDICAL, 0.96, 0.90),
             (RiskCategory.SEXUAL_VIOLENCE, 0.85, 0.97),
             (RiskCategory.FORCED_MARRIAGE_HONOUR, 0.89, 0.95),
         ],
