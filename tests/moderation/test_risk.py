@@ -110,6 +110,7 @@ class TestContext:
         level, categories = grade("my daughter says her dad hits her")
         assert level is HIGH
         assert C in categories
+        assert categories <= {C, D}
 
     def test_a_reported_threat_against_her_keeps_its_level(self) -> None:
         assert grade("he said he will kill me") == (HIGH, {D})
