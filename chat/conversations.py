@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat import audit, streams
@@ -233,29 +233,41 @@ async def send_message(
     body: str,
     extra: dict[str, Any] | None = None,
 ) -> Sent:
-    """Store a message and publish it; a repeated client_id returns the first one untouched."""
-    async with services.db.write() as session:
-        previous = await streams.find_by_client_id(session, conversation_id, sender, client_id)
+    """Store a message and publish it; a repeated client_id returns the first one untouched.
+
+    The hot path is three round trips: the guarded seq update (which also checks that the
+    conversation is still open), the insert, the commit. A resend is caught by the unique
+    (stream, sender, client_id) constraint rather than looked for first.
+    """
+    payload: dict[str, Any] = {
+        "type": "message",
+        "conversation_id": conversation_id,
+        "sender": sender_label,
+        "client_id": client_id,
+        "body": body,
+        "at": now().isoformat(),
+    }
+    if extra:
+        payload.update(extra)
+    still_open = exists().where(Conversation.id == conversation_id, Conversation.status != "ended")
+    try:
+        async with services.db.write() as session:
+            event = await streams.append(
+                session,
+                conversation_id,
+                payload,
+                sender=sender,
+                client_id=client_id,
+                only_if=still_open,
+            )
+    except (streams.IntegrityError, streams.StreamClosed) as problem:
+        async with services.db.read() as session:
+            previous = await streams.find_by_client_id(session, conversation_id, sender, client_id)
         if previous is not None:
             return Sent(previous, duplicate=True)
-        conversation = await session.get(Conversation, conversation_id)
-        if conversation is None:
-            raise ProtocolError("not_found")
-        if conversation.status == "ended":
-            raise ProtocolError("conversation_ended")
-        payload: dict[str, Any] = {
-            "type": "message",
-            "conversation_id": conversation_id,
-            "sender": sender_label,
-            "client_id": client_id,
-            "body": body,
-            "at": now().isoformat(),
-        }
-        if extra:
-            payload.update(extra)
-        event = await streams.append(
-            session, conversation_id, payload, sender=sender, client_id=client_id
-        )
+        if isinstance(problem, streams.StreamClosed):
+            raise ProtocolError("conversation_ended") from None
+        raise
     await services.publish(stream_channel(conversation_id), event, conversation_id, event["seq"])
     return Sent(event, duplicate=False)
 

@@ -20,7 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from chat import conversations as conv
 from chat.hub import Member, stream_channel
-from chat.models import Conversation, Staff, VisitorSession
+from chat.models import Staff, VisitorSession
 from chat.protocol import (
     PROTOCOL_VERSION,
     ClientEvent,
@@ -63,6 +63,8 @@ class Connection:
     visitor: VisitorSession | None = None
     staff: Staff | None = None
     conversation_id: int | None = None
+    # Conversations this connection may write in, known without a database read per message.
+    writable: set[int] = field(default_factory=set)
     channels: set[str] = field(default_factory=set)
     # Other packages keep their per-connection state here (e.g. the room she is in).
     extras: dict[str, Any] = field(default_factory=dict)
@@ -81,6 +83,12 @@ class Connection:
             return
         self.channels.add(channel)
         await self.services.hub.join_stream(stream_id, self.member, after_seq)
+
+    async def leave_stream(self, stream_id: int) -> None:
+        channel = stream_channel(stream_id)
+        if channel in self.channels:
+            self.channels.discard(channel)
+            await self.services.hub.leave(channel, self.member)
 
     async def leave_all(self) -> None:
         for channel in self.channels:
@@ -219,6 +227,7 @@ async def _welcome_visitor(connection: Connection, resume: dict[int, int]) -> No
     summary = None
     if conversation is not None:
         connection.conversation_id = conversation.id
+        connection.writable.add(conversation.id)
         summary = {"id": conversation.id, "status": conversation.status}
     connection.send(
         {"type": "welcome", "v": PROTOCOL_VERSION, "role": "visitor", "conversation": summary}
@@ -252,6 +261,7 @@ async def _welcome_staff(connection: Connection, resume: dict[int, int]) -> None
     if staff.role == "supervisor":
         await connection.join(conv.SUPERVISORS_CHANNEL)
     for conversation in active:
+        connection.writable.add(conversation.id)
         await connection.join_stream(conversation.id, resume.get(conversation.id, 0))
 
 
@@ -263,17 +273,12 @@ def _require_staff(
     return connection.staff
 
 
-async def _my_conversation(connection: Connection, conversation_id: int, ref: str) -> Conversation:
-    """The conversation, if this connection may write in it."""
-    conversation = await conv.conversation_for(connection.services, conversation_id)
-    if connection.visitor is not None:
-        if conversation.visitor_id != connection.visitor.id:
-            raise ProtocolError("not_found", ref=ref)
-    elif connection.staff is None or conversation.adviser_id != connection.staff.id:
+def _my_conversation(connection: Connection, conversation_id: int, ref: str) -> int:
+    """The conversation id, if this connection may write in it (whether it has ended is
+    decided by the write itself, so no read is needed here)."""
+    if conversation_id not in connection.writable:
         raise ProtocolError("not_found", ref=ref)
-    if conversation.status == "ended":
-        raise ProtocolError("conversation_ended", ref=ref)
-    return conversation
+    return conversation_id
 
 
 def _sender(connection: Connection) -> tuple[str, str]:
@@ -288,6 +293,7 @@ async def _request_chat(connection: Connection, _event: RequestChat) -> None:
         raise ProtocolError("forbidden", ref="request_chat")
     conversation = await conv.request_chat(connection.services, connection.visitor)
     connection.conversation_id = conversation.id
+    connection.writable = {conversation.id}
     await connection.join_stream(conversation.id, 0)
     position = await conv.queue_position(connection.services, conversation.id)
     if position is not None:
@@ -314,9 +320,7 @@ def _moderate(connection: Connection, body: str) -> Verdict:
 
 
 async def _message(connection: Connection, event: SendMessage) -> None:
-    conversation = await _my_conversation(connection, event.conversation_id, "message")
-    if conversation.status != "active" and connection.visitor is None:
-        raise ProtocolError("not_found", ref="message")
+    conversation = _my_conversation(connection, event.conversation_id, "message")
     sender, label = _sender(connection)
     verdict = _moderate(connection, event.body)
     if verdict.action is Action.REFUSE:
@@ -328,11 +332,11 @@ async def _message(connection: Connection, event: SendMessage) -> None:
     if label == "adviser" and connection.staff is not None:
         extra["sender_name"] = connection.staff.display_name
     sent = await conv.send_message(
-        connection.services, conversation.id, sender, label, event.client_id, verdict.body, extra
+        connection.services, conversation, sender, label, event.client_id, verdict.body, extra
     )
     ack: dict[str, Any] = {
         "type": "ack",
-        "conversation_id": conversation.id,
+        "conversation_id": conversation,
         "client_id": event.client_id,
         "seq": sent.payload["seq"],
         "duplicate": sent.duplicate,
@@ -347,9 +351,8 @@ async def _message(connection: Connection, event: SendMessage) -> None:
 
 
 # Called with every verdict on a 1:1 message (moderation installs the safeguarding one).
-VerdictHook = Callable[
-    ["Connection", Conversation, dict[str, Any] | None, Verdict], Awaitable[None]
-]
+# The hook gets the conversation id, the stored message (None if refused) and the verdict.
+VerdictHook = Callable[["Connection", int, dict[str, Any] | None, Verdict], Awaitable[None]]
 _VERDICT_HOOKS: list[VerdictHook] = []
 
 
@@ -360,24 +363,24 @@ def on_verdict(hook: VerdictHook) -> None:
 
 async def _after_verdict(
     connection: Connection,
-    conversation: Conversation,
+    conversation_id: int,
     message: dict[str, Any] | None,
     verdict: Verdict,
 ) -> None:
     for hook in _VERDICT_HOOKS:
-        await hook(connection, conversation, message, verdict)
+        await hook(connection, conversation_id, message, verdict)
 
 
 async def _typing(connection: Connection, event: Typing) -> None:
-    conversation = await _my_conversation(connection, event.conversation_id, "typing")
+    conversation = _my_conversation(connection, event.conversation_id, "typing")
     await conv.publish_typing(
-        connection.services, conversation.id, _sender(connection)[1], event.active
+        connection.services, conversation, _sender(connection)[1], event.active
     )
 
 
 async def _end(connection: Connection, event: EndConversation) -> None:
-    conversation = await _my_conversation(connection, event.conversation_id, "end")
-    await conv.end_conversation(connection.services, conversation.id, by=_sender(connection)[1])
+    conversation = _my_conversation(connection, event.conversation_id, "end")
+    await conv.end_conversation(connection.services, conversation, by=_sender(connection)[1])
 
 
 async def _set_available(connection: Connection, event: SetAvailable) -> None:
@@ -390,7 +393,13 @@ async def _set_available(connection: Connection, event: SetAvailable) -> None:
 async def _take_next(connection: Connection, _event: TakeNext) -> None:
     staff = _require_staff(connection, "take_next")
     conversation = await conv.take_next(connection.services, staff)
+    connection.writable.add(conversation.id)
     await connection.join_stream(conversation.id, 0)
+    # Chats that have ended since need no news any more: leave their channels.
+    active = {c.id for c in await conv.adviser_conversations(connection.services, staff.id)}
+    for finished in connection.writable - active:
+        connection.writable.discard(finished)
+        await connection.leave_stream(finished)
 
 
 async def _join(connection: Connection, event: Join) -> None:
@@ -398,6 +407,8 @@ async def _join(connection: Connection, event: Join) -> None:
     conversation = await conv.conversation_for(connection.services, event.conversation_id)
     if staff.role != "supervisor" and conversation.adviser_id != staff.id:
         raise ProtocolError("not_found", ref="join")
+    if conversation.adviser_id == staff.id and conversation.status == "active":
+        connection.writable.add(conversation.id)
     await conv.record_transcript_access(connection.services, staff, conversation)
     await connection.join_stream(conversation.id, event.last_seq)
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from chat.conversations import VISITOR, conversation_for, staff_sender
-from chat.models import Conversation, Event
+from chat.models import Event
 from chat.protocol import ProtocolError
 from chat.ws import Connection, on_verdict, register_handler
 from moderation.directory import Directory
@@ -21,7 +21,7 @@ ESCALATING_ROLES = ("adviser", "supervisor")
 def install_handlers(directory: Directory) -> None:
     async def verdict_hook(
         connection: Connection,
-        conversation: Conversation,
+        conversation_id: int,
         message: dict[str, Any] | None,
         verdict: Verdict,
     ) -> None:
@@ -30,7 +30,7 @@ def install_handlers(directory: Directory) -> None:
                 connection.services,
                 directory,
                 connection.visitor,
-                conversation.id,
+                conversation_id,
                 message,
                 verdict,
             )
