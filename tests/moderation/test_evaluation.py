@@ -3,8 +3,9 @@
 The floors sit a little under what the rules score today (`python -m moderation evaluate`),
 so a lexicon change that loses danger fails here. Read them with care: the set was written
 alongside the lexicons, so it measures regressions, not how well the rules will do on new
-wording. Batches of messages written later and graded before the lexicons were tuned to them
-scored about 37% recall on high-or-above (80 of 218) at about 99% precision.
+wording. Eight batches written later (380 messages, 290 of them high or above), each graded
+before the lexicons were tuned to it, scored 36% recall on high-or-above (105 of 290; 24% to
+49% per batch) at 98% precision (2 false alarms). Those batches are now part of the set.
 """
 
 from __future__ import annotations
