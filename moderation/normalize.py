@@ -16,6 +16,7 @@ Both are pure, total functions: any `str` (empty, huge, lone surrogates, NULs) g
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -149,11 +150,24 @@ _LETTER_RUN = re.compile(r"([^\W\d_])\1{2,}")
 
 def normalise(text: str) -> str:
     """The form every filter checks: see the module docstring for each step."""
+    # Limits, abuse and risk all read the same message: normalise it once, not three
+    # times. Only chat-sized texts are remembered, so a flood of huge ones cannot pin
+    # memory.
+    if len(text) <= _CACHE_MAX_CHARS:
+        return _normalise_cached(text)
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
     text = strip_invisible(text).translate(_FILTER_MAP)
     text = _fold_latin_marks(text)
     text = _SPACED_RUN.sub(_join_spaced_letters, text)
     out = " ".join(_normalise_word(word) for word in text.split())
     return _LETTER_RUN.sub(r"\1\1", out)
+
+
+_CACHE_MAX_CHARS = 8_192
+_normalise_cached = functools.lru_cache(maxsize=256)(_normalise)
 
 
 def _fold_latin_marks(text: str) -> str:
