@@ -21,8 +21,11 @@ export function socketUrl(path = "/ws") {
 
 // Which stream an event belongs to, and its place in it. An `ack` repeats the message's seq
 // but is a direct reply, not part of the stream, so it must never move the resume point.
+// `reported` and a report's `alert` name a message by its `seq` in the same way.
+const NOT_STREAM_EVENTS = new Set(["ack", "reported", "alert"]);
+
 function streamPoint(event) {
-  if (event.type === "ack" || typeof event.seq !== "number") return null;
+  if (NOT_STREAM_EVENTS.has(event.type) || typeof event.seq !== "number") return null;
   const id = event.conversation_id ?? event.room_id ?? event.stream_id;
   return typeof id === "number" ? { id, seq: event.seq } : null;
 }

@@ -68,12 +68,29 @@ export class Transcript {
     this.place(pending.item, seq);
   }
 
-  fail(clientId) {
+  // `reason` (optional) says why in words, e.g. a refused message's translated reason.
+  fail(clientId, reason) {
     const pending = this.waiting.get(clientId);
     if (!pending) return;
     this.waiting.delete(clientId);
     pending.item.classList.replace("is-sending", "is-failed");
     pending.item.querySelector(".msg-state").textContent = this.text("failed");
+    if (reason) {
+      const why = document.createElement("p");
+      why.className = "msg-reason";
+      why.textContent = reason;
+      pending.item.append(why);
+    }
+  }
+
+  // The text of one's own message still waiting for its ack (null once confirmed or failed).
+  pendingBody(clientId) {
+    return this.waiting.get(clientId)?.body ?? null;
+  }
+
+  // The confirmed item at this seq (a message or a numbered notice), if it is on screen.
+  itemAt(seq) {
+    return this.list.querySelector(`:scope > [data-seq="${Number(seq)}"]`);
   }
 
   // A message event from the stream (live or replayed).

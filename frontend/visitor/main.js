@@ -3,18 +3,22 @@
 import { getJson, postJson } from "../shared/http.js";
 import { LANGUAGES, language, preferredLanguage, setLanguage, t } from "../shared/i18n.js";
 import { installQuickExit, setExitUrl } from "../shared/quick-exit.js";
+import { addReportControl, markReported, reportFailed } from "../shared/report.js";
 import { StreamSocket } from "../shared/socket.js";
 import { Transcript, newClientId } from "../shared/transcript.js";
 import { TypingIndicator, TypingNotifier } from "../shared/typing.js";
 import { startExtensions } from "./extensions.js";
+import { clearHelplines, installHelplines } from "./helplines.js";
 import { forgetSession, restoreSession, session, updateSession } from "./session.js";
 import * as view from "./view.js";
 
 const e = view.elements;
+// The protocol's largest message body; anything longer is kept in the box, never sent.
+const MAX_BODY = 20000;
 
 let socket = null;
 // `wantsNew`: she asked for another chat and is not in the queue yet (survives a reconnect).
-const chat = { adviser: null, replayUntil: 0, wantsNew: false };
+const chat = { adviser: null, replayUntil: 0, wantsNew: false, reporting: [] };
 const typing = new TypingNotifier((active) =>
   socket?.send({ type: "typing", conversation_id: session().conversationId, active }) ?? false,
 );
@@ -74,13 +78,15 @@ function connect() {
   socket.on("typing", onTyping);
   socket.on("ended", onEnded);
   socket.on("error", onError);
+  socket.on("reported", onReported);
   socket.on("*", noteSeq);
   startExtensions({ socket, session, t });
   socket.connect();
 }
 
 function noteSeq(event) {
-  if (typeof event.seq !== "number" || event.type === "ack") return;
+  // An ack or a report confirmation names a message by its seq; it is not a stream event.
+  if (typeof event.seq !== "number" || event.type === "ack" || event.type === "reported") return;
   if (event.conversation_id !== session().conversationId) return;
   updateSession({ lastSeq: event.seq });
   // After a reload the conversation is replayed; until we are back where we were, the log is
@@ -126,7 +132,33 @@ function onAssigned(event) {
 function onMessage(event) {
   if (event.conversation_id !== session().conversationId) return;
   transcript.add(event);
-  if (event.sender !== "visitor") adviserTyping.clear();
+  if (event.sender === "visitor") return;
+  adviserTyping.clear();
+  addReportControl(transcript.itemAt(event.seq), reportWords(), (reason) => report(event.seq, reason));
+}
+
+function reportWords() {
+  return {
+    button: t("report.button"),
+    question: t("report.question"),
+    reason: t("report.reason"),
+    send: t("report.send"),
+    cancel: t("report.cancel"),
+    sending: t("report.sending"),
+    failed: t("report.failed"),
+  };
+}
+
+function report(seq, reason) {
+  const sent = socket?.send({ type: "report", conversation_id: session().conversationId, seq, reason }) ?? false;
+  if (sent) chat.reporting.push(seq);
+  return sent;
+}
+
+function onReported(event) {
+  if (event.conversation_id !== session().conversationId) return;
+  chat.reporting = chat.reporting.filter((seq) => seq !== event.seq);
+  markReported(transcript.itemAt(event.seq), t("report.done"));
 }
 
 function onTyping(event) {
@@ -149,10 +181,26 @@ function onError(event) {
     socket = null;
     forgetSession();
     transcript.clear();
+    clearHelplines();
     view.show("intro", { notice: "closed" });
     return;
   }
   if (["already_waiting", "conversation_ended"].includes(event.code)) return;
+  if (event.code === "refused" && event.client_id) {
+    refused(event.client_id, view.refusalText(event.reason));
+    return;
+  }
+  if (event.code === "too_large") {
+    // The frame was too big to read, so it names no message: it was the newest one.
+    const newest = transcript.unacknowledged().at(-1);
+    if (newest) refused(newest.clientId, t("refused.too_long"));
+    return;
+  }
+  if (event.ref === "report") {
+    const seq = chat.reporting.shift();
+    if (seq !== undefined) reportFailed(transcript.itemAt(seq), t("report.failed"));
+    return;
+  }
   if (event.ref === "message") {
     const failed = event.client_id ?? transcript.unacknowledged()[0]?.clientId;
     if (failed) transcript.fail(failed);
@@ -160,11 +208,25 @@ function onError(event) {
   transcript.addNotice(view.errorText(event), undefined, "alert");
 }
 
+// Her message was not sent: the bubble says why, and her words go back in the box (unless she
+// has started writing something else there), so nothing she wrote is lost.
+function refused(clientId, reason) {
+  const body = transcript.pendingBody(clientId);
+  transcript.fail(clientId, reason);
+  if (body !== null && !e.message.value.trim()) e.message.value = body;
+  view.showComposerNote(`${reason} ${t("refused.kept")}`);
+}
+
 function sendMessage(event) {
   event.preventDefault();
   const body = e.message.value.trim();
   const conversationId = session().conversationId;
   if (!body || !conversationId) return;
+  view.showComposerNote("");
+  if (body.length > MAX_BODY) {
+    view.showComposerNote(`${t("refused.too_long")} ${t("refused.kept")}`);
+    return;
+  }
   const clientId = newClientId();
   transcript.addPending(clientId, body, t("chat.you"));
   socket?.send({ type: "message", conversation_id: conversationId, client_id: clientId, body });
@@ -194,6 +256,7 @@ function newChat() {
   chat.adviser = null;
   chat.wantsNew = true;
   transcript.clear();
+  clearHelplines();
   view.show("waiting");
   socket.send({ type: "request_chat" });
 }
@@ -214,6 +277,7 @@ async function forgetChat() {
   socket = null;
   forgetSession();
   transcript.clear();
+  clearHelplines();
   view.show("intro", { notice: "forgotten" });
 }
 
@@ -246,6 +310,8 @@ function wire() {
   e.forget.addEventListener("click", forgetChat);
   e.language.addEventListener("change", changeLanguage);
 }
+
+installHelplines({ log: e.log });
 
 async function boot() {
   // Leaving must work from the very first moment, before anything else has loaded.

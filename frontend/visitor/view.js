@@ -20,6 +20,7 @@ export const elements = {
   typing: $("typing"),
   composer: $("composer"),
   message: $("message"),
+  composerNote: $("composer-note"),
   endArea: $("end-area"),
   end: $("end"),
   endConfirm: $("end-confirm"),
@@ -135,8 +136,25 @@ export function errorText(event) {
     too_large: "error.too_large",
     conversation_ended: "error.conversation_ended",
   };
-  if (event.code === "refused" && typeof event.reason === "string" && event.reason) {
-    return event.reason;
-  }
+  if (event.code === "refused") return refusalText(event.reason);
   return t(known[event.code] ?? "error.general");
+}
+
+// Why a message was not sent, in her language, from the server's reason code.
+const REFUSALS = {
+  empty: "refused.empty",
+  too_long: "refused.too_long",
+  too_fast: "refused.too_fast",
+  repeated: "refused.repeated",
+  held_for_mentor: "refused.held_for_mentor",
+  personal_details: "refused.personal_details",
+};
+
+export function refusalText(reason) {
+  return t(REFUSALS[reason] ?? "error.refused");
+}
+
+// Under the message box: what happened to what she just tried to send.
+export function showComposerNote(text) {
+  e.composerNote.textContent = text ?? "";
 }
