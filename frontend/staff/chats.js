@@ -1,20 +1,34 @@
 // The adviser's open chats, one tab each, several at once.
 
 import { t, translatePage } from "../shared/i18n.js";
+import { addReportControl, markReported, reportFailed } from "../shared/report.js";
 import { Transcript, newClientId } from "../shared/transcript.js";
 import { TypingIndicator, TypingNotifier } from "../shared/typing.js";
-import { languageName, riskText, safeToTalkText, topicName } from "./queue.js";
+import { higher, levelBadge, levelName } from "./levels.js";
+import { languageName, safeToTalkText, topicName } from "./queue.js";
+import { SafetyPanel, escalationLevelName, flagLabel } from "./safety.js";
+import { WordingHelper } from "./wording.js";
 
 const ENDED_TEXT = {
   adviser: "staff.chat.ended_by_you",
   visitor: "staff.chat.ended_by_visitor",
 };
 
+const STAFF_REFUSALS = {
+  empty: "staff.refused.empty",
+  too_long: "staff.refused.too_long",
+};
+
 class Chat {
-  constructor(tabs, id, details) {
+  // `observer`: a supervisor reading someone else's chat; she cannot write in it.
+  constructor(tabs, id, details, { observer = false } = {}) {
     this.tabs = tabs;
     this.id = id;
     this.ended = false;
+    this.observer = observer;
+    this.level = "none";
+    this.details = null;
+    this.pendingFlags = new Map(); // message_seq -> flag, for a message not on screen yet
     this.panel = tabs.template.content.firstElementChild.cloneNode(true);
     this.tab = document.createElement("button");
     this.build(details);
@@ -36,6 +50,9 @@ class Chat {
     this.part(".log").setAttribute("aria-label", t("staff.chat.log", { id }));
     this.part(".end-confirm").setAttribute("aria-label", t("staff.chat.end_question"));
     this.part(".chat-title").textContent = t("staff.chat.title", { id });
+    this.part(".safety").setAttribute("aria-label", t("staff.safety.label", { id }));
+    this.part(".wording").id = `wording-${id}`;
+    field.setAttribute("aria-describedby", `wording-${id}`);
     this.describe(details);
 
     tab.type = "button";
@@ -58,22 +75,48 @@ class Chat {
     this.visitorTyping = new TypingIndicator((active) => {
       this.part(".typing").textContent = active ? t("staff.chat.typing") : "";
     });
+    this.safety = new SafetyPanel(this.part(".safety"), {
+      outcome: (escalationId, outcome) =>
+        this.tabs.socket.send({ type: "escalation_outcome", escalation_id: escalationId, outcome }),
+    });
+    this.wording = new WordingHelper(this.part(".wording"), () => this.tabs.csrf());
+    if (this.observer) {
+      this.part(".composer").hidden = true;
+      this.part(".end").hidden = true;
+      const note = this.part(".chat-observer");
+      note.textContent = t("staff.chat.observer");
+      note.hidden = false;
+    }
     this.wire();
   }
 
   describe(details) {
-    if (!details) return;
-    this.part(".chat-meta").textContent = t("staff.chat.meta", {
-      language: languageName(details.language),
-      topic: topicName(details.topic),
-      safe: safeToTalkText(details.safe_to_talk),
-      risk: riskText(details.risk_level),
-    });
+    if (details) this.details = details;
+    if (details?.risk_level) this.level = higher(this.level, details.risk_level);
+    const known = this.details;
+    if (known) {
+      this.part(".chat-meta").textContent = t("staff.chat.meta", {
+        language: languageName(known.language),
+        topic: topicName(known.topic),
+        safe: safeToTalkText(known.safe_to_talk),
+        risk: levelName(this.level),
+      });
+    }
+    const risk = this.part(".chat-risk");
+    risk.replaceChildren();
+    if (this.level !== "none") risk.append(levelBadge(this.level, t("staff.chat.highest_risk", { level: levelName(this.level) })));
   }
 
   setTabLabel() {
-    const key = this.leftQuickly ? "staff.chat.tab_left" : this.ended ? "staff.chat.tab_ended" : "staff.chat.tab";
+    const key = this.leftQuickly
+      ? "staff.chat.tab_left"
+      : this.ended
+        ? "staff.chat.tab_ended"
+        : this.observer
+          ? "staff.chat.tab_reading"
+          : "staff.chat.tab";
     this.tab.textContent = t(key, { id: this.id });
+    if (this.level && this.level !== "none") this.tab.append(" ", levelBadge(this.level));
     if (this.unread) {
       const mark = document.createElement("span");
       mark.className = "unread";
@@ -94,7 +137,11 @@ class Chat {
     field.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) form.requestSubmit();
     });
-    field.addEventListener("input", () => this.typing.input());
+    field.addEventListener("input", () => {
+      this.typing.input();
+      this.wording.input(field.value);
+    });
+    this.part(".escalate").addEventListener("click", (event) => this.tabs.escalate(this.id, event.currentTarget));
     const end = this.part(".end");
     const confirm = this.part(".end-confirm");
     end.addEventListener("click", () => {
@@ -114,11 +161,83 @@ class Chat {
   }
 
   send(body) {
-    if (!body || this.ended) return;
+    if (!body || this.ended || this.observer) return;
     const clientId = newClientId();
     this.transcript.addPending(clientId, body, t("staff.chat.you"));
     this.tabs.socket.send({ type: "message", conversation_id: this.id, client_id: clientId, body });
     this.typing.stop();
+    this.wording.sent();
+  }
+
+  acknowledged(ack) {
+    this.transcript.confirm(ack.client_id, ack.seq);
+    this.wording.fromAck(ack.wording);
+  }
+
+  refused(clientId, reason) {
+    if (this.transcript.pendingBody(clientId) === null) return false;
+    this.transcript.fail(clientId, t(STAFF_REFUSALS[reason] ?? "staff.refused.other"));
+    return true;
+  }
+
+  // A staff-only flag: a worded badge on the message, the details in the safety panel.
+  flag(event) {
+    this.safety.addFlag(event);
+    this.raise(event.level);
+    if (typeof event.message_seq === "number") {
+      const item = this.transcript.itemAt(event.message_seq);
+      if (item) this.badge(item, event);
+      else this.pendingFlags.set(event.message_seq, event);
+    } else {
+      this.transcript.addNotice(t("staff.flag.refused_notice", { label: flagLabel(event) }), event.seq, "alert");
+    }
+  }
+
+  badge(item, flag) {
+    const meta = item.querySelector(".msg-meta");
+    item.classList.add("is-flagged", `flag-${flag.level ?? "none"}`);
+    meta.append(levelBadge(flag.level, t("staff.flag.badge", { label: flagLabel(flag) })));
+  }
+
+  raise(level) {
+    const before = this.level;
+    this.level = higher(this.level, level ?? "none");
+    if (before !== this.level) {
+      this.describe(null);
+      this.setTabLabel();
+    }
+  }
+
+  helplines(event) {
+    const names = (event.helplines ?? []).map((h) => h.name).join(", ");
+    this.transcript.addNotice(t("staff.chat.helplines_shown", { names }), event.seq);
+  }
+
+  escalation(event) {
+    this.safety.addEscalation(event);
+    this.transcript.addNotice(
+      t("staff.chat.escalated", { level: escalationLevelName(event.level), name: event.by ?? "" }),
+      event.seq,
+    );
+  }
+
+  escalationOutcome(event) {
+    this.safety.closeEscalation(event);
+    this.transcript.addNotice(t("staff.chat.outcome_recorded", { name: event.by ?? "" }), event.seq);
+  }
+
+  report(seq, reason) {
+    const sent = this.tabs.socket.send({ type: "report", conversation_id: this.id, seq, reason });
+    if (sent) this.tabs.reporting.push({ id: this.id, seq });
+    return sent;
+  }
+
+  reported(event) {
+    markReported(this.transcript.itemAt(event.seq), t("staff.report.done"));
+  }
+
+  reportFailed(seq) {
+    reportFailed(this.transcript.itemAt(seq), t("staff.report.failed"));
   }
 
   resend() {
@@ -129,6 +248,15 @@ class Chat {
 
   message(event) {
     this.transcript.add(event);
+    const item = this.transcript.itemAt(event.seq);
+    const flag = this.pendingFlags.get(event.seq);
+    if (flag && item) {
+      this.pendingFlags.delete(event.seq);
+      this.badge(item, flag);
+    }
+    if (event.sender === "visitor" && item && !this.observer) {
+      addReportControl(item, reportWords(), (reason) => this.report(event.seq, reason));
+    }
     if (event.sender === "visitor") {
       this.visitorTyping.clear();
       if (!this.selected) {
@@ -153,6 +281,7 @@ class Chat {
     this.part(".end").hidden = true;
     this.part(".end-confirm").hidden = true;
     this.part(".close").hidden = false;
+    this.wording.sent();
     this.setTabLabel();
   }
 
@@ -168,8 +297,21 @@ class Chat {
   }
 }
 
+function reportWords() {
+  return {
+    button: t("staff.report.button"),
+    question: t("staff.report.question"),
+    reason: t("staff.report.reason"),
+    send: t("staff.report.send"),
+    cancel: t("staff.report.cancel"),
+    sending: t("staff.report.sending"),
+    failed: t("staff.report.failed"),
+  };
+}
+
 export class ChatTabs {
-  constructor({ tabList, panels, template, empty, details }) {
+  // `csrf()` gives the CSRF token; `escalate(id, opener)` opens the escalate dialog.
+  constructor({ tabList, panels, template, empty, details, csrf = () => null, escalate = () => {} }) {
     this.tabList = tabList;
     this.panels = panels;
     this.template = template;
@@ -177,6 +319,9 @@ export class ChatTabs {
     this.details = details; // conversation_id -> what the queue said about it, or null
     this.chats = new Map();
     this.socket = null;
+    this.csrf = csrf;
+    this.escalate = escalate;
+    this.reporting = []; // {id, seq} of reports sent and not yet answered
     tabList.addEventListener("keydown", (event) => this.arrowKeys(event));
   }
 
@@ -184,10 +329,10 @@ export class ChatTabs {
     return this.chats.get(id);
   }
 
-  open(id, { focus = false } = {}) {
+  open(id, { focus = false, observer = false } = {}) {
     let chat = this.chats.get(id);
     if (!chat) {
-      chat = new Chat(this, id, this.details(id));
+      chat = new Chat(this, id, this.details(id), { observer });
       this.chats.set(id, chat);
       this.tabList.append(chat.tab);
       this.panels.append(chat.panel);

@@ -4,11 +4,16 @@
 import { HttpError, getJson, postJson } from "../shared/http.js";
 import { setLanguage, t } from "../shared/i18n.js";
 import { StreamSocket } from "../shared/socket.js";
+import { AlertsPanel } from "./alerts.js";
+import { AuditPanel } from "./audit.js";
 import { ChatTabs } from "./chats.js";
+import { DirectoryPanel } from "./directory.js";
+import { EscalateDialog } from "./escalate.js";
 import { QueueView } from "./queue.js";
 
 const $ = (id) => document.getElementById(id);
 const ADVISING_ROLES = ["adviser", "supervisor"];
+const AUDIT_ROLES = ["supervisor", "admin"];
 
 const state = { csrf: null, available: false, role: null };
 let socket = null;
@@ -20,7 +25,22 @@ const chats = new ChatTabs({
   template: $("chat-template"),
   empty: $("no-chats"),
   details: (id) => queue.details(id),
+  csrf: () => state.csrf,
+  escalate: (id, opener) => escalateDialog.open(id, opener),
 });
+const escalateDialog = new EscalateDialog((event) => socket?.send(event) ?? false);
+const alerts = new AlertsPanel({ openChat, csrf: () => state.csrf });
+new DirectoryPanel();
+new AuditPanel();
+
+// A supervisor opens any chat from an alert: she reads it (and may escalate), not writes.
+function openChat(conversationId) {
+  const known = chats.get(conversationId);
+  chats.open(conversationId, { focus: true, observer: !known });
+  chats.select(conversationId);
+  if (!known) socket?.send({ type: "join", conversation_id: conversationId, last_seq: socket.lastSeq(conversationId) });
+  chats.get(conversationId)?.tab.focus();
+}
 
 const TAKE_ERRORS = {
   queue_empty: "staff.error.queue_empty",
@@ -43,10 +63,16 @@ function showConsole(staff) {
   $("me").hidden = false;
   $("me-name").textContent = t("staff.signed_in_as", { name: staff.display_name });
   const advising = ADVISING_ROLES.includes(staff.role);
-  $("console").hidden = !advising;
+  $("console").hidden = false;
+  $("queue-panel").hidden = !advising;
+  $("chats-panel").hidden = !advising;
+  $("alerts-panel").hidden = staff.role !== "supervisor";
+  $("records").hidden = !AUDIT_ROLES.includes(staff.role);
   $("availability").hidden = !advising;
   $("availability-state").hidden = !advising;
   $("not-adviser").hidden = advising;
+  alerts.reset();
+  if (staff.role === "supervisor") alerts.loadOpen();
 }
 
 function drawAvailability() {
@@ -85,7 +111,18 @@ function connect() {
   });
   socket.on("assigned", (event) => chats.open(event.conversation_id, { focus: true }));
   socket.on("message", (event) => chats.open(event.conversation_id).message(event));
-  socket.on("ack", (ack) => chats.get(ack.conversation_id)?.transcript.confirm(ack.client_id, ack.seq));
+  socket.on("ack", (ack) => chats.get(ack.conversation_id)?.acknowledged(ack));
+  socket.on("triage", (event) => chats.get(event.conversation_id)?.describe(event));
+  socket.on("flag", (event) => chats.open(event.conversation_id).flag(event));
+  socket.on("helplines", (event) => chats.open(event.conversation_id).helplines(event));
+  socket.on("escalation", (event) => chats.open(event.conversation_id).escalation(event));
+  socket.on("escalation_outcome", (event) => chats.open(event.conversation_id).escalationOutcome(event));
+  socket.on("escalated", () => escalateDialog.done());
+  socket.on("reported", (event) => {
+    chats.reporting = chats.reporting.filter((r) => !(r.id === event.conversation_id && r.seq === event.seq));
+    chats.get(event.conversation_id)?.reported(event);
+  });
+  socket.on("alert", (event) => alerts.add(event));
   socket.on("typing", (event) => {
     if (event.from === "visitor") chats.get(event.conversation_id)?.visitorTyping.update(event.active);
   });
@@ -100,8 +137,35 @@ function onError(event) {
     showLogin(t("staff.login.expired"));
     return;
   }
+  if (routeError(event)) return;
   const key = TAKE_ERRORS[event.code] ?? "staff.error.general";
   $("take-hint").textContent = t(key);
+}
+
+// Errors that belong to one place on screen go there, not under the queue.
+function routeError(event) {
+  const text = t(TAKE_ERRORS[event.code] ?? "staff.error.general");
+  if (event.ref === "escalate" && escalateDialog.pending !== null) {
+    escalateDialog.showError(event.message && event.code === "invalid" ? `${text} (${event.message})` : text);
+    return true;
+  }
+  if (event.ref === "escalation_outcome") {
+    for (const chat of chats.chats.values()) chat.safety.outcomeFailed(event.message ?? text);
+    return true;
+  }
+  if (event.ref === "report") {
+    const pending = chats.reporting.shift();
+    if (pending) chats.get(pending.id)?.reportFailed(pending.seq);
+    return true;
+  }
+  if (event.ref === "join") {
+    alerts.showError(t("staff.alerts.join_failed"));
+    return true;
+  }
+  if (event.code === "refused" && event.client_id) {
+    for (const chat of chats.chats.values()) if (chat.refused(event.client_id, event.reason)) return true;
+  }
+  return false;
 }
 
 function stop() {
