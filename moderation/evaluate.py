@@ -2,7 +2,8 @@
 
 The set is JSON lines: ``{"text", "language", "level", "categories"}``. Labels follow the
 detector's documented policy (see `moderation.risk`): ``categories`` lists every kind of
-concern present, including low-level ones; a message with level ``none`` has none.
+concern present, including low-level ones; a message with level ``none`` has none. Sexual
+abuse of a child carries both ``child_safeguarding`` and ``sexual_violence``.
 
 Missing imminent danger is the worst error, so the report leads with recall of "high or
 above" and lists every such message the detector graded lower.

@@ -158,6 +158,7 @@ _GAP = re.compile(r"\{(\d+),(\d+)\}")
 # "#" is any whole number, "##" a number of 10 or more ("took 30 tablets", not "took 2").
 _HAS_LETTER = _WORD_CHAR_RE = re.compile(WORD_CHAR)
 _LETTER_RUNS = re.compile(f"{WORD_CHAR}+")
+_PLAIN_WORD = re.compile(rf"(?:{WORD_CHAR}|[-&.])+")
 _NUMBERS = {"#": r"\d+", "##": r"[1-9]\d+"}
 
 
@@ -278,8 +279,10 @@ def _parse_word(token: str, seen: _Words) -> _Part:
     if not raw or any(mark in raw for mark in "=~*") or (prefix and (exact or tolerant)):
         raise PatternError(f"bad word {token!r}")
     words = normalise(raw).split()
-    if not words or not all(_HAS_LETTER.search(w) for w in words):
-        raise PatternError(f"bad word {token!r}: a word needs letters (use [...] for optional)")
+    if not words or not all(_HAS_LETTER.search(w) and _PLAIN_WORD.fullmatch(w) for w in words):
+        raise PatternError(
+            f"bad word {token!r}: words are letters (and - & .); use [...] for optional words"
+        )
     if prefix:
         # A prefix is not a word of its own: "overdos*" must not stop "overdos" being
         # read as a typo of "overdose".

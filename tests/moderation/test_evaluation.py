@@ -3,8 +3,8 @@
 The floors sit a little under what the rules score today (`python -m moderation evaluate`),
 so a lexicon change that loses danger fails here. Read them with care: the set was written
 alongside the lexicons, so it measures regressions, not how well the rules will do on new
-wording. Eight batches written later (380 messages, 290 of them high or above), each graded
-before the lexicons were tuned to it, scored 36% recall on high-or-above (105 of 290; 24% to
+wording. Nine batches written later (436 messages, 338 of them high or above), each graded
+before the lexicons were tuned to it, scored 37% recall on high-or-above (124 of 338; 24% to
 49% per batch) at 98% precision (2 false alarms). Those batches are now part of the set.
 """
 
@@ -73,8 +73,8 @@ class TestFloors:
         assert missed == []
 
     def test_imminent_recall_and_precision(self, report: Report) -> None:
-        assert (report.by_level[RiskLevel.IMMINENT].recall or 0) >= 0.95
-        assert (report.by_level[RiskLevel.IMMINENT].precision or 0) >= 0.88
+        assert (report.by_level[RiskLevel.IMMINENT].recall or 0) >= 0.93
+        assert (report.by_level[RiskLevel.IMMINENT].precision or 0) >= 0.86
 
     def test_everyday_talk_stays_unflagged(self, report: Report) -> None:
         assert (report.by_level[RiskLevel.NONE].recall or 0) >= 0.96
@@ -88,10 +88,10 @@ class TestFloors:
         [
             (RiskCategory.SUICIDE_SELF_HARM, 0.93, 0.96),
             (RiskCategory.DOMESTIC_ABUSE_DANGER, 0.89, 0.90),
-            (RiskCategory.CHILD_SAFEGUARDING, 0.77, 0.95),
+            (RiskCategory.CHILD_SAFEGUARDING, 0.88, 0.95),
             (RiskCategory.OVERDOSE_MEDICAL, 0.96, 0.90),
-            (RiskCategory.SEXUAL_VIOLENCE, 0.85, 0.97),
-            (RiskCategory.FORCED_MARRIAGE_HONOUR, 0.89, 0.95),
+            (RiskCategory.SEXUAL_VIOLENCE, 0.94, 0.95),
+            (RiskCategory.FORCED_MARRIAGE_HONOUR, 0.91, 0.95),
         ],
     )
     def test_per_category(
