@@ -13,6 +13,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger("willow.broker")
 
@@ -22,9 +26,14 @@ Handler = Callable[[str, bytes], None]
 class Broker(ABC):
     def __init__(self) -> None:
         self._handler: Handler | None = None
+        self._on_reconnect: Callable[[], None] | None = None
 
     def set_handler(self, handler: Handler) -> None:
         self._handler = handler
+
+    def set_reconnect_handler(self, handler: Callable[[], None]) -> None:
+        """Called when news may have been missed: the subscriber was reconnected."""
+        self._on_reconnect = handler
 
     def _deliver(self, channel: str, message: bytes) -> None:
         if self._handler is not None:
@@ -86,7 +95,13 @@ class RedisBroker(Broker):
         return self._redis
 
     async def connect(self) -> None:
-        self._redis = aioredis.from_url(self._url)
+        # A pooled connection may have gone stale while Redis restarted: retry once on a new one
+        # rather than fail a message that is already stored.
+        self._redis = aioredis.from_url(
+            self._url,
+            retry=Retry(ExponentialBackoff(cap=0.5), retries=2),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )
         await self._redis.ping()
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         # A pub/sub connection needs one subscription before it can be read.
@@ -106,8 +121,15 @@ class RedisBroker(Broker):
     async def _read(self) -> None:
         assert self._pubsub is not None
         cut = len(self._prefix)
+        lost = False
         while True:
             try:
+                if lost:
+                    # Reconnects and subscribes again to every channel, then we catch up.
+                    await self._pubsub.connect()  # type: ignore[no-untyped-call]
+                    lost = False
+                    if self._on_reconnect is not None:
+                        self._on_reconnect()
                 async for item in self._pubsub.listen():
                     if item["type"] == "message":
                         self._deliver(item["channel"].decode()[cut:], item["data"])
@@ -117,6 +139,7 @@ class RedisBroker(Broker):
                 # Losing Redis for a moment must not kill the node; clients resume from the
                 # database once news flows again.
                 log.exception("redis subscriber failed; retrying")
+                lost = True
                 await asyncio.sleep(0.5)
 
     async def publish(self, channel: str, message: bytes) -> None:

@@ -9,6 +9,7 @@ import sys
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from chat.db import Database
 from chat.migrate import upgrade
@@ -55,7 +56,11 @@ async def _first_accounts(settings: Settings) -> list[tuple[str, str, str]]:
             return created
         for role, name in (("adviser", "Sam"), ("supervisor", "Jo")):
             password = secrets.token_urlsafe(12)
-            await create_staff(services, role, role, password, name)
+            try:
+                await create_staff(services, role, role, password, name)
+            except (StaffError, IntegrityError):
+                # Another node starting at the same moment made them and printed them.
+                break
             created.append((role, role, password))
     finally:
         await services.db.dispose()
@@ -65,6 +70,11 @@ async def _first_accounts(settings: Settings) -> list[tuple[str, str, str]]:
 def _run(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    if args.workers > 1 and not settings.uses_redis:
+        sys.exit(
+            "willow: --workers above 1 needs WILLOW_BROKER_URL=redis://… (and PostgreSQL): "
+            "each worker is its own process, and memory:// cannot carry news between them"
+        )
     asyncio.run(_migrate(settings))
     for role, username, password in asyncio.run(_first_accounts(settings)):
         print(f"  created {role:<10} username: {username:<11} password: {password}")

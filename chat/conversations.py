@@ -64,6 +64,12 @@ async def request_chat(
     if existing is not None and existing.status != "ended":
         raise ProtocolError("already_waiting")
     async with services.db.write() as session:
+        # Her quick exit may have reached another node while this socket stayed open.
+        ended = await session.scalar(
+            select(VisitorSession.ended_at).where(VisitorSession.id == visitor.id)
+        )
+        if ended is not None:
+            raise ProtocolError("unauthorized", "this session has ended; start a new one")
         stream = await streams.new_stream(session, "conversation")
         conversation = Conversation(
             id=stream.id,

@@ -147,6 +147,11 @@ class Member:
         del self._catching_up[stream_id]
         return True
 
+    def resync(self) -> None:
+        for stream_id, last in list(self.last_seq.items()):
+            if stream_id not in self._catching_up:
+                self.catch_up(stream_id, last)
+
     def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
@@ -159,6 +164,12 @@ class Hub:
         self.broker = broker
         self._members: dict[str, set[Member]] = {}
         broker.set_handler(self._on_message)
+        broker.set_reconnect_handler(self.resync)
+
+    def resync(self) -> None:
+        """News between nodes may have been lost: every local member catches up."""
+        for member in {m for members in self._members.values() for m in members}:
+            member.resync()
 
     def _on_message(self, channel: str, message: bytes) -> None:
         members = self._members.get(channel)

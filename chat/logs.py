@@ -19,7 +19,20 @@ _CHATTY = (
 )
 
 
+class _NoClientAddress(logging.Filter):
+    """uvicorn names the client's address when it accepts a websocket, even without access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        websocket_line = isinstance(record.msg, str) and record.msg.startswith('%s - "WebSocket')
+        if websocket_line and isinstance(record.args, tuple) and record.args:
+            record.args = ("-", *record.args[1:])
+        return True
+
+
 def configure_logging(level: str) -> None:
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _NoClientAddress) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(_NoClientAddress())
     logging.getLogger("willow").setLevel(level.upper())
     for name in _CHATTY:
         logging.getLogger(name).setLevel(logging.WARNING)
