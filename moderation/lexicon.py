@@ -169,6 +169,8 @@ class _Part:
     gap: bool = False
     # Alternative sets of strings, one of which must occur if this part matches.
     anchors: tuple[str, ...] | None = None
+    # The characters a match of this part can start with (None: any).
+    first: frozenset[str] | None = None
 
 
 @dataclass
@@ -199,7 +201,11 @@ def parse_pattern(source: str) -> Pattern:
     if all(part.optional or part.gap for part in parts):
         raise PatternError("pattern has no required word")
     body = _join(parts)
-    expression = rf"{body}(?!{WORD_CHAR})"
+    # A look-ahead on the possible first letters lets the engine skip most positions
+    # quickly; without it a long alternation is tried in full at every character.
+    first = _first_chars(parts)
+    lead = f"(?=[{''.join(re.escape(c) for c in sorted(first))}])" if first else ""
+    expression = rf"{lead}{body}(?!{WORD_CHAR})"
     return Pattern(
         source,
         expression,
@@ -229,7 +235,7 @@ def _parse_sequence(
         elif piece.startswith("{"):
             parts.append(_parse_gap(piece))
         elif piece in _NUMBERS:
-            parts.append(_Part(_NUMBERS[piece]))
+            parts.append(_Part(_NUMBERS[piece], first=frozenset("0123456789")))
         else:
             parts.append(_parse_word(piece, seen))
     if closer is not None:
@@ -258,7 +264,11 @@ def _parse_group(tokens: list[str], seen: _Words, end: str) -> tuple[_Part, list
     anchors: tuple[str, ...] | None = None
     if all(anchor_sets):
         anchors = tuple(sorted({a for anchor_set in anchor_sets for a in anchor_set}))
-    return _Part(regex, anchors=anchors), tokens
+    starts = [_first_chars(branch) for branch in branches]
+    first = None
+    if all(start is not None for start in starts):
+        first = frozenset(c for start in starts if start for c in start)
+    return _Part(regex, anchors=anchors, first=first), tokens
 
 
 def _parse_gap(token: str) -> _Part:
@@ -297,7 +307,7 @@ def _parse_word(token: str, seen: _Words) -> _Part:
         regex += f"{WORD_CHAR}*"
     # The anchor is a run of letters, as the detector's word index sees them.
     runs = [run for w in words for run in _LETTER_RUNS.findall(w)]
-    return _Part(regex, anchors=(max(runs, key=len),))
+    return _Part(regex, anchors=(max(runs, key=len),), first=frozenset(words[0][0]))
 
 
 def _join(parts: list[_Part]) -> str:
@@ -317,6 +327,18 @@ def _join(parts: list[_Part]) -> str:
             out += separator + part.regex
         previous = "word"
     return out
+
+
+def _first_chars(parts: list[_Part]) -> frozenset[str] | None:
+    """What a match of this sequence can start with, when that is known."""
+    chars: set[str] = set()
+    for part in parts:
+        if part.gap or part.first is None:
+            return None
+        chars |= part.first
+        if not part.optional:
+            return frozenset(chars)
+    return None
 
 
 def _choose_anchors(parts: list[_Part]) -> tuple[str, ...]:
