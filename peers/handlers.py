@@ -336,9 +336,20 @@ async def connection_closed(connection: Connection) -> None:
             await rooms.leave_room(state, seat.participant_id, "left", attach_id=seat.attach_id)
         else:
             await rooms.connection_dropped(state, seat.participant_id, seat.attach_id)
+            # The quick exit's beacon and the socket's close race each other: look again
+            # shortly, so she does not linger in the room for the whole grace period.
+            state.later(
+                state.tuning.quick_exit_recheck_seconds, lambda: _after_quick_exit(connection, seat)
+            )
     mentor_seat = leave_mentor_seat(connection)
     if mentor_seat is not None:
         await rooms.mentor_gone(state, mentor_seat.session_id)
+
+
+async def _after_quick_exit(connection: Connection, seat: Seat) -> None:
+    runtime = runtime_of(connection)
+    if await _left_quickly(runtime, connection):
+        await rooms.leave_room(runtime, seat.participant_id, "left", attach_id=seat.attach_id)
 
 
 async def _left_quickly(runtime: RoomsRuntime, connection: Connection) -> bool:

@@ -12,11 +12,32 @@ const CATALOGUE_PATH = "/static/i18n/";
 let current = FALLBACK;
 let messages = {};
 let fallback = {};
+let fallbackBundles = "";
+// Extra catalogues a page asks for with `useBundle(name)`: frontend/i18n/<name>.<lang>.json,
+// merged over the main catalogue (the rooms keep their words in their own files).
+const bundles = [];
 
 async function fetchCatalogue(lang) {
   const response = await fetch(`${CATALOGUE_PATH}${lang}.json`);
   if (!response.ok) throw new Error(`catalogue ${lang}: HTTP ${response.status}`);
   return response.json();
+}
+
+// Call before `setLanguage`. Pages that never call it behave exactly as before.
+export function useBundle(name) {
+  if (/^[a-z]+$/.test(name) && !bundles.includes(name)) bundles.push(name);
+}
+
+async function fetchWithBundles(lang) {
+  const extra = bundles.map((name) =>
+    fetchCatalogue(`${name}.${lang}`).catch((error) => {
+      // A bundle not yet translated into this language falls back to English, key by key.
+      console.warn(error.message);
+      return {};
+    }),
+  );
+  const [main, ...more] = await Promise.all([fetchCatalogue(lang), ...extra]);
+  return Object.assign({}, main, ...more);
 }
 
 export function isRightToLeft(lang) {
@@ -34,8 +55,11 @@ export function preferredLanguage(available = LANGUAGES) {
 
 export async function setLanguage(lang) {
   const chosen = LANGUAGES.includes(lang) ? lang : FALLBACK;
-  if (!Object.keys(fallback).length) fallback = await fetchCatalogue(FALLBACK);
-  messages = chosen === FALLBACK ? fallback : await fetchCatalogue(chosen);
+  if (!Object.keys(fallback).length || fallbackBundles !== bundles.join()) {
+    fallback = await fetchWithBundles(FALLBACK);
+    fallbackBundles = bundles.join();
+  }
+  messages = chosen === FALLBACK ? fallback : await fetchWithBundles(chosen);
   current = chosen;
   document.documentElement.lang = chosen;
   document.documentElement.dir = isRightToLeft(chosen) ? "rtl" : "ltr";
