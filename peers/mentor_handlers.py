@@ -36,8 +36,10 @@ from peers.rooms import iso, session_ban_key
 from peers.runtime import MentorSeat, RoomsRuntime
 from peers.seats import (
     MENTOR_SEAT,
+    MENTOR_STREAM,
     exit_event,
     leave_mentor_seat,
+    leave_stream,
     mentor_of,
     runtime_of,
     take_mentor_seat,
@@ -54,15 +56,20 @@ async def open_room(connection: Connection, event: RoomOpen) -> None:
     runtime = runtime_of(connection)
     await runtime.listen()
     current = connection.extras.get(MENTOR_SEAT)
-    if isinstance(current, MentorSeat) and await _still_open(runtime, current):
-        if current.room_id == event.room:
+    if isinstance(current, MentorSeat):
+        if current.room_id == event.room and await _still_open(runtime, current):
             connection.send(await controls.mentor_state(runtime, current.session_id))
             return
         leave_mentor_seat(connection)
         await rooms.mentor_gone(runtime, current.session_id)
     opened = await rooms.open_room(runtime, staff.id, event.room)
+    # One room at a time: stop following the room this connection had before.
+    followed = connection.extras.pop(MENTOR_STREAM, None)
+    if isinstance(followed, int) and followed != opened.session.id:
+        await leave_stream(connection, followed)
     seat = MentorSeat(opened.session.id, event.room)
     take_mentor_seat(connection, seat)
+    connection.extras[MENTOR_STREAM] = seat.session_id
     connection.send(await controls.mentor_state(runtime, seat.session_id))
     await connection.join_stream(seat.session_id, event.last_seq)
 

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 SEAT = "room_seat"
 MENTOR_SEAT = "room_mentor_seat"
+# The room session a mentor's connection follows (it keeps reading a room it just closed).
+MENTOR_STREAM = "room_mentor_stream"
 
 
 def runtime_of(connection: Connection) -> RoomsRuntime:
@@ -58,11 +60,15 @@ async def leave_seat(connection: Connection) -> Seat | None:
         return None
     runtime = runtime_of(connection)
     runtime.detach(runtime.participants, seat.participant_id, connection)
-    channel = stream_channel(seat.session_id)
+    await leave_stream(connection, seat.session_id)
+    return seat
+
+
+async def leave_stream(connection: Connection, session_id: int) -> None:
+    channel = stream_channel(session_id)
     if channel in connection.channels:
         connection.channels.discard(channel)
         await connection.services.hub.leave(channel, connection.member)
-    return seat
 
 
 async def follow_conversation(connection: Connection, conversation_id: int) -> None:

@@ -283,3 +283,20 @@ async def test_a_mentor_coming_back_in_time_keeps_the_room_open(rooms: RoomServe
     await second.receive("room_message", client_id="still")
     for client in (her.client, second):
         await client.close()
+
+
+async def test_a_mentor_moving_to_another_room_stops_hearing_the_first(rooms: RoomServer) -> None:
+    login = await rooms.server.staff_session("mentor")
+    await record_training(rooms.server, login.username)
+    keeper, _ = await mentor_in(rooms.server)
+    mover, first = await mentor_in(rooms.server, login=login)
+    her = await woman_in(rooms.server)
+    await mover.send({"type": "room_open", "room": "recovery"})
+    second = await mover.receive("room_state")
+    assert second["room"] == "recovery" and second["stream_id"] != first["stream_id"]
+    await said(her.client, "after", "only the first room hears this")
+    await keeper.receive("room_message", client_id="after")
+    await mover.drain(0.3)
+    assert mover.of_type("room_message") == []
+    for client in (keeper, mover, her.client):
+        await client.close()
