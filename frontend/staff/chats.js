@@ -29,6 +29,7 @@ class Chat {
     this.level = "none";
     this.details = null;
     this.pendingFlags = new Map(); // message_seq -> flag, for a message not on screen yet
+    this.flaggedSeqs = new Set();
     this.panel = tabs.template.content.firstElementChild.cloneNode(true);
     this.tab = document.createElement("button");
     this.build(details);
@@ -182,6 +183,11 @@ class Chat {
 
   // A staff-only flag: a worded badge on the message, the details in the safety panel.
   flag(event) {
+    // One message has one flag; a repeat (the same verdict told twice) adds nothing.
+    if (typeof event.message_seq === "number") {
+      if (this.flaggedSeqs.has(event.message_seq)) return;
+      this.flaggedSeqs.add(event.message_seq);
+    }
     this.safety.addFlag(event);
     this.raise(event.level);
     if (typeof event.message_seq === "number") {

@@ -2,6 +2,7 @@
 // priority. Nothing that identifies the visitor is ever sent, so nothing of that is shown.
 
 import { parseTime, t } from "../shared/i18n.js";
+import { levelBadge } from "./levels.js";
 
 const LANGUAGE_NAMES = {
   en: "staff.lang.en",
@@ -105,6 +106,8 @@ export class QueueView {
       td.textContent = text;
       tr.append(td);
     }
+    // The risk as a worded badge too, in the level's colour, so the eye finds it at once.
+    if (risky) tr.children[4].replaceChildren(levelBadge(entry.risk_level, riskText(entry.risk_level)));
     return tr;
   }
 }
