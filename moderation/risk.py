@@ -135,6 +135,15 @@ class RuleDetector:
         self._index = _AnchorIndex(
             p for lex in self._all for p in [*_entry_patterns(lex), *lex.ignore, *lex.imminent]
         )
+        # Every entry pattern with where it belongs, numbered in reading order, so a message
+        # visits only the patterns whose anchors it contains instead of all of them.
+        self._owners: dict[int, list[tuple[int, Lexicon, Entry, Pattern]]] = {}
+        order = itertools.count()
+        for lexicon in self._all:
+            for entry in lexicon.entries:
+                for pattern in entry.patterns:
+                    owner = (next(order), lexicon, entry, pattern)
+                    self._owners.setdefault(id(pattern), []).append(owner)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -148,18 +157,28 @@ class RuleDetector:
         lexicons = self._select(language)
         canon = self._vocabulary.correct(words)
         present = self._index.present(canon)
+        blanked = canon
         for lexicon in lexicons:
             for pattern in lexicon.ignore:
                 if id(pattern) in present:
-                    canon = pattern.blank(canon, _MASK)
-        present = self._index.present(canon)
+                    blanked = pattern.blank(blanked, _MASK)
+        if blanked != canon:
+            canon = blanked
+            present = self._index.present(canon)
         now = any(id(p) in present and p.search(canon) for lex in lexicons for p in lex.imminent)
+        chosen = {id(lexicon) for lexicon in lexicons}
+        owners = sorted(
+            (
+                owner
+                for pid in present
+                for owner in self._owners.get(pid, ())
+                if id(owner[1]) in chosen
+            ),
+            key=lambda owner: owner[0],
+        )
         hits = [
             hit
-            for lexicon in lexicons
-            for entry in lexicon.entries
-            for pattern in entry.patterns
-            if id(pattern) in present
+            for _order, lexicon, entry, pattern in owners
             for hit in _pattern_hits(entry, pattern, lexicon, canon, now)
         ]
         return _summarise(hits)
@@ -220,6 +239,9 @@ def _pattern_hits(
             yield _Hit(category, level, match.group(0).strip())
 
 
+_WORD_CACHE_SIZE = 20_000
+
+
 class _AnchorIndex:
     """Finds, from the words of a text, the patterns that could possibly match it.
 
@@ -240,23 +262,32 @@ class _AnchorIndex:
             for anchor in pattern.anchors:
                 self._by_anchor.setdefault(anchor, set()).add(id(pattern))
         self._lengths = sorted({len(anchor) for anchor in self._by_anchor})
+        # Words repeat from message to message; remember what each one points at (bounded).
+        self._word_ids: dict[str, frozenset[int]] = {}
 
     def present(self, text: str) -> set[int]:
         found = set(self._always)
-        seen: set[str] = set()
-        for word in _WORD.findall(text):
-            if word in seen:
-                continue
-            seen.add(word)
-            starts = range(len(word)) if len(word) >= self._SCAN_INSIDE else (0,)
-            for start in starts:
-                for length in self._lengths:
-                    if start + length > len(word):
-                        break
-                    ids = self._by_anchor.get(word[start : start + length])
-                    if ids:
-                        found |= ids
+        for word in set(_WORD.findall(text)):
+            ids = self._word_ids.get(word)
+            if ids is None:
+                ids = self._ids_for(word)
+                if len(self._word_ids) >= _WORD_CACHE_SIZE:
+                    self._word_ids.clear()
+                self._word_ids[word] = ids
+            found |= ids
         return found
+
+    def _ids_for(self, word: str) -> frozenset[int]:
+        found: set[int] = set()
+        starts = range(len(word)) if len(word) >= self._SCAN_INSIDE else (0,)
+        for start in starts:
+            for length in self._lengths:
+                if start + length > len(word):
+                    break
+                ids = self._by_anchor.get(word[start : start + length])
+                if ids:
+                    found |= ids
+        return frozenset(found)
 
 
 class _Context:
