@@ -74,6 +74,7 @@ async def leave_stream(connection: Connection, session_id: int) -> None:
 async def follow_conversation(connection: Connection, conversation_id: int) -> None:
     """Carry on into her 1:1 chat on this same connection, told her place in the queue."""
     connection.conversation_id = conversation_id
+    connection.writable = {conversation_id}
     await connection.join_stream(conversation_id, 0)
     position = await queue_position(connection.services, conversation_id)
     if position is not None:
