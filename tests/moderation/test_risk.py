@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import statistics
 import time
 from pathlib import Path
 
@@ -262,22 +261,6 @@ class TestBadInput:
 
     def test_a_megabyte_without_spaces(self) -> None:
         assert assess("kill" * 250_000).level is NONE
-
-
-def test_a_500_character_message_takes_about_a_millisecond() -> None:
-    text = (
-        "I am so tired of everything, he said he would kill me if I left and I have 20 "
-        "tablets here, I just want it to stop. My sister says I should call someone. "
-    ) * 3
-    assert 450 <= len(text) <= 600
-    assess(text)  # first use compiles the phrases it needs
-    timings = []
-    for _ in range(30):
-        started = time.perf_counter()
-        assess(text)
-        timings.append(time.perf_counter() - started)
-    # about 1 ms on a shared 2-core machine; the bound leaves room for a busy CI host
-    assert statistics.median(timings) < 0.005
 
 
 class TestPatternSyntax:
