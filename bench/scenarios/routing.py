@@ -1,8 +1,9 @@
 """Queue routing: time from a visitor's request_chat to her `assigned`, at rising arrival rates.
 
 Visitors are connected and welcomed beforehand, so an arrival is only the request. Several
-advisers take chats as they see them: each `queue_snapshot` with someone waiting makes
-every idle adviser send `take_next`; one wins, the others hear `queue_empty`. A visitor
+advisers take chats as they see them, as a team would: adviser number k reaches for a chat
+only while more than k are waiting, so one waiting chat is not grabbed by every adviser at
+once (each failed grab would cost the server a write transaction). A visitor
 ends her chat as soon as she is assigned, so advisers stay free. Latency counts from the
 intended arrival time.
 """
@@ -28,8 +29,9 @@ RETRY_SECONDS = 0.05
 class AutoAdviser:
     """An adviser who takes the next chat whenever someone waits and she is free."""
 
-    def __init__(self, peer: Peer) -> None:
+    def __init__(self, peer: Peer, rank: int = 0) -> None:
         self.peer = peer
+        self.rank = rank
         self.busy = False
         self.waiting = 0
         self.errors: Counter[str] = Counter()
@@ -53,7 +55,7 @@ class AutoAdviser:
         self.take()
 
     def take(self) -> None:
-        if self.waiting and not self.busy:
+        if self.waiting > self.rank and not self.busy:
             self.busy = True
             self.peer.send({"type": "take_next"})
 
@@ -96,7 +98,10 @@ async def run(ctx: Context) -> dict[str, Any]:
     profile = ctx.profile
     needed = visitors_needed(profile.routing_rates, profile.step_seconds)
     async with ctx.willow(needed, profile.routing_advisers) as (server, seeded):
-        advisers = [AutoAdviser(await adviser(server, c)) for c in seeded.staff_cookies]
+        advisers = [
+            AutoAdviser(await adviser(server, c), rank)
+            for rank, c in enumerate(seeded.staff_cookies)
+        ]
         visitors = await connect_many(needed, lambda i: visitor(server, seeded.visitor_tokens[i]))
         arrivals = Arrivals(visitors)
         steps = []
