@@ -206,6 +206,8 @@ async def test_a_refused_message_stays_in_her_box_with_the_reason_in_her_languag
 ) -> None:
     her = await pages.visitor(locale=lang)
     await expect(her.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+    # Her language is chosen from the browser's once the page has loaded it.
+    await expect(her.locator("#language")).to_have_value(lang)
     await her.locator("#start").click()
     adviser, conversation = await adviser_client(pages.server, "nour")
     await expect(her.locator("#composer")).to_be_visible()
@@ -350,6 +352,7 @@ async def test_the_card_on_a_phone_and_in_arabic(pages: Pages) -> None:
     await adviser.close()
 
     arabic = await pages.visitor(locale="ar")
+    await expect(arabic.locator("#language")).to_have_value("ar")
     await arabic.locator("#start").click()
     adviser, _ = await adviser_client(pages.server, "huda")
     await say_as_her(arabic, IMMINENT_AR, "ar")
