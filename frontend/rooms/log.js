@@ -97,7 +97,13 @@ export class RoomLog {
       this.confirm(event.client_id, event.seq);
       return item;
     }
-    if (own && this.mine.has(event.client_id)) return this.mine.get(event.client_id);
+    if (own && this.mine.has(event.client_id)) {
+      // Confirmed by its ack already; the stored text is the truth (details may be removed).
+      const item = this.mine.get(event.client_id);
+      if (event.hidden) this.hide(event.seq);
+      else item.querySelector(".msg-body").textContent = event.body ?? "";
+      return item;
+    }
     const kind = own ? "own" : event.sender === "mentor" ? "mentor" : "other";
     const item = this.build(kind, this.label(event), event.body ?? "", event.at);
     item.dataset.participant = String(event.participant ?? "");
