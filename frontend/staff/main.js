@@ -94,6 +94,8 @@ function connect() {
   socket.on("state", (value) => {
     const key = CONNECTION_TEXT[value];
     $("connection").textContent = key ? t(key) : "";
+    // A press before the socket is open would be lost, so the button waits for it.
+    $("availability").disabled = value !== "open";
   });
   socket.on("welcome", (welcome) => {
     state.role = welcome.role;
@@ -177,6 +179,7 @@ function stop() {
 
 function start(me) {
   state.csrf = me.csrf_token;
+  $("availability").disabled = true;
   showConsole(me.staff);
   connect();
 }
