@@ -16,6 +16,7 @@ import { Queue } from "./queue.js";
 
 const $ = (id) => document.getElementById(id);
 const MENTOR_ROLES = ["mentor", "supervisor"];
+const LEAVE_REASONS = ["moved", "removed", "banned"];
 
 const state = { csrf: null, staff: null, room: null, session: null, pins: [], settings: {} };
 let socket = null;
@@ -163,7 +164,13 @@ function connect() {
     room_unpinned: (event) => drawPins(state.pins.filter((p) => p.message_seq !== event.message_seq)),
     room_settings: drawSettings,
     room_closed: onClosed,
-    room_participant: (event) => people.update(event),
+    room_participant: (event) => {
+      people.update(event);
+      // Only mentors see why someone left; the room saw "left".
+      if (LEAVE_REASONS.includes(event.status)) {
+        log.notice(w(`mentor.status.${event.status}`, { name: isolate(event.name) }), event.seq);
+      }
+    },
     room_known: (event) => {
       people.update({ participant: event.participant, knows_someone: true });
       queue.known(event);

@@ -66,6 +66,7 @@ SERVER_CODES = {
     "mentor.risk": {level.value for level in RiskLevel},
     # The console's own actions on a person.
     "mentor.person": {"mute", "unmute", "remove", "ban", "move"},
+    "mentor.status": {"moved", "removed", "banned"},
 }
 
 
