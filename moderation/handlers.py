@@ -18,46 +18,53 @@ from moderation.types import Verdict
 ESCALATING_ROLES = ("adviser", "supervisor")
 
 
-def install_handlers(directory: Directory) -> None:
-    async def verdict_hook(
-        connection: Connection,
-        conversation_id: int,
-        message: dict[str, Any] | None,
-        verdict: Verdict,
-    ) -> None:
-        if connection.visitor is not None:
-            await record_verdict(
-                connection.services,
-                directory,
-                connection.visitor,
-                conversation_id,
-                message,
-                verdict,
-            )
+def _directory(connection: Connection) -> Directory:
+    """The directory this app loaded at start (handlers are shared by every app in a process)."""
+    directory: Directory = connection.websocket.app.state.directory
+    return directory
 
-    async def on_escalate(connection: Connection, event: Escalate) -> None:
-        staff = connection.staff
-        if staff is None or staff.role not in ESCALATING_ROLES:
-            raise ProtocolError("forbidden", ref="escalate")
-        payload = await escalate(
+
+async def verdict_hook(
+    connection: Connection, conversation_id: int, message: dict[str, Any] | None, verdict: Verdict
+) -> None:
+    if connection.visitor is not None:
+        await record_verdict(
             connection.services,
-            directory,
-            staff,
-            event.conversation_id,
-            event.level,
-            event.reason,
-            event.consent,
-            event.handoff_note,
-            tuple(event.categories),
+            _directory(connection),
+            connection.visitor,
+            conversation_id,
+            message,
+            verdict,
         )
-        connection.send({"type": "escalated", "escalation_id": payload["escalation_id"]})
 
-    async def on_outcome(connection: Connection, event: EscalationOutcome) -> None:
-        staff = connection.staff
-        if staff is None or staff.role not in ESCALATING_ROLES:
-            raise ProtocolError("forbidden", ref="escalation_outcome")
-        await record_outcome(connection.services, staff, event.escalation_id, event.outcome)
 
+async def on_escalate(connection: Connection, event: Escalate) -> None:
+    staff = connection.staff
+    if staff is None or staff.role not in ESCALATING_ROLES:
+        raise ProtocolError("forbidden", ref="escalate")
+    payload = await escalate(
+        connection.services,
+        _directory(connection),
+        staff,
+        event.conversation_id,
+        event.level,
+        event.reason,
+        event.consent,
+        event.handoff_note,
+        tuple(event.categories),
+    )
+    connection.send({"type": "escalated", "escalation_id": payload["escalation_id"]})
+
+
+async def on_outcome(connection: Connection, event: EscalationOutcome) -> None:
+    staff = connection.staff
+    if staff is None or staff.role not in ESCALATING_ROLES:
+        raise ProtocolError("forbidden", ref="escalation_outcome")
+    await record_outcome(connection.services, staff, event.escalation_id, event.outcome)
+
+
+def install_handlers() -> None:
+    """Register once per process, however many apps it builds: the functions are the same."""
     on_verdict(verdict_hook)
     register_handler(Escalate, on_escalate)
     register_handler(EscalationOutcome, on_outcome)

@@ -25,7 +25,7 @@ def install(app: FastAPI, services: Services) -> None:
     default_wording_rules()
     default_guidance()
     assess("warm up the lexicons", None)
-    register_events()
-    install_handlers(directory)
-    app.include_router(build_router(directory))
     app.state.directory = directory
+    register_events()
+    install_handlers()
+    app.include_router(build_router(directory))

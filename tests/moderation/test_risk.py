@@ -213,8 +213,11 @@ class TestLanguages:
     def test_english_is_read_alongside_the_chosen_language(self) -> None:
         assert grade("mera husband says he will kill me", "ur") == (HIGH, {D})
 
-    def test_a_chosen_language_does_not_read_the_others(self) -> None:
-        assert assess("Chcę się zabić", "ar") == NO_RISK
+    def test_danger_in_another_language_than_her_page_is_still_read(self) -> None:
+        # She may choose one language and write in another, or in romanised Urdu.
+        assert assess("Chcę się zabić", "ar").level is HIGH
+        assert assess("أريد أن أموت الليلة", "en").level is IMMINENT
+        assert assess("main khud ko khatam karna chahti hoon aaj raat", "en").level is IMMINENT
 
     def test_language_codes_are_tolerant(self) -> None:
         assert assess("Chcę się zabić", "PL").level is HIGH

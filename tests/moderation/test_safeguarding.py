@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chat.app import create_app
+from chat.settings import Settings
 from tests.wsclient import Client, Server, connected_pair, staff, visitor
 
 IMMINENT = "I've taken all my pills, I want to die tonight"
@@ -195,3 +197,19 @@ async def test_reports_reach_supervisors_and_can_be_closed(server: Server) -> No
         again = await http.post(url, json={"outcome": "x"}, headers=supervisor_login.headers)
         assert again.status_code == 409
         assert (await http.get("/api/reports")).json() == []
+
+
+async def test_one_risky_message_makes_one_flag_and_one_alert_however_many_apps_exist(
+    server: Server, settings: Settings
+) -> None:
+    # Building more apps in the same process must not register the safeguarding hook again.
+    create_app(settings)
+    create_app(settings)
+    supervisor = await staff(server, await server.staff_session("supervisor"))
+    her, adviser, conversation, _ = await connected_pair(server)
+    await _say(her, conversation, "d1", IMMINENT)
+    await adviser.receive("flag")
+    await supervisor.receive("alert")
+    await adviser.drain(0.5)
+    await supervisor.drain(0.5)
+    assert len(adviser.of_type("flag")) == 1 and len(supervisor.of_type("alert")) == 1
