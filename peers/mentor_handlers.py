@@ -39,7 +39,6 @@ from peers.seats import (
     MENTOR_STREAM,
     exit_event,
     leave_mentor_seat,
-    leave_stream,
     mentor_of,
     runtime_of,
     take_mentor_seat,
@@ -66,7 +65,7 @@ async def open_room(connection: Connection, event: RoomOpen) -> None:
     # One room at a time: stop following the room this connection had before.
     followed = connection.extras.pop(MENTOR_STREAM, None)
     if isinstance(followed, int) and followed != opened.session.id:
-        await leave_stream(connection, followed)
+        await connection.leave_stream(followed)
     seat = MentorSeat(opened.session.id, event.room)
     take_mentor_seat(connection, seat)
     connection.extras[MENTOR_STREAM] = seat.session_id

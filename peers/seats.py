@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chat.conversations import queue_position
-from chat.hub import stream_channel
 from chat.models import Staff
 from peers.errors import RoomError
 from peers.rooms import MENTOR_ROLES
@@ -60,15 +59,8 @@ async def leave_seat(connection: Connection) -> Seat | None:
         return None
     runtime = runtime_of(connection)
     runtime.detach(runtime.participants, seat.participant_id, connection)
-    await leave_stream(connection, seat.session_id)
+    await connection.leave_stream(seat.session_id)
     return seat
-
-
-async def leave_stream(connection: Connection, session_id: int) -> None:
-    channel = stream_channel(session_id)
-    if channel in connection.channels:
-        connection.channels.discard(channel)
-        await connection.services.hub.leave(channel, connection.member)
 
 
 async def follow_conversation(connection: Connection, conversation_id: int) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import secrets
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -72,14 +73,19 @@ def broker_prefix() -> str:
 
 @asynccontextmanager
 async def running_server(
-    settings: Settings, send_buffer: int | None = None
+    settings: Settings,
+    send_buffer: int | None = None,
+    configure: Callable[[FastAPI], None] | None = None,
 ) -> AsyncIterator[Server]:
     """A real Willow server on a free loopback port, in this test's event loop.
 
     `send_buffer` fixes the kernel send buffer of its sockets (accepted sockets inherit it
     from the listener), so a test can fill a slow reader's line without megabytes of data.
+    `configure` may adjust the app before it serves (e.g. shorter grace periods for rooms).
     """
     app = create_app(settings)
+    if configure is not None:
+        configure(app)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if send_buffer is not None:
@@ -96,7 +102,7 @@ async def running_server(
         await asyncio.sleep(0.01)
     port = listener.getsockname()[1]
     try:
-        yield Server(f"http://127.0.0.1:{port}", app.state.services)
+        yield Server(f"http://127.0.0.1:{port}", app.state.services, app)
     finally:
         instance.should_exit = True
         await asyncio.wait_for(task, 10)

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import orjson
 import websockets
+from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection
 
 from chat.services import Services
@@ -24,6 +25,7 @@ _ids = itertools.count(1)
 class Server:
     url: str
     services: Services | None = None
+    app: FastAPI | None = None
 
     @property
     def ws_url(self) -> str:
