@@ -16,7 +16,7 @@ from chat.migrate import upgrade
 from chat.models import Staff
 from chat.services import Services
 from chat.settings import Settings, SettingsError
-from chat.staff import ROLES, StaffError, create_staff
+from chat.staff import ROLES, StaffError, create_staff, set_training
 
 
 def _settings() -> Settings:
@@ -43,6 +43,15 @@ async def _add_staff(settings: Settings, role: str, username: str, display_name:
     finally:
         await services.db.dispose()
     return password
+
+
+async def _train(settings: Settings, username: str, trained: bool, note: str) -> None:
+    services = Services.build(settings)
+    try:
+        await upgrade(services.db.engine)
+        await set_training(services, username, trained, "cli", note)
+    finally:
+        await services.db.dispose()
 
 
 async def _first_accounts(settings: Settings) -> list[tuple[str, str, str]]:
@@ -113,6 +122,12 @@ def main(argv: list[str] | None = None) -> None:
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--display-name", default=None)
     add.add_argument("username")
+    train = staff_commands.add_parser(
+        "train", help="record that a staff member is trained (mentors need it to open rooms)"
+    )
+    train.add_argument("--withdraw", action="store_true", help="withdraw the training instead")
+    train.add_argument("--note", default="", help="what training, for the audit log")
+    train.add_argument("username")
     args = parser.parse_args(argv)
 
     settings = _settings()
@@ -121,6 +136,13 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("willow: database is up to date")
+    elif args.command == "staff" and args.staff_command == "train":
+        try:
+            asyncio.run(_train(settings, args.username, not args.withdraw, args.note))
+        except StaffError as exc:
+            sys.exit(f"willow: {exc}")
+        done = "withdrawn" if args.withdraw else "recorded"
+        print(f"training {done} for {args.username!r}")
     elif args.command == "staff":
         try:
             password = asyncio.run(

@@ -67,6 +67,21 @@ async def create_staff(
     return staff
 
 
+async def set_training(
+    services: Services, who: int | str, trained: bool, actor: str, note: str = ""
+) -> Staff:
+    """Record or withdraw training for a staff member (by id or username), audited."""
+    async with services.db.write() as session:
+        column = Staff.id if isinstance(who, int) else Staff.username
+        staff = await session.scalar(select(Staff).where(column == who))
+        if staff is None:
+            raise StaffError(f"no staff member {who!r}")
+        staff.trained_at = now() if trained else None
+        action = "staff.training" if trained else "staff.training_withdrawn"
+        audit.record(session, actor, action, f"staff:{staff.id}", note)
+    return staff
+
+
 async def login(services: Services, username: str, password: str) -> tuple[Staff, str, str] | None:
     """Check the password; on success a new session token and CSRF token."""
     async with services.db.read() as session:
@@ -242,18 +257,12 @@ async def record_training(
     admin: Annotated[Staff, Depends(require_role("admin"))],
 ) -> StaffView:
     """Record (or withdraw) a staff member's training; untrained mentors cannot open rooms."""
-    async with services_of(request).db.write() as session:
-        staff = await session.get(Staff, staff_id)
-        if staff is None:
-            raise HTTPException(404, "no such staff member")
-        staff.trained_at = now() if body.trained else None
-        audit.record(
-            session,
-            f"staff:{admin.id}",
-            "staff.training" if body.trained else "staff.training_withdrawn",
-            f"staff:{staff_id}",
-            body.note,
+    try:
+        staff = await set_training(
+            services_of(request), staff_id, body.trained, f"staff:{admin.id}", body.note
         )
+    except StaffError as exc:
+        raise HTTPException(404, str(exc)) from None
     return StaffView.of(staff)
 
 

@@ -85,3 +85,14 @@ def test_staff_add_prints_a_random_password_once(tmp_path: Path) -> None:
     assert again.returncode != 0 and "already exists" in again.stderr
     bad_role = _willow(["staff", "add", "--role", "owner", "x"], env, tmp_path)
     assert bad_role.returncode != 0 and "invalid choice" in bad_role.stderr
+
+
+def test_staff_train_records_and_withdraws_training(tmp_path: Path) -> None:
+    env = {"WILLOW_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"}
+    assert _willow(["staff", "add", "--role", "mentor", "amina"], env, tmp_path).returncode == 0
+    trained = _willow(["staff", "train", "--note", "groups course", "amina"], env, tmp_path)
+    assert trained.returncode == 0 and "training recorded for 'amina'" in trained.stdout
+    withdrawn = _willow(["staff", "train", "--withdraw", "amina"], env, tmp_path)
+    assert withdrawn.returncode == 0 and "withdrawn" in withdrawn.stdout
+    unknown = _willow(["staff", "train", "nobody"], env, tmp_path)
+    assert unknown.returncode != 0 and "no staff member 'nobody'" in unknown.stderr
