@@ -54,11 +54,15 @@ class Context:
 
     @contextlib.asynccontextmanager
     async def willow(
-        self, visitors: int, advisers: int, settings: dict[str, str] | None = None
+        self,
+        visitors: int,
+        advisers: int,
+        settings: dict[str, str] | None = None,
+        staff_role: str = "adviser",
     ) -> AsyncIterator[tuple[ServerProcess, Seeded]]:
         """One Willow node on a fresh SQLite database with its accounts, stopped afterwards."""
         config = WillowConfig(database_url=self.sqlite_url(), extra=settings or {})
-        seeded = await seed(config.database_url, config.secret_key, visitors, advisers)
+        seeded = await seed(config.database_url, config.secret_key, visitors, advisers, staff_role)
         server = await start_willow(config, self.logs)
         try:
             yield server, seeded

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from chat.migrate import upgrade
 from chat.models import Staff, StaffSession, VisitorSession
@@ -31,8 +31,13 @@ class Seeded:
     staff_cookies: list[str]  # one logged-in adviser per entry
 
 
-async def seed(database_url: str, secret_key: str, visitors: int, advisers: int) -> Seeded:
-    """Migrate the database, then create advisers (logged in) and visitor sessions."""
+async def seed(
+    database_url: str, secret_key: str, visitors: int, advisers: int, role: str = "adviser"
+) -> Seeded:
+    """Migrate the database, then create staff of `role` (logged in) and visitor sessions.
+
+    Mentors are created with their training recorded, since untrained mentors cannot open rooms.
+    """
     settings = Settings(
         env="test",
         secret_key=secret_key,
@@ -44,7 +49,7 @@ async def seed(database_url: str, secret_key: str, visitors: int, advisers: int)
     key = settings.effective_secret_key
     try:
         await upgrade(services.db.engine)
-        staff_ids = await _advisers(services, advisers)
+        staff_ids = await _advisers(services, advisers, role)
         cookies = [new_token() for _ in staff_ids]
         tokens = [new_token() for _ in range(visitors)]
         expires = datetime.now(UTC) + timedelta(days=1)
@@ -72,26 +77,32 @@ async def seed(database_url: str, secret_key: str, visitors: int, advisers: int)
     return Seeded(tokens, cookies)
 
 
-async def _advisers(services: Services, count: int) -> list[int]:
+async def _advisers(services: Services, count: int, role: str = "adviser") -> list[int]:
     """The first through `create_staff`; the others share its password hash, because argon2
     takes a noticeable moment per account and a full run needs hundreds of advisers."""
     if count == 0:
         return []
     first = await create_staff(
-        services, "bench-adviser-0", "adviser", secrets.token_urlsafe(16), "Adviser 0"
+        services, f"bench-{role}-0", role, secrets.token_urlsafe(16), f"{role.title()} 0"
     )
+    trained = datetime.now(UTC) if role == "mentor" else None
     rows = [
         {
-            "username": f"bench-adviser-{index}",
-            "display_name": f"Adviser {index}",
+            "username": f"bench-{role}-{index}",
+            "display_name": f"{role.title()} {index}",
             "password_hash": first.password_hash,
-            "role": "adviser",
+            "role": role,
             "capacity": ADVISER_CAPACITY,
             "available": False,
+            "trained_at": trained,
         }
         for index in range(1, count)
     ]
     async with services.db.write() as session:
+        if trained is not None:
+            await session.execute(
+                update(Staff).where(Staff.id == first.id).values(trained_at=trained)
+            )
         if rows:
             await session.execute(insert(Staff), rows)
         result = await session.execute(select(Staff.id).order_by(Staff.id))

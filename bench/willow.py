@@ -38,11 +38,17 @@ async def visitor(
     return peer
 
 
-async def adviser(server: ServerProcess, cookie: str) -> Peer:
-    """A logged-in adviser, marked available."""
+async def staff(server: ServerProcess, cookie: str) -> Peer:
+    """A logged-in staff member who has said hello and been welcomed."""
     peer = await connect(server.ws_url, server.origin, cookie=cookie)
     peer.send({"type": "hello", "v": PROTOCOL_VERSION})
     await peer.expect("welcome")
+    return peer
+
+
+async def adviser(server: ServerProcess, cookie: str) -> Peer:
+    """A logged-in adviser, marked available."""
+    peer = await staff(server, cookie)
     peer.send({"type": "set_available", "available": True})
     await peer.expect("status")
     return peer

@@ -1,61 +1,77 @@
 """Group rooms of 10, 50 and 200 members: deliveries/s and latency, Willow beside the raw relay.
 
-The raw relay is measured now. Willow's side needs the room events from peers/ (join a
-room, write in it); until a visitor can join a room the way the driver does, it is reported
-"not available yet" with the reason.
-`WillowRooms` below is the one place to adjust to the room protocol once it exists.
+Willow's rooms are real: a bench catalogue holds enough rooms of each size, one trained
+mentor per room opens it and writes (a mentor meets only the length limit, so the rate is
+not capped by the participants' flood limits), and every other member is a participant who
+joined and accepted the rules. Each message must reach every participant once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
+import yaml
 
 from bench.client import Peer, connect_many
 from bench.context import Context
 from bench.load import Group, MessageLoad, ladder
 from bench.servers import ServerProcess
 from bench.stats import best_sustained, ratio
-from bench.willow import close_all, probe_event, raw_groups, visitor
+from bench.willow import close_all, raw_groups, staff, visitor
 
 TARGET_SIZE = 50
 TARGET_DELIVERIES = 30_000
 TARGET_P99_MS = 100.0
 TARGET_RATIO = 0.25
 NOT_AVAILABLE = "not available yet"
+MAX_CAPACITY = 500
+
+
+def room_id(size: int, index: int) -> str:
+    return f"bench-{size}-{index}"
+
+
+def write_room_files(directory: Path, rooms: list[tuple[int, int]]) -> dict[str, str]:
+    """A catalogue with `count` rooms of each `size`, and an empty weekly schedule."""
+    directory.mkdir(parents=True, exist_ok=True)
+    catalogue = [
+        {
+            "id": room_id(size, index),
+            "name": f"Bench room {size}-{index}",
+            "description": "A room the benchmark fills with generated members.",
+            "languages": ["en"],
+            "audience": "Generated load only.",
+            "capacity": min(MAX_CAPACITY, size + 10),
+            "ground_rules": ["Generated load only."],
+        }
+        for size, count in rooms
+        for index in range(count)
+    ]
+    rooms_file, schedule_file = directory / "bench-rooms.yaml", directory / "bench-schedule.yaml"
+    rooms_file.write_text(yaml.safe_dump(catalogue, sort_keys=False))
+    schedule_file.write_text(yaml.safe_dump({"timezone": "Europe/London", "weekly": []}))
+    return {"WILLOW_ROOMS_FILE": str(rooms_file), "WILLOW_SCHEDULE_FILE": str(schedule_file)}
 
 
 class WillowRooms:
-    """How the generator joins and writes in a Willow room (peers/events.py, peers/handlers.py):
-    the one place to finish; bench/README.md says what is left."""
+    """How the generator opens, joins and writes in a Willow room (peers/events.py)."""
 
-    join_event = "room_join"
     message_event = "room_message"
-    joined_reply = "room_welcome"
-    probe_room = "newcomers"  # in the catalogue Willow ships
 
-    async def unavailable(self, server: ServerProcess, token: str) -> str | None:
-        """None when a visitor can join a room as the driver does; else why not."""
-        probe = {"type": self.join_event, "room": self.probe_room, "accept_rules": True}
-        replies = await probe_event(server, token, probe)
-        if any(r.get("type") == self.joined_reply for r in replies):
-            return None
-        errors = [r for r in replies if r.get("type") == "error"]
-        if not errors:
-            return f"no `{self.joined_reply}` after `{self.join_event}`"
-        if errors[0].get("code") == "unknown_type":
-            return f"the server does not know `{self.join_event}` yet"
-        return (
-            f"joining `{self.probe_room}` answers `{errors[0].get('code')}` "
-            f"({errors[0].get('message')}): the driver does not open room sessions yet"
-        )
+    async def open(self, server: ServerProcess, cookie: str, room: str) -> Peer:
+        """A mentor who opens the room and stays in it."""
+        peer = await staff(server, cookie)
+        peer.send({"type": "room_open", "room": room})
+        await peer.expect("room_state", within=30)
+        return peer
 
     async def join(self, server: ServerProcess, token: str, room: str) -> Peer:
         peer = await visitor(server, token)
-        peer.send({"type": self.join_event, "room": room, "accept_rules": True})
-        await peer.expect(self.joined_reply, within=30)
+        peer.send({"type": "room_join", "room": room, "accept_rules": True})
+        await peer.expect("room_welcome", within=30)
         return peer
 
     def frame(self, _stream: int, client_id: str, body: str) -> bytes:
@@ -104,17 +120,21 @@ async def _willow_rooms(ctx: Context) -> dict[str, Any]:
     driver = WillowRooms()
     profile = ctx.profile
     results: dict[str, Any] = {"status": "ok"}
-    members = sum(room_count(profile.room_members_total, s) * s for s in profile.room_sizes)
-    async with ctx.willow(visitors=members + 1, advisers=0) as (server, seeded):
-        why = await driver.unavailable(server, seeded.visitor_tokens[-1])
-        if why is not None:
-            return {"status": NOT_AVAILABLE, "why": why}
+    counts = [(size, room_count(profile.room_members_total, size)) for size in profile.room_sizes]
+    mentors = sum(count for _, count in counts)
+    members = sum(count * (size - 1) for size, count in counts)
+    settings = write_room_files(ctx.out / "rooms", counts)
+    async with ctx.willow(members, mentors, settings, staff_role="mentor") as (server, seeded):
         tokens = iter(seeded.visitor_tokens)
-        for size in profile.room_sizes:
-            count = room_count(profile.room_members_total, size)
-            batch = [next(tokens) for _ in range(count * size)]
-            peers = await connect_many(len(batch), _joiner(driver, server, batch, size))
-            groups = [Group(peers[i * size : (i + 1) * size], i) for i in range(count)]
+        cookies = iter(seeded.staff_cookies)
+        for size, count in counts:
+            groups = []
+            for index in range(count):
+                room = room_id(size, index)
+                mentor = await driver.open(server, next(cookies), room)
+                batch = [next(tokens) for _ in range(size - 1)]
+                joined = await connect_many(len(batch), _joiner(driver, server, batch, room))
+                groups.append(Group([mentor, *joined], index, senders=[mentor]))
             load = MessageLoad(groups, frame=driver.frame, delivery=driver.message_event)
             results[str(size)] = await ladder(
                 load,
@@ -124,15 +144,15 @@ async def _willow_rooms(ctx: Context) -> dict[str, Any]:
                 profile.drain_seconds,
                 [server.pid],
             )
-            close_all(peers)
+            close_all([m for g in groups for m in g.members])
     return results
 
 
 def _joiner(
-    driver: WillowRooms, server: ServerProcess, tokens: list[str], size: int
+    driver: WillowRooms, server: ServerProcess, tokens: list[str], room: str
 ) -> Callable[[int], Awaitable[Peer]]:
     def join(index: int) -> Awaitable[Peer]:
-        return driver.join(server, tokens[index], f"bench-{size}-{index // size}")
+        return driver.join(server, tokens[index], room)
 
     return join
 
