@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             purge.cancel()
+            await services.stop_background()
             await services.broker.close()
             await services.db.dispose()
 

@@ -6,6 +6,8 @@ database, commits, and only then publishes, so what a client hears is always alr
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +22,8 @@ from chat.protocol import ProtocolError
 from chat.services import Services
 
 STAFF_CHANNEL = "staff"
+QUEUE_NEWS_DELAY = 0.05
+log = logging.getLogger("willow.queue")
 # Alerts for supervisors (risk flags, escalations, reports from 1:1 chats).
 SUPERVISORS_CHANNEL = "supervisors"
 VISITOR = "visitor"
@@ -134,7 +138,29 @@ async def queue_snapshot(services: Services) -> dict[str, Any]:
 
 
 async def publish_queue(services: Services) -> None:
-    """Tell staff the queue changed, and tell each waiting visitor her place in it."""
+    """The queue changed: staff and waiting visitors hear of it within QUEUE_NEWS_DELAY.
+
+    A burst of changes (many arrivals, several advisers taking chats) makes one snapshot, not
+    one per change: news for every adviser and every waiting visitor on every change would
+    grow with the square of the queue.
+    """
+    if services.queue_news_pending:
+        return
+    services.queue_news_pending = True
+    services.spawn(_publish_queue_soon(services))
+
+
+async def _publish_queue_soon(services: Services) -> None:
+    await asyncio.sleep(QUEUE_NEWS_DELAY)
+    # From here on a change asks for another round, so nothing committed later is missed.
+    services.queue_news_pending = False
+    try:
+        await _publish_queue_now(services)
+    except Exception:
+        log.exception("queue news failed")
+
+
+async def _publish_queue_now(services: Services) -> None:
     snapshot = await queue_snapshot(services)
     await services.publish(STAFF_CHANNEL, snapshot)
     total = len(snapshot["waiting"])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
 from chat.broker import Broker, broker_from_url
 from chat.db import Database
@@ -17,6 +20,20 @@ class Services:
     db: Database
     broker: Broker
     hub: Hub
+    # Queue news is coalesced (chat/conversations.py publish_queue).
+    queue_news_pending: bool = False
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run work in the background, kept until done and cancelled at shutdown."""
+        task = asyncio.create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def stop_background(self) -> None:
+        for task in list(self.background):
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
