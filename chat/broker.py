@@ -48,6 +48,11 @@ class Broker(ABC):
     @abstractmethod
     async def publish(self, channel: str, message: bytes) -> None: ...
 
+    async def publish_many(self, messages: list[tuple[str, bytes]]) -> None:
+        """Publish several messages, in order."""
+        for channel, message in messages:
+            await self.publish(channel, message)
+
     @abstractmethod
     async def subscribe(self, channel: str) -> None: ...
 
@@ -144,6 +149,16 @@ class RedisBroker(Broker):
 
     async def publish(self, channel: str, message: bytes) -> None:
         await self.redis.publish(self._prefix + channel, message)
+
+    async def publish_many(self, messages: list[tuple[str, bytes]]) -> None:
+        if len(messages) == 1:
+            await self.publish(*messages[0])
+            return
+        # One round trip for the batch; Redis keeps the order of a pipeline's commands.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for channel, message in messages:
+                pipe.publish(self._prefix + channel, message)
+            await pipe.execute()
 
     async def subscribe(self, channel: str) -> None:
         assert self._pubsub is not None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,8 +15,9 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat import audit, streams
+from chat.appender import Appended
 from chat.hub import stream_channel
-from chat.models import Conversation, Staff, VisitorSession
+from chat.models import Conversation, Staff, Stream, VisitorSession
 from chat.protocol import ProtocolError
 from chat.services import Services
 
@@ -37,12 +37,8 @@ def staff_sender(staff_id: int) -> str:
     return f"staff:{staff_id}"
 
 
-@dataclass(frozen=True)
-class Sent:
-    """A message as stored; `duplicate` when the client_id had been sent before."""
-
-    payload: dict[str, Any]
-    duplicate: bool
+# Messages are stored only while their conversation has not ended (correlated to streams.id).
+CONVERSATION_OPEN = exists().where(Conversation.id == Stream.id, Conversation.status != "ended")
 
 
 async def current_conversation(services: Services, visitor_id: int) -> Conversation | None:
@@ -138,22 +134,27 @@ async def queue_snapshot(services: Services) -> dict[str, Any]:
 
 
 async def publish_queue(services: Services) -> None:
-    """The queue changed: staff and waiting visitors hear of it within QUEUE_NEWS_DELAY.
+    """The queue changed: staff and waiting visitors hear of it at once, or, when news went
+    out less than QUEUE_NEWS_DELAY ago, as soon as that much time has passed.
 
     A burst of changes (many arrivals, several advisers taking chats) makes one snapshot, not
     one per change: news for every adviser and every waiting visitor on every change would
-    grow with the square of the queue.
+    grow with the square of the queue. A change after a quiet spell is not held back.
     """
     if services.queue_news_pending:
         return
     services.queue_news_pending = True
-    services.spawn(_publish_queue_soon(services))
+    loop = asyncio.get_running_loop()
+    wait = max(0.0, services.queue_news_at + QUEUE_NEWS_DELAY - loop.time())
+    services.spawn(_publish_queue_soon(services, wait))
 
 
-async def _publish_queue_soon(services: Services) -> None:
-    await asyncio.sleep(QUEUE_NEWS_DELAY)
+async def _publish_queue_soon(services: Services, wait: float) -> None:
+    if wait > 0:
+        await asyncio.sleep(wait)
     # From here on a change asks for another round, so nothing committed later is missed.
     services.queue_news_pending = False
+    services.queue_news_at = asyncio.get_running_loop().time()
     try:
         await _publish_queue_now(services)
     except Exception:
@@ -264,12 +265,11 @@ async def send_message(
     client_id: str,
     body: str,
     extra: dict[str, Any] | None = None,
-) -> Sent:
+) -> Appended:
     """Store a message and publish it; a repeated client_id returns the first one untouched.
 
-    The hot path is three round trips: the guarded seq update (which also checks that the
-    conversation is still open), the insert, the commit. A resend is caught by the unique
-    (stream, sender, client_id) constraint rather than looked for first.
+    The appender stores it together with whatever else arrived meanwhile (chat/appender.py);
+    its guard refuses a message for a conversation that has ended.
     """
     payload: dict[str, Any] = {
         "type": "message",
@@ -281,27 +281,12 @@ async def send_message(
     }
     if extra:
         payload.update(extra)
-    still_open = exists().where(Conversation.id == conversation_id, Conversation.status != "ended")
     try:
-        async with services.db.write() as session:
-            event = await streams.append(
-                session,
-                conversation_id,
-                payload,
-                sender=sender,
-                client_id=client_id,
-                only_if=still_open,
-            )
-    except (streams.IntegrityError, streams.StreamClosed) as problem:
-        async with services.db.read() as session:
-            previous = await streams.find_by_client_id(session, conversation_id, sender, client_id)
-        if previous is not None:
-            return Sent(previous, duplicate=True)
-        if isinstance(problem, streams.StreamClosed):
-            raise ProtocolError("conversation_ended") from None
-        raise
-    await services.publish(stream_channel(conversation_id), event, conversation_id, event["seq"])
-    return Sent(event, duplicate=False)
+        return await services.appender.append(
+            conversation_id, payload, sender=sender, client_id=client_id, guard=CONVERSATION_OPEN
+        )
+    except streams.StreamClosed:
+        raise ProtocolError("conversation_ended") from None
 
 
 async def publish_typing(services: Services, conversation_id: int, who: str, active: bool) -> None:

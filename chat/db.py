@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -22,9 +24,9 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
         if not self.is_sqlite:
-            kwargs = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+            kwargs |= {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -46,8 +48,22 @@ class Database:
         async with self._write_lock, self.sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def write_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A committed transaction on a plain connection, for Core statements on a hot path."""
+        if self._write_lock is None:
+            async with self.engine.begin() as connection:
+                yield connection
+            return
+        async with self._write_lock, self.engine.begin() as connection:
+            yield connection
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

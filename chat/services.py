@@ -7,9 +7,10 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from chat.appender import Appender
 from chat.broker import Broker, broker_from_url
 from chat.db import Database
-from chat.hub import Hub, envelope
+from chat.hub import Hub, envelope, stream_channel
 from chat.settings import Settings
 from chat.streams import fetch_after
 
@@ -22,7 +23,13 @@ class Services:
     hub: Hub
     # Queue news is coalesced (chat/conversations.py publish_queue).
     queue_news_pending: bool = False
+    queue_news_at: float = float("-inf")  # the event loop's time of the last round of news
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    # Messages are stored in batches (group commit) and published in order once committed.
+    appender: Appender = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.appender = Appender(self.db, self.publish_stored)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run work in the background, kept until done and cancelled at shutdown."""
@@ -31,6 +38,7 @@ class Services:
         task.add_done_callback(self.background.discard)
 
     async def stop_background(self) -> None:
+        await self.appender.close()
         for task in list(self.background):
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
@@ -56,3 +64,12 @@ class Services:
         staff_only: bool = False,
     ) -> None:
         await self.hub.publish(channel, envelope(payload, stream_id, seq, staff_only))
+
+    async def publish_stored(self, events: list[tuple[dict[str, Any], int, int, bool]]) -> None:
+        """Publish stored events in the order given: (payload, stream id, seq, staff only)."""
+        await self.hub.publish_many(
+            [
+                (stream_channel(stream_id), envelope(payload, stream_id, seq, staff_only))
+                for payload, stream_id, seq, staff_only in events
+            ]
+        )

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, WebSocket
+from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from chat import conversations as conv
@@ -46,7 +46,8 @@ from moderation.types import Action, Verdict
 from moderation.wording import check_wording
 
 log = logging.getLogger("willow.ws")
-router = APIRouter()
+# The chat socket's path; chat/app.py answers it before HTTP routing.
+PATH = "/ws"
 
 CLOSE_TOO_SLOW = 4008
 CLOSE_FORBIDDEN_ORIGIN = 4403
@@ -103,7 +104,6 @@ class Connection:
         return self.staff.role if self.staff is not None else None
 
 
-@router.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     settings = services.settings
@@ -118,29 +118,32 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     )
     writer = asyncio.create_task(_write(connection))
     reader = asyncio.create_task(_read(connection))
-    overflow = asyncio.create_task(connection.member.overflowed.wait())
+    # A member whose queue overflows is too slow to keep up: stopping its writer ends the wait
+    # below, and it is cut off rather than anyone else slowed down; she resumes by seq.
+    connection.member.on_overflow = lambda: _stop(writer)
     try:
-        done, _ = await asyncio.wait(
-            {writer, reader, overflow}, return_when=asyncio.FIRST_COMPLETED
-        )
-        if overflow in done:
-            # Too slow to keep up: cut off rather than slow anyone down; she resumes by seq.
-            # The writer may be stuck on a full socket, so the close frame gets a moment only.
-            writer.cancel()
+        await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+        if connection.member.overflowed:
+            # The writer may have been stuck on a full socket, so the close frame gets a
+            # moment only.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(
                     websocket.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume"), 1
                 )
     finally:
-        for task in (writer, reader, overflow):
+        for task in (writer, reader):
             task.cancel()
-        await asyncio.gather(writer, reader, overflow, return_exceptions=True)
+        await asyncio.gather(writer, reader, return_exceptions=True)
         for hook in _CLOSE_HOOKS:
             try:
                 await hook(connection)
             except Exception:
                 log.exception("close hook failed")
         await connection.leave_all()
+
+
+def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
 
 
 async def _write(connection: Connection) -> None:

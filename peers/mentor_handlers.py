@@ -95,8 +95,9 @@ async def message(connection: Connection, event: RoomMessage) -> None:
     verdict = check(
         event.body, MessageContext("room", "mentor", room.languages[0], now=time.monotonic())
     )
-    previous = await messages.stored_message(runtime, seat.session_id, sender, event.client_id)
-    if previous is None and verdict.action is Action.REFUSE:
+    # A mentor meets only the length limit, so a resend gets the same verdict as the first
+    # copy; the appender answers a resend with that copy.
+    if verdict.action is Action.REFUSE:
         raise RoomError(
             "refused", ref="room_message", reason=verdict.reason, client_id=event.client_id
         )

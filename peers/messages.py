@@ -6,24 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat import audit, streams
+from chat.appender import Appended, Touch
 from chat.conversations import SUPERVISORS_CHANNEL, now
-from chat.models import Event
+from chat.models import Event, Stream
 from moderation.alerts import risk_summary
 from moderation.types import RiskLevel, Verdict
 from peers.errors import RoomError
 from peers.models import RoomHeldMessage, RoomParticipant, RoomPin, RoomSession
 from peers.rooms import Outbox, iso, participant_sender, subject
 from peers.runtime import RoomsRuntime
-
-
-@dataclass(frozen=True)
-class Posted:
-    payload: dict[str, Any]
-    duplicate: bool
 
 
 @dataclass(frozen=True)
@@ -70,6 +65,16 @@ async def standing(runtime: RoomsRuntime, participant_id: int, ref: str) -> Stan
     return Standing(participant, room_session)
 
 
+# Messages go into a room session only while it is open (correlated to streams.id).
+ROOM_OPEN = exists().where(RoomSession.id == Stream.id, RoomSession.status == "open")
+# When she last wrote (slow mode); stored with her message, in the same batch.
+_WROTE = (
+    update(RoomParticipant)
+    .where(RoomParticipant.id == bindparam("participant"))
+    .values(last_message_at=bindparam("at"))
+)
+
+
 async def post(
     runtime: RoomsRuntime,
     session_id: int,
@@ -80,38 +85,32 @@ async def post(
     participant_id: int | None,
     name: str,
     role: str,
-) -> Posted:
-    """Store a message in the room and publish it; a repeated client_id changes nothing."""
-    services = runtime.services
-    async with services.db.write() as db:
-        previous = await streams.find_by_client_id(db, session_id, sender, client_id)
-        if previous is not None:
-            return Posted(previous, duplicate=True)
-        room_session = await db.get(RoomSession, session_id)
-        if room_session is None or room_session.status != "open":
-            raise RoomError("not_in_room", ref="room_message")
-        if participant_id is not None:
-            participant = await db.get(RoomParticipant, participant_id)
-            if participant is None or participant.left_at is not None:
-                raise RoomError("not_in_room", ref="room_message")
-            participant.last_message_at = now()
-        outbox = Outbox(session_id)
-        payload = await outbox.add(
-            db,
-            "room_message",
-            {
-                "client_id": client_id,
-                "sender": role,
-                "participant": participant_id,
-                "name": name,
-                "body": body,
-                "at": iso(now()),
-            },
-            sender=sender,
-            client_id=client_id,
+) -> Appended:
+    """Store a message in the room and publish it; a repeated client_id changes nothing.
+
+    Her standing (present, not muted) was read just before; the appender's guard checks that
+    the session is still open when the message is stored.
+    """
+    at = now()
+    payload = {
+        "type": "room_message",
+        "stream_id": session_id,
+        "client_id": client_id,
+        "sender": role,
+        "participant": participant_id,
+        "name": name,
+        "body": body,
+        "at": iso(at),
+    }
+    touch = None
+    if participant_id is not None:
+        touch = Touch(_WROTE, {"participant": participant_id, "at": at})
+    try:
+        return await runtime.services.appender.append(
+            session_id, payload, sender=sender, client_id=client_id, guard=ROOM_OPEN, touch=touch
         )
-    await outbox.publish(services)
-    return Posted(payload, duplicate=False)
+    except streams.StreamClosed:
+        raise RoomError("not_in_room", ref="room_message") from None
 
 
 async def hold(

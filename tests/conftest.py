@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from chat.app import create_app
 from chat.migrate import upgrade
 from chat.models import Base
+from chat.services import Services
 from chat.settings import Settings
 from chat.tables import import_all_tables
 from tests.services import BROKER_URL, DATABASE_URL, scratch_postgres
@@ -45,6 +46,14 @@ async def _empty_postgres(url: str) -> None:
     engine = create_async_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     async with engine.begin() as connection:
+        # A server stopped mid-request at the end of the previous test can leave a transaction
+        # open on a connection nobody will use again; it would hold TRUNCATE forever.
+        await connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
         await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await engine.dispose()
 
@@ -107,6 +116,20 @@ async def running_server(
         instance.should_exit = True
         await asyncio.wait_for(task, 10)
         listener.close()
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    """A node's services (database, broker, hub) without a web server, migrated and connected."""
+    import_all_tables()
+    built = Services.build(settings)
+    if built.db.is_sqlite:
+        await upgrade(built.db.engine)
+    await built.broker.connect()
+    yield built
+    await built.stop_background()
+    await built.broker.close()
+    await built.db.dispose()
 
 
 @pytest.fixture
