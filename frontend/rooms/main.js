@@ -584,6 +584,8 @@ async function boot() {
   if (!session().language) session().language = chosen;
   $("language").value = chosen;
   translateWords();
+  // She may have joined a room while the page was still loading: that has its socket.
+  if (socket) return;
   const room = remembered();
   if (stored.token && room) {
     // A reload: back into the same room under the same name, the room's talk replayed.

@@ -327,6 +327,12 @@ async function boot() {
   const offered = Array.isArray(config?.languages) ? config.languages : LANGUAGES;
   const chosen = await setLanguage(stored.language ?? preferredLanguage(offered)).catch(() => "en");
   e.language.value = chosen;
+  // She may have started a chat while the page was still loading: that chat has its socket,
+  // and what is on screen is drawn again now that the words have arrived.
+  if (socket) {
+    view.redraw();
+    return;
+  }
   if (stored.token) {
     chat.replayUntil = stored.lastSeq;
     if (chat.replayUntil) e.log.setAttribute("aria-busy", "true");

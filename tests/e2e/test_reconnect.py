@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
-from playwright.async_api import Page, WebSocketRoute, expect
+from playwright.async_api import Page, Route, WebSocketRoute, expect
 
 from tests.e2e.browser import Pages, adviser_client, say, start_chat
 from tests.wsclient import Client, Server
@@ -97,3 +98,30 @@ async def test_a_reload_continues_the_chat_with_its_history(pages: Pages) -> Non
     await say(adviser, conversation, "r2", "still here")
     await expect(her.locator("#log .msg .msg-body")).to_have_text(["first", "reply", "still here"])
     await adviser.close()
+
+
+async def test_starting_before_the_page_has_loaded_opens_one_connection(pages: Pages) -> None:
+    """On a slow line she may press Start before the page has its settings: one chat, one
+    socket, every message shown once."""
+    context = await pages.context()
+
+    async def slow(route: Route) -> None:
+        await asyncio.sleep(1.5)
+        await route.continue_()
+
+    await context.route(re.compile(r"/api/config$"), slow)
+    her = await context.new_page()
+    sockets: list[str] = []
+    her.on("websocket", lambda socket: sockets.append(socket.url))
+    # Her page script has run (its handlers are wired) but its settings are still on the way.
+    await her.goto(pages.origin + "/", wait_until="domcontentloaded")
+    await her.get_by_role("button", name="Start a chat").click()
+    await expect(her.locator("#chat-status")).to_contain_text("in the queue")
+    adviser, conversation = await adviser_client(pages.server, "dana")
+    await expect(her.locator("#chat-status")).to_have_text("You are talking with Dana")
+    await say(adviser, conversation, "a1", "hello, I am here")
+    await expect(her.locator("#log .msg-other .msg-body")).to_have_text(["hello, I am here"])
+    # Long enough for the page to finish loading and for any second socket to deliver.
+    await asyncio.sleep(2)
+    await expect(her.locator("#log .msg-other .msg-body")).to_have_text(["hello, I am here"])
+    assert len(sockets) == 1
