@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chat.db import Database
 from chat.models import Event, Stream
+from chat.sqlite_batch import SqliteBatchWriter
 from chat.streams import StreamClosed, find_by_client_id
 
 log = logging.getLogger("willow.appender")
@@ -88,6 +90,8 @@ class Appender:
         self._max_batch = max_batch
         self._waiting: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
+        # SQLite (a file): the batch goes to a writer thread in one hop; otherwise SQLAlchemy.
+        self._sqlite = SqliteBatchWriter(db) if SqliteBatchWriter.usable(db) else None
         self.batches = 0
         self.appended = 0
 
@@ -118,6 +122,8 @@ class Appender:
         if self._writer is not None:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
+        if self._sqlite is not None:
+            await self._sqlite.close()
 
     async def _write_waiting(self) -> None:
         # Runs while anything waits; the check and the return happen in one step, so an
@@ -135,9 +141,8 @@ class Appender:
 
     async def _write(self, batch: list[_Pending]) -> None:
         try:
-            async with self._db.write_connection() as connection:
-                closed = await _store(connection, batch)
-        except IntegrityError:
+            closed = await self._store(batch)
+        except (IntegrityError, sqlite3.IntegrityError):
             if len(batch) > 1:
                 for pending in batch:
                     await self._write([pending])
@@ -155,6 +160,12 @@ class Appender:
             pending.done.set_result(Appended(pending.payload, duplicate=False))
         for pending in closed:
             await self._answer_resend(pending, closed=True)
+
+    async def _store(self, batch: list[_Pending]) -> set[_Pending]:
+        if self._sqlite is not None:
+            return await self._sqlite.store(_Plan.of(batch))
+        async with self._db.write_connection() as connection:
+            return await _store(connection, batch)
 
     async def _answer_resend(self, pending: _Pending, closed: bool) -> None:
         """The first copy of a resent message, or why this one could not be stored."""
@@ -174,18 +185,63 @@ class Appender:
             )
 
 
+@dataclass
+class _Plan:
+    """What a batch asks of the database: how many seqs each stream needs, under its guard."""
+
+    batch: list[_Pending]
+    # Streams in arrival order, each with its guard and how many seqs it needs.
+    wanted: dict[int, tuple[ColumnElement[bool], int]]
+
+    @classmethod
+    def of(cls, batch: list[_Pending]) -> _Plan:
+        wanted: dict[int, tuple[ColumnElement[bool], int]] = {}
+        for pending in batch:
+            guard, count = wanted.get(pending.stream_id, (pending.guard, 0))
+            wanted[pending.stream_id] = (guard, count + 1)
+        return cls(batch, wanted)
+
+    def by_guard(self) -> list[tuple[ColumnElement[bool], dict[int, int]]]:
+        groups: dict[int, tuple[ColumnElement[bool], dict[int, int]]] = {}
+        for stream_id, (guard, count) in self.wanted.items():
+            groups.setdefault(id(guard), (guard, {}))[1][stream_id] = count
+        return list(groups.values())
+
+    def assign(self, last_seqs: dict[int, int]) -> _Assigned:
+        """Give each message its seq from the streams' new `last_seq` (absent: refused)."""
+        next_seq = {
+            stream_id: last_seq - self.wanted[stream_id][1] + 1
+            for stream_id, last_seq in last_seqs.items()
+        }
+        assigned = _Assigned()
+        for pending in self.batch:
+            seq = next_seq.get(pending.stream_id)
+            if seq is None:
+                assigned.closed.add(pending)
+                continue
+            next_seq[pending.stream_id] = seq + 1
+            pending.payload["seq"] = seq
+            assigned.rows.append(pending.row())
+            if pending.touch is not None:
+                statement = pending.touch.statement
+                group = assigned.touches.setdefault(id(statement), (statement, []))
+                group[1].append(pending.touch.params)
+        return assigned
+
+
+@dataclass
+class _Assigned:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    touches: dict[int, tuple[Executable, list[dict[str, Any]]]] = field(default_factory=dict)
+    # Messages whose stream's guard refused them (an ended chat, a closed room).
+    closed: set[_Pending] = field(default_factory=set)
+
+
 async def _store(connection: AsyncConnection, batch: list[_Pending]) -> set[_Pending]:
     """Hand out seqs, insert the batch and run its touches; returns those whose stream closed."""
-    # Streams in arrival order, each with its guard and how many seqs it needs.
-    wanted: dict[int, tuple[ColumnElement[bool], int]] = {}
-    for pending in batch:
-        guard, count = wanted.get(pending.stream_id, (pending.guard, 0))
-        wanted[pending.stream_id] = (guard, count + 1)
-    by_guard: dict[int, tuple[ColumnElement[bool], dict[int, int]]] = {}
-    for stream_id, (guard, count) in wanted.items():
-        by_guard.setdefault(id(guard), (guard, {}))[1][stream_id] = count
-    next_seq: dict[int, int] = {}
-    for guard, counts in by_guard.values():
+    plan = _Plan.of(batch)
+    last_seqs: dict[int, int] = {}
+    for guard, counts in plan.by_guard():
         # The UPDATE takes each stream's row lock on PostgreSQL, so seqs are never handed out
         # twice across nodes; a stream the guard refuses returns no row.
         if len(counts) == 1:
@@ -198,24 +254,10 @@ async def _store(connection: AsyncConnection, batch: list[_Pending]) -> set[_Pen
             .values(last_seq=Stream.last_seq + increment)
             .returning(Stream.id, Stream.last_seq)
         )
-        for stream_id, last_seq in result.all():
-            next_seq[stream_id] = last_seq - counts[stream_id] + 1
-    closed: set[_Pending] = set()
-    rows: list[dict[str, Any]] = []
-    touches: dict[int, tuple[Executable, list[dict[str, Any]]]] = {}
-    for pending in batch:
-        seq = next_seq.get(pending.stream_id)
-        if seq is None:
-            closed.add(pending)
-            continue
-        next_seq[pending.stream_id] = seq + 1
-        pending.payload["seq"] = seq
-        rows.append(pending.row())
-        if pending.touch is not None:
-            statement = pending.touch.statement
-            touches.setdefault(id(statement), (statement, []))[1].append(pending.touch.params)
-    if rows:
-        await connection.execute(insert(Event), rows)
-    for statement, params in touches.values():
+        last_seqs.update((stream_id, last_seq) for stream_id, last_seq in result.all())
+    assigned = plan.assign(last_seqs)
+    if assigned.rows:
+        await connection.execute(insert(Event), assigned.rows)
+    for statement, params in assigned.touches.values():
         await connection.execute(statement, params)
-    return closed
+    return assigned.closed

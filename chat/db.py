@@ -49,6 +49,15 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """Hold SQLite's one writer place (nothing to hold on PostgreSQL)."""
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
+
+    @asynccontextmanager
     async def write_connection(self) -> AsyncIterator[AsyncConnection]:
         """A committed transaction on a plain connection, for Core statements on a hot path."""
         if self._write_lock is None:

@@ -71,7 +71,7 @@ ROOM_OPEN = exists().where(RoomSession.id == Stream.id, RoomSession.status == "o
 _WROTE = (
     update(RoomParticipant)
     .where(RoomParticipant.id == bindparam("participant"))
-    .values(last_message_at=bindparam("at"))
+    .values(last_message_at=bindparam("at", type_=RoomParticipant.__table__.c.last_message_at.type))
 )
 
 

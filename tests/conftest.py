@@ -118,18 +118,26 @@ async def running_server(
         listener.close()
 
 
-@pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
+@asynccontextmanager
+async def node_services(settings: Settings) -> AsyncIterator[Services]:
     """A node's services (database, broker, hub) without a web server, migrated and connected."""
     import_all_tables()
     built = Services.build(settings)
     if built.db.is_sqlite:
         await upgrade(built.db.engine)
     await built.broker.connect()
-    yield built
-    await built.stop_background()
-    await built.broker.close()
-    await built.db.dispose()
+    try:
+        yield built
+    finally:
+        await built.stop_background()
+        await built.broker.close()
+        await built.db.dispose()
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    async with node_services(settings) as built:
+        yield built
 
 
 @pytest.fixture

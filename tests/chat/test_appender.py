@@ -5,6 +5,8 @@ in the batch does not cost the others their messages."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -15,8 +17,29 @@ from chat.appender import Appended
 from chat.hub import Member
 from chat.models import Event, Stream
 from chat.services import Services
+from chat.settings import Settings
+from tests.conftest import node_services
+from tests.services import DATABASE_URL
 
 OPEN = Stream.kind != "closed"
+# SQLite always (its batches go through their own writer thread); PostgreSQL too when the run
+# has one (its batches go through SQLAlchemy), so CI tests both ways of writing.
+STORAGE = ["sqlite", "configured"] if DATABASE_URL else ["sqlite"]
+
+
+@pytest.fixture(params=STORAGE)
+async def services(
+    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path
+) -> AsyncIterator[Services]:
+    if request.param == "sqlite":
+        settings = settings.model_copy(
+            update={
+                "database_url": f"sqlite+aiosqlite:///{tmp_path / 'batches.db'}",
+                "broker_url": "memory://",
+            }
+        )
+    async with node_services(settings) as built:
+        yield built
 
 
 async def _new_stream(services: Services, kind: str = "test") -> int:
