@@ -140,7 +140,8 @@ class WillowConfig:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WILLOW_")}
         env.update(
             {
-                "WILLOW_ENV": "test",
+                # Measured as deployed: production settings (and its tuning, see chat/app.py).
+                "WILLOW_ENV": "production",
                 "WILLOW_SECRET_KEY": self.secret_key,
                 "WILLOW_DATABASE_URL": self.database_url,
                 "WILLOW_BROKER_URL": self.broker_url,
