@@ -22,7 +22,8 @@ from chat.protocol import ProtocolError
 from chat.services import Services
 
 STAFF_CHANNEL = "staff"
-QUEUE_NEWS_DELAY = 0.05
+# At most one round of queue news per node this often (50 rounds a second).
+QUEUE_NEWS_DELAY = 0.02
 log = logging.getLogger("willow.queue")
 # Alerts for supervisors (risk flags, escalations, reports from 1:1 chats).
 SUPERVISORS_CHANNEL = "supervisors"
