@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,13 +33,14 @@ async def append(
     sender: str = "system",
     client_id: str | None = None,
     staff_only: bool = False,
-    only_if: ColumnElement[bool] | None = None,
 ) -> dict[str, Any]:
     """Store one event with the stream's next seq (set into `payload`) in the open transaction."""
     # The UPDATE takes the stream's row lock on PostgreSQL, so seqs are handed out one at a time.
-    where = Stream.id == stream_id if only_if is None else and_(Stream.id == stream_id, only_if)
     result = await session.execute(
-        update(Stream).where(where).values(last_seq=Stream.last_seq + 1).returning(Stream.last_seq)
+        update(Stream)
+        .where(Stream.id == stream_id)
+        .values(last_seq=Stream.last_seq + 1)
+        .returning(Stream.last_seq)
     )
     seq = result.scalar_one_or_none()
     if seq is None:

@@ -121,13 +121,16 @@ async def _willow_rooms(ctx: Context) -> dict[str, Any]:
     profile = ctx.profile
     results: dict[str, Any] = {"status": "ok"}
     counts = [(size, room_count(profile.room_members_total, size)) for size in profile.room_sizes]
-    mentors = sum(count for _, count in counts)
-    members = sum(count * (size - 1) for size, count in counts)
     settings = write_room_files(ctx.out / "rooms", counts)
-    async with ctx.willow(members, mentors, settings, staff_role="mentor") as (server, seeded):
-        tokens = iter(seeded.visitor_tokens)
-        cookies = iter(seeded.staff_cookies)
-        for size, count in counts:
+    # Each size gets its own node: closing the last size's rooms (their mentors gone, the
+    # grace period over) is real work that would land in the next size's first step.
+    for size, count in counts:
+        async with ctx.willow(count * (size - 1), count, settings, staff_role="mentor") as (
+            server,
+            seeded,
+        ):
+            tokens = iter(seeded.visitor_tokens)
+            cookies = iter(seeded.staff_cookies)
             groups = []
             for index in range(count):
                 room = room_id(size, index)
