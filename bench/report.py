@@ -27,6 +27,14 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return [*lines, ""]
 
 
+def _routing_verdict(step: dict[str, Any]) -> str:
+    if not step["valid"]:
+        return str(step["note"])
+    if step["unassigned"]:
+        return f"fell behind: {step['unassigned']:,} still waiting when the drain window closed"
+    return "kept up"
+
+
 def _verdict(step: dict[str, Any]) -> str:
     if not step.get("valid", True):
         return str(step.get("note") or "INVALID")
@@ -351,7 +359,7 @@ def _routing(section: dict[str, Any]) -> list[str]:
                 errors,
                 _cpu(st),
                 f"{st['generator_cpu']:.0%}",
-                "ok" if st["valid"] else st["note"],
+                _routing_verdict(st),
             ]
         )
     lines += _table(

@@ -162,3 +162,13 @@ def test_report_says_what_was_not_measured() -> None:
     assert "Willow: not available yet (no room_join)" in text
     assert "| 1:1 p50 at 1,000 msg/s | ≤ 2 ms | — | — | — |" in text
     assert "## Idle connections\n\nStatus: skipped" in text
+
+
+def test_routing_step_with_visitors_still_waiting_is_reported_as_fallen_behind() -> None:
+    base = {"valid": True, "note": None, "unassigned": 0}
+    assert report._routing_verdict(base) == "kept up"
+    assert report._routing_verdict({**base, "unassigned": 2818}) == (
+        "fell behind: 2,818 still waiting when the drain window closed"
+    )
+    late = {**base, "valid": False, "note": "INVALID: generator used 95% of its core"}
+    assert report._routing_verdict(late) == "INVALID: generator used 95% of its core"
