@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -79,11 +80,35 @@ async def _still_open(runtime: RoomsRuntime, seat: MentorSeat) -> bool:
     return room_session is not None and room_session.id == seat.session_id
 
 
+@dataclass(frozen=True)
+class _Acting:
+    """A mentor acting in the room she holds: who she is for the audit log, and where."""
+
+    actor: str
+    session_id: int
+    room_id: str
+    runtime: RoomsRuntime
+
+
+def _acting(connection: Connection, ref: str) -> _Acting:
+    staff, seat = mentor_of(connection, ref)
+    return _Acting(staff_sender(staff.id), seat.session_id, seat.room_id, runtime_of(connection))
+
+
+async def _tell_her(runtime: RoomsRuntime, participant_id: int, event: dict[str, object]) -> None:
+    await runtime.tell({"op": "send", "participant": participant_id, "event": event})
+
+
+async def _detach(
+    runtime: RoomsRuntime, participant_id: int, event: dict[str, object], **extra: object
+) -> None:
+    """Whichever node holds her connection takes her out of the room and tells her why."""
+    await runtime.tell({"op": "detach", "participant": participant_id, "event": event, **extra})
+
+
 async def close_room(connection: Connection, event: RoomClose) -> None:
-    staff, seat = mentor_of(connection, "room_close")
-    await rooms.close_room(
-        runtime_of(connection), seat.session_id, staff_sender(staff.id), event.reason
-    )
+    me = _acting(connection, "room_close")
+    await rooms.close_room(me.runtime, me.session_id, me.actor, event.reason)
 
 
 async def message(connection: Connection, event: RoomMessage) -> None:
@@ -122,133 +147,94 @@ async def message(connection: Connection, event: RoomMessage) -> None:
     )
 
 
-async def _tell_her(runtime: RoomsRuntime, participant_id: int, event: dict[str, object]) -> None:
-    await runtime.tell({"op": "send", "participant": participant_id, "event": event})
-
-
 async def mute(connection: Connection, event: RoomMute) -> None:
-    staff, seat = mentor_of(connection, "room_mute")
-    runtime = runtime_of(connection)
+    me = _acting(connection, "room_mute")
     participant = await controls.mute(
-        runtime,
-        staff_sender(staff.id),
-        seat.session_id,
-        event.participant,
-        event.minutes,
-        event.reason,
+        me.runtime, me.actor, me.session_id, event.participant, event.minutes, event.reason
     )
     await _tell_her(
-        runtime,
+        me.runtime,
         participant.id,
-        {"type": "room_muted", "room": seat.room_id, "until": iso(participant.muted_until)},
+        {"type": "room_muted", "room": me.room_id, "until": iso(participant.muted_until)},
     )
 
 
 async def unmute(connection: Connection, event: RoomUnmute) -> None:
-    staff, seat = mentor_of(connection, "room_unmute")
-    runtime = runtime_of(connection)
+    me = _acting(connection, "room_unmute")
     participant = await controls.mute(
-        runtime, staff_sender(staff.id), seat.session_id, event.participant, None, event.reason
+        me.runtime, me.actor, me.session_id, event.participant, None, event.reason
     )
-    await _tell_her(runtime, participant.id, {"type": "room_unmuted", "room": seat.room_id})
+    await _tell_her(me.runtime, participant.id, {"type": "room_unmuted", "room": me.room_id})
 
 
 async def remove(connection: Connection, event: RoomRemove) -> None:
-    staff, seat = mentor_of(connection, "room_remove")
-    runtime = runtime_of(connection)
+    me = _acting(connection, "room_remove")
     participant = await controls.remove(
-        runtime, staff_sender(staff.id), seat.session_id, event.participant, event.reason
+        me.runtime, me.actor, me.session_id, event.participant, event.reason
     )
-    await runtime.tell(
-        {
-            "op": "detach",
-            "participant": participant.id,
-            "event": exit_event(seat.room_id, "removed"),
-        }
-    )
+    await _detach(me.runtime, participant.id, exit_event(me.room_id, "removed"))
 
 
 async def ban(connection: Connection, event: RoomBan) -> None:
     """Remove her, and keep her session and her network (by keyed hash) out of the room."""
-    staff, seat = mentor_of(connection, "room_ban")
-    runtime = runtime_of(connection)
+    me = _acting(connection, "room_ban")
     participant = await controls.remove(
-        runtime,
-        staff_sender(staff.id),
-        seat.session_id,
+        me.runtime,
+        me.actor,
+        me.session_id,
         event.participant,
         event.reason,
         ban_minutes=event.minutes,
     )
     seconds = event.minutes * 60
-    async with runtime.services.db.read() as db:
+    async with me.runtime.services.db.read() as db:
         token_hash = await db.scalar(
             select(VisitorSession.token_hash).where(VisitorSession.id == participant.visitor_id)
         )
     if token_hash is not None:
-        await runtime.bans.ban(seat.room_id, [session_ban_key(token_hash)], seconds)
+        await me.runtime.bans.ban(me.room_id, [session_ban_key(token_hash)], seconds)
     # The node holding her connection adds her address hashes to the ban.
-    await runtime.tell(
-        {
-            "op": "detach",
-            "participant": participant.id,
-            "ban_seconds": seconds,
-            "event": exit_event(seat.room_id, "banned"),
-        }
-    )
+    await _detach(me.runtime, participant.id, exit_event(me.room_id, "banned"), ban_seconds=seconds)
 
 
 async def hide(connection: Connection, event: RoomHide) -> None:
-    staff, seat = mentor_of(connection, "room_hide")
-    await messages.hide(
-        runtime_of(connection), staff_sender(staff.id), seat.session_id, event.seq, event.reason
-    )
+    me = _acting(connection, "room_hide")
+    await messages.hide(me.runtime, me.actor, me.session_id, event.seq, event.reason)
 
 
 async def slow_mode(connection: Connection, event: RoomSlowMode) -> None:
-    staff, seat = mentor_of(connection, "room_slow_mode")
+    me = _acting(connection, "room_slow_mode")
     await controls.change_settings(
-        runtime_of(connection),
-        staff_sender(staff.id),
-        seat.session_id,
-        slow_mode_seconds=event.seconds,
-        reason=event.reason,
+        me.runtime, me.actor, me.session_id, slow_mode_seconds=event.seconds, reason=event.reason
     )
 
 
 async def lock(connection: Connection, event: RoomLock) -> None:
-    staff, seat = mentor_of(connection, "room_lock")
+    me = _acting(connection, "room_lock")
     await controls.change_settings(
-        runtime_of(connection),
-        staff_sender(staff.id),
-        seat.session_id,
-        locked=event.locked,
-        reason=event.reason,
+        me.runtime, me.actor, me.session_id, locked=event.locked, reason=event.reason
     )
 
 
 async def pin(connection: Connection, event: RoomPin) -> None:
-    staff, seat = mentor_of(connection, "room_pin")
-    await messages.pin(runtime_of(connection), staff_sender(staff.id), seat.session_id, event.seq)
+    me = _acting(connection, "room_pin")
+    await messages.pin(me.runtime, me.actor, me.session_id, event.seq)
 
 
 async def unpin(connection: Connection, event: RoomUnpin) -> None:
-    staff, seat = mentor_of(connection, "room_unpin")
-    await messages.unpin(runtime_of(connection), staff_sender(staff.id), seat.session_id, event.seq)
+    me = _acting(connection, "room_unpin")
+    await messages.unpin(me.runtime, me.actor, me.session_id, event.seq)
 
 
 async def release(connection: Connection, event: RoomRelease) -> None:
-    staff, seat = mentor_of(connection, "room_release")
-    runtime = runtime_of(connection)
-    decided = await messages.release(
-        runtime, staff_sender(staff.id), seat.session_id, event.held_id
-    )
+    me = _acting(connection, "room_release")
+    decided = await messages.release(me.runtime, me.actor, me.session_id, event.held_id)
     await _tell_her(
-        runtime,
+        me.runtime,
         decided.participant_id,
         {
             "type": "room_released",
-            "room": seat.room_id,
+            "room": me.room_id,
             "client_id": decided.client_id,
             "message_seq": decided.seq,
         },
@@ -256,47 +242,34 @@ async def release(connection: Connection, event: RoomRelease) -> None:
 
 
 async def discard(connection: Connection, event: RoomDiscard) -> None:
-    staff, seat = mentor_of(connection, "room_discard")
-    runtime = runtime_of(connection)
+    me = _acting(connection, "room_discard")
     decided = await messages.discard(
-        runtime, staff_sender(staff.id), seat.session_id, event.held_id, event.reason
+        me.runtime, me.actor, me.session_id, event.held_id, event.reason
     )
     await _tell_her(
-        runtime,
+        me.runtime,
         decided.participant_id,
-        {"type": "room_discarded", "room": seat.room_id, "client_id": decided.client_id},
+        {"type": "room_discarded", "room": me.room_id, "client_id": decided.client_id},
     )
 
 
 async def invite_adviser(connection: Connection, event: RoomInviteAdviser) -> None:
-    staff, seat = mentor_of(connection, "room_invite_adviser")
-    runtime = runtime_of(connection)
+    me = _acting(connection, "room_invite_adviser")
     conversation = await controls.to_adviser(
-        runtime,
-        staff_sender(staff.id),
-        seat.session_id,
-        event.participant,
-        event.note,
-        event.urgent,
+        me.runtime, me.actor, me.session_id, event.participant, event.note, event.urgent
     )
-    await runtime.tell(
-        {
-            "op": "detach",
-            "participant": event.participant,
-            "conversation_id": conversation.id,
-            "event": exit_event(seat.room_id, "moved", conversation_id=conversation.id),
-        }
+    await _detach(
+        me.runtime,
+        event.participant,
+        exit_event(me.room_id, "moved", conversation_id=conversation.id),
+        conversation_id=conversation.id,
     )
 
 
 async def close_report(connection: Connection, event: RoomReportClose) -> None:
-    staff, seat = mentor_of(connection, "room_report_close")
+    me = _acting(connection, "room_report_close")
     await controls.close_room_report(
-        runtime_of(connection),
-        staff_sender(staff.id),
-        seat.session_id,
-        event.report_id,
-        event.outcome,
+        me.runtime, me.actor, me.session_id, event.report_id, event.outcome
     )
 
 
