@@ -4,6 +4,7 @@
 // nothing anyone writes ever becomes markup.
 
 import { formatTime } from "../shared/i18n.js";
+import { itemAtSeq, placeBySeq } from "../shared/transcript.js";
 
 export class RoomLog {
   // words(key, params) gives the page's words; decorate(item, event) adds per-message
@@ -137,22 +138,11 @@ export class RoomLog {
   }
 
   at(seq) {
-    return this.list.querySelector(`:scope > [data-seq="${Number(seq)}"]`);
+    return itemAtSeq(this.list, seq);
   }
 
-  // Items with a seq sit in seq order; one without goes after everything numbered so far.
   place(item, seq) {
-    const at = typeof seq === "number" ? seq : this.lastSeq() + 0.5;
-    item.dataset.seq = String(at);
-    const after = [...this.list.children].find(
-      (other) => other !== item && (!other.dataset.seq || Number(other.dataset.seq) > at),
-    );
-    this.list.insertBefore(item, after ?? null);
-  }
-
-  lastSeq() {
-    const numbered = [...this.list.children].filter((other) => other.dataset.seq);
-    return numbered.length ? Number(numbered[numbered.length - 1].dataset.seq) : 0;
+    placeBySeq(this.list, item, seq);
   }
 
   scroll() {

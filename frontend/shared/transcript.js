@@ -11,6 +11,28 @@ export function newClientId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// Items with a seq sit in seq order in `list`; those without one (one's own, still sending)
+// stay below them. An item given no seq of its own (a local notice) goes after everything
+// numbered so far. Used by 1:1 transcripts and room logs alike.
+export function placeBySeq(list, item, seq) {
+  const at = typeof seq === "number" ? seq : lastSeqIn(list) + 0.5;
+  item.dataset.seq = String(at);
+  const after = [...list.children].find(
+    (other) => other !== item && (!other.dataset.seq || Number(other.dataset.seq) > at),
+  );
+  list.insertBefore(item, after ?? null);
+}
+
+function lastSeqIn(list) {
+  const numbered = [...list.children].filter((other) => other.dataset.seq);
+  return numbered.length ? Number(numbered[numbered.length - 1].dataset.seq) : 0;
+}
+
+// The item placed at this seq (a message or a numbered notice), if it is on screen.
+export function itemAtSeq(list, seq) {
+  return list.querySelector(`:scope > [data-seq="${Number(seq)}"]`);
+}
+
 export class Transcript {
   // `who(event)` gives the sender's label; `isOwn(event)` says whether this page sent it;
   // `text(state)` gives the status words for "sending", "sent" and "failed".
@@ -90,7 +112,7 @@ export class Transcript {
 
   // The confirmed item at this seq (a message or a numbered notice), if it is on screen.
   itemAt(seq) {
-    return this.list.querySelector(`:scope > [data-seq="${Number(seq)}"]`);
+    return itemAtSeq(this.list, seq);
   }
 
   // A message event from the stream (live or replayed).
@@ -119,20 +141,8 @@ export class Transcript {
     return item;
   }
 
-  // Confirmed items sit in seq order; those still sending stay below them.
-  // A notice with no seq of its own goes after everything confirmed so far.
   place(item, seq) {
-    const at = typeof seq === "number" ? seq : this.lastSeq() + 0.5;
-    item.dataset.seq = String(at);
-    const after = [...this.list.children].find(
-      (other) => other !== item && (!other.dataset.seq || Number(other.dataset.seq) > at),
-    );
-    this.list.insertBefore(item, after ?? null);
-  }
-
-  lastSeq() {
-    const numbered = [...this.list.children].filter((other) => other.dataset.seq);
-    return numbered.length ? Number(numbered[numbered.length - 1].dataset.seq) : 0;
+    placeBySeq(this.list, item, seq);
   }
 
   unacknowledged() {

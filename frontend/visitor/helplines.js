@@ -8,6 +8,7 @@
 // card is a stored stream event, so a reload draws it again from the replay.
 
 import { t } from "../shared/i18n.js";
+import { placeBySeq } from "../shared/transcript.js";
 import { addExtension } from "./extensions.js";
 
 const $ = (id) => document.getElementById(id);
@@ -65,7 +66,6 @@ function pointFromConversation(event, log) {
   notice?.remove();
   notice = document.createElement("p");
   notice.className = "msg-notice helplines-notice";
-  notice.dataset.seq = String(event.seq);
   const text = document.createElement("span");
   text.textContent = t("helplines.notice");
   const show = document.createElement("button");
@@ -78,8 +78,7 @@ function pointFromConversation(event, log) {
     heading.focus({ preventScroll: true });
   });
   notice.append(text, " ", show);
-  const after = [...log.children].find((other) => other.dataset.seq && Number(other.dataset.seq) > event.seq);
-  log.insertBefore(notice, after ?? null);
+  placeBySeq(log, notice, event.seq);
 }
 
 function entry(helpline) {
