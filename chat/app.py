@@ -9,18 +9,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, WebSocket
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.types import Receive, Scope, Send
 
 from chat.core import transport
 from chat.core.logs import configure_logging
+from chat.core.metrics import CONTENT_TYPE
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
 from chat.helpline import sockets as helpline_sockets
 from chat.helpline import staff, visitors
+from chat.helpline.choices import LANGUAGES
+from chat.helpline.measures import install_metrics as install_helpline_metrics
 from chat.helpline.retention import purge_forever
 from chat.schema import upgrade
 from moderation.safeguarding.install import install as install_moderation
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
 
     helpline_sockets.install(services.sockets)
+    install_helpline_metrics(services)
     app.include_router(visitors.router)
     app.include_router(staff.router)
     app.include_router(staff.admin_router)
@@ -118,12 +122,19 @@ def _add_health(app: FastAPI, services: Services) -> None:
         ok = all(checks.values())
         return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        allowed = services.settings.metrics_allow
+        if request.client is None or request.client.host not in allowed:
+            return Response(status_code=404)
+        return Response(await services.metrics.render(), media_type=CONTENT_TYPE)
+
     @app.get("/api/config")
     async def page_config() -> dict[str, object]:
         """What the pages need before anything else: where the quick exit goes."""
         return {
             "exit_url": services.settings.exit_url,
-            "languages": list(visitors.LANGUAGES),
+            "languages": list(LANGUAGES),
             "retention_days": services.settings.transcript_retention_days,
         }
 

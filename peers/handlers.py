@@ -21,6 +21,7 @@ from moderation.alerts import helplines_event
 from moderation.limits import SenderHistory, record
 from moderation.pii import redact
 from moderation.pipeline import REASON_PERSONAL_DETAILS, MessageContext, check
+from moderation.safeguarding.measures import count_flags
 from moderation.types import Action, RiskLevel, Verdict
 from peers import controls, mentor_handlers, messages, rooms
 from peers.control import handle_control
@@ -145,6 +146,7 @@ async def message(connection: Connection, event: RoomMessage) -> None:
         connection.send(_held_event(event.client_id, held.reason, ()))
         return
     verdict = await _moderate(connection, runtime, seat, standing, event)
+    count_flags(runtime.services, verdict)
     await _deliver(connection, runtime, seat, standing, event, verdict)
 
 

@@ -47,4 +47,5 @@ def install(app: FastAPI, services: Services) -> RoomsRuntime:
     events.register_events()
     handlers.register(services.sockets)
     app.include_router(routes.router)
+    services.metrics.sample(runtime.sample_metrics)
     return runtime

@@ -15,6 +15,7 @@ from chat.core.channels import SUPERVISORS_CHANNEL
 from chat.core.clock import now
 from chat.core.models import Event, Stream
 from moderation.alerts import risk_summary
+from moderation.safeguarding.measures import count_alert
 from moderation.types import RiskLevel, Verdict
 from peers.errors import RoomError
 from peers.models import RoomHeldMessage, RoomParticipant, RoomPin, RoomSession
@@ -189,6 +190,7 @@ async def alert(
         outbox = Outbox(room_session.id)
         stored = await outbox.add(db, "room_alert", fields, staff_only=True)
     await outbox.publish(services)
+    count_alert(services, "room_risk", verdict.risk.level.value)
     room = runtime.catalogue.get(room_session.room_id)
     await services.publish(
         SUPERVISORS_CHANNEL,

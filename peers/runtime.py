@@ -119,6 +119,12 @@ class RoomsRuntime:
     _control: _ControlMember | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
+    async def sample_metrics(self) -> None:
+        """People in rooms on this node, for /metrics."""
+        members = self.services.metrics.room_members
+        members.labels("participant").set(sum(len(held) for held in self.participants.values()))
+        members.labels("mentor").set(sum(len(held) for held in self.mentors.values()))
+
     # --- bans: Redis shared by every node when the broker is Redis, else this process ----
 
     def _redis_broker(self) -> RedisBroker | None:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 import orjson
 
 from chat.core.broker import Broker
+from chat.core.metrics import Metrics
 
 log = logging.getLogger("willow.hub")
 
@@ -233,14 +234,16 @@ class Member:
 class Hub:
     """Local fan-out for one node; subscribes to a broker channel while any member needs it."""
 
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: Broker, metrics: Metrics | None = None) -> None:
         self.broker = broker
+        self.metrics = metrics or Metrics()
         self._members: dict[str, set[Member]] = {}
         broker.set_handler(self._on_message)
         broker.set_reconnect_handler(self.resync)
 
     def resync(self) -> None:
         """News between nodes may have been lost: every local member catches up."""
+        self.metrics.broker_reconnects.inc()
         for member in {m for members in self._members.values() for m in members}:
             member.resync()
 
@@ -249,6 +252,7 @@ class Hub:
         if not members:
             return
         stream_id, seq, staff_only, text = open_envelope(message)
+        self.metrics.deliveries.inc(len(members))
         for member in tuple(members):
             member.deliver(stream_id, seq, text, staff_only)
 
@@ -276,10 +280,12 @@ class Hub:
         await member.catch_up(stream_id, after_seq)
 
     async def publish(self, channel: str, message: bytes) -> None:
-        await self.broker.publish(channel, message)
+        with self.metrics.timing_broker():
+            await self.broker.publish(channel, message)
 
     async def publish_many(self, messages: list[tuple[str, bytes]]) -> None:
-        await self.broker.publish_many(messages)
+        with self.metrics.timing_broker():
+            await self.broker.publish_many(messages)
 
     def member_count(self) -> int:
         return len({m for members in self._members.values() for m in members})

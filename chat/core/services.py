@@ -11,6 +11,7 @@ from chat.core.appender import Appender
 from chat.core.broker import Broker, broker_from_url
 from chat.core.db import Database
 from chat.core.hub import Hub, envelope, stream_channel
+from chat.core.metrics import Metrics
 from chat.core.settings import Settings
 from chat.core.sockets import SocketRoutes
 from chat.core.streams import fetch_after
@@ -30,9 +31,19 @@ class Services:
     sockets: SocketRoutes = field(default_factory=SocketRoutes)
     # Messages are stored in batches (group commit) and published in order once committed.
     appender: Appender = field(init=False)
+    # This app's instruments (one registry per app, so test apps do not share figures).
+    metrics: Metrics = field(default_factory=Metrics)
 
     def __post_init__(self) -> None:
         self.appender = Appender(self.db, self.publish_stored)
+        self.metrics.watch_database(self.db.engine)
+        self.metrics.count(
+            "willow_messages_stored", "Messages stored", lambda: self.appender.appended
+        )
+        self.metrics.sample(self._sample_sockets)
+
+    async def _sample_sockets(self) -> None:
+        self.metrics.sockets_open.set(self.hub.member_count())
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run work in the background, kept until done and cancelled at shutdown."""
@@ -49,8 +60,13 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         broker = broker_from_url(settings.broker_url, prefix=settings.broker_prefix)
+        metrics = Metrics()
         return cls(
-            settings=settings, db=Database(settings.database_url), broker=broker, hub=Hub(broker)
+            settings=settings,
+            db=Database(settings.database_url),
+            broker=broker,
+            hub=Hub(broker, metrics),
+            metrics=metrics,
         )
 
     async def fetch_after(

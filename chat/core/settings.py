@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # Peer rooms' catalogue and schedule; the files shipped in peers/data when unset.
     rooms_file: Path | None = None
     schedule_file: Path | None = None
+    # Client addresses that may read /metrics; empty turns it off. The shipped proxy files
+    # refuse /metrics, so a proxy on this host does not make it public.
+    metrics_allow: list[str] = ["127.0.0.1", "::1"]
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("database_url")

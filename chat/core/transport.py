@@ -19,7 +19,15 @@ from starlette.websockets import WebSocketDisconnect
 from chat.core.hub import Member, stream_channel
 from chat.core.identity import COOKIE, staff_for_token, visitor_by_token
 from chat.core.models import Staff, VisitorSession
-from chat.core.protocol import PROTOCOL_VERSION, ClientEvent, Hello, Ping, ProtocolError, decode
+from chat.core.protocol import (
+    ERROR_CODES,
+    PROTOCOL_VERSION,
+    ClientEvent,
+    Hello,
+    Ping,
+    ProtocolError,
+    decode,
+)
 from chat.core.security import origin_allowed
 from chat.core.services import Services
 
@@ -99,6 +107,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     try:
         await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
         if connection.member.overflowed:
+            services.metrics.send_queue_cutoffs.inc()
             # The writer may have been stuck on a full socket, so the close frame gets a
             # moment only.
             with contextlib.suppress(Exception):
@@ -151,9 +160,11 @@ async def _read(connection: Connection) -> None:
             if client_id is not None:
                 # So the page knows which of its pending messages this is about.
                 error.extra.setdefault("client_id", client_id)
+            connection.services.metrics.error(error.code, ERROR_CODES)
             connection.send(error.event())
         except Exception:
             log.exception("event handling failed")
+            connection.services.metrics.error("internal", ERROR_CODES)
             connection.send(ProtocolError("internal").event())
 
 
@@ -181,6 +192,8 @@ async def _hello(connection: Connection, hello: Hello) -> None:
         raise ProtocolError("invalid", "hello was already sent on this connection", ref="hello")
     resume = {point.conversation_id: point.last_seq for point in hello.resume}
     services = connection.services
+    if resume:
+        services.metrics.resumes.inc()
     if hello.token is not None:
         visitor = await visitor_by_token(services, hello.token)
         if visitor is None:

@@ -21,6 +21,7 @@ from chat.core.hub import stream_channel
 from chat.core.models import Conversation, Staff, Stream, VisitorSession
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
+from chat.helpline.measures import observe_end, observe_wait
 
 # At most one round of queue news per node this often (50 rounds a second).
 QUEUE_NEWS_DELAY = 0.02
@@ -216,6 +217,7 @@ async def take_next(services: Services, staff: Staff) -> Conversation:
         conversation.status = "active"
         conversation.adviser_id = staff.id
         conversation.assigned_at = now()
+        observe_wait(services, conversation)
         event = await streams.append(
             session,
             conversation.id,
@@ -300,6 +302,7 @@ async def end_conversation(
         conversation.status = "ended"
         conversation.ended_at = now()
         conversation.ended_by = by
+        observe_end(services, conversation)
         event = await streams.append(
             session,
             conversation_id,

@@ -17,9 +17,6 @@ from chat.core.services import Services
 from chat.helpline.conversations import current_conversation, end_conversation
 from chat.helpline.retention import forget_visitor
 
-LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa")
-TOPICS = ("talk", "drugs", "alcohol", "abuse", "children", "health", "other")
-
 router = APIRouter(prefix="/api/visitor", tags=["visitor"])
 
 

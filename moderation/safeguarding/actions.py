@@ -21,6 +21,7 @@ from chat.helpline.conversations import publish_queue
 from moderation.alerts import helplines_event, risk_summary
 from moderation.directory import Directory
 from moderation.guidance import guidance_for
+from moderation.safeguarding.measures import count_alert, count_flags
 from moderation.safeguarding.models import Escalation
 from moderation.safeguarding.reports import file_report
 from moderation.types import RiskAssessment, RiskCategory, RiskLevel, Verdict
@@ -51,6 +52,7 @@ async def _publish(services: Services, conversation_id: int, events: list[Publis
 async def _alert_supervisors(
     services: Services, kind: str, conversation_id: int, **fields: Any
 ) -> None:
+    count_alert(services, kind, fields.get("level"))
     await services.publish(
         SUPERVISORS_CHANNEL,
         {
@@ -108,6 +110,7 @@ async def record_verdict(
             events.append(Published(await streams.append(session, conversation_id, card), False))
         waiting = conversation.status == "waiting"
     await _publish(services, conversation_id, events)
+    count_flags(services, verdict)
     if verdict.risk.flagged:
         await _alert_supervisors(
             services,

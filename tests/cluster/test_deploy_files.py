@@ -6,6 +6,7 @@ would check them; tests/cluster runs the same topology with real processes.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,8 @@ def test_caddy_proxies_to_every_node_without_stickiness_or_access_log() -> None:
     upstreams = next(line for line in lines if line.startswith("reverse_proxy")).split()[1:-1]
     assert upstreams == [f"{service}:8000" for service in NODES]
     assert "health_uri /readyz" in lines
+    assert "@operator path /healthz /readyz /metrics" in lines
+    assert "respond @operator 404" in lines
     assert not any(
         line.startswith("lb_policy") and line.split()[1] in ("ip_hash", "cookie", "header")
         for line in lines
@@ -110,7 +113,7 @@ def test_nginx_upgrades_websockets_and_keeps_no_access_log() -> None:
     assert "proxy_set_header Connection $willow_connection;" in lines
     assert "proxy_set_header Host $host;" in lines
     assert "ip_hash;" not in lines
-    assert 'proxy_set_header X-Forwarded-For "";' in lines
+    assert "location = /metrics { return 404; }" in lines
 
 
 def test_systemd_unit_runs_one_node_per_port() -> None:
@@ -148,3 +151,31 @@ def test_example_settings_file_names_only_real_settings() -> None:
         n for n in names if n not in compose_only and setting_name(n) not in Settings.model_fields
     ]
     assert unknown == []
+
+
+def _metric_names(expression: str) -> set[str]:
+    names = set(re.findall(r"\b(willow_[a-z_]+)", expression))
+    for suffix in ("_bucket", "_total", "_count", "_sum"):
+        names = {n.removesuffix(suffix) if n.endswith(suffix) else n for n in names}
+    return names
+
+
+def _served_names() -> set[str]:
+    from chat.core.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.count("willow_messages_stored", "stored", lambda: 0)
+    return {family.name for family in metrics.registry.collect()}
+
+
+def test_dashboard_and_alert_rules_ask_only_for_figures_willow_serves() -> None:
+    served = _served_names()
+    rules = yaml.safe_load((DEPLOY / "monitoring" / "willow-alerts.yml").read_text())
+    expressions = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    names = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    assert {"WillowQueueWaitOverTarget", "WillowNoAdviserAvailable", "WillowErrorRate"} <= names
+    assert "WillowNodeNotReady" in names
+    dashboard = json.loads((DEPLOY / "monitoring" / "grafana-dashboard.json").read_text())
+    expressions += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    asked = set().union(*(_metric_names(e) for e in expressions))
+    assert asked and asked <= served, asked - served

@@ -1,0 +1,7 @@
+"""What a visitor may choose on the first screen; the same short lists bound figures and labels."""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa")
+TOPICS = ("talk", "drugs", "alcohol", "abuse", "children", "health", "other")
+NATIONS = ("england", "wales", "scotland", "northern_ireland")
