@@ -25,6 +25,7 @@ from chat.helpline import staff, visitors
 from chat.helpline.choices import LANGUAGES
 from chat.helpline.measures import install_metrics as install_helpline_metrics
 from chat.helpline.retention import purge_forever
+from chat.reporting.install import install as install_reporting
 from chat.schema import upgrade
 from moderation.safeguarding.install import install as install_moderation
 from peers.install import install as install_rooms
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff.admin_router)
     install_moderation(app, services)
     install_rooms(app, services)
+    install_reporting(app, services)
     _add_health(app, services)
     _add_pages(app, settings)
     return app
@@ -157,5 +159,9 @@ def _add_pages(app: FastAPI, settings: Settings) -> None:
     @app.get("/mentor", include_in_schema=False)
     async def mentor_page(_request: Request) -> FileResponse:
         return FileResponse(frontend / "mentor" / "index.html")
+
+    @app.get("/reports", include_in_schema=False)
+    async def reports_page(_request: Request) -> FileResponse:
+        return FileResponse(frontend / "reports" / "index.html")
 
     app.mount("/static", StaticFiles(directory=frontend), name="static")

@@ -13,11 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chat.core import migrate
 
-TABLE_MODULES = ("chat.core.models", "moderation.safeguarding.models", "peers.models")
+TABLE_MODULES = (
+    "chat.core.models",
+    "moderation.safeguarding.models",
+    "peers.models",
+    "chat.reporting.models",
+)
 VERSION_DIRECTORIES = (
     Path(migrate.__file__).parent / "migrations" / "versions",
     Path(importlib.import_module("moderation.safeguarding").__file__ or "").parent / "migrations",
     Path(importlib.import_module("peers").__file__ or "").parent / "migrations",
+    Path(importlib.import_module("chat.reporting").__file__ or "").parent / "migrations",
 )
 
 

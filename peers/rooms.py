@@ -254,6 +254,7 @@ async def _open_or_join(services: Services, staff: Staff, room_id: str) -> Opene
         await outbox.add(db, "room_opened", {"room": room_id, "at": iso(now())})
         audit.record(db, actor, "room.open", subject(stream.id), details={"room": room_id})
     await outbox.publish(services)
+    await services.tally.note("room_session", room=room_id)
     return Opened(room_session, created=True)
 
 
@@ -365,6 +366,8 @@ async def join_room(runtime: RoomsRuntime, visitor_id: int, room_id: str, attach
         present = await present_count(db, room_session.id)
         pins = await pins_of(db, room_session.id)
     await outbox.publish(services)
+    if not returning:
+        await services.tally.note("room_attendance", room=room_id)
     return Joined(room_session, participant, present, pins, returning)
 
 

@@ -15,6 +15,7 @@ from chat.core.metrics import Metrics
 from chat.core.settings import Settings
 from chat.core.sockets import SocketRoutes
 from chat.core.streams import fetch_after
+from chat.core.tally import Tally
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Services:
     appender: Appender = field(init=False)
     # This app's instruments (one registry per app, so test apps do not share figures).
     metrics: Metrics = field(default_factory=Metrics)
+    # Happenings for anonymised reporting; the reporting feature listens.
+    tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:
         self.appender = Appender(self.db, self.publish_stored)

@@ -21,7 +21,13 @@ from chat.core.hub import stream_channel
 from chat.core.models import Conversation, Staff, Stream, VisitorSession
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
-from chat.helpline.measures import observe_end, observe_wait
+from chat.helpline.measures import (
+    contact_facts,
+    ending_facts,
+    observe_end,
+    observe_wait,
+    waited,
+)
 
 # At most one round of queue news per node this often (50 rounds a second).
 QUEUE_NEWS_DELAY = 0.02
@@ -74,6 +80,7 @@ async def request_chat(
         session.add(conversation)
         await session.flush()
     await publish_queue(services)
+    await services.tally.note("contact", **contact_facts(visitor))
     return conversation
 
 
@@ -238,6 +245,7 @@ async def take_next(services: Services, staff: Staff) -> Conversation:
     await services.publish(channel, event, conversation.id, event["seq"])
     await services.publish(channel, triage, conversation.id, triage["seq"], staff_only=True)
     await publish_queue(services)
+    await services.tally.note("taken", seconds=waited(conversation))
     return conversation
 
 
@@ -316,6 +324,7 @@ async def end_conversation(
     await services.publish(stream_channel(conversation_id), event, conversation_id, event["seq"])
     if was_waiting:
         await publish_queue(services)
+    await services.tally.note("ended", **ending_facts(conversation))
     return event
 
 

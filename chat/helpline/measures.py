@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from chat.core.clock import aware, now
 from chat.core.metrics import bounded
-from chat.core.models import Conversation, Staff
+from chat.core.models import Conversation, Staff, VisitorSession
 from chat.core.services import Services
 from chat.helpline.choices import LANGUAGES
 
@@ -18,10 +20,24 @@ def language_label(language: str | None) -> str:
     return bounded(language, LANGUAGES)
 
 
+def waited(conversation: Conversation) -> float:
+    """Seconds from asking to talk to an adviser taking the chat (or to now)."""
+    until = aware(conversation.assigned_at) if conversation.assigned_at else now()
+    return (until - aware(conversation.created_at)).total_seconds()
+
+
+def handled(conversation: Conversation) -> float:
+    """Seconds from an adviser taking the chat to its end (or to now)."""
+    if conversation.assigned_at is None:
+        return 0.0
+    until = aware(conversation.ended_at) if conversation.ended_at else now()
+    return (until - aware(conversation.assigned_at)).total_seconds()
+
+
 def observe_wait(services: Services, conversation: Conversation) -> None:
     """An adviser took the chat: how long she waited."""
-    waited = (now() - aware(conversation.created_at)).total_seconds()
-    services.metrics.wait_seconds.labels(language_label(conversation.language)).observe(waited)
+    label = language_label(conversation.language)
+    services.metrics.wait_seconds.labels(label).observe(waited(conversation))
 
 
 def observe_end(services: Services, conversation: Conversation) -> None:
@@ -29,8 +45,22 @@ def observe_end(services: Services, conversation: Conversation) -> None:
         services.metrics.chats_ended.labels(LEFT_WAITING).inc()
         return
     services.metrics.chats_ended.labels(TALKED).inc()
-    handled = (now() - aware(conversation.assigned_at)).total_seconds()
-    services.metrics.handling_seconds.observe(handled)
+    services.metrics.handling_seconds.observe(handled(conversation))
+
+
+def contact_facts(visitor: VisitorSession) -> dict[str, Any]:
+    """What anonymised reporting counts of a new contact: her first-screen choices only."""
+    return {"language": visitor.language, "topic": visitor.topic, "nation": visitor.nation}
+
+
+def ending_facts(conversation: Conversation) -> dict[str, Any]:
+    """How a chat ended, and how long it ran (or how long she waited, if nobody took it)."""
+    talked = conversation.assigned_at is not None
+    return {
+        "outcome": TALKED if talked else LEFT_WAITING,
+        "by": conversation.ended_by,
+        "seconds": handled(conversation) if talked else waited(conversation),
+    }
 
 
 def install_metrics(services: Services) -> None:

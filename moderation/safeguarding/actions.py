@@ -21,7 +21,7 @@ from chat.helpline.conversations import publish_queue
 from moderation.alerts import helplines_event, risk_summary
 from moderation.directory import Directory
 from moderation.guidance import guidance_for
-from moderation.safeguarding.measures import count_alert, count_flags
+from moderation.safeguarding.measures import count_alert, count_flags, tally_risk
 from moderation.safeguarding.models import Escalation
 from moderation.safeguarding.reports import file_report
 from moderation.types import RiskAssessment, RiskCategory, RiskLevel, Verdict
@@ -111,6 +111,7 @@ async def record_verdict(
         waiting = conversation.status == "waiting"
     await _publish(services, conversation_id, events)
     count_flags(services, verdict)
+    await tally_risk(services, verdict, shown)
     if verdict.risk.flagged:
         await _alert_supervisors(
             services,
@@ -193,6 +194,7 @@ async def escalate(
             {"consent": consent},
         )
     await _publish(services, conversation.id, events)
+    await services.tally.note("escalation", level=level)
     if level != "signpost":
         await _alert_supervisors(
             services,
@@ -240,6 +242,7 @@ async def record_outcome(
         )
         audit.record(session, actor, "escalation.outcome", f"escalation:{escalation.id}", outcome)
     await _publish(services, escalation.conversation_id, [Published(payload, True)])
+    await services.tally.note("escalation_closed", level=escalation.level)
     return payload
 
 

@@ -29,3 +29,12 @@ def count_flags(services: Services, verdict: Verdict) -> None:
 
 def count_alert(services: Services, kind: str, level: object) -> None:
     services.metrics.alerts.labels(bounded(kind, ALERT_KINDS), bounded(level, LEVELS)).inc()
+
+
+async def tally_risk(services: Services, verdict: Verdict, shown: RiskLevel) -> None:
+    """For anonymised reporting: a chat's risk rose. One count, under its first category, so
+    a breakdown by category adds up to the number of times risk rose."""
+    risk = verdict.risk
+    if not risk.flagged or risk.level.rank <= shown.rank or not risk.categories:
+        return
+    await services.tally.note("risk", category=risk.categories[0].value, level=risk.level.value)

@@ -1,0 +1,1 @@
+"""Anonymised reporting: daily counts kept apart from every chat, small numbers suppressed."""
