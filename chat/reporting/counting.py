@@ -116,6 +116,34 @@ _CELLS = {
     "room_attendance": ("room_attendance", _room),
 }
 MEASURES = tuple(measure for measure, _facts in _CELLS.values())
+_BANDS = (*(name for _limit, name in SPAN_BANDS), LONGEST_BAND)
+_UNKNOWN = (NOT_GIVEN, OTHER)
+# Every breakdown, with the values it can name (dates, hours and rooms name themselves).
+VOCABULARY: dict[str, tuple[str, ...]] = {
+    "date": (),
+    "weekday": WEEKDAYS,
+    "hour": (),
+    "language": (*LANGUAGES, *_UNKNOWN),
+    "topic": (*TOPICS, *_UNKNOWN),
+    "nation": (*NATIONS, *_UNKNOWN),
+    "wait": _BANDS,
+    "outcome": OUTCOMES,
+    "by": (*ENDED_BY, *_UNKNOWN),
+    "length": _BANDS,
+    "left_after": _BANDS,
+    "category": (*CATEGORIES, *_UNKNOWN),
+    "level": (*LEVELS, *ESCALATION_LEVELS, *_UNKNOWN),
+    "room": _UNKNOWN,
+}
+
+
+def catalogue_keys() -> set[str]:
+    """Every catalogue key the report's charts and CSV may look up."""
+    keys = {"reports.fewer_than_5", "reports.withheld"}
+    keys |= {f"reports.measure.{measure}" for measure in MEASURES}
+    keys |= {f"reports.dimension.{dimension}" for dimension in VOCABULARY}
+    keys |= {f"reports.value.{v}" for values in VOCABULARY.values() for v in values}
+    return keys
 
 
 async def count(services: Services, happening: Happening) -> None:
