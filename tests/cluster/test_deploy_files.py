@@ -113,6 +113,7 @@ def test_nginx_upgrades_websockets_and_keeps_no_access_log() -> None:
     assert "proxy_set_header Connection $willow_connection;" in lines
     assert "proxy_set_header Host $host;" in lines
     assert "ip_hash;" not in lines
+    assert 'proxy_set_header X-Forwarded-For "";' in lines
     assert "location = /metrics { return 404; }" in lines
 
 
