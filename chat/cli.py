@@ -54,15 +54,16 @@ async def _train(settings: Settings, username: str, trained: bool, note: str) ->
         await services.db.dispose()
 
 
-async def _first_accounts(settings: Settings) -> list[tuple[str, str, str]]:
-    """On an empty database, one adviser and one supervisor with random passwords."""
+async def _first_accounts(settings: Settings) -> list[tuple[str, str, str]] | None:
+    """On an empty database, one adviser and one supervisor with random passwords; None when
+    the database already has staff."""
     services = Services.build(settings)
     created: list[tuple[str, str, str]] = []
     try:
         async with services.db.read() as session:
             count = await session.scalar(select(func.count()).select_from(Staff))
         if count:
-            return created
+            return None
         for role, name in (("adviser", "Sam"), ("supervisor", "Jo")):
             password = secrets.token_urlsafe(12)
             try:
@@ -76,6 +77,17 @@ async def _first_accounts(settings: Settings) -> list[tuple[str, str, str]]:
     return created
 
 
+def _tell_accounts(created: list[tuple[str, str, str]] | None) -> None:
+    if created is None:
+        print(
+            "willow: this database already has staff accounts, so no first accounts were made.\n"
+            "  Add one with: willow staff add --role adviser|supervisor|admin|mentor NAME"
+        )
+        return
+    for role, username, password in created:
+        print(f"  created {role:<10} username: {username:<11} password: {password}")
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -85,11 +97,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
             "each worker is its own process, and memory:// cannot carry news between them"
         )
     asyncio.run(_migrate(settings))
-    for role, username, password in asyncio.run(_first_accounts(settings)):
-        print(f"  created {role:<10} username: {username:<11} password: {password}")
-    print(
-        f"Willow: visitor page http://{settings.host}:{settings.port}/  staff console http://{settings.host}:{settings.port}/staff"
-    )
+    _tell_accounts(asyncio.run(_first_accounts(settings)))
+    address = f"http://{settings.host}:{settings.port}"
+    print(f"Willow: visitor page {address}/  staff console {address}/staff")
     uvicorn.run(
         "chat.app:create_app",
         factory=True,
@@ -131,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     settings = _settings()
+    # Said first, so a command run from another folder cannot quietly use another database.
+    print(f"willow: database: {settings.database_description()}")
     if args.command == "run":
         _run(settings, args)
     elif args.command == "migrate":

@@ -14,6 +14,16 @@ MIN_SECRET_KEY_LENGTH = 32
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def default_database_url() -> str:
+    """SQLite beside the checkout when Willow runs from one, else in the current folder.
+
+    A relative path would follow whichever folder a command is run from, so `willow staff
+    add` run elsewhere would make and fill a second, empty database.
+    """
+    base = REPO_ROOT if (REPO_ROOT / "pyproject.toml").is_file() else Path.cwd()
+    return f"sqlite+aiosqlite:///{base / 'willow.db'}"
+
+
 class SettingsError(ValueError):
     """A setting makes Willow unsafe or unable to start; the message says which and why."""
 
@@ -23,7 +33,7 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production", "test"] = "development"
     secret_key: str = ""
-    database_url: str = "sqlite+aiosqlite:///willow.db"
+    database_url: str = Field(default_factory=default_database_url)
     broker_url: str = "memory://"
     # Several Willow deployments (or test runs) may share one Redis: each keeps to its prefix.
     broker_prefix: str = Field(default="willow:", min_length=1, max_length=64)
@@ -90,6 +100,14 @@ class Settings(BaseSettings):
         if self.secret_key == DEVELOPMENT_SECRET_KEY and self.env != "development":
             raise SettingsError("WILLOW_SECRET_KEY is the published development key; replace it")
         return self
+
+    def database_description(self) -> str:
+        """Where the data is, for the operator: the SQLite file's full path, or host and name."""
+        if self.uses_sqlite:
+            path = self.database_url.split(":///", 1)[1] or "(in memory)"
+            return f"SQLite file {Path(path).resolve()}"
+        location = self.database_url.split("@", 1)[-1].split("?", 1)[0]
+        return f"PostgreSQL {location.removeprefix('postgresql+asyncpg://')}"
 
     @property
     def uses_redis(self) -> bool:

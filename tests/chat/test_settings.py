@@ -96,3 +96,57 @@ def test_staff_train_records_and_withdraws_training(tmp_path: Path) -> None:
     assert withdrawn.returncode == 0 and "withdrawn" in withdrawn.stdout
     unknown = _willow(["staff", "train", "nobody"], env, tmp_path)
     assert unknown.returncode != 0 and "no staff member 'nobody'" in unknown.stderr
+
+
+def test_the_default_database_is_the_same_file_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WILLOW_DATABASE_URL", raising=False)
+    found = set()
+    for folder in (tmp_path, tmp_path / "elsewhere"):
+        folder.mkdir(exist_ok=True)
+        monkeypatch.chdir(folder)
+        found.add(Settings().database_url)
+    assert len(found) == 1
+    path = Path(found.pop().split(":///", 1)[1])
+    assert path.is_absolute() and path.name == "willow.db"
+
+
+def test_every_command_says_which_database_it_uses(tmp_path: Path) -> None:
+    env = {"WILLOW_DATABASE_URL": "sqlite+aiosqlite:///relative.db"}
+    done = _willow(["migrate"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"database: SQLite file {tmp_path.resolve() / 'relative.db'}" in done.stdout
+
+
+def test_run_on_a_database_with_staff_says_it_made_no_first_accounts(tmp_path: Path) -> None:
+    import socket
+
+    env = {"WILLOW_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"}
+    assert _willow(["staff", "add", "--role", "admin", "ria"], env, tmp_path).returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chat.cli", "run"],
+        env={**os.environ, **env, "WILLOW_PORT": str(port), "PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "visitor page" in line:
+                break
+    finally:
+        process.terminate()
+        process.wait(20)
+    said = "".join(lines)
+    assert "no first accounts were made" in said, said
+    assert "willow staff add --role" in said
+    assert "password" not in said
+    assert f"http://127.0.0.1:{port}/" in said
