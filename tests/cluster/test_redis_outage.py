@@ -97,7 +97,7 @@ def outage_cluster(
     database = postgres_url()
     redis_url()  # skip, or fail in CI, exactly when the shared services are not configured
     if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
-        pytest.skip("redis-server is not installed here")
+        pytest.skip("redis-server not installed (apt-get install redis-server; .ci/run does)")
     redis = PrivateRedis()
     redis.start()
     logs = tmp_path_factory.mktemp("outage")

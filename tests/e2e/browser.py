@@ -46,7 +46,7 @@ expect.set_options(timeout=WAIT_MS)
 def chromium_or_skip() -> Path:
     if CHROMIUM.exists():
         return CHROMIUM
-    message = f"Chromium is not installed at {CHROMIUM}"
+    message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; .ci/run does)"
     if os.environ.get("WILLOW_TEST_REQUIRE_SERVICES") == "1":
         pytest.fail(message)
     pytest.skip(message)
