@@ -113,14 +113,23 @@ def _add_health(app: FastAPI, services: Services) -> None:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> JSONResponse:
+    async def readiness() -> dict[str, bool]:
         checks = {"database": False, "broker": await services.broker.ping()}
         try:
             async with services.db.read() as session:
                 checks["database"] = (await session.execute(text("SELECT 1"))).scalar() == 1
         except Exception:
             log.warning("readiness: database unreachable")
+        return checks
+
+    async def sample_readiness() -> None:
+        services.metrics.ready.set(1 if all((await readiness()).values()) else 0)
+
+    services.metrics.sample(sample_readiness)
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks = await readiness()
         ok = all(checks.values())
         return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
 

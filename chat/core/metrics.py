@@ -102,6 +102,9 @@ class Metrics:
     def _build_traffic(self) -> None:
         r = self.registry
         self.sockets_open = Gauge("willow_sockets_open", "Sockets open on this node", registry=r)
+        self.ready = Gauge(
+            "willow_ready", "1 when this node reaches its database and broker (/readyz)", registry=r
+        )
         self.room_members = Gauge(
             "willow_room_members", "People in a room on this node, by role", ["role"], registry=r
         )

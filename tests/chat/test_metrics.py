@@ -98,6 +98,7 @@ async def test_a_chat_with_risk_shows_in_the_figures_and_no_label_names_anyone(
     assert value(found, "willow_alerts_total", kind="risk", level="imminent") == 1
     assert value(found, "willow_errors_total", code="forbidden") == 1
     assert value(found, "willow_sockets_open") == 4
+    assert value(found, "willow_ready") == 1
     assert value(found, "willow_deliveries_total") > 0
     assert value(found, "willow_database_seconds_count", statement="select") > 0
 

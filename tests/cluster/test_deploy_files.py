@@ -85,6 +85,15 @@ def test_nodes_start_after_one_migration_and_redis_keeps_nothing() -> None:
     assert services["redis"]["command"] == ["redis-server", "--save", "", "--appendonly", "no"]
 
 
+def test_compose_nodes_run_read_only_without_privileges() -> None:
+    services = compose()["services"]
+    for service in (*NODES, "migrate"):
+        node = services[service]
+        assert node["read_only"] is True, service
+        assert node["cap_drop"] == ["ALL"] and "no-new-privileges:true" in node["security_opt"]
+        assert node["tmpfs"] == ["/tmp"]
+
+
 def test_caddy_proxies_to_every_node_without_stickiness_or_access_log() -> None:
     caddyfile = (DEPLOY / "Caddyfile").read_text()
     lines = [line.split("#", 1)[0].strip() for line in caddyfile.splitlines()]
