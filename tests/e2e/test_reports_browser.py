@@ -10,6 +10,7 @@ from chat.core.tally import Happening
 from chat.reporting.counting import count
 from tests.chat.test_reporting import month_of, months_ago
 from tests.e2e.browser import Pages, screenshot
+from tests.e2e.test_accessibility import problems
 from tests.e2e.test_safeguarding_browser import staff_page
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +38,7 @@ async def test_a_supervisor_reads_last_month_with_small_numbers_hidden(pages: Pa
     download = await download_info.value
     assert download.suggested_filename == f"willow-report-{month_of(last_month)}.csv"
     await expect(supervisor.locator("#yousaid-admin-only")).to_be_visible()
+    assert await problems(supervisor) == []
     await screenshot(supervisor, "reports-month")
 
 
@@ -51,10 +53,12 @@ async def test_an_admin_adds_you_said_we_did_and_she_sees_it_first(pages: Pages)
     await admin.get_by_label("We did", exact=True).fill("Advisers now answer until 10pm")
     await admin.get_by_role("button", name="Add").click()
     await expect(admin.locator("#yousaid-list li")).to_have_count(1)
+    assert await problems(admin) == [], "the admin's editor"
 
     her = await pages.visitor()
     box = her.locator("#you-said")
     await expect(box).to_be_visible()
     await expect(box.get_by_role("heading")).to_have_text("You said, we did")
     await expect(box).to_contain_text("Advisers now answer until 10pm")
+    assert await problems(her) == [], "the visitor page with the list shown"
     await screenshot(her, "visitor-you-said-we-did")
