@@ -143,3 +143,13 @@ async def test_two_apps_keep_their_own_figures(settings: Settings) -> None:
             two = samples((await http.get(second.url + "/metrics")).text)
     assert value(one, "willow_errors_total", code="forbidden") == 1
     assert value(two, "willow_errors_total", code="forbidden") == 0
+
+
+async def test_a_slow_reader_cut_off_is_counted(settings: Settings) -> None:
+    from tests.chat.test_protocol import _slow_reader_is_cut_off
+
+    async with running_server(settings, send_buffer=16_384) as server:
+        await _slow_reader_is_cut_off(server)
+        found = samples(await scrape(server))
+    assert value(found, "willow_send_queue_cutoffs_total") == 1
+    assert value(found, "willow_resumes_total") == 1
