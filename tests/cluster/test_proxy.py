@@ -146,6 +146,12 @@ async def test_pages_come_through_with_security_headers_and_compressed_scripts(
         assert "content-encoding" not in config.headers
         for private in ("/healthz", "/readyz", "/metrics"):
             assert (await http.get(private)).status_code == 404, private
+        # Nor by another spelling of the same path.
+        for spelling in ("/metrics?x=1", "//metrics", "/%6Detrics", "/metrics/", "/./metrics"):
+            answer = await http.get(front.proxy.url + spelling)
+            # Refused, or sent back to /metrics (which is refused): never the figures.
+            assert answer.status_code in (301, 307, 308, 404), spelling
+            assert "willow_" not in answer.text, spelling
     async with httpx.AsyncClient(headers={"Host": SERVER_NAME}) as plain:
         redirect = await plain.get(f"http://127.0.0.1:{front.proxy.http_port}/staff")
     assert redirect.status_code == 301
