@@ -22,11 +22,17 @@ from typing import Any
 import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.typing import Origin
 
 # How long to wait for any one answer; an adviser may take a while to pick the chat up.
 ANSWER_SECONDS = 60.0
 # How long she stays away after the drop, so that the adviser's reply is missed and resumed.
 AWAY_SECONDS = 2.0
+
+
+def say(line: str) -> None:
+    # Flushed at once, so whoever reads the output sees each step as it happens.
+    print(line, flush=True)
 
 
 class Visitor:
@@ -47,7 +53,9 @@ class Visitor:
     async def connect(self) -> dict[str, Any]:
         """Open the socket and say hello, resuming every conversation seen so far."""
         ws_url = self.base_url.replace("http", "ws", 1) + "/ws"
-        self.socket = await websockets.connect(ws_url, origin=self.base_url)  # type: ignore[arg-type]
+        # The site's own address is the Origin a browser on the site would send.
+        origin = Origin(self.base_url)
+        self.socket = await websockets.connect(ws_url, origin=origin)
         resume = [{"conversation_id": c, "last_seq": s} for c, s in self.last_seq.items()]
         await self.send({"type": "hello", "v": 1, "token": self.token, "resume": resume})
         return await self.wait_for("welcome")
@@ -60,7 +68,9 @@ class Visitor:
         """The next event of this type (with these field values); others are noted on the way."""
         assert self.socket is not None
         while True:
-            event = json.loads(await asyncio.wait_for(self.socket.recv(), ANSWER_SECONDS))
+            event: dict[str, Any] = json.loads(
+                await asyncio.wait_for(self.socket.recv(), ANSWER_SECONDS)
+            )
             self.note(event)
             if event["type"] == "error" and kind != "error":
                 raise RuntimeError(f"server refused: {event}")
@@ -82,36 +92,36 @@ class Visitor:
 async def run(base_url: str) -> None:
     her = Visitor(base_url)
     await her.start_session()
-    print("session started", flush=True)
+    say("session started")
     welcome = await her.connect()
-    print(f"welcome role={welcome['role']} conversation={welcome['conversation']}")
+    say(f"welcome role={welcome['role']} conversation={welcome['conversation']}")
     await her.send({"type": "request_chat"})
     queued = await her.wait_for("queue")
     conversation = queued["conversation_id"]
-    print(f"queue conversation={conversation} position={queued['position']}", flush=True)
+    say(f"queue conversation={conversation} position={queued['position']}")
     assigned = await her.wait_for("assigned", conversation_id=conversation)
-    print(f"assigned adviser={assigned['adviser_name']} seq={assigned['seq']}")
+    say(f"assigned adviser={assigned['adviser_name']} seq={assigned['seq']}")
 
     client_id = str(uuid.uuid4())
     message = {"type": "message", "conversation_id": conversation, "client_id": client_id}
     await her.send({**message, "body": "Hello, is anyone there?"})
     ack = await her.wait_for("ack", client_id=client_id)
-    print(f"ack seq={ack['seq']} duplicate={ack['duplicate']}", flush=True)
+    say(f"ack seq={ack['seq']} duplicate={ack['duplicate']}")
     # The line may drop before the ack arrives; the page then sends the same message again.
     await her.send({**message, "body": "Hello, is anyone there?"})
     again = await her.wait_for("ack", client_id=client_id)
-    print(f"resend ack seq={again['seq']} duplicate={again['duplicate']}")
+    say(f"resend ack seq={again['seq']} duplicate={again['duplicate']}")
 
     await her.drop()
-    print(f"dropped last_seq={her.last_seq[conversation]}", flush=True)
+    say(f"dropped last_seq={her.last_seq[conversation]}")
     await asyncio.sleep(AWAY_SECONDS)
     welcome = await her.connect()
-    print(f"resumed conversation={welcome['conversation']}")
+    say(f"resumed conversation={welcome['conversation']}")
     reply = await her.wait_for("message", conversation_id=conversation, sender="adviser")
-    print(f"adviser said seq={reply['seq']} body={reply['body']!r}")
+    say(f"adviser said seq={reply['seq']} body={reply['body']!r}")
     await her.send({"type": "end", "conversation_id": conversation})
     ended = await her.wait_for("ended", conversation_id=conversation)
-    print(f"ended by={ended['by']} seq={ended['seq']}")
+    say(f"ended by={ended['by']} seq={ended['seq']}")
     await her.drop()
 
 
