@@ -12,6 +12,8 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from chat.core.identity import COOKIE
+from chat.core.settings import Settings
+from tests.conftest import running_server
 from tests.peers.roomkit import mentor_in, woman_in
 from tests.wsclient import Client, Server, connected_pair, staff, visitor
 
@@ -50,6 +52,26 @@ async def test_a_text_frame_that_is_not_utf8_closes_with_1007_and_keeps_what_was
     back, _ = await visitor(server, token)
     assert (await back.receive("message", client_id="kept"))["body"] == "hi"
     await adviser.receive("message", client_id="kept")
+
+
+async def test_a_stopping_server_closes_with_1012_and_she_resumes_on_the_next(
+    settings: Settings,
+) -> None:
+    async with running_server(settings) as first:
+        her, adviser, conversation, token = await connected_pair(first)
+        await her.send(
+            {"type": "message", "conversation_id": conversation, "client_id": "m", "body": "hi"}
+        )
+        ack = await her.receive("ack", client_id="m")
+        await adviser.close()
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            await her.connection.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+    async with running_server(settings) as second:
+        resume = [{"conversation_id": conversation, "last_seq": ack["seq"] - 1}]
+        back, _ = await visitor(second, token, resume=resume)
+        assert (await back.receive("message", client_id="m"))["seq"] == ack["seq"]
 
 
 async def test_her_seqs_skip_the_staff_only_triage(server: Server) -> None:
