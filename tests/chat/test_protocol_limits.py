@@ -26,6 +26,7 @@ from websockets.typing import Origin
 from chat.core.settings import Settings
 from moderation.limits import Limits
 from moderation.pipeline import MessageContext
+from tests.conftest import running_server
 from tests.peers.roomkit import mentor_in, woman_in
 from tests.wsclient import Client, Server, connected_pair
 
@@ -147,6 +148,21 @@ async def test_a_frame_at_the_frame_limit_is_read_and_one_byte_more_is_too_large
     assert (await her.receive("error"))["code"] == "too_large"
     await her.send({"type": "ping"})
     await her.receive("pong")
+
+
+async def test_past_the_frame_limit_a_body_longer_than_any_message_is_invalid(
+    settings: Settings,
+) -> None:
+    limit = LIMITS["body_characters"]
+    roomy = settings.model_copy(update={"max_frame_bytes": 4 * limit})
+    async with running_server(roomy) as server:
+        her, _adviser, conversation, _ = await connected_pair(server)
+        assert refused(await send(her, conversation, "edge", "x" * limit), "too_long")
+        await her.send(message(conversation, "over", "x" * (limit + 1)))
+        error = await her.receive("error")
+        # Not decoded, so the error cannot name the client_id.
+        assert (error["code"], error["ref"], error.get("client_id")) == ("invalid", "message", None)
+        assert error["message"].startswith("body")
 
 
 async def test_a_room_message_may_be_as_long_as_documented(server: Server) -> None:
