@@ -21,8 +21,10 @@ from chat.core.models import (
 )
 from chat.core.services import Services
 from chat.core.settings import Settings
+from chat.helpline.retention import purge_unused_visitor_sessions
 from chat.helpline.staff import create_staff
 from tests.conftest import node_services, running_server
+from tests.wsclient import Client, Server, visitor
 
 JOBS = {"audit_log", "transcripts", "visitor_sessions", "staff_sessions", "room_sessions"}
 
@@ -212,3 +214,19 @@ async def test_a_job_needs_a_positive_interval_and_a_name_of_its_own(
             services.housekeeping.register("bad", every, work)
     with pytest.raises(ValueError, match="registered twice"):
         services.housekeeping.register("audit_log", 60, work)
+
+
+async def test_a_page_whose_unused_session_was_purged_is_told_it_has_ended(server: Server) -> None:
+    assert server.services is not None
+    her, token = await visitor(server)
+    hours = server.services.settings.visitor_session_hours
+    assert await purge_unused_visitor_sessions(server.services) == 0
+    later = now() + timedelta(hours=hours, minutes=1)
+    assert await purge_unused_visitor_sessions(server.services, later) == 1
+    await her.send({"type": "request_chat"})
+    assert (await her.receive("error"))["code"] == "unauthorized"
+    await her.close()
+    again = await Client.open(server)
+    await again.send({"type": "hello", "v": 1, "token": token})
+    assert (await again.receive("error"))["code"] == "unauthorized"
+    await again.close()
