@@ -39,7 +39,6 @@ class Services:
     domain_events: DomainEventSink = drop_events
     # Messages are stored in batches (group commit) and published in order once committed.
     appender: Appender = field(init=False)
-
     # Periodic purges; each feature registers its own at install, every node runs them.
     housekeeping: Housekeeping = field(init=False)
 
