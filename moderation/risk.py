@@ -87,7 +87,9 @@ _FUZZY_SHORTEST = 4  # a five-letter ~word with a letter missing
 class Classifier(Protocol):
     """Anything that grades a message's risk: the rules, or a model trained offline."""
 
-    def assess(self, text: str, language: str | None) -> RiskAssessment: ...
+    def assess(
+        self, text: str, language: str | None, previous: Sequence[str] = ()
+    ) -> RiskAssessment: ...
 
 
 def combine(rules: RiskAssessment, extra: RiskAssessment) -> RiskAssessment:
@@ -105,8 +107,13 @@ class _Stacked:
     first: Classifier
     second: Classifier
 
-    def assess(self, text: str, language: str | None) -> RiskAssessment:
-        return combine(self.first.assess(text, language), self.second.assess(text, language))
+    def assess(
+        self, text: str, language: str | None, previous: Sequence[str] = ()
+    ) -> RiskAssessment:
+        return combine(
+            self.first.assess(text, language, previous),
+            self.second.assess(text, language, previous),
+        )
 
 
 def stacked(extra: Classifier, rules: Classifier | None = None) -> Classifier:
@@ -149,8 +156,11 @@ class RuleDetector:
     def languages(self) -> tuple[str, ...]:
         return tuple(self._lexicons)
 
-    def assess(self, text: str, language: str | None = None) -> RiskAssessment:
+    def assess(
+        self, text: str, language: str | None = None, previous: Sequence[str] = ()
+    ) -> RiskAssessment:
         """Grade one message. Never raises for any text."""
+        del previous
         words = _bounded(normalise(text))
         if not words:
             return NO_RISK

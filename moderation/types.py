@@ -57,6 +57,15 @@ class RiskAssessment:
     def flagged(self) -> bool:
         return self.level is not RiskLevel.NONE
 
+    @property
+    def alert(self) -> bool:
+        """Current danger: a supervisor is alerted and she is shown the helplines card.
+
+        Anything flagged below this (a mention that is negated, asked about, past, fiction
+        or a joke) is a note for staff only.
+        """
+        return self.level.rank >= RiskLevel.HIGH.rank
+
 
 NO_RISK = RiskAssessment()
 
