@@ -47,11 +47,26 @@ class RiskMatch:
     phrase: str
 
 
+class Stance(StrEnum):
+    """How she speaks of a risk: as happening to someone now, or as a mention of it."""
+
+    NONE = "none"  # no risk in the message
+    CURRENT = "current"
+    NEGATED = "negated"  # "I would never hurt myself"
+    QUESTION = "question"  # "what do you do about forced marriage?"
+    PAST = "past"  # "years ago I tried..., now I'm well"
+    FICTION = "fiction"  # a television drama, the news
+    JOKE = "joke"  # "my mum will kill me haha"
+
+
 @dataclass(frozen=True)
 class RiskAssessment:
     level: RiskLevel = RiskLevel.NONE
     categories: tuple[RiskCategory, ...] = ()
     matches: tuple[RiskMatch, ...] = ()
+    stance: Stance = Stance.NONE
+    # The languages whose rules were read, as detected from the message.
+    languages: tuple[str, ...] = ()
 
     @property
     def flagged(self) -> bool:
