@@ -62,8 +62,8 @@ async def _alert_supervisors(
 
 
 def _needs_card(risk: RiskAssessment, shown: RiskLevel) -> bool:
-    """A new card only when the danger is more serious than what she was already shown."""
-    return risk.flagged and risk.level.rank > shown.rank
+    """A new card only for current danger more serious than what she was already shown."""
+    return risk.alert and risk.level.rank > shown.rank
 
 
 async def record_verdict(
@@ -74,7 +74,9 @@ async def record_verdict(
     message: dict[str, Any] | None,
     verdict: Verdict,
 ) -> None:
-    """Flag it for staff; on risk raise her priority, show her helplines, alert supervisors."""
+    """Flag it for staff; on current danger raise her priority, show her helplines and
+    alert supervisors. A mention (negated, asked about, past, fiction, a joke) is only the
+    staff-only flag."""
     if not (verdict.risk.flagged or verdict.pii or verdict.abuse):
         return
     events: list[Published] = []
@@ -96,7 +98,7 @@ async def record_verdict(
             Published(await streams.append(session, conversation_id, flag, staff_only=True), True)
         )
         shown = RiskLevel(conversation.risk_level)
-        if verdict.risk.flagged:
+        if verdict.risk.alert:
             conversation.priority = max(conversation.priority, verdict.risk.level.rank)
             if verdict.risk.level.rank > shown.rank:
                 conversation.risk_level = verdict.risk.level.value
@@ -106,7 +108,7 @@ async def record_verdict(
             events.append(Published(await streams.append(session, conversation_id, card), False))
         waiting = conversation.status == "waiting"
     await _publish(services, conversation_id, events)
-    if verdict.risk.flagged:
+    if verdict.risk.alert:
         await _alert_supervisors(
             services,
             "risk",

@@ -270,8 +270,8 @@ async def _after_risk(
     held_id: int | None,
 ) -> None:
     """Danger in what she wrote, sent or not: mentors and supervisors are told, she is
-    shown the helplines for it."""
-    if not verdict.risk.flagged:
+    shown the helplines for it. A mention that is not current danger alerts no one."""
+    if not verdict.risk.alert:
         return
     await messages.alert(runtime, standing, verdict, message_seq, held_id)
     visitor = connection.visitor
