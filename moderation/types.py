@@ -73,6 +73,11 @@ class RiskAssessment:
         return self.level is not RiskLevel.NONE
 
     @property
+    def phrases(self) -> tuple[str, ...]:
+        """The words that raised it, each once (one phrase can carry two categories)."""
+        return tuple(dict.fromkeys(m.phrase for m in self.matches))
+
+    @property
     def alert(self) -> bool:
         """Current danger: a supervisor is alerted and she is shown the helplines card.
 
