@@ -390,12 +390,17 @@ async def test_the_card_on_a_phone_and_in_arabic(pages: Pages) -> None:
     card = arabic.locator("#helplines")
     await expect(card.locator("h2")).to_have_text(text("ar", "helplines.title"))
     await expect(card).to_contain_text(text("ar", "helplines.silent_solution"))
+    # She gave no nation: the card lists UK-wide services and asks where she lives.
     await expect(card.locator("#helplines-intro")).to_have_text(
-        text("ar", "helplines.intro_danger")
+        text("ar", "helplines.intro_danger") + " " + text("ar", "helplines.ask_nation")
     )
     await expect(card.locator(".helpline-badge").first).to_have_text(
         text("ar", "helplines.emergency")
     )
+    # Service names in her language, marked as such for a screen reader.
+    first_name = card.locator(".helpline-name bdi").first
+    await expect(first_name).to_have_text("خدمات الطوارئ")
+    await expect(card).not_to_contain_text("Scotland")
     await screenshot(arabic, "visitor-helplines-card-arabic")
     await adviser.close()
 
