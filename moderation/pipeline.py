@@ -120,7 +120,8 @@ def _risk(body: str, ctx: MessageContext) -> RiskAssessment:
 
 def _check_sender_content(body: str, ctx: MessageContext, risk: RiskAssessment) -> Verdict:
     abuse = find_abuse(body, ctx.language)
-    pii = find_pii(body, allowed_handles=ctx.known_names)
+    # In a room others would read a full name, so it is asked about; 1:1 the adviser needs it.
+    pii = find_pii(body, allowed_handles=ctx.known_names, names=ctx.place == "room")
     if ctx.place == "room":
         # Others in the room would read it at once, so the mentor looks first.
         if abuse:

@@ -96,6 +96,7 @@ class PiiKind(StrEnum):
     POSTCODE = "postcode"
     ADDRESS = "address"
     HANDLE = "handle"
+    NAME = "name"  # a person's full name, looked for in rooms only
 
 
 @dataclass(frozen=True)

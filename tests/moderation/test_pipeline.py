@@ -199,3 +199,14 @@ def test_reason_codes_list_every_code_the_pipeline_uses() -> None:
 def test_a_wrong_context_is_a_clear_error(changes: dict[str, object], field: str) -> None:
     with pytest.raises(ValueError, match=field):
         ctx(ROOM, **changes)
+
+
+def test_a_full_name_in_a_room_is_held_with_a_question_but_not_one_to_one() -> None:
+    text = "my husband is Imran Ali and he follows me everywhere"
+    held = check(text, ROOM)
+    assert held.action is Action.HOLD
+    assert held.reason == "personal_details"
+    assert [f.kind for f in held.pii] == [PiiKind.NAME]
+    assert PiiKind.NAME not in [f.kind for f in check(text, CHAT).pii]
+    sent = check(text, ctx(ROOM, pii_confirmed=True))
+    assert sent.action is not Action.HOLD
