@@ -14,14 +14,16 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.types import Receive, Scope, Send
 
-from chat import staff, visitors, ws
-from chat.logs import configure_logging
-from chat.migrate import upgrade
-from chat.retention import purge_forever
-from chat.security import SecurityHeaders
-from chat.services import Services
-from chat.settings import Settings
-from moderation.install import install as install_moderation
+from chat.core import transport
+from chat.core.logs import configure_logging
+from chat.core.security import SecurityHeaders
+from chat.core.services import Services
+from chat.core.settings import Settings
+from chat.helpline import sockets as helpline_sockets
+from chat.helpline import staff, visitors
+from chat.helpline.retention import purge_forever
+from chat.schema import upgrade
+from moderation.safeguarding.install import install as install_moderation
 from peers.install import install as install_rooms
 
 log = logging.getLogger("willow")
@@ -38,9 +40,9 @@ class Willow(FastAPI):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope["path"] == ws.PATH:
+        if scope["type"] == "websocket" and scope["path"] == transport.PATH:
             scope["app"] = self
-            await ws.websocket_endpoint(WebSocket(scope, receive, send))
+            await transport.websocket_endpoint(WebSocket(scope, receive, send))
             return
         await super().__call__(scope, receive, send)
 
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = services
     app.add_middleware(SecurityHeaders)
 
+    helpline_sockets.install(services.sockets)
     app.include_router(visitors.router)
     app.include_router(staff.router)
     app.include_router(staff.admin_router)
