@@ -37,6 +37,7 @@ def risk_summary(verdict: Verdict) -> dict[str, Any]:
     return {
         "level": verdict.risk.level.value,
         "categories": [c.value for c in verdict.risk.categories],
+        "stance": verdict.risk.stance.value,
         "phrases": list(verdict.risk.phrases),
         "pii": [f.kind.value for f in verdict.pii],
         "abuse": list(verdict.abuse),

@@ -176,6 +176,9 @@ async def test_a_mention_is_a_note_for_the_adviser_and_alerts_no_one(pages: Page
     await expect(noted).to_have_count(1)
     await expect(noted).to_contain_text(mention)
     await expect(noted.locator(".level-badge")).to_contain_text("Flag:")
+    await expect(panel.locator(".safety .flag-stance")).to_have_text(
+        "Read as a mention: in the past and over. No alert was raised."
+    )
     # Then something ordinary, so everything the mention caused has had time to arrive.
     await say_as_her(her, "thank you for listening")
     await expect(panel.locator(".log")).to_contain_text("thank you for listening")
