@@ -12,8 +12,9 @@ import { placeBySeq } from "../shared/transcript.js";
 import { addExtension } from "./extensions.js";
 
 const $ = (id) => document.getElementById(id);
-// Directory text (hours, eligibility, notes) is written in English; saying so lets a screen
-// reader pronounce it properly on a page in another language.
+// Hours and contact notes are written in English; names, descriptions and eligibility come in
+// her page language when translated (`text_language` says which). Saying so lets a screen
+// reader pronounce each properly.
 const DATA_LANGUAGE = "en";
 const ALWAYS_OPEN = /^24 ?hours?$/i;
 // "Text SHOUT to 85258": the keyword goes in the message, the number is where it goes.
@@ -53,8 +54,9 @@ function draw(event, log) {
   const ordered = [...helplines.filter((h) => h.emergency), ...helplines.filter((h) => !h.emergency)];
   const aside = $("helplines");
   aside.classList.toggle("is-imminent", event.level === "imminent");
-  $("helplines-intro").textContent =
-    ordered.some((h) => h.emergency) ? t("helplines.intro_danger") : t("helplines.intro");
+  const intro = ordered.some((h) => h.emergency) ? t("helplines.intro_danger") : t("helplines.intro");
+  // Her nation is not known and the services differ by nation: ask rather than list them all.
+  $("helplines-intro").textContent = event.ask_nation ? `${intro} ${t("helplines.ask_nation")}` : intro;
   $("helplines-list").replaceChildren(...ordered.map((helpline) => entry(helpline)));
   aside.hidden = false;
   pointFromConversation(event, log);
@@ -89,6 +91,8 @@ function entry(helpline) {
   // Isolated, so "Silent Solution (999 then 55)" keeps its brackets on a right-to-left page.
   const title = document.createElement("bdi");
   title.textContent = helpline.name ?? "";
+  const textLanguage = helpline.text_language ?? DATA_LANGUAGE;
+  if (document.documentElement.lang !== textLanguage) title.lang = textLanguage;
   name.append(title);
   if (helpline.emergency) {
     const badge = document.createElement("span");
@@ -113,7 +117,7 @@ function entry(helpline) {
     );
   }
   if (helpline.eligibility) {
-    item.append(line("helpline-who", t("helplines.eligibility", { who: helpline.eligibility }), DATA_LANGUAGE));
+    item.append(line("helpline-who", t("helplines.eligibility", { who: helpline.eligibility }), textLanguage));
   }
   return item;
 }

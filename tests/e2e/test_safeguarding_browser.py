@@ -118,7 +118,7 @@ async def test_danger_reaches_the_supervisor_within_a_second_and_only_staff_see_
     await expect(flagged).to_contain_text(IMMINENT)
     await expect(flagged.locator(".level-badge")).to_have_text("Flag: Immediate danger")
     safety = panel.locator(".safety")
-    await expect(safety.locator(".flag-phrase")).to_have_text(["want to die", "taken all my pills"])
+    await expect(safety.locator(".flag-phrase")).to_have_text(["taken all my pills", "want to die"])
     await expect(safety.locator(".guidance-title")).to_have_text(list(GUIDANCE_TITLES))
     await expect(safety.locator(".guidance-steps li").first).to_contain_text("Thank her")
     await expect(adviser.get_by_role("tab")).to_contain_text("Immediate danger")
@@ -158,6 +158,40 @@ async def test_danger_reaches_the_supervisor_within_a_second_and_only_staff_see_
     assert "helplines" in kinds and "flag" not in kinds and "alert" not in kinds
     assert not any('"guidance"' in frame or '"phrases"' in frame for frame in frames)
     await screenshot(her, "visitor-helplines-card")
+
+
+async def test_a_mention_is_a_note_for_the_adviser_and_alerts_no_one(pages: Pages) -> None:
+    supervisor = await staff_page(pages, "supervisor", "Sol")
+    her = await pages.visitor()
+    frames = frames_received(her)
+    await start_chat(her)
+    adviser = await pages.adviser("Asha")
+    await take_chat(adviser)
+    await expect(her.locator("#chat-status")).to_have_text("You are talking with Asha")
+
+    mention = "years ago i tried to kill myself but im in a much better place now"
+    await say_as_her(her, mention)
+    panel = adviser.get_by_role("tabpanel")
+    noted = panel.locator(".log .msg.is-flagged")
+    await expect(noted).to_have_count(1)
+    await expect(noted).to_contain_text(mention)
+    await expect(noted.locator(".level-badge")).to_contain_text("Flag:")
+    await expect(panel.locator(".safety .flag-stance")).to_have_text(
+        "Read as a mention: in the past and over. No alert was raised."
+    )
+    # Then something ordinary, so everything the mention caused has had time to arrive.
+    await say_as_her(her, "thank you for listening")
+    await expect(panel.locator(".log")).to_contain_text("thank you for listening")
+    assert await supervisor.locator("#alerts-list .alert-item").count() == 0
+    await expect(her.locator("#helplines")).to_be_hidden()
+    kinds = {json.loads(frame).get("type") for frame in frames}
+    assert "helplines" not in kinds
+    await screenshot(adviser, "staff-console-mention-note")
+
+    # Current danger in the same chat still alerts at once.
+    await say_as_her(her, IMMINENT)
+    await expect(supervisor.locator("#alerts-list .alert-item")).to_have_count(1)
+    await expect(her.locator("#helplines")).to_be_visible()
 
 
 async def test_the_card_survives_a_reconnect_and_a_reload_and_goes_with_the_quick_exit(
@@ -359,12 +393,17 @@ async def test_the_card_on_a_phone_and_in_arabic(pages: Pages) -> None:
     card = arabic.locator("#helplines")
     await expect(card.locator("h2")).to_have_text(text("ar", "helplines.title"))
     await expect(card).to_contain_text(text("ar", "helplines.silent_solution"))
+    # She gave no nation: the card lists UK-wide services and asks where she lives.
     await expect(card.locator("#helplines-intro")).to_have_text(
-        text("ar", "helplines.intro_danger")
+        text("ar", "helplines.intro_danger") + " " + text("ar", "helplines.ask_nation")
     )
     await expect(card.locator(".helpline-badge").first).to_have_text(
         text("ar", "helplines.emergency")
     )
+    # Service names in her language, marked as such for a screen reader.
+    first_name = card.locator(".helpline-name bdi").first
+    await expect(first_name).to_have_text("خدمات الطوارئ")
+    await expect(card).not_to_contain_text("Scotland")
     await screenshot(arabic, "visitor-helplines-card-arabic")
     await adviser.close()
 
