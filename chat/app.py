@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from html import escape
+from pathlib import Path
 
 from fastapi import FastAPI, Request, WebSocket
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.types import Receive, Scope, Send
@@ -125,20 +127,30 @@ def _add_health(app: FastAPI, services: Services) -> None:
         }
 
 
+# The quick-exit links in the pages' HTML name this address; each page is served with the
+# deployment's own exit address in its place, so leaving works before any script has run.
+PAGE_EXIT_URL = "https://www.bbc.co.uk/weather"
+VISITOR_PAGES = {"/": "visitor", "/rooms": "rooms"}
+
+
+def _visitor_page(path: Path, exit_url: str) -> Callable[[], Awaitable[HTMLResponse]]:
+    html = path.read_text(encoding="utf-8").replace(PAGE_EXIT_URL, escape(exit_url, quote=True))
+
+    async def page() -> HTMLResponse:
+        return HTMLResponse(html)
+
+    return page
+
+
 def _add_pages(app: FastAPI, settings: Settings) -> None:
     frontend = settings.frontend_dir
-
-    @app.get("/", include_in_schema=False)
-    async def visitor_page(_request: Request) -> FileResponse:
-        return FileResponse(frontend / "visitor" / "index.html")
+    for route, folder in VISITOR_PAGES.items():
+        page = _visitor_page(frontend / folder / "index.html", settings.exit_url)
+        app.add_api_route(route, page, methods=["GET"], include_in_schema=False)
 
     @app.get("/staff", include_in_schema=False)
     async def staff_page(_request: Request) -> FileResponse:
         return FileResponse(frontend / "staff" / "index.html")
-
-    @app.get("/rooms", include_in_schema=False)
-    async def rooms_page(_request: Request) -> FileResponse:
-        return FileResponse(frontend / "rooms" / "index.html")
 
     @app.get("/mentor", include_in_schema=False)
     async def mentor_page(_request: Request) -> FileResponse:

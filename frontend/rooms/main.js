@@ -61,11 +61,6 @@ function current() {
   return SCREENS.find((screen) => !$(screen).hidden) ?? "list";
 }
 
-function clearScreen() {
-  document.title = "";
-  document.body.replaceChildren();
-}
-
 // --- the list --------------------------------------------------------------------------------
 
 async function loadList(notice) {
@@ -574,7 +569,7 @@ async function changeLanguage() {
 
 async function boot() {
   // Leaving must work from the very first moment, before anything else has loaded.
-  installQuickExit({ token: () => session().token, closeSocket: () => socket?.close(), clearScreen });
+  installQuickExit({ token: () => session().token, closeSocket: () => socket?.close() });
   wire();
   const stored = restoreSession();
   const config = await getJson("/api/config").catch(() => null);

@@ -162,7 +162,6 @@ function contactItem(contact, helpline) {
   } else if (contact.kind === "web" && /^https:\/\//i.test(value)) {
     link.href = value;
     link.rel = "noopener noreferrer";
-    link.target = "_blank";
     link.textContent = t("helplines.web", { name: helpline.name ?? value });
   } else {
     return li;

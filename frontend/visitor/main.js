@@ -32,11 +32,6 @@ const transcript = new Transcript(e.log, {
   text: (state) => ({ sending: t("chat.sending"), sent: t("chat.sent"), failed: t("chat.failed") })[state],
 });
 
-function clearScreen() {
-  document.title = "";
-  document.body.replaceChildren();
-}
-
 function safeToTalk(value) {
   return { yes: true, no: false }[value] ?? null;
 }
@@ -309,17 +304,20 @@ function wire() {
   e.newChat.addEventListener("click", newChat);
   e.forget.addEventListener("click", forgetChat);
   e.language.addEventListener("change", changeLanguage);
+  // A tap on Start that came before this module (kept by exit-early.js) starts the chat now.
+  e.startForm.setAttribute("data-ready", "");
+  if (e.startForm.dataset.pending) {
+    delete e.startForm.dataset.pending;
+    e.start.removeAttribute("aria-busy");
+    startChat(new Event("submit"));
+  }
 }
 
 installHelplines({ log: e.log });
 
 async function boot() {
   // Leaving must work from the very first moment, before anything else has loaded.
-  installQuickExit({
-    token: () => session().token,
-    closeSocket: () => socket?.close(),
-    clearScreen,
-  });
+  installQuickExit({ token: () => session().token, closeSocket: () => socket?.close() });
   wire();
   const stored = restoreSession();
   const config = await getJson("/api/config").catch(() => null);

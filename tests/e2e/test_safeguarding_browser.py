@@ -191,7 +191,7 @@ async def test_the_card_survives_a_reconnect_and_a_reload_and_goes_with_the_quic
     await expect(entries).to_have_count(count)
     await expect(entries.first).to_contain_text("Emergency services")
 
-    await her.get_by_role("button", name="Leave this page").click()
+    await her.get_by_role("link", name="Leave this page", exact=True).click()
     await her.wait_for_url("https://www.bbc.co.uk/**")
     await her.goto(pages.origin + "/")
     await expect(her.locator("#start")).to_be_enabled()
@@ -346,7 +346,7 @@ async def test_the_card_on_a_phone_and_in_arabic(pages: Pages) -> None:
     await phone.get_by_role("button", name=text("en", "helplines.show")).click()
     await expect(card.locator("h2")).to_be_in_viewport()
     await expect(card.locator("h2")).to_be_focused()
-    exit_button = await phone.get_by_role("button", name="Leave this page").bounding_box()
+    exit_button = await phone.get_by_role("link", name="Leave this page", exact=True).bounding_box()
     assert exit_button is not None and 0 <= exit_button["y"] < 40
     await screenshot(phone, "visitor-helplines-card-phone")
     await adviser.close()
