@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 
 from chat import staff, visitors, ws
@@ -27,6 +28,7 @@ from moderation.install import install as install_moderation
 from peers.install import install as install_rooms
 
 log = logging.getLogger("willow")
+MIN_COMPRESSED_BYTES = 1000
 
 
 class Willow(FastAPI):
@@ -77,6 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     app.add_middleware(SecurityHeaders)
+    # Pages, scripts and JSON go compressed: on a slow phone line the bytes are the wait. The
+    # chat socket is answered before any middleware (Willow.__call__) and other sockets pass
+    # through untouched; bodies under a packet are not worth compressing.
+    app.add_middleware(GZipMiddleware, minimum_size=MIN_COMPRESSED_BYTES)
 
     app.include_router(visitors.router)
     app.include_router(staff.router)
