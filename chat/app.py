@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from chat import staff, visitors, ws
 from chat.logs import configure_logging
 from chat.migrate import upgrade
+from chat.pageconfig import add_config_route, load_branding
 from chat.retention import purge_forever
 from chat.security import SecurityHeaders
 from chat.services import Services
@@ -52,6 +53,7 @@ class Willow(FastAPI):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
+    branding = load_branding(settings.branding_file)
     services = Services.build(settings)
 
     @asynccontextmanager
@@ -90,7 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_moderation(app, services)
     install_rooms(app, services)
     _add_health(app, services)
-    _add_pages(app, settings)
+    add_config_route(app, settings, branding, visitors.LANGUAGES)
+    _add_pages(app, settings, branding.exit_url or settings.exit_url)
     return app
 
 
@@ -123,15 +126,6 @@ def _add_health(app: FastAPI, services: Services) -> None:
         ok = all(checks.values())
         return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
 
-    @app.get("/api/config")
-    async def page_config() -> dict[str, object]:
-        """What the pages need before anything else: where the quick exit goes."""
-        return {
-            "exit_url": services.settings.exit_url,
-            "languages": list(visitors.LANGUAGES),
-            "retention_days": services.settings.transcript_retention_days,
-        }
-
 
 # The quick-exit links in the pages' HTML name this address; each page is served with the
 # deployment's own exit address in its place, so leaving works before any script has run.
@@ -148,10 +142,10 @@ def _visitor_page(path: Path, exit_url: str) -> Callable[[], Awaitable[HTMLRespo
     return page
 
 
-def _add_pages(app: FastAPI, settings: Settings) -> None:
+def _add_pages(app: FastAPI, settings: Settings, exit_url: str) -> None:
     frontend = settings.frontend_dir
     for route, folder in VISITOR_PAGES.items():
-        page = _visitor_page(frontend / folder / "index.html", settings.exit_url)
+        page = _visitor_page(frontend / folder / "index.html", exit_url)
         app.add_api_route(route, page, methods=["GET"], include_in_schema=False)
 
     @app.get("/staff", include_in_schema=False)

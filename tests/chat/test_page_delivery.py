@@ -9,7 +9,7 @@ async def test_pages_and_scripts_arrive_compressed_when_the_browser_accepts_it(
     server: Server,
 ) -> None:
     async with server.http() as http:
-        for path in ("/", "/static/shared/socket.js", "/static/shared/base.css"):
+        for path in ("/", "/static/shared/socket.js", "/static/shared/base.css", "/api/config"):
             packed = await http.get(path, headers={"accept-encoding": "gzip"})
             plain = await http.get(path, headers={"accept-encoding": "identity"})
             assert packed.headers.get("content-encoding") == "gzip", path
