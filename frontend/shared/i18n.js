@@ -67,6 +67,31 @@ export async function setLanguage(lang) {
   return chosen;
 }
 
+async function fetchConfig(url) {
+  const response = await fetch(url, { cache: "no-store" });
+  if (!response.ok) throw new Error(`config: HTTP ${response.status}`);
+  return response.json();
+}
+
+// The visitor pages: one request brings the page's config and its words in `lang` (English
+// under any missing key, the page's bundles merged in), so nothing waits on a second trip.
+export async function loadPage(lang) {
+  const query = new URLSearchParams({ lang: LANGUAGES.includes(lang) ? lang : FALLBACK });
+  for (const name of bundles) query.append("bundle", name);
+  const url = `/api/config?${query}`;
+  const early = window.willowEarlyConfig;
+  window.willowEarlyConfig = null;
+  const config = (early?.url === url && (await early.answer.catch(() => null))) || (await fetchConfig(url));
+  messages = config.messages ?? {};
+  // The server merged English in already; a later `setLanguage` fetches its own fallback.
+  fallback = {};
+  current = config.language ?? FALLBACK;
+  document.documentElement.lang = current;
+  document.documentElement.dir = isRightToLeft(current) ? "rtl" : "ltr";
+  translatePage();
+  return config;
+}
+
 export function language() {
   return current;
 }

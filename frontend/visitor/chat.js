@@ -1,15 +1,15 @@
-// The visitor page: start a chat, wait, talk, end, leave quickly. No account, no cookies.
+// The visitor page's chat: wait, talk, end. Loaded only when she starts a chat (or comes back
+// to one after a reload), so the first screen costs a slow phone as little as possible.
 
-import { getJson, postJson } from "../shared/http.js";
-import { LANGUAGES, language, preferredLanguage, setLanguage, t } from "../shared/i18n.js";
-import { installQuickExit, setExitUrl } from "../shared/quick-exit.js";
+import { postJson } from "../shared/http.js";
+import { t } from "../shared/i18n.js";
 import { addReportControl, markReported, reportFailed } from "../shared/report.js";
 import { StreamSocket } from "../shared/socket.js";
 import { Transcript, newClientId } from "../shared/transcript.js";
 import { TypingIndicator, TypingNotifier } from "../shared/typing.js";
 import { startExtensions } from "./extensions.js";
 import { clearHelplines, installHelplines } from "./helplines.js";
-import { forgetSession, restoreSession, session, updateSession } from "./session.js";
+import { forgetSession, session, updateSession } from "./session.js";
 import * as view from "./view.js";
 
 const e = view.elements;
@@ -32,32 +32,25 @@ const transcript = new Transcript(e.log, {
   text: (state) => ({ sending: t("chat.sending"), sent: t("chat.sent"), failed: t("chat.failed") })[state],
 });
 
-function safeToTalk(value) {
-  return { yes: true, no: false }[value] ?? null;
-}
-
-async function startChat(event) {
-  event.preventDefault();
-  view.showStartError(false);
-  e.start.disabled = true;
-  const form = new FormData(e.startForm);
-  const choices = {
-    language: e.language.value,
-    topic: e.topic.value || null,
-    nation: e.nation.value || null,
-    safe_to_talk: safeToTalk(form.get("safe")),
-  };
-  try {
-    const { token } = await postJson("/api/visitor/session", choices);
-    updateSession({ token, language: choices.language, conversationId: null, lastSeq: 0 });
-  } catch {
-    view.showStartError(true);
-    return;
-  }
-  e.start.disabled = false;
+// She has a new session (main.js made it): join the queue.
+export function begin() {
   transcript.clear();
   view.show("waiting");
   connect();
+}
+
+// A reload: the page holds no copy of the messages, so it asks for the whole conversation
+// again; until the replay is back where she was, the log is marked busy.
+export function resume() {
+  chat.replayUntil = session().lastSeq;
+  if (chat.replayUntil) e.log.setAttribute("aria-busy", "true");
+  updateSession({ lastSeq: 0 });
+  view.show("waiting");
+  connect();
+}
+
+export function closeSocket() {
+  socket?.close();
 }
 
 function connect() {
@@ -276,19 +269,7 @@ async function forgetChat() {
   view.show("intro", { notice: "forgotten" });
 }
 
-async function changeLanguage() {
-  try {
-    const chosen = await setLanguage(e.language.value);
-    if (session().token) updateSession({ language: chosen });
-  } catch {
-    // The catalogue could not be fetched: stay in the language already on screen.
-    e.language.value = language();
-  }
-  view.redraw();
-}
-
 function wire() {
-  e.startForm.addEventListener("submit", startChat);
   e.composer.addEventListener("submit", sendMessage);
   e.message.addEventListener("input", typed);
   e.message.addEventListener("keydown", (event) => {
@@ -303,44 +284,7 @@ function wire() {
   e.endYes.addEventListener("click", endChat);
   e.newChat.addEventListener("click", newChat);
   e.forget.addEventListener("click", forgetChat);
-  e.language.addEventListener("change", changeLanguage);
-  // A tap on Start that came before this module (kept by exit-early.js) starts the chat now.
-  e.startForm.setAttribute("data-ready", "");
-  if (e.startForm.dataset.pending) {
-    delete e.startForm.dataset.pending;
-    e.start.removeAttribute("aria-busy");
-    startChat(new Event("submit"));
-  }
 }
 
 installHelplines({ log: e.log });
-
-async function boot() {
-  // Leaving must work from the very first moment, before anything else has loaded.
-  installQuickExit({ token: () => session().token, closeSocket: () => socket?.close() });
-  wire();
-  const stored = restoreSession();
-  const config = await getJson("/api/config").catch(() => null);
-  setExitUrl(config?.exit_url);
-  const offered = Array.isArray(config?.languages) ? config.languages : LANGUAGES;
-  const chosen = await setLanguage(stored.language ?? preferredLanguage(offered)).catch(() => "en");
-  e.language.value = chosen;
-  // She may have started a chat while the page was still loading: that chat has its socket,
-  // and what is on screen is drawn again now that the words have arrived.
-  if (socket) {
-    view.redraw();
-    return;
-  }
-  if (stored.token) {
-    chat.replayUntil = stored.lastSeq;
-    if (chat.replayUntil) e.log.setAttribute("aria-busy", "true");
-    // The page holds no copy of the messages, so it asks for the whole conversation again.
-    updateSession({ lastSeq: 0 });
-    view.show("waiting");
-    connect();
-  } else {
-    view.show("intro");
-  }
-}
-
-boot();
+wire();
