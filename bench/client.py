@@ -18,7 +18,7 @@ from picows import WSListener, WSMsgType, WSTransport, ws_connect
 from bench.stats import SeqTrack
 
 clock = time.perf_counter  # uvloop's loop.time() is cached per iteration; this is not
-COOKIE = "willow_staff"  # chat/staff.py: the staff session cookie
+COOKIE = "willow_staff"  # chat/helpline/staff.py: the staff session cookie
 
 Handler = Callable[["Peer", dict[str, Any], float], None]
 

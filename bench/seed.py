@@ -1,8 +1,9 @@
 """Accounts for a run, written to the database before the server starts.
 
-Staff accounts go through `chat.staff.create_staff`, as `willow staff add` does. Their login
-sessions and the visitors' anonymous sessions are inserted directly (a keyed hash of a random
-token, as Willow stores them), so thousands of visitors cost a second, not a minute of HTTP.
+Staff accounts go through `chat.helpline.staff.create_staff`, as `willow staff add` does.
+Their login sessions and the visitors' anonymous sessions are inserted directly (a keyed hash
+of a random token, as Willow stores them), so thousands of visitors cost a second, not a
+minute of HTTP.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import insert, select, update
 
-from chat.migrate import upgrade
-from chat.models import Staff, StaffSession, VisitorSession
-from chat.security import new_token, token_hash
-from chat.services import Services
-from chat.settings import Settings
-from chat.staff import create_staff
+from chat.core.models import Staff, StaffSession, VisitorSession
+from chat.core.security import new_token, token_hash
+from chat.core.services import Services
+from chat.core.settings import Settings
+from chat.helpline.staff import create_staff
+from chat.schema import upgrade
 
 ADVISER_CAPACITY = 40  # the most Willow allows; keeps the number of adviser accounts small
 

@@ -1,4 +1,7 @@
-"""Talking to a Willow node as the pages do: hello, request_chat, take_next (chat/protocol.py)."""
+"""Talking to a Willow node as the pages do: hello, request_chat, take_next.
+
+The events are those of chat/core/protocol.py.
+"""
 
 from __future__ import annotations
 

@@ -17,15 +17,17 @@ from sqlalchemy import text
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 
-from chat import staff, visitors, ws
-from chat.logs import configure_logging
-from chat.migrate import upgrade
+from chat.core import transport
+from chat.core.logs import configure_logging
+from chat.core.security import SecurityHeaders
+from chat.core.services import Services
+from chat.core.settings import Settings
+from chat.helpline import sockets as helpline_sockets
+from chat.helpline import staff, visitors
+from chat.helpline.retention import purge_forever
 from chat.pageconfig import add_config_route, load_branding
-from chat.retention import purge_forever
-from chat.security import SecurityHeaders
-from chat.services import Services
-from chat.settings import Settings
-from moderation.install import install as install_moderation
+from chat.schema import upgrade
+from moderation.safeguarding.install import install as install_moderation
 from peers.install import install as install_rooms
 
 log = logging.getLogger("willow")
@@ -43,9 +45,9 @@ class Willow(FastAPI):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope["path"] == ws.PATH:
+        if scope["type"] == "websocket" and scope["path"] == transport.PATH:
             scope["app"] = self
-            await ws.websocket_endpoint(WebSocket(scope, receive, send))
+            await transport.websocket_endpoint(WebSocket(scope, receive, send))
             return
         await super().__call__(scope, receive, send)
 
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # through untouched; bodies under a packet are not worth compressing.
     app.add_middleware(GZipMiddleware, minimum_size=MIN_COMPRESSED_BYTES)
 
+    helpline_sockets.install(services.sockets)
     app.include_router(visitors.router)
     app.include_router(staff.router)
     app.include_router(staff.admin_router)

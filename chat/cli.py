@@ -11,12 +11,12 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from chat.db import Database
-from chat.migrate import upgrade
-from chat.models import Staff
-from chat.services import Services
-from chat.settings import Settings, SettingsError
-from chat.staff import ROLES, StaffError, create_staff, set_training
+from chat.core.db import Database
+from chat.core.models import Staff
+from chat.core.services import Services
+from chat.core.settings import Settings, SettingsError
+from chat.helpline.staff import ROLES, StaffError, create_staff, set_training
+from chat.schema import upgrade
 
 
 def _settings() -> Settings:

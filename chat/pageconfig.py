@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import FastAPI, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from chat.settings import Settings, SettingsError
+from chat.core.settings import Settings, SettingsError
 
 FALLBACK = "en"
 # The staff console's words are never sent to a visitor page.

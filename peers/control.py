@@ -21,7 +21,7 @@ from peers.seats import (
 )
 
 if TYPE_CHECKING:
-    from chat.ws import Connection
+    from chat.core.transport import Connection
 
 log = logging.getLogger("willow.peers")
 

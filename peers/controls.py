@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from chat import audit
-from chat.conversations import now, request_chat
-from chat.models import Conversation, VisitorSession
-from chat.protocol import ProtocolError
-from moderation.reports import ReportError, close_report, file_report, open_reports
+from chat.core import audit
+from chat.core.clock import now
+from chat.core.models import Conversation, VisitorSession
+from chat.core.protocol import ProtocolError
+from chat.helpline.conversations import request_chat
+from moderation.safeguarding.reports import ReportError, close_report, file_report, open_reports
 from moderation.types import RiskLevel
 from peers.errors import RoomError
 from peers.messages import is_room_message

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat.protocol import ProtocolError
+from chat.core.protocol import ProtocolError
 
-# The error codes the rooms add; chat.protocol.ERROR_CODES and docs/PROTOCOL.md explain them.
+# The error codes the rooms add; chat.core.protocol.ERROR_CODES and docs/PROTOCOL.md explain them.
 ROOM_ERROR_CODES = (
     "room_closed",
     "room_locked",

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from chat.protocol import Body, ClientEventModel, ClientId, register_event
+from chat.core.protocol import Body, ClientEventModel, ClientId, register_event
 
 MAX_MUTE_MINUTES = 24 * 60
 # One key rotation (peers/bans.py): the address part of a ban then lasts as long as the ban.

@@ -1,6 +1,6 @@
 """A participant's room events on the websocket: join, talk, rename, flag, report, leave.
 
-Registered with chat.ws at start (`register`); the mentor's events are in
+Registered with chat.core.transport at start (`register`); the mentor's events are in
 peers/mentor_handlers.py, news between nodes in peers/control.py.
 """
 
@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from chat.conversations import now
-from chat.models import VisitorSession
-from chat.ws import on_close, register_handler
+from chat.core.clock import now
+from chat.core.models import VisitorSession
+from chat.core.sockets import SocketRoutes
 from moderation.alerts import helplines_event
 from moderation.limits import SenderHistory, record
 from moderation.pii import redact
@@ -47,7 +47,7 @@ from peers.seats import (
 )
 
 if TYPE_CHECKING:
-    from chat.ws import Connection
+    from chat.core.transport import Connection
 
 
 def _visitor(connection: Connection, ref: str) -> VisitorSession:
@@ -362,17 +362,17 @@ async def _left_quickly(runtime: RoomsRuntime, connection: Connection) -> bool:
     return ended is not None
 
 
-def register() -> None:
-    """Hand the room events to chat.ws (idempotent: each app start calls it)."""
-    register_handler(RoomJoin, join)
-    register_handler(RoomLeave, leave)
-    register_handler(RoomMessage, message)
-    register_handler(RoomRename, rename)
-    register_handler(RoomKnowSomeone, know_someone)
-    register_handler(RoomReport, report)
-    register_handler(RoomToAdviser, to_adviser)
-    mentor_handlers.register()
-    on_close(connection_closed)
+def register(routes: SocketRoutes) -> None:
+    """Hand the room events to the app's socket routes."""
+    routes.handle(RoomJoin, join)
+    routes.handle(RoomLeave, leave)
+    routes.handle(RoomMessage, message)
+    routes.handle(RoomRename, rename)
+    routes.handle(RoomKnowSomeone, know_someone)
+    routes.handle(RoomReport, report)
+    routes.handle(RoomToAdviser, to_adviser)
+    mentor_handlers.register(routes)
+    routes.on_close(connection_closed)
 
 
 __all__ = ["handle_control", "register"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from chat.services import Services
+from chat.core.services import Services
 from moderation.directory import load_default_directory
 from peers import events, handlers, routes
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
@@ -45,6 +45,6 @@ def install(app: FastAPI, services: Services) -> RoomsRuntime:
     runtime = load_runtime(services)
     app.state.rooms = runtime
     events.register_events()
-    handlers.register()
+    handlers.register(services.sockets)
     app.include_router(routes.router)
     return runtime

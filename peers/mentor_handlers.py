@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from chat.conversations import staff_sender
-from chat.models import VisitorSession
-from chat.ws import register_handler
+from chat.core.channels import staff_sender
+from chat.core.models import VisitorSession
+from chat.core.sockets import SocketRoutes
 from moderation.pipeline import MessageContext, check
 from moderation.types import Action
 from peers import controls, messages, rooms
@@ -46,7 +46,7 @@ from peers.seats import (
 )
 
 if TYPE_CHECKING:
-    from chat.ws import Connection
+    from chat.core.transport import Connection
 
 
 async def open_room(connection: Connection, event: RoomOpen) -> None:
@@ -273,19 +273,19 @@ async def close_report(connection: Connection, event: RoomReportClose) -> None:
     )
 
 
-def register() -> None:
-    register_handler(RoomOpen, open_room)
-    register_handler(RoomClose, close_room)
-    register_handler(RoomMute, mute)
-    register_handler(RoomUnmute, unmute)
-    register_handler(RoomRemove, remove)
-    register_handler(RoomBan, ban)
-    register_handler(RoomHide, hide)
-    register_handler(RoomSlowMode, slow_mode)
-    register_handler(RoomLock, lock)
-    register_handler(RoomPin, pin)
-    register_handler(RoomUnpin, unpin)
-    register_handler(RoomRelease, release)
-    register_handler(RoomDiscard, discard)
-    register_handler(RoomInviteAdviser, invite_adviser)
-    register_handler(RoomReportClose, close_report)
+def register(routes: SocketRoutes) -> None:
+    routes.handle(RoomOpen, open_room)
+    routes.handle(RoomClose, close_room)
+    routes.handle(RoomMute, mute)
+    routes.handle(RoomUnmute, unmute)
+    routes.handle(RoomRemove, remove)
+    routes.handle(RoomBan, ban)
+    routes.handle(RoomHide, hide)
+    routes.handle(RoomSlowMode, slow_mode)
+    routes.handle(RoomLock, lock)
+    routes.handle(RoomPin, pin)
+    routes.handle(RoomUnpin, unpin)
+    routes.handle(RoomRelease, release)
+    routes.handle(RoomDiscard, discard)
+    routes.handle(RoomInviteAdviser, invite_adviser)
+    routes.handle(RoomReportClose, close_report)

@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat import audit, streams
-from chat.appender import Appended, Touch
-from chat.conversations import SUPERVISORS_CHANNEL, now
-from chat.models import Event, Stream
+from chat.core import audit, streams
+from chat.core.appender import Appended, Touch
+from chat.core.channels import SUPERVISORS_CHANNEL
+from chat.core.clock import now
+from chat.core.models import Event, Stream
 from moderation.alerts import risk_summary
 from moderation.types import RiskLevel, Verdict
 from peers.errors import RoomError

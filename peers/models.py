@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chat.models import Base, BigId
+from chat.core.models import Base, BigId
 
 
 class RoomSession(Base):

@@ -1,6 +1,6 @@
 """Room sessions and who is in them: open, close, join, leave, rename.
 
-Each function is an action in the sense of chat/conversations.py: it changes the database
+Each function is an action in the sense of chat/helpline/conversations.py: it changes the database
 in one committed transaction, then publishes what changed on the room session's stream, so
 every node's hub fans it out and a resume replays it from the database.
 """
@@ -17,11 +17,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat import audit, streams
-from chat.conversations import now, staff_sender
-from chat.hub import stream_channel
-from chat.models import Event, Staff, Stream
-from chat.services import Services
+from chat.core import audit, streams
+from chat.core.channels import staff_sender
+from chat.core.clock import now
+from chat.core.hub import stream_channel
+from chat.core.models import Event, Staff, Stream
+from chat.core.services import Services
 from peers.catalogue import Room
 from peers.errors import RoomError
 from peers.models import RoomHeldMessage, RoomParticipant, RoomPin, RoomSession

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 
-from chat.conversations import now
+from chat.core.clock import now
 from peers.catalogue import Room
 from peers.models import RoomParticipant, RoomSession
 from peers.rooms import abandoned, close_if_abandoned, iso, opening_times

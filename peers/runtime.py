@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chat.broker import RedisBroker
-from chat.hub import Member
-from chat.services import Services
+from chat.core.broker import RedisBroker
+from chat.core.hub import Member
+from chat.core.services import Services
 from moderation.directory import Directory
 from moderation.limits import SenderHistory
 from peers.bans import (
@@ -32,7 +32,7 @@ from peers.catalogue import Catalogue
 from peers.schedule import Schedule
 
 if TYPE_CHECKING:
-    from chat.ws import Connection
+    from chat.core.transport import Connection
 
 log = logging.getLogger("willow.peers")
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chat.conversations import queue_position
-from chat.models import Staff
+from chat.core.models import Staff
+from chat.helpline.conversations import queue_position
 from peers.errors import RoomError
 from peers.rooms import MENTOR_ROLES
 from peers.runtime import MentorSeat, RoomsRuntime, Seat
 
 if TYPE_CHECKING:
-    from chat.ws import Connection
+    from chat.core.transport import Connection
 
 SEAT = "room_seat"
 MENTOR_SEAT = "room_mentor_seat"

@@ -16,11 +16,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from chat.app import create_app
-from chat.migrate import upgrade
-from chat.models import Base
-from chat.services import Services
-from chat.settings import Settings
-from chat.tables import import_all_tables
+from chat.core.models import Base
+from chat.core.services import Services
+from chat.core.settings import Settings
+from chat.schema import import_all_tables, upgrade
 from tests.services import BROKER_URL, DATABASE_URL, scratch_postgres
 from tests.wsclient import Server
 

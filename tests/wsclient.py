@@ -15,8 +15,9 @@ import websockets
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection
 
-from chat.services import Services
-from chat.staff import COOKIE, create_staff
+from chat.core.identity import COOKIE
+from chat.core.services import Services
+from chat.helpline.staff import create_staff
 
 _ids = itertools.count(1)
 

@@ -21,7 +21,7 @@ from bench.willow import advisers_for, close_all, open_pairs, pairs_for
 
 STALLED_SHARE = 0.01
 SMALL_RECEIVE_BUFFER = 4096
-CLOSE_TOO_SLOW = 4008  # chat/ws.py
+CLOSE_TOO_SLOW = 4008  # chat/core/transport.py
 
 
 def stalled_count(pairs: int) -> int:

@@ -12,12 +12,12 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from chat import streams
-from chat.appender import Appended
-from chat.hub import Member
-from chat.models import Event, Stream
-from chat.services import Services
-from chat.settings import Settings
+from chat.core import streams
+from chat.core.appender import Appended
+from chat.core.hub import Member
+from chat.core.models import Event, Stream
+from chat.core.services import Services
+from chat.core.settings import Settings
 from tests.conftest import node_services
 from tests.services import DATABASE_URL
 

@@ -7,9 +7,9 @@ import asyncio
 
 import orjson
 
-from chat import streams
-from chat.hub import Member, envelope, stream_channel
-from chat.services import Services
+from chat.core import streams
+from chat.core.hub import Member, envelope, stream_channel
+from chat.core.services import Services
 
 
 async def _store(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chat.app import create_app
-from chat.settings import Settings, SettingsError
+from chat.core.settings import Settings, SettingsError
 from tests.conftest import running_server
 from tests.wsclient import Server
 

@@ -7,7 +7,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from chat.models import Base
+from chat.core.models import Base
 from tests.wsclient import Server, connected_pair
 
 SECRET_WORDS = "my address is 12 Elm Road and he is home at six"

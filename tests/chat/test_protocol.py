@@ -7,8 +7,8 @@ import asyncio
 import pytest
 import websockets
 
-from chat.protocol import ProtocolError, decode
-from chat.settings import Settings
+from chat.core.protocol import ProtocolError, decode
+from chat.core.settings import Settings
 from tests.conftest import running_server
 from tests.wsclient import Client, Server, connected_pair, visitor
 

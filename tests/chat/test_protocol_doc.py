@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from chat.protocol import CLIENT_EVENT_TYPES, ERROR_CODES
+from chat.core.protocol import CLIENT_EVENT_TYPES, ERROR_CODES
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text()
 

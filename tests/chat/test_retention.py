@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from chat.conversations import now
-from chat.models import AuditEntry, Conversation, Event, VisitorSession
-from chat.retention import purge_expired
+from chat.core.clock import now
+from chat.core.models import AuditEntry, Conversation, Event, VisitorSession
+from chat.helpline.retention import purge_expired
 from tests.wsclient import Client, Server, connected_pair, staff
 
 

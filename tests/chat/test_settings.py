@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from chat.settings import DEVELOPMENT_SECRET_KEY, Settings
+from chat.core.settings import DEVELOPMENT_SECRET_KEY, Settings
 
 STRONG = "k" * 48
 

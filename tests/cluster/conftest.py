@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from chat.services import Services
-from chat.settings import Settings
+from chat.core.services import Services
+from chat.core.settings import Settings
 from tests.cluster.nodes import ClusterConfig, Node, parse_password, start_all, stop_all, willow
 from tests.services import postgres_url, redis_url, scratch_postgres
 from tests.wsclient import Server

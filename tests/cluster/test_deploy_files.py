@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from chat.settings import Settings
+from chat.core.settings import Settings
 
 pytestmark = pytest.mark.cluster
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from chat.services import Services
-from chat.settings import Settings
+from chat.core.services import Services
+from chat.core.settings import Settings
 from tests.cluster.nodes import ClusterConfig, Node, free_port, start_all, stop_all, willow
 from tests.cluster.talk import client_ids, collect, kind, pair, repeated, say
 from tests.services import postgres_url, redis_url, scratch_postgres

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from chat.models import Conversation, Event
+from chat.core.models import Conversation, Event
 from tests.cluster.conftest import Cluster
 from tests.cluster.talk import adviser_on, collect, kind
 from tests.wsclient import Client, Server, visitor

@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy import select
 
-from chat.models import VisitorSession
+from chat.core.models import VisitorSession
 from tests.e2e.browser import (
     PHONE,
     Pages,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from chat.models import AuditEntry
-from moderation.reports import ReportError, close_report, file_report, open_reports
+from chat.core.models import AuditEntry
+from moderation.safeguarding.reports import ReportError, close_report, file_report, open_reports
 from tests.wsclient import Server, connected_pair
 
 

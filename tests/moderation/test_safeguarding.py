@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chat.app import create_app
-from chat.settings import Settings
+from chat.core.settings import Settings
 from tests.wsclient import Client, Server, connected_pair, staff, visitor
 
 IMMINENT = "I've taken all my pills, I want to die tonight"

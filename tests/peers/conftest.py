@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import pytest
 from fastapi import FastAPI
 
-from chat.settings import Settings
+from chat.core.settings import Settings
 from peers.runtime import RoomsRuntime
 from tests.conftest import running_server
 from tests.peers.roomkit import RoomServer

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import update
 
-from chat.conversations import now
-from chat.models import Staff
+from chat.core.clock import now
+from chat.core.models import Staff
 from peers.runtime import RoomsRuntime
 from tests.wsclient import Client, Server, StaffLogin, staff, visitor
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from chat.app import create_app
-from chat.conversations import now
-from chat.models import Event
-from chat.settings import Settings
+from chat.core.clock import now
+from chat.core.models import Event
+from chat.core.settings import Settings
 from peers.install import RoomsSetupError
 from peers.models import RoomParticipant, RoomSession
 from peers.naming import is_taken, looks_like_staff, name_key

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from chat.models import AuditEntry, Event
+from chat.core.models import AuditEntry, Event
 from tests.peers.roomkit import (
     ROOM,
     RoomServer,

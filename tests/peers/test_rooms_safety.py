@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from chat.models import AuditEntry, Base, Conversation
-from chat.security import token_hash
-from chat.tables import import_all_tables
+from chat.core.models import AuditEntry, Base, Conversation
+from chat.core.security import token_hash
+from chat.schema import import_all_tables
 from peers.rooms import session_ban_key
 from tests.peers.roomkit import ROOM, RoomServer, mentor_in, said, say, woman_in
 from tests.wsclient import Server, staff, visitor

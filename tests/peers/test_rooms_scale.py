@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from chat.settings import Settings
+from chat.core.settings import Settings
 from tests.peers.conftest import room_server
 from tests.peers.roomkit import RoomServer, Woman, mentor_in, said, say
 from tests.wsclient import Client, visitor

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import delete, select
 
-from chat import audit
-from chat.conversations import now
-from chat.models import Staff, StaffSession
-from chat.security import (
+from chat.core import audit
+from chat.core.clock import now
+from chat.core.identity import COOKIE, staff_for_token
+from chat.core.models import Staff, StaffSession
+from chat.core.security import (
     DUMMY_PASSWORD_HASH,
     csrf_ok,
     hash_password,
@@ -21,11 +22,10 @@ from chat.security import (
     token_hash,
     verify_password,
 )
-from chat.services import Services
+from chat.core.services import Services
 
 Role = Literal["adviser", "mentor", "supervisor", "admin"]
 ROLES: tuple[Role, ...] = ("adviser", "mentor", "supervisor", "admin")
-COOKIE = "willow_staff"
 MIN_PASSWORD_LENGTH = 12
 
 router = APIRouter(prefix="/api/staff", tags=["staff"])
@@ -103,33 +103,6 @@ async def login(services: Services, username: str, password: str) -> tuple[Staff
             )
         )
     return staff, token, csrf
-
-
-async def staff_for_token(
-    services: Services, token: str | None
-) -> tuple[Staff, StaffSession] | None:
-    if not token:
-        return None
-    async with services.db.read() as session:
-        row = (
-            await session.execute(
-                select(Staff, StaffSession)
-                .join(StaffSession, StaffSession.staff_id == Staff.id)
-                .where(
-                    StaffSession.token_hash
-                    == token_hash(token, services.settings.effective_secret_key)
-                )
-            )
-        ).first()
-    if row is None:
-        return None
-    staff, staff_session = row
-    expires = staff_session.expires_at
-    if expires.tzinfo is None:  # SQLite returns naive datetimes
-        expires = expires.replace(tzinfo=now().tzinfo)
-    if staff.disabled or expires < now():
-        return None
-    return staff, staff_session
 
 
 async def logout(services: Services, token: str) -> None:

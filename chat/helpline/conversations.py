@@ -8,34 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat import audit, streams
-from chat.appender import Appended
-from chat.hub import stream_channel
-from chat.models import Conversation, Staff, Stream, VisitorSession
-from chat.protocol import ProtocolError
-from chat.services import Services
+from chat.core import audit, streams
+from chat.core.appender import Appended
+from chat.core.channels import STAFF_CHANNEL, staff_sender
+from chat.core.clock import now
+from chat.core.hub import stream_channel
+from chat.core.models import Conversation, Staff, Stream, VisitorSession
+from chat.core.protocol import ProtocolError
+from chat.core.services import Services
 
-STAFF_CHANNEL = "staff"
 # At most one round of queue news per node this often (50 rounds a second).
 QUEUE_NEWS_DELAY = 0.02
 log = logging.getLogger("willow.queue")
-# Alerts for supervisors (risk flags, escalations, reports from 1:1 chats).
-SUPERVISORS_CHANNEL = "supervisors"
-VISITOR = "visitor"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def staff_sender(staff_id: int) -> str:
-    return f"staff:{staff_id}"
 
 
 # Messages are stored only while their conversation has not ended (correlated to streams.id).
@@ -269,7 +258,7 @@ async def send_message(
 ) -> Appended:
     """Store a message and publish it; a repeated client_id returns the first one untouched.
 
-    The appender stores it together with whatever else arrived meanwhile (chat/appender.py);
+    The appender stores it together with whatever else arrived meanwhile (chat/core/appender.py);
     its guard refuses a message for a conversation that has ended.
     """
     payload: dict[str, Any] = {

@@ -7,13 +7,15 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from chat.conversations import current_conversation, end_conversation, now
-from chat.models import VisitorSession
-from chat.retention import forget_visitor
-from chat.security import new_token, token_hash
-from chat.services import Services
+from chat.core.clock import now
+from chat.core.identity import visitor_by_token
+from chat.core.models import VisitorSession
+from chat.core.security import new_token, token_hash
+from chat.core.services import Services
+from chat.helpline.conversations import current_conversation, end_conversation
+from chat.helpline.retention import forget_visitor
 
 LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa")
 TOPICS = ("talk", "drugs", "alcohol", "abuse", "children", "health", "other")
@@ -56,20 +58,6 @@ async def start_session(services: Services, choices: SessionRequest) -> str:
             )
         )
     return token
-
-
-async def visitor_by_token(services: Services, token: str) -> VisitorSession | None:
-    """Her live session, or None if the token is unknown or she has left."""
-    async with services.db.read() as session:
-        visitor = await session.scalar(
-            select(VisitorSession).where(
-                VisitorSession.token_hash
-                == token_hash(token, services.settings.effective_secret_key)
-            )
-        )
-    if visitor is None or visitor.ended_at is not None:
-        return None
-    return visitor
 
 
 async def quick_exit(services: Services, token: str) -> bool:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
@@ -11,16 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 MIGRATION_LOCK = 0x57494C4C4F57
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, version_directories: Sequence[Path]) -> Config:
+    """Alembic's configuration: the core's environment, every package's versions directory."""
     config = Config()
-    config.set_main_option("script_location", "chat:migrations")
+    config.set_main_option("script_location", "chat.core:migrations")
+    config.set_main_option("version_path_separator", "os")
+    config.set_main_option(
+        "version_locations", os.pathsep.join(str(path) for path in version_directories)
+    )
     config.set_main_option("sqlalchemy.url", url)
     return config
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the database to the newest schema."""
-    config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
+async def upgrade(engine: AsyncEngine, version_directories: Sequence[Path]) -> None:
+    """Bring the database to the newest schema ("heads": one branch per package)."""
+    config = alembic_config(
+        str(engine.url.render_as_string(hide_password=False)), version_directories
+    )
 
     def _upgrade(connection: object) -> None:
         config.attributes["connection"] = connection

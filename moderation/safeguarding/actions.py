@@ -10,17 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from chat import audit, streams
-from chat.conversations import SUPERVISORS_CHANNEL, now, publish_queue, staff_sender
-from chat.hub import stream_channel
-from chat.models import Conversation, Staff, VisitorSession
-from chat.protocol import ProtocolError
-from chat.services import Services
+from chat.core import audit, streams
+from chat.core.channels import SUPERVISORS_CHANNEL, staff_sender
+from chat.core.clock import now
+from chat.core.hub import stream_channel
+from chat.core.models import Conversation, Staff, VisitorSession
+from chat.core.protocol import ProtocolError
+from chat.core.services import Services
+from chat.helpline.conversations import publish_queue
 from moderation.alerts import helplines_event, risk_summary
 from moderation.directory import Directory
 from moderation.guidance import guidance_for
-from moderation.models import Escalation
-from moderation.reports import file_report
+from moderation.safeguarding.models import Escalation
+from moderation.safeguarding.reports import file_report
 from moderation.types import RiskAssessment, RiskCategory, RiskLevel, Verdict
 
 EscalationLevel = Literal["signpost", "supervisor", "emergency"]

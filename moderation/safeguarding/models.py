@@ -1,4 +1,4 @@
-"""Moderation's tables: reports of messages. (Audit entries live in chat.models.AuditEntry.)"""
+"""Moderation's tables: reports of messages. (Audit entries live in chat.core.models.AuditEntry.)"""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chat.models import Base, BigId
+from chat.core.models import Base, BigId
 
 
 class Report(Base):

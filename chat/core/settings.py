@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Used only in development so that several local nodes agree on token hashes without setup.
 DEVELOPMENT_SECRET_KEY = "willow-development-key-not-for-real-use-0000000000"  # noqa: S105 (public by design)
 MIN_SECRET_KEY_LENGTH = 32
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class SettingsError(ValueError):

@@ -1,7 +1,7 @@
 """The broker carries news between nodes: `memory://` in one process, `redis://` across several.
 
 A broker delivers each published message once per node to one handler, the node's hub; the
-hub does the fan-out to local connections (chat/hub.py), so that is written once.
+hub does the fan-out to local connections (chat/core/hub.py), so that is written once.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ class RedisBroker(Broker):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
         if self._pubsub is not None:
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            await self._pubsub.aclose()
         if self._redis is not None:
             await self._redis.aclose()
 

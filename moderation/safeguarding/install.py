@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from chat.services import Services
+from chat.core.services import Services
 from moderation.abuse import default_wordlists
 from moderation.directory import load_default_directory
-from moderation.events import register_events
 from moderation.guidance import default_guidance
-from moderation.handlers import install_handlers
 from moderation.risk import assess
-from moderation.routes import build_router
+from moderation.safeguarding.events import register_events
+from moderation.safeguarding.handlers import install_handlers
+from moderation.safeguarding.routes import build_router
 from moderation.wording import default_wording_rules
 
 
 def install(app: FastAPI, services: Services) -> None:
-    """Bad data files stop the start here, with the file and the problem named.
-
-    `services` is unused for now; every package installs with the same signature.
-    """
+    """Bad data files stop the start here, with the file and the problem named."""
     directory = load_default_directory()
     default_wordlists()
     default_wording_rules()
@@ -27,5 +24,5 @@ def install(app: FastAPI, services: Services) -> None:
     assess("warm up the lexicons", None)
     app.state.directory = directory
     register_events()
-    install_handlers()
+    install_handlers(services.sockets)
     app.include_router(build_router(directory))

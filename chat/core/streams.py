@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.db import Database
-from chat.models import Event, Stream
+from chat.core.db import Database
+from chat.core.models import Event, Stream
 
 REPLAY_BATCH = 500
 

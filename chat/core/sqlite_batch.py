@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Dialect, Executable, bindparam, insert, update
 from sqlalchemy.engine import make_url
 
-from chat.db import Database
-from chat.models import Event, Stream
+from chat.core.db import Database
+from chat.core.models import Event, Stream
 
 if TYPE_CHECKING:
-    from chat.appender import _Pending, _Plan
+    from chat.core.appender import _Pending, _Plan
 
 _EVENT_COLUMNS = ["stream_id", "seq", "type", "sender", "client_id", "audience", "payload"]
 

@@ -9,12 +9,10 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from chat.models import Base
-from chat.tables import import_all_tables
-
-import_all_tables()
+from chat.core.models import Base
 
 config = context.config
+# Every feature's tables are in it once the composition root has imported them (chat/schema.py).
 target_metadata = Base.metadata
 
 

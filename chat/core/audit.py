@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.models import AuditEntry
+from chat.core.models import AuditEntry
 
 
 def record(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from chat import audit
-from chat.services import Services
-from moderation.models import Report
+from chat.core import audit
+from chat.core.services import Services
+from moderation.safeguarding.models import Report
 
 REASON_MAX = 500
 

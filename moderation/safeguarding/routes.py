@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from chat.models import AuditEntry, Staff
-from chat.services import Services
-from chat.staff import current_staff, require_role, services_of
+from chat.core.models import AuditEntry, Staff
+from chat.core.services import Services
+from chat.helpline.staff import current_staff, require_role, services_of
 from moderation.directory import Directory
-from moderation.models import Escalation
-from moderation.reports import ReportError, close_report, open_reports
+from moderation.safeguarding.models import Escalation
+from moderation.safeguarding.reports import ReportError, close_report, open_reports
 from moderation.wording import check_wording
 
 Supervisor = Annotated[Staff, Depends(require_role("supervisor", "admin"))]

@@ -6,13 +6,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from chat.conversations import VISITOR, conversation_for, staff_sender
-from chat.models import Event
-from chat.protocol import ProtocolError
-from chat.ws import Connection, on_verdict, register_handler
+from chat.core.channels import VISITOR, staff_sender
+from chat.core.models import Event
+from chat.core.protocol import ProtocolError
+from chat.core.sockets import SocketRoutes
+from chat.core.transport import Connection
+from chat.helpline.conversations import conversation_for
 from moderation.directory import Directory
-from moderation.events import Escalate, EscalationOutcome, ReportMessage
-from moderation.safeguarding import escalate, record_outcome, record_verdict, report_message
+from moderation.safeguarding.actions import escalate, record_outcome, record_verdict, report_message
+from moderation.safeguarding.events import Escalate, EscalationOutcome, ReportMessage
 from moderation.types import Verdict
 
 ESCALATING_ROLES = ("adviser", "supervisor")
@@ -63,12 +65,11 @@ async def on_outcome(connection: Connection, event: EscalationOutcome) -> None:
     await record_outcome(connection.services, staff, event.escalation_id, event.outcome)
 
 
-def install_handlers() -> None:
-    """Register once per process, however many apps it builds: the functions are the same."""
-    on_verdict(verdict_hook)
-    register_handler(Escalate, on_escalate)
-    register_handler(EscalationOutcome, on_outcome)
-    register_handler(ReportMessage, on_report)
+def install_handlers(routes: SocketRoutes) -> None:
+    routes.on_verdict(verdict_hook)
+    routes.handle(Escalate, on_escalate)
+    routes.handle(EscalationOutcome, on_outcome)
+    routes.handle(ReportMessage, on_report)
 
 
 async def on_report(connection: Connection, event: ReportMessage) -> None:

@@ -25,10 +25,10 @@ from sqlalchemy import ColumnElement, Executable, case, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chat.db import Database
-from chat.models import Event, Stream
-from chat.sqlite_batch import SqliteBatchWriter
-from chat.streams import StreamClosed, find_by_client_id
+from chat.core.db import Database
+from chat.core.models import Event, Stream
+from chat.core.sqlite_batch import SqliteBatchWriter
+from chat.core.streams import StreamClosed, find_by_client_id
 
 log = logging.getLogger("willow.appender")
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from chat.protocol import ClientEventModel, register_event
+from chat.core.protocol import ClientEventModel, register_event
 from moderation.types import RiskCategory
 
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]

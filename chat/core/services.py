@@ -7,12 +7,13 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from chat.appender import Appender
-from chat.broker import Broker, broker_from_url
-from chat.db import Database
-from chat.hub import Hub, envelope, stream_channel
-from chat.settings import Settings
-from chat.streams import fetch_after
+from chat.core.appender import Appender
+from chat.core.broker import Broker, broker_from_url
+from chat.core.db import Database
+from chat.core.hub import Hub, envelope, stream_channel
+from chat.core.settings import Settings
+from chat.core.sockets import SocketRoutes
+from chat.core.streams import fetch_after
 
 
 @dataclass
@@ -21,10 +22,12 @@ class Services:
     db: Database
     broker: Broker
     hub: Hub
-    # Queue news is coalesced (chat/conversations.py publish_queue).
+    # Queue news is coalesced (chat/helpline/conversations.py publish_queue).
     queue_news_pending: bool = False
     queue_news_at: float = float("-inf")  # the event loop's time of the last round of news
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    # What the socket transport dispatches to; each feature registers its own at install.
+    sockets: SocketRoutes = field(default_factory=SocketRoutes)
     # Messages are stored in batches (group commit) and published in order once committed.
     appender: Appender = field(init=False)
 

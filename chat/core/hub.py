@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 
-from chat.broker import Broker
+from chat.core.broker import Broker
 
 log = logging.getLogger("willow.hub")
 

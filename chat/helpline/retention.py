@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.conversations import current_conversation, end_conversation, now
-from chat.models import Conversation, Event, Stream, VisitorSession
-from chat.services import Services
+from chat.core.clock import now
+from chat.core.models import Conversation, Event, Stream, VisitorSession
+from chat.core.services import Services
+from chat.helpline.conversations import current_conversation, end_conversation
 
 log = logging.getLogger("willow.retention")
 PURGE_EVERY_SECONDS = 3600

@@ -1,0 +1,1 @@
+"""The core: storage, broker, hub, transport, identity, units of work. It imports no feature."""

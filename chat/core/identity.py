@@ -1,0 +1,52 @@
+"""Who is on the other end of a request or socket: her session, or a staff login."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from chat.core.clock import aware, now
+from chat.core.models import Staff, StaffSession, VisitorSession
+from chat.core.security import token_hash
+from chat.core.services import Services
+
+# The staff login cookie (HttpOnly, SameSite=Strict); visitors have no cookie.
+COOKIE = "willow_staff"
+
+
+async def visitor_by_token(services: Services, token: str) -> VisitorSession | None:
+    """Her live session, or None if the token is unknown or she has left."""
+    async with services.db.read() as session:
+        visitor = await session.scalar(
+            select(VisitorSession).where(
+                VisitorSession.token_hash
+                == token_hash(token, services.settings.effective_secret_key)
+            )
+        )
+    if visitor is None or visitor.ended_at is not None:
+        return None
+    return visitor
+
+
+async def staff_for_token(
+    services: Services, token: str | None
+) -> tuple[Staff, StaffSession] | None:
+    """The member of staff and her login, if the token names a live login of an enabled account."""
+    if not token:
+        return None
+    async with services.db.read() as session:
+        row = (
+            await session.execute(
+                select(Staff, StaffSession)
+                .join(StaffSession, StaffSession.staff_id == Staff.id)
+                .where(
+                    StaffSession.token_hash
+                    == token_hash(token, services.settings.effective_secret_key)
+                )
+            )
+        ).first()
+    if row is None:
+        return None
+    staff, staff_session = row
+    if staff.disabled or aware(staff_session.expires_at) < now():
+        return None
+    return staff, staff_session

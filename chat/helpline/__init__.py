@@ -1,0 +1,1 @@
+"""The 1:1 helpline: visitors, the queue, conversations with advisers, staff accounts."""

@@ -1,0 +1,241 @@
+"""The 1:1 helpline on the socket: welcome, request a chat, message, typing, end, take next.
+
+Registered on the app's socket routes by `install`; the transport (chat/core/transport.py)
+decodes frames and calls these.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any
+
+from chat.core.channels import STAFF_CHANNEL, SUPERVISORS_CHANNEL, VISITOR, staff_sender
+from chat.core.models import Staff
+from chat.core.protocol import (
+    PROTOCOL_VERSION,
+    EndConversation,
+    Join,
+    ProtocolError,
+    RequestChat,
+    SendMessage,
+    SetAvailable,
+    TakeNext,
+    Typing,
+)
+from chat.core.sockets import Handler, SocketRoutes
+from chat.core.transport import Connection
+from chat.helpline import conversations as conv
+from moderation.limits import REASON_EMPTY, REASON_TOO_LONG, SenderHistory, record
+from moderation.pipeline import MessageContext, check
+from moderation.types import Action, Verdict
+from moderation.wording import check_wording
+
+ADVISING_ROLES = ("adviser", "supervisor")
+
+
+async def welcome(connection: Connection, resume: dict[int, int]) -> None:
+    """After hello: tell her (or the adviser) what is open, and join those streams."""
+    if connection.visitor is not None:
+        await _welcome_visitor(connection, resume)
+    else:
+        await _welcome_staff(connection, resume)
+
+
+async def _welcome_visitor(connection: Connection, resume: dict[int, int]) -> None:
+    assert connection.visitor is not None
+    services = connection.services
+    conversation = await conv.current_conversation(services, connection.visitor.id)
+    summary = None
+    if conversation is not None:
+        connection.conversation_id = conversation.id
+        connection.writable.add(conversation.id)
+        summary = {"id": conversation.id, "status": conversation.status}
+    connection.send(
+        {"type": "welcome", "v": PROTOCOL_VERSION, "role": "visitor", "conversation": summary}
+    )
+    if conversation is not None:
+        await connection.join_stream(conversation.id, resume.get(conversation.id, 0))
+        if conversation.status == "waiting":
+            position = await conv.queue_position(services, conversation.id)
+            if position is not None:
+                connection.send(position)
+
+
+async def _welcome_staff(connection: Connection, resume: dict[int, int]) -> None:
+    staff = connection.staff
+    assert staff is not None
+    services = connection.services
+    active = await conv.adviser_conversations(services, staff.id)
+    connection.send(
+        {
+            "type": "welcome",
+            "v": PROTOCOL_VERSION,
+            "role": staff.role,
+            "name": staff.display_name,
+            "available": staff.available,
+            "conversations": [c.id for c in active],
+        }
+    )
+    if staff.role in ADVISING_ROLES:
+        await connection.join(STAFF_CHANNEL)
+        connection.send(await conv.queue_snapshot(services))
+    if staff.role == "supervisor":
+        await connection.join(SUPERVISORS_CHANNEL)
+    for conversation in active:
+        connection.writable.add(conversation.id)
+        await connection.join_stream(conversation.id, resume.get(conversation.id, 0))
+
+
+def _require_staff(
+    connection: Connection, ref: str, roles: tuple[str, ...] = ADVISING_ROLES
+) -> Staff:
+    if connection.staff is None or connection.staff.role not in roles:
+        raise ProtocolError("forbidden", ref=ref)
+    return connection.staff
+
+
+def _my_conversation(connection: Connection, conversation_id: int, ref: str) -> int:
+    """The conversation id, if this connection may write in it (whether it has ended is
+    decided by the write itself, so no read is needed here)."""
+    if conversation_id not in connection.writable:
+        raise ProtocolError("not_found", ref=ref)
+    return conversation_id
+
+
+def _sender(connection: Connection) -> tuple[str, str]:
+    if connection.visitor is not None:
+        return VISITOR, "visitor"
+    assert connection.staff is not None
+    return staff_sender(connection.staff.id), "adviser"
+
+
+async def _request_chat(connection: Connection, _event: RequestChat) -> None:
+    if connection.visitor is None:
+        raise ProtocolError("forbidden", ref="request_chat")
+    conversation = await conv.request_chat(connection.services, connection.visitor)
+    connection.conversation_id = conversation.id
+    connection.writable = {conversation.id}
+    await connection.join_stream(conversation.id, 0)
+    position = await conv.queue_position(connection.services, conversation.id)
+    if position is not None:
+        connection.send(position)
+
+
+def _moderate(connection: Connection, body: str) -> Verdict:
+    """Run the pure pipeline; a visitor's sending history feeds her rate and repeat limits.
+
+    Staff are known and trusted with their pace, so they keep no history: only the length
+    limit applies to them.
+    """
+    now = time.monotonic()
+    if connection.visitor is None:
+        return check(body, MessageContext("conversation", "adviser", None, now=now))
+    history: SenderHistory = connection.extras.get("history", SenderHistory())
+    context = MessageContext(
+        "conversation", "visitor", connection.visitor.language, now=now, history=history
+    )
+    verdict = check(body, context)
+    if verdict.reason not in (REASON_EMPTY, REASON_TOO_LONG):
+        connection.extras["history"] = record(history, verdict.body, now)
+    return verdict
+
+
+async def _message(connection: Connection, event: SendMessage) -> None:
+    conversation = _my_conversation(connection, event.conversation_id, "message")
+    sender, label = _sender(connection)
+    verdict = _moderate(connection, event.body)
+    if verdict.action is Action.REFUSE:
+        await _after_verdict(connection, conversation, None, verdict)
+        raise ProtocolError(
+            "refused", ref="message", extra={"reason": verdict.reason, "client_id": event.client_id}
+        )
+    extra: dict[str, Any] = {}
+    if label == "adviser" and connection.staff is not None:
+        extra["sender_name"] = connection.staff.display_name
+    sent = await conv.send_message(
+        connection.services, conversation, sender, label, event.client_id, verdict.body, extra
+    )
+    ack: dict[str, Any] = {
+        "type": "ack",
+        "conversation_id": conversation,
+        "client_id": event.client_id,
+        "seq": sent.payload["seq"],
+        "duplicate": sent.duplicate,
+    }
+    if connection.staff is not None:
+        suggestions = check_wording(verdict.body)
+        if suggestions:
+            ack["wording"] = [asdict(s) for s in suggestions]
+    connection.send(ack)
+    if not sent.duplicate:
+        await _after_verdict(connection, conversation, sent.payload, verdict)
+
+
+async def _after_verdict(
+    connection: Connection,
+    conversation_id: int,
+    message: dict[str, Any] | None,
+    verdict: Verdict,
+) -> None:
+    for hook in connection.services.sockets.verdict_hooks:
+        await hook(connection, conversation_id, message, verdict)
+
+
+async def _typing(connection: Connection, event: Typing) -> None:
+    conversation = _my_conversation(connection, event.conversation_id, "typing")
+    await conv.publish_typing(
+        connection.services, conversation, _sender(connection)[1], event.active
+    )
+
+
+async def _end(connection: Connection, event: EndConversation) -> None:
+    conversation = _my_conversation(connection, event.conversation_id, "end")
+    await conv.end_conversation(connection.services, conversation, by=_sender(connection)[1])
+
+
+async def _set_available(connection: Connection, event: SetAvailable) -> None:
+    staff = _require_staff(connection, "set_available")
+    await conv.set_available(connection.services, staff, event.available)
+    staff.available = event.available
+    connection.send({"type": "status", "available": event.available})
+
+
+async def _take_next(connection: Connection, _event: TakeNext) -> None:
+    staff = _require_staff(connection, "take_next")
+    conversation = await conv.take_next(connection.services, staff)
+    connection.writable.add(conversation.id)
+    await connection.join_stream(conversation.id, 0)
+    # Chats that have ended since need no news any more: leave their channels.
+    active = {c.id for c in await conv.adviser_conversations(connection.services, staff.id)}
+    for finished in connection.writable - active:
+        connection.writable.discard(finished)
+        await connection.leave_stream(finished)
+
+
+async def _join(connection: Connection, event: Join) -> None:
+    staff = _require_staff(connection, "join")
+    conversation = await conv.conversation_for(connection.services, event.conversation_id)
+    if staff.role != "supervisor" and conversation.adviser_id != staff.id:
+        raise ProtocolError("not_found", ref="join")
+    if conversation.adviser_id == staff.id and conversation.status == "active":
+        connection.writable.add(conversation.id)
+    await conv.record_transcript_access(connection.services, staff, conversation)
+    await connection.join_stream(conversation.id, event.last_seq)
+
+
+HANDLERS: dict[type, Handler] = {
+    RequestChat: _request_chat,
+    SendMessage: _message,
+    Typing: _typing,
+    EndConversation: _end,
+    SetAvailable: _set_available,
+    TakeNext: _take_next,
+    Join: _join,
+}
+
+
+def install(routes: SocketRoutes) -> None:
+    routes.on_hello(welcome)
+    for model, handler in HANDLERS.items():
+        routes.handle(model, handler)

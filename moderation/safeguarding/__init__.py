@@ -1,0 +1,1 @@
+"""Safeguarding actions: flags, alerts, helplines cards, escalations and reports (with I/O)."""
