@@ -8,7 +8,7 @@ import { formatNumber, language, loadPage, preferredLanguage, setLanguage, t } f
 import { installQuickExit, setExitUrl } from "../shared/quick-exit.js";
 import { StreamSocket } from "../shared/socket.js";
 import { newClientId } from "../shared/transcript.js";
-import { forgetSession, restoreSession, session, updateSession } from "../visitor/session.js";
+import { forgetSession, handOffSession, restoreSession, session, updateSession } from "../visitor/session.js";
 import { hideHelplines, showHelplines } from "./helplines.js";
 import { drawList, whenText } from "./list.js";
 import { RoomLog } from "./log.js";
@@ -448,6 +448,7 @@ function onExit(event) {
 function goToAdviser(conversationId) {
   forgetRoom();
   updateSession({ conversationId, lastSeq: 0 });
+  handOffSession();
   socket?.close();
   location.replace("/");
 }

@@ -167,6 +167,9 @@
   window.willowQuickExit = {
     leave: leave,
     setUrl: setUrl,
+    isLeaving: function () {
+      return leaving;
+    },
     addHooks: function (more) {
       hooks.push(more || {});
     },
