@@ -13,6 +13,7 @@ const KEY = "willow.visitor";
 const RESUME_WINDOW_MS = 15_000;
 
 const memory = { token: null, conversationId: null, lastSeq: 0, language: null };
+let handoffAt = 0; // set when this page hands her session to the next page in this tab
 
 export function session() {
   return memory;
@@ -44,7 +45,8 @@ function read() {
 function write(extra = {}) {
   if (!memory.token) return;
   try {
-    sessionStorage.setItem(KEY, JSON.stringify({ ...memory, ...extra }));
+    const stamps = handoffAt ? { handoffAt } : {};
+    sessionStorage.setItem(KEY, JSON.stringify({ ...memory, ...stamps, ...extra }));
   } catch {
     // Storage can be full or blocked; the chat still works for as long as the page is open.
   }
@@ -74,7 +76,8 @@ export function updateSession(changes) {
 
 // The next page in this tab (the visitor page, from a room) takes over her session.
 export function handOffSession() {
-  write({ handoffAt: Date.now() });
+  handoffAt = Date.now();
+  write();
 }
 
 export function forgetSession() {
