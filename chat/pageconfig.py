@@ -23,6 +23,8 @@ FALLBACK = "en"
 # The staff console's words are never sent to a visitor page.
 STAFF_PREFIXES = ("staff.", "mentor.")
 BUNDLES = ("rooms",)
+# The word she can send when it stops being safe to talk (see docs/PROTOCOL.md).
+QUIET_WORD = "quiet.word"
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 # A favicon is an inline image, so the page asks no other host and no extra file.
@@ -131,6 +133,11 @@ class Catalogues:
         }
         self._merged: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
 
+    def quiet_words(self) -> list[str]:
+        """Every language's agreed word: the staff console knows it whatever her language."""
+        words = {main.get(QUIET_WORD, "").strip().casefold() for main in self._main.values()}
+        return sorted(word for word in words if word)
+
     def choose(self, wanted: str | None) -> str:
         return wanted if wanted in self.languages else FALLBACK
 
@@ -162,6 +169,7 @@ def add_config_route(
 ) -> None:
     catalogues = Catalogues(settings.frontend_dir / "i18n", languages)
     exit_url = branding.exit_url or settings.exit_url
+    quiet_words = catalogues.quiet_words()
     look = {
         "name": branding.name,
         "favicon": branding.favicon,
@@ -181,6 +189,7 @@ def add_config_route(
             "languages": list(languages),
             "retention_days": settings.transcript_retention_days,
             "brand": look,
+            "quiet_words": quiet_words,
             "language": chosen,
             "messages": catalogues.words(chosen, wanted) | branding.words(chosen),
         }

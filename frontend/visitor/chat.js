@@ -220,7 +220,16 @@ function sendMessage(event) {
   socket?.send({ type: "message", conversation_id: conversationId, client_id: clientId, body });
   e.message.value = "";
   typing.stop();
+  if (isQuietWord(body)) {
+    view.coverChat(true);
+    return;
+  }
   e.message.focus();
+}
+
+// The agreed word alone: her adviser's console shows "not safe now", and the page goes quiet.
+function isQuietWord(body) {
+  return body.toLocaleLowerCase() === t("quiet.word").toLocaleLowerCase();
 }
 
 function typed() {
@@ -284,6 +293,8 @@ function wire() {
   e.endYes.addEventListener("click", endChat);
   e.newChat.addEventListener("click", newChat);
   e.forget.addEventListener("click", forgetChat);
+  e.hideChat.addEventListener("click", () => view.coverChat());
+  e.cover.addEventListener("click", view.uncoverChat);
 }
 
 installHelplines({ log: e.log });

@@ -35,6 +35,7 @@ async def test_config_brings_the_words_in_her_language_with_english_beneath(
     assert not any(key.startswith("_") for key in config["messages"]), "no translator notes"
     assert rooms["messages"]["rooms.list.title"] == words("rooms.pl")["rooms.list.title"]
     assert "rooms.list.title" not in config["messages"], "bundles only when asked for"
+    assert {"umbrella", words("ur")["quiet.word"]} <= set(config["quiet_words"])
     assert unknown["language"] == "en"
     assert unknown["messages"]["intro.start"] == words("en")["intro.start"]
 
