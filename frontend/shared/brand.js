@@ -2,7 +2,7 @@
 // confidentiality text arrive as catalogue words, so they follow the page language.
 
 const COLOUR = /^#[0-9a-fA-F]{6}$/;
-const PROPERTIES = { accent: "--accent", exit: "--exit", page: "--page", text: "--text" };
+const PROPERTIES = { accent: "--accent", exit: "--leave", page: "--page", text: "--text" };
 
 export function applyBrand(brand) {
   if (!brand || typeof brand !== "object") return;

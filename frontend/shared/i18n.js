@@ -129,10 +129,21 @@ function locales() {
   return own.toLowerCase().split("-")[0] === current ? [own, current] : [current];
 }
 
+// Where a language's default time still reads half in English ("11:07 PM" in Urdu), the
+// page uses that language's own digits and a 24-hour clock instead.
+const OWN_TIME = {
+  ur: { locale: "ur-u-nu-arabext", hourCycle: "h23" },
+  bn: { locale: "bn", hourCycle: "h23" },
+  pa: { locale: "pa", hourCycle: "h23" },
+};
+
 export function formatTime(iso) {
   const date = parseTime(iso);
   if (!date) return "";
-  return new Intl.DateTimeFormat(locales(), { hour: "2-digit", minute: "2-digit" }).format(date);
+  const own = OWN_TIME[current];
+  const options = { hour: "2-digit", minute: "2-digit" };
+  if (own) return new Intl.DateTimeFormat(own.locale, { ...options, hourCycle: own.hourCycle }).format(date);
+  return new Intl.DateTimeFormat(locales(), options).format(date);
 }
 
 // The server's times are ISO 8601; one without a zone is UTC (SQLite drops the offset).

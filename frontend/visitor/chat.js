@@ -127,6 +127,7 @@ function onMessage(event) {
 
 function reportWords() {
   return {
+    menu: t("report.menu"),
     button: t("report.button"),
     question: t("report.question"),
     reason: t("report.reason"),
