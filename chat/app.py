@@ -133,7 +133,7 @@ def _add_health(app: FastAPI, services: Services) -> None:
 # The quick-exit links in the pages' HTML name this address; each page is served with the
 # deployment's own exit address in its place, so leaving works before any script has run.
 PAGE_EXIT_URL = "https://www.bbc.co.uk/weather"
-VISITOR_PAGES = {"/": "visitor", "/rooms": "rooms"}
+VISITOR_PAGES = {"/": "visitor", "/rooms": "rooms", "/safety": "safety"}
 
 
 def _visitor_page(path: Path, exit_url: str) -> Callable[[], Awaitable[HTMLResponse]]:

@@ -49,3 +49,30 @@ async def test_times_read_in_urdu_digits_on_an_urdu_page(pages: Pages) -> None:
     await expect(time).to_have_text(re.compile(r"^[۰-۹]{2}:[۰-۹]{2}$"))
     await screenshot(her, "visitor-urdu-chat")
     await adviser.close()
+
+
+async def test_staying_safe_online_is_one_tap_away_and_leaves_no_history(pages: Pages) -> None:
+    her = await pages.visitor(viewport=SMALL_PHONE, is_mobile=True, has_touch=True)
+    before = await her.evaluate("history.length")
+    await her.get_by_role("link", name="Staying safe online").click()
+    await expect(her.get_by_role("heading", name="Staying safe online")).to_be_visible()
+    await expect(her.get_by_text(text("en", "safety.history"))).to_be_visible()
+    assert await her.evaluate("history.length") == before
+    assert await problems(her) == []
+    await her.get_by_role("link", name="Back to the chat").click()
+    await expect(her.locator("#start")).to_be_enabled()
+    await her.goto(pages.origin + "/safety")
+    await her.keyboard.press("Escape")
+    await her.wait_for_url("https://www.bbc.co.uk/**")
+
+
+@pytest.mark.parametrize("lang", ["pl", "ar", "ur", "bn", "pa"])
+async def test_staying_safe_online_in_her_language(pages: Pages, lang: str) -> None:
+    context = await pages.context(locale=lang)
+    page = await context.new_page()
+    await page.goto(pages.origin + "/safety")
+    await expect(page.locator("h1")).to_have_text(text(lang, "safety.title"))
+    await expect(page.locator("main li")).to_have_text(
+        [text(lang, f"safety.{key}") for key in ("private", "history", "device", "leave")]
+    )
+    await expect(page.locator("html")).to_have_attribute("lang", lang)
