@@ -4,7 +4,7 @@
 // that attribute (e.g. data-i18n-aria-label). In code, `t(key, {name})` returns the text.
 // A key missing from a catalogue falls back to English, so a new string never shows blank.
 
-export const LANGUAGES = ["en", "pl", "ar", "ur", "bn", "pa"];
+export const LANGUAGES = ["en", "pl", "ar", "ur", "bn", "pa", "so"];
 const RIGHT_TO_LEFT = new Set(["ar", "ur"]);
 const FALLBACK = "en";
 const CATALOGUE_PATH = "/static/i18n/";

@@ -10,7 +10,7 @@ import pytest
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 CATALOGUES = FRONTEND / "i18n"
-LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa")
+LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa", "so")
 # Staff console text is English-only for now; other catalogues fall back to English for it.
 STAFF_PREFIX = "staff."
 
@@ -99,3 +99,10 @@ def test_review_marks_name_real_keys(lang: str) -> None:
     marked = raw(lang).get(REVIEW, [])
     assert isinstance(marked, list)
     assert sorted(set(marked) - catalogue(lang).keys()) == [], f"{lang}.json marks unknown keys"
+
+
+def test_the_pages_load_no_web_fonts() -> None:
+    """Every script is drawn with the phone's own fonts: nothing heavy to download first."""
+    fonts = [p for p in FRONTEND.rglob("*") if p.suffix in {".woff", ".woff2", ".ttf", ".otf"}]
+    assert fonts == []
+    assert [p for p in FRONTEND.rglob("*.css") if "@font-face" in p.read_text()] == []

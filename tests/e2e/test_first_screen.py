@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -9,6 +10,7 @@ from playwright.async_api import expect
 
 from tests.e2e.browser import Pages, adviser_client, say, screenshot
 from tests.e2e.test_accessibility import problems
+from tests.e2e.test_catalogues import CATALOGUES
 from tests.e2e.test_languages import text
 
 pytestmark = pytest.mark.e2e
@@ -76,3 +78,32 @@ async def test_staying_safe_online_in_her_language(pages: Pages, lang: str) -> N
         [text(lang, f"safety.{key}") for key in ("private", "history", "device", "leave")]
     )
     await expect(page.locator("html")).to_have_attribute("lang", lang)
+
+
+async def test_a_somali_browser_gets_the_page_in_somali(pages: Pages) -> None:
+    her = await pages.visitor(locale="so-SO", viewport=SMALL_PHONE, is_mobile=True)
+    await expect(her.locator("html")).to_have_attribute("lang", "so")
+    await expect(her.locator("html")).to_have_attribute("dir", "ltr")
+    await expect(her).to_have_title(text("so", "page.title"))
+    await expect(her.locator("#start")).to_have_text(text("so", "intro.start"))
+    await expect(her.locator("#start")).to_be_in_viewport(ratio=1)
+    assert await problems(her) == []
+    await her.locator("#start").click()
+    await expect(her.locator("#chat-status")).to_have_text(
+        text("so", "chat.queue_position").replace("{position}", "1")
+    )
+    adviser, conversation = await adviser_client(pages.server, "hodan")
+    await say(adviser, conversation, "h1", "Soo dhawoow. Waan ku maqlayaa.")
+    await expect(her.locator("#chat-status")).to_have_text(
+        text("so", "chat.talking_with").replace("{name}", "Hodan")
+    )
+    await adviser.close()
+
+
+async def test_the_rooms_page_in_somali(pages: Pages) -> None:
+    context = await pages.context(locale="so")
+    page = await context.new_page()
+    await page.goto(pages.origin + "/rooms")
+    rooms = json.loads((CATALOGUES / "rooms.so.json").read_text(encoding="utf-8"))
+    await expect(page.locator("#list-title")).to_have_text(rooms["rooms.list.title"])
+    await expect(page.locator(".one-to-one")).to_have_text(rooms["rooms.list.one_to_one"])
