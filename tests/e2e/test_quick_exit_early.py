@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, Route, expect
+from playwright.async_api import Browser, Page, Route, expect
 
+from chat.core.settings import Settings
+from tests.conftest import running_server
 from tests.e2e.browser import EXIT_HOST, Pages, adviser_client, start_chat
 from tests.wsclient import Client
 
@@ -114,3 +117,46 @@ async def test_rooms_link_to_one_to_one_leaves_no_history_entry(pages: Pages) ->
     assert await her.evaluate("location.pathname") == "/"
     await her.go_forward()
     assert her.url.startswith(f"https://{EXIT_HOST}/")
+
+
+WEB_HELPLINE = """
+version: 1
+helplines:
+  - id: help-online-test
+    name: Help online
+    contacts:
+      - {kind: web, value: "https://www.bbc.co.uk/helpline"}
+    nations: [uk]
+    categories: [suicide_self_harm]
+"""
+
+
+async def test_a_helpline_website_opens_here_after_the_quick_exit(
+    browser: Browser, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "directory.yaml"
+    directory.write_text(WEB_HELPLINE, encoding="utf-8")
+    monkeypatch.setenv("WILLOW_DIRECTORY_FILE", str(directory))
+    async with running_server(settings) as server:
+        pages = Pages(browser, server)
+        her = await pages.visitor()
+        await start_chat(her)
+        token = json.loads(await her.evaluate("sessionStorage.getItem('willow.visitor')"))["token"]
+        adviser, _ = await adviser_client(server, "lia")
+        box = her.get_by_label("Your message")
+        await box.fill("I've taken all my pills and I want to die tonight")
+        await box.press("Enter")
+        link = her.get_by_role("link", name="Help online website")
+        await expect(link).to_be_visible()
+        assert await link.get_attribute("target") is None, "same tab: the exit can close it"
+        await link.click()
+        await her.wait_for_url("https://www.bbc.co.uk/helpline")
+        await her.go_back()
+        assert not her.url.startswith(server.url), "Back must not return to the chat"
+        client = await Client.open(server)
+        await client.send({"type": "hello", "v": 1, "token": token})
+        assert (await client.receive("error"))["code"] == "unauthorized"
+        await client.close()
+        await adviser.close()
+        await pages.close()
+        assert pages.foreign_requests() == [] and pages.page_errors == []
