@@ -19,13 +19,17 @@
   var leaving = false;
   var hooks = [];
 
-  function storedToken() {
+  function storedSession() {
     try {
-      var stored = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
-      return stored && typeof stored.token === "string" ? stored.token : null;
+      return JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
     } catch (error) {
       return null;
     }
+  }
+
+  function storedToken() {
+    var stored = storedSession();
+    return stored && typeof stored.token === "string" ? stored.token : null;
   }
 
   function endSession() {
@@ -134,12 +138,10 @@
     var offered = [];
     var options = document.querySelectorAll("#language option");
     for (var i = 0; i < options.length; i += 1) offered.push(options[i].value);
-    var stored = null;
-    try {
-      stored = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
-    } catch (error) {
-      stored = null;
-    }
+    // Her stored choice counts only on a reload: after Back or in a reopened tab she starts
+    // afresh (visitor/session.js), in her browser's language.
+    var navigation = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+    var stored = navigation && navigation.type === "reload" ? storedSession() : null;
     var lang = stored && typeof stored.language === "string" ? stored.language : null;
     var wanted = navigator.languages || [navigator.language];
     for (var j = 0; !lang && j < wanted.length; j += 1) {
