@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # Peer rooms' catalogue and schedule; the files shipped in peers/data when unset.
     rooms_file: Path | None = None
     schedule_file: Path | None = None
+    # A deployment's name, tab title, favicon, colours, exit address and confidentiality text
+    # (JSON, checked at start; see docs/OPERATIONS.md). Willow's calm defaults when unset.
+    branding_file: Path | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("database_url")

@@ -15,7 +15,6 @@ function contactLink(contact) {
   if (contact.kind === "web") {
     link.href = contact.value;
     link.rel = "noreferrer noopener";
-    link.target = "_blank";
     link.textContent = w("rooms.helplines.web");
   } else if (contact.kind === "text") {
     link.href = `sms:${digits}`;

@@ -225,7 +225,7 @@ async def test_the_card_survives_a_reconnect_and_a_reload_and_goes_with_the_quic
     await expect(entries).to_have_count(count)
     await expect(entries.first).to_contain_text("Emergency services")
 
-    await her.get_by_role("button", name="Leave this page").click()
+    await her.get_by_role("link", name="Leave this page", exact=True).click()
     await her.wait_for_url("https://www.bbc.co.uk/**")
     await her.goto(pages.origin + "/")
     await expect(her.locator("#start")).to_be_enabled()
@@ -376,13 +376,24 @@ async def test_the_card_on_a_phone_and_in_arabic(pages: Pages) -> None:
     await say_as_her(phone, IMMINENT)
     card = phone.locator("#helplines")
     await expect(card).to_be_visible()
-    # On a phone the card sits below the chat; the line in the chat brings it into view.
+    # On a phone the card is a panel just above the message box; the line in the chat brings
+    # it into view, its heading below the Leave button, never under it.
+    card_box = await card.bounding_box()
+    box = await phone.locator("#message").bounding_box()
+    assert card_box is not None and box is not None
+    assert card_box["y"] + card_box["height"] <= box["y"], "the card sits above the box"
     await phone.get_by_role("button", name=text("en", "helplines.show")).click()
     await expect(card.locator("h2")).to_be_in_viewport()
     await expect(card.locator("h2")).to_be_focused()
-    exit_button = await phone.get_by_role("button", name="Leave this page").bounding_box()
+    exit_button = await phone.get_by_role("link", name="Leave this page", exact=True).bounding_box()
+    heading = await card.locator("h2").bounding_box()
     assert exit_button is not None and 0 <= exit_button["y"] < 40
+    assert heading is not None and heading["y"] >= exit_button["y"] + exit_button["height"]
+    # Leaving works from the card too.
+    assert await problems(phone) == [], "phone with the helplines panel"
     await screenshot(phone, "visitor-helplines-card-phone")
+    await phone.get_by_role("link", name="Leave this page", exact=True).click()
+    await phone.wait_for_url("https://www.bbc.co.uk/**")
     await adviser.close()
 
     arabic = await pages.visitor(locale="ar")
