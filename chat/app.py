@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from html import escape
+from pathlib import Path
 
 from fastapi import FastAPI, Request, WebSocket
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 
 from chat.core import transport
@@ -20,17 +23,17 @@ from chat.core.metrics import CONTENT_TYPE
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
+from chat.helpline import retention, staff, visitors
 from chat.helpline import sockets as helpline_sockets
-from chat.helpline import staff, visitors
-from chat.helpline.choices import LANGUAGES
 from chat.helpline.measures import install_metrics as install_helpline_metrics
-from chat.helpline.retention import purge_forever
+from chat.pageconfig import add_config_route, load_branding
 from chat.reporting.install import install as install_reporting
 from chat.schema import upgrade
 from moderation.safeguarding.install import install as install_moderation
 from peers.install import install as install_rooms
 
 log = logging.getLogger("willow")
+MIN_COMPRESSED_BYTES = 1000
 
 
 class Willow(FastAPI):
@@ -54,6 +57,7 @@ class Willow(FastAPI):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
+    branding = load_branding(settings.branding_file)
     services = Services.build(settings)
 
     @asynccontextmanager
@@ -61,13 +65,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if services.db.is_sqlite:
             await upgrade(services.db.engine)
         await services.broker.connect()
-        purge = asyncio.create_task(purge_forever(services), name="willow-retention")
+        housekeeping = asyncio.create_task(
+            services.housekeeping.run_forever(), name="willow-housekeeping"
+        )
         if settings.env != "test":
             _tune_gc()
         try:
             yield
         finally:
-            purge.cancel()
+            housekeeping.cancel()
             await services.stop_background()
             await services.broker.close()
             await services.db.dispose()
@@ -81,8 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     app.add_middleware(SecurityHeaders)
+    # Pages, scripts and JSON go compressed: on a slow phone line the bytes are the wait. The
+    # chat socket is answered before any middleware (Willow.__call__) and other sockets pass
+    # through untouched; bodies under a packet are not worth compressing.
+    app.add_middleware(GZipMiddleware, minimum_size=MIN_COMPRESSED_BYTES)
 
     helpline_sockets.install(services.sockets)
+    retention.install(services)
     install_helpline_metrics(services)
     app.include_router(visitors.router)
     app.include_router(staff.router)
@@ -91,7 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_rooms(app, services)
     install_reporting(app, services)
     _add_health(app, services)
-    _add_pages(app, settings)
+    add_config_route(app, settings, branding, visitors.LANGUAGES)
+    _add_pages(app, settings, branding.exit_url or settings.exit_url)
     return app
 
 
@@ -140,30 +152,31 @@ def _add_health(app: FastAPI, services: Services) -> None:
             return Response(status_code=404)
         return Response(await services.metrics.render(), media_type=CONTENT_TYPE)
 
-    @app.get("/api/config")
-    async def page_config() -> dict[str, object]:
-        """What the pages need before anything else: where the quick exit goes."""
-        return {
-            "exit_url": services.settings.exit_url,
-            "languages": list(LANGUAGES),
-            "retention_days": services.settings.transcript_retention_days,
-        }
+
+# The quick-exit links in the pages' HTML name this address; each page is served with the
+# deployment's own exit address in its place, so leaving works before any script has run.
+PAGE_EXIT_URL = "https://www.bbc.co.uk/weather"
+VISITOR_PAGES = {"/": "visitor", "/rooms": "rooms", "/safety": "safety"}
 
 
-def _add_pages(app: FastAPI, settings: Settings) -> None:
+def _visitor_page(path: Path, exit_url: str) -> Callable[[], Awaitable[HTMLResponse]]:
+    html = path.read_text(encoding="utf-8").replace(PAGE_EXIT_URL, escape(exit_url, quote=True))
+
+    async def page() -> HTMLResponse:
+        return HTMLResponse(html)
+
+    return page
+
+
+def _add_pages(app: FastAPI, settings: Settings, exit_url: str) -> None:
     frontend = settings.frontend_dir
-
-    @app.get("/", include_in_schema=False)
-    async def visitor_page(_request: Request) -> FileResponse:
-        return FileResponse(frontend / "visitor" / "index.html")
+    for route, folder in VISITOR_PAGES.items():
+        page = _visitor_page(frontend / folder / "index.html", exit_url)
+        app.add_api_route(route, page, methods=["GET"], include_in_schema=False)
 
     @app.get("/staff", include_in_schema=False)
     async def staff_page(_request: Request) -> FileResponse:
         return FileResponse(frontend / "staff" / "index.html")
-
-    @app.get("/rooms", include_in_schema=False)
-    async def rooms_page(_request: Request) -> FileResponse:
-        return FileResponse(frontend / "rooms" / "index.html")
 
     @app.get("/mentor", include_in_schema=False)
     async def mentor_page(_request: Request) -> FileResponse:

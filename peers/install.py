@@ -15,8 +15,11 @@ from moderation.directory import load_default_directory
 from peers import events, handlers, routes
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
 from peers.control import handle_control
+from peers.rooms import expire_abandoned, purge_closed_sessions
 from peers.runtime import RoomsRuntime
 from peers.schedule import DEFAULT_SCHEDULE_PATH, ScheduleError, load_schedule
+
+EXPIRY_EVERY_SECONDS = 60.0
 
 
 class RoomsSetupError(RuntimeError):
@@ -41,9 +44,15 @@ def load_runtime(services: Services) -> RoomsRuntime:
 
 
 def install(app: FastAPI, services: Services) -> RoomsRuntime:
-    """Load and check the data, then register the events, handlers and routes."""
+    """Load and check the data, then register the events, handlers, routes and purges."""
     runtime = load_runtime(services)
     app.state.rooms = runtime
+    every = services.settings.housekeeping_seconds
+    services.housekeeping.register("room_sessions", every, lambda: purge_closed_sessions(services))
+    # A backstop for grace timers lost with a node, so it runs more often than the purges.
+    services.housekeeping.register(
+        "room_expiry", min(every, EXPIRY_EVERY_SECONDS), lambda: expire_abandoned(runtime)
+    )
     events.register_events()
     handlers.register(services.sockets)
     app.include_router(routes.router)

@@ -180,14 +180,18 @@ def decode(frame: str | bytes | None, max_bytes: int) -> ClientEvent:
     if not isinstance(data, dict):
         raise ProtocolError("malformed")
     kind = data.get("type")
+    # The core union puts the event's type first in an error's location; a registered model
+    # does not, and its field must still be named.
+    skip = 1
     try:
         if kind in CLIENT_EVENT_TYPES:
             return _adapter.validate_python(data)
         if isinstance(kind, str) and kind in _extra_events:
+            skip = 0
             return _extra_events[kind].model_validate(data)  # type: ignore[return-value]
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"][1:]) or "event"
+        where = ".".join(str(part) for part in first["loc"][skip:]) or "event"
         raise ProtocolError("invalid", f"{where}: {first['msg']}", ref=str(kind)) from None
     raise ProtocolError("unknown_type", f"unknown event type: {str(kind)[:40]!r}")
 

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     max_frame_bytes: int = Field(default=16_384, ge=1024)
     adviser_capacity: int = Field(default=3, ge=1, le=40)
     transcript_retention_days: int = Field(default=30, ge=1)
+    # Housekeeping (chat/core/housekeeping.py): how often each purge runs, across all nodes.
+    housekeeping_seconds: float = Field(default=3600, gt=0)
+    # A visitor session nothing refers to (no chat, no room seat) goes this long after it began.
+    visitor_session_hours: float = Field(default=24, gt=0)
+    audit_retention_days: int = Field(default=365, ge=1)
     frontend_dir: Path = REPO_ROOT / "frontend"
     # Peer rooms' catalogue and schedule; the files shipped in peers/data when unset.
     rooms_file: Path | None = None
@@ -58,6 +63,9 @@ class Settings(BaseSettings):
     # Client addresses that may read /metrics; empty turns it off. The shipped proxy files
     # refuse /metrics, so a proxy on this host does not make it public.
     metrics_allow: list[str] = ["127.0.0.1", "::1"]
+    # A deployment's name, tab title, favicon, colours, exit address and confidentiality text
+    # (JSON, checked at start; see docs/OPERATIONS.md). Willow's calm defaults when unset.
+    branding_file: Path | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("database_url")

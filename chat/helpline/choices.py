@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa")
+LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa", "so")
 TOPICS = ("talk", "drugs", "alcohol", "abuse", "children", "health", "other")
 NATIONS = ("england", "wales", "scotland", "northern_ireland")

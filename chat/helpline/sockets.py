@@ -27,7 +27,7 @@ from chat.core.sockets import Handler, SocketRoutes
 from chat.core.transport import Connection
 from chat.helpline import conversations as conv
 from moderation.limits import REASON_EMPTY, REASON_TOO_LONG, SenderHistory, record
-from moderation.pipeline import MessageContext, check
+from moderation.pipeline import MessageContext, check, remember
 from moderation.types import Action, Verdict
 from moderation.wording import check_wording
 
@@ -132,12 +132,19 @@ def _moderate(connection: Connection, body: str) -> Verdict:
     if connection.visitor is None:
         return check(body, MessageContext("conversation", "adviser", None, now=now))
     history: SenderHistory = connection.extras.get("history", SenderHistory())
+    previous: tuple[str, ...] = connection.extras.get("previous", ())
     context = MessageContext(
-        "conversation", "visitor", connection.visitor.language, now=now, history=history
+        "conversation",
+        "visitor",
+        connection.visitor.language,
+        now=now,
+        history=history,
+        previous=previous,
     )
     verdict = check(body, context)
     if verdict.reason not in (REASON_EMPTY, REASON_TOO_LONG):
         connection.extras["history"] = record(history, verdict.body, now)
+        connection.extras["previous"] = remember(previous, verdict.body)
     return verdict
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from chat.core.services import Services
 from chat.reporting.models import YouSaidWeDid
 
-Language = Literal["en", "pl", "ar", "ur", "bn", "pa"]
+Language = Literal["en", "pl", "ar", "ur", "bn", "pa", "so"]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 # A short list on the first screen, not an archive.
 MOST_ENTRIES = 20

@@ -32,9 +32,9 @@ def count_alert(services: Services, kind: str, level: object) -> None:
 
 
 async def tally_risk(services: Services, verdict: Verdict, shown: RiskLevel) -> None:
-    """For anonymised reporting: a chat's risk rose. One count, under its first category, so
-    a breakdown by category adds up to the number of times risk rose."""
+    """For anonymised reporting: current danger in a chat rose. One count, under its first
+    category, so a breakdown by category adds up to the number of times it rose."""
     risk = verdict.risk
-    if not risk.flagged or risk.level.rank <= shown.rank or not risk.categories:
+    if not risk.alert or risk.level.rank <= shown.rank or not risk.categories:
         return
     await services.tally.note("risk", category=risk.categories[0].value, level=risk.level.value)

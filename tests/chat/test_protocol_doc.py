@@ -1,23 +1,86 @@
-"""docs/PROTOCOL.md and the code name the same events and error codes."""
+"""docs/PROTOCOL.md and the server name the same events, error codes and close codes."""
 
 from __future__ import annotations
 
 import re
+import typing
 from pathlib import Path
 
-from chat.core.protocol import CLIENT_EVENT_TYPES, ERROR_CODES
+from chat.core import transport
+from chat.core.protocol import CLIENT_EVENT_TYPES, ERROR_CODES, Hello, Ping
+from tests.wsclient import Server
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text()
+ROOT = Path(__file__).resolve().parents[2]
+DOC = (ROOT / "docs" / "PROTOCOL.md").read_text()
+SERVER_PACKAGES = ("chat", "peers", "moderation")
 
 
-def _table_first_column(heading: str) -> set[str]:
-    section = DOC.split(heading, 1)[1].split("\n## ", 1)[0]
-    return set(re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE))
+def _sections(heading_part: str) -> list[str]:
+    """Every section (any level) whose heading contains `heading_part`, up to the next heading."""
+    parts = re.split(r"\n(?=#{2,4} )", DOC)
+    return [part for part in parts if heading_part in part.split("\n", 1)[0]]
+
+
+def _first_column(heading_part: str) -> set[str]:
+    """Backticked names in the first column of those sections' tables (`a` / `b`: both)."""
+    names: set[str] = set()
+    for section in _sections(heading_part):
+        for row in re.findall(r"^\| (`[a-z_]+`(?: / `[a-z_]+`)*) \|", section, flags=re.MULTILINE):
+            names.update(re.findall(r"`([a-z_]+)`", row))
+    return names
+
+
+def _event_type(model: type) -> str:
+    (kind,) = typing.get_args(model.model_fields["type"].annotation)  # type: ignore[attr-defined]
+    return str(kind)
+
+
+def _sent_event_types() -> set[str]:
+    """Every event type the server's code builds: `{"type": "…"}` payloads and stream events
+    stored in a room's session by name (`room_event(tx, session, "room_…", …)`)."""
+    found: set[str] = set()
+    for package in SERVER_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text()
+            found.update(re.findall(r'"type":\s*"([a-z_]+)"', text))
+            found.update(re.findall(r'room_event\(\s*\w+,\s*[\w.]+,\s*"([a-z_]+)"', text))
+    return found
 
 
 def test_every_error_code_is_documented_and_nothing_else() -> None:
-    assert _table_first_column("## Error codes") == set(ERROR_CODES)
+    assert _first_column("## Error codes") == set(ERROR_CODES)
 
 
-def test_every_client_event_is_documented() -> None:
-    assert _table_first_column("## Client → server events") >= CLIENT_EVENT_TYPES
+async def test_every_client_event_the_server_handles_is_documented_and_nothing_else(
+    server: Server,
+) -> None:
+    assert server.services is not None
+    handled = {_event_type(model) for model in server.services.sockets.handlers}
+    # hello and ping are answered by the transport itself, before any feature's handler.
+    handled |= {_event_type(Hello), _event_type(Ping)}
+    assert handled >= CLIENT_EVENT_TYPES
+    assert _first_column("Client → server") == handled
+
+
+def test_every_event_the_server_sends_is_documented_and_nothing_else() -> None:
+    documented = _first_column("Server → client")
+    assert documented == _sent_event_types()
+
+
+def test_every_application_close_code_is_documented_and_nothing_else() -> None:
+    section = _sections("### Close codes")[0]
+    documented = {int(code) for code in re.findall(r"^\| (\d{4}) \|", section, flags=re.MULTILINE)}
+    constants = {
+        value
+        for name, value in vars(transport).items()
+        if name.startswith("CLOSE_") and isinstance(value, int)
+    }
+    assert {code for code in documented if code >= 4000} == constants
+    # The WebSocket codes the document promises are real ones (RFC 6455, section 7.4.1).
+    assert {code for code in documented if code < 4000} <= {1000, 1006, 1007, 1009, 1012}
+
+
+def test_the_limits_table_names_each_limit_once_with_a_number() -> None:
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([\d,]+) \|", _sections("## Limits")[0], re.MULTILINE)
+    names = [name for name, _ in rows]
+    assert len(names) == len(set(names)) >= 10
