@@ -57,11 +57,17 @@ def _visitor(connection: Connection, ref: str) -> VisitorSession:
 
 
 async def _address_hashes(connection: Connection, runtime: RoomsRuntime) -> tuple[str, ...]:
-    """Keyed hashes of her address, made now; the address itself goes no further."""
-    client = connection.websocket.client
-    if client is None or not client.host:
+    """Keyed hashes of her address, made now; the address itself goes no further.
+
+    Only when the deployment opted in, and only an address a trusted proxy forwarded: a
+    proxy's own address, or one anyone could be behind, would ban everyone with her.
+    """
+    if runtime.services.settings.room_ban_network_seconds <= 0:
         return ()
-    return await runtime.hasher.hashes(client.host)
+    address = connection.address()
+    if address is None or not address.forwarded:
+        return ()
+    return await runtime.hasher.hashes(address.address)
 
 
 async def join(connection: Connection, event: RoomJoin) -> None:

@@ -99,8 +99,13 @@ async def running_server(
     if send_buffer is not None:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     listener.bind(("127.0.0.1", 0))
+    # As `willow run` does: Willow itself decides which forwarded header to believe.
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, ws_per_message_deflate=False
+        app,
+        log_level="warning",
+        access_log=False,
+        ws_per_message_deflate=False,
+        proxy_headers=False,
     )
     instance = uvicorn.Server(config)
     task = asyncio.create_task(instance.serve(sockets=[listener]))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chat.core.addresses import Network, parse_networks
 
 # Used only in development so that several local nodes agree on token hashes without setup.
 DEVELOPMENT_SECRET_KEY = "willow-development-key-not-for-real-use-0000000000"  # noqa: S105 (public by design)
@@ -35,6 +38,12 @@ class Settings(BaseSettings):
     # Origins allowed to open staff and visitor websockets; empty means "the Host we serve".
     allowed_origins: list[str] = []
     cookie_secure: bool | None = None
+    # The reverse proxies whose X-Forwarded-For is believed (addresses or networks); their
+    # own address is never taken for a visitor's. Empty: no forwarded header is read.
+    forwarded_allow_ips: list[str] = []
+    # Opt-in: how long a room ban also holds her network (hashed, via a trusted proxy's
+    # header). 0 bans the session only, so a shared Wi-Fi or proxy never shuts others out.
+    room_ban_network_seconds: int = Field(default=0, ge=0, le=3600)
     staff_session_hours: float = Field(default=12, gt=0)
 
     send_queue_size: int = Field(default=256, ge=8)
@@ -70,6 +79,19 @@ class Settings(BaseSettings):
             raise ValueError("WILLOW_EXIT_URL must be an http(s) address of a neutral site")
         return value
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                parse_networks([entry])
+            except ValueError:
+                # The rejected entry is not repeated: settings errors never echo values.
+                raise ValueError(
+                    "WILLOW_FORWARDED_ALLOW_IPS must list IP addresses or networks"
+                ) from None
+        return value
+
     @model_validator(mode="after")
     def _safe_combination(self) -> Settings:
         if self.uses_redis and self.uses_sqlite:
@@ -87,6 +109,10 @@ class Settings(BaseSettings):
         if self.secret_key == DEVELOPMENT_SECRET_KEY and self.env != "development":
             raise SettingsError("WILLOW_SECRET_KEY is the published development key; replace it")
         return self
+
+    @cached_property
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        return parse_networks(self.forwarded_allow_ips)
 
     @property
     def uses_redis(self) -> bool:

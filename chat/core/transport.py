@@ -16,6 +16,7 @@ import orjson
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
+from chat.core.addresses import ClientAddress, client_address
 from chat.core.hub import Member, stream_channel
 from chat.core.identity import COOKIE, staff_for_token, visitor_by_token
 from chat.core.models import Staff, VisitorSession
@@ -71,6 +72,15 @@ class Connection:
             await self.services.hub.leave(channel, self.member)
         self.channels.clear()
         self.member.close()
+
+    def address(self) -> ClientAddress | None:
+        """Her network address as far as it can be believed; only ever hashed."""
+        client = self.websocket.client
+        return client_address(
+            client.host if client is not None else None,
+            self.websocket.headers.getlist("x-forwarded-for"),
+            self.services.settings.trusted_proxies,
+        )
 
     @property
     def role(self) -> str | None:

@@ -6,6 +6,7 @@ would check them; tests/cluster runs the same topology with real processes.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,14 @@ def test_caddy_proxies_to_every_node_without_stickiness_or_access_log() -> None:
     # The global `log default` block is Caddy's own log; a `log` in the site is an access log.
     site = lines[lines.index("{$WILLOW_DOMAIN} {") :]
     assert [line for line in site if line.split()[:1] == ["log"]] == []
-    for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
+    # X-Forwarded-For is replaced by the address Caddy sees, never passed on from the browser.
+    assert "header_up X-Forwarded-For {remote_host}" in lines
+    for header in ("X-Real-IP", "Forwarded"):
         assert f"header_up -{header}" in lines
+    proxy = compose()["services"]["proxy"]["networks"]["backend"]["ipv4_address"]
+    for service in NODES:
+        forwarded = node_environment(service)["WILLOW_FORWARDED_ALLOW_IPS"]
+        assert json.loads(forwarded) == [proxy]
     assert "request>remote_ip delete" in lines and "request>client_ip delete" in lines
 
 
@@ -110,7 +117,9 @@ def test_nginx_upgrades_websockets_and_keeps_no_access_log() -> None:
     assert "proxy_set_header Connection $willow_connection;" in lines
     assert "proxy_set_header Host $host;" in lines
     assert "ip_hash;" not in lines
-    assert 'proxy_set_header X-Forwarded-For "";' in lines
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in lines
+    unit = (DEPLOY / "willow@.service").read_text()
+    assert 'Environment=WILLOW_FORWARDED_ALLOW_IPS=["127.0.0.1"]' in unit
 
 
 def test_systemd_unit_runs_one_node_per_port() -> None:
