@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.types import Receive, Scope, Send
 
-from chat.core import transport
+from chat.core import http, transport
 from chat.core.logs import configure_logging
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     app.add_middleware(SecurityHeaders)
+    http.install(app)
 
     helpline_sockets.install(services.sockets)
     app.include_router(visitors.router)

@@ -7,11 +7,12 @@ from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy import delete, select
 
 from chat.core import audit
 from chat.core.clock import now
+from chat.core.http import PathId, StrictBody
 from chat.core.identity import COOKIE, staff_for_token
 from chat.core.models import Staff, StaffSession
 from chat.core.security import (
@@ -137,8 +138,7 @@ def require_role(*roles: Role) -> Callable[[Request], Awaitable[Staff]]:
     return dependency
 
 
-class LoginRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LoginRequest(StrictBody):
     username: Annotated[str, Field(min_length=1, max_length=64)]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
 
@@ -208,16 +208,14 @@ async def me(request: Request) -> Me:
     return Me(staff=StaffView.of(staff), csrf_token=staff_session.csrf_token)
 
 
-class NewStaff(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NewStaff(StrictBody):
     username: Annotated[str, Field(min_length=1, max_length=64)]
     display_name: Annotated[str, Field(min_length=1, max_length=64)]
     role: Role
     password: Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
 
 
-class Training(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Training(StrictBody):
     trained: StrictBool
     note: Annotated[str, Field(max_length=500)] = ""
 
@@ -225,7 +223,7 @@ class Training(BaseModel):
 @admin_router.post("/staff/{staff_id}/training")
 async def record_training(
     request: Request,
-    staff_id: int,
+    staff_id: PathId,
     body: Training,
     admin: Annotated[Staff, Depends(require_role("admin"))],
 ) -> StaffView:

@@ -6,10 +6,11 @@ from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import update
 
 from chat.core.clock import now
+from chat.core.http import StrictBody
 from chat.core.identity import visitor_by_token
 from chat.core.models import VisitorSession
 from chat.core.security import new_token, token_hash
@@ -23,9 +24,7 @@ TOPICS = ("talk", "drugs", "alcohol", "abuse", "children", "health", "other")
 router = APIRouter(prefix="/api/visitor", tags=["visitor"])
 
 
-class SessionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SessionRequest(StrictBody):
     language: Literal["en", "pl", "ar", "ur", "bn", "pa"] | None = None
     topic: Literal["talk", "drugs", "alcohol", "abuse", "children", "health", "other"] | None = None
     safe_to_talk: bool | None = None
@@ -36,7 +35,7 @@ class SessionCreated(BaseModel):
     token: str
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(StrictBody):
     token: Annotated[str, Field(min_length=1, max_length=128)]
 
 
