@@ -19,7 +19,7 @@ from chat.core.logs import configure_logging
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
-from chat.helpline import retention, staff, visitors
+from chat.helpline import retention, staff, staff_account, visitors
 from chat.helpline import sockets as helpline_sockets
 from chat.schema import upgrade
 from moderation.safeguarding.install import install as install_moderation
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(visitors.router)
     app.include_router(staff.router)
     app.include_router(staff.admin_router)
+    app.include_router(staff_account.router)
     install_moderation(app, services)
     install_rooms(app, services)
     _add_health(app, services)

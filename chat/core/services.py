@@ -11,7 +11,7 @@ from typing import Any
 
 from chat.core import audit
 from chat.core.appender import Appender
-from chat.core.broker import Broker, broker_from_url
+from chat.core.broker import Broker, RedisBroker, broker_from_url
 from chat.core.clock import now
 from chat.core.db import Database
 from chat.core.housekeeping import Housekeeping
@@ -19,6 +19,7 @@ from chat.core.hub import Hub, envelope, stream_channel
 from chat.core.settings import Settings
 from chat.core.sockets import SocketRoutes
 from chat.core.streams import fetch_after
+from chat.core.throttle import Throttle
 from chat.core.uow import Change, DomainEventSink, drop_events, publish_committed, unit_of_work
 
 
@@ -42,9 +43,17 @@ class Services:
 
     # Periodic purges; each feature registers its own at install, every node runs them.
     housekeeping: Housekeeping = field(init=False)
+    # Attempt counters (logins, floods), shared through Redis when there is one.
+    throttle: Throttle = field(init=False)
 
     def __post_init__(self) -> None:
         self.appender = Appender(self.db, self.publish_stored)
+        redis = self.broker.redis if isinstance(self.broker, RedisBroker) else None
+        self.throttle = Throttle(
+            self.settings.effective_secret_key,
+            redis,
+            prefix=self.settings.broker_prefix + "throttle:",
+        )
         self.housekeeping = Housekeeping(self.db)
         self.housekeeping.register(
             "audit_log", self.settings.housekeeping_seconds, self._purge_audit

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # header). 0 bans the session only, so a shared Wi-Fi or proxy never shuts others out.
     room_ban_network_seconds: int = Field(default=0, ge=0, le=3600)
     staff_session_hours: float = Field(default=12, gt=0)
+    # Supervisors and admins must enrol a second factor (TOTP); automatic: in production.
+    second_factor_required: bool | None = None
 
     send_queue_size: int = Field(default=256, ge=8)
     max_frame_bytes: int = Field(default=16_384, ge=1024)
@@ -130,6 +132,12 @@ class Settings(BaseSettings):
     @property
     def effective_secret_key(self) -> bytes:
         return (self.secret_key or DEVELOPMENT_SECRET_KEY).encode()
+
+    @property
+    def needs_second_factor(self) -> bool:
+        if self.second_factor_required is not None:
+            return self.second_factor_required
+        return self.env == "production"
 
     @property
     def secure_cookies(self) -> bool:

@@ -18,7 +18,12 @@ from starlette.websockets import WebSocketDisconnect
 
 from chat.core.addresses import ClientAddress, client_address
 from chat.core.hub import Member, stream_channel
-from chat.core.identity import COOKIE, staff_for_token, visitor_by_token
+from chat.core.identity import (
+    COOKIE,
+    second_factor_missing,
+    staff_for_token,
+    visitor_by_token,
+)
 from chat.core.models import Staff, VisitorSession
 from chat.core.protocol import PROTOCOL_VERSION, ClientEvent, Hello, Ping, ProtocolError, decode
 from chat.core.security import origin_allowed
@@ -202,6 +207,8 @@ async def _hello(connection: Connection, hello: Hello) -> None:
         found = await staff_for_token(services, connection.websocket.cookies.get(COOKIE))
         if found is None:
             raise ProtocolError("unauthorized", ref="hello")
+        if second_factor_missing(found[0], services.settings):
+            raise ProtocolError("forbidden", "set up two-step login first", ref="hello")
         connection.staff = found[0]
         connection.member.staff = True
     for hook in services.sockets.hello_hooks:

@@ -24,10 +24,13 @@ from chat.core.security import (
     verify_password,
 )
 from chat.core.services import Services
+from chat.core.settings import Settings
+from chat.helpline import login_guard, second_factor
+from chat.helpline.login_guard import LoginRefused, address_of
+from chat.helpline.passwords import password_problem
 
 Role = Literal["adviser", "mentor", "supervisor", "admin"]
 ROLES: tuple[Role, ...] = ("adviser", "mentor", "supervisor", "admin")
-MIN_PASSWORD_LENGTH = 12
 
 router = APIRouter(prefix="/api/staff", tags=["staff"])
 admin_router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -49,8 +52,9 @@ async def create_staff(
         raise StaffError(f"role must be one of {', '.join(ROLES)}")
     if not username.strip() or len(username) > 64:
         raise StaffError("username must be 1 to 64 characters")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    problem = password_problem(password, username, display_name or "")
+    if problem is not None:
+        raise StaffError(problem)
     password_hash = await hash_password(password)
     async with services.db.write() as session:
         if await session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
@@ -83,15 +87,28 @@ async def set_training(
     return staff
 
 
-async def login(services: Services, username: str, password: str) -> tuple[Staff, str, str] | None:
-    """Check the password; on success a new session token and CSRF token."""
+async def login(
+    services: Services, username: str, password: str, code: str | None, address: str
+) -> tuple[Staff, str, str]:
+    """Check the limits, the password and the second factor; a new session and CSRF token.
+
+    Raises `LoginRefused` saying why (wrong, code_required, too_many_attempts).
+    """
+    account = username.strip().lower()
+    await login_guard.before_password(services, account, address)
     async with services.db.read() as session:
         staff = await session.scalar(select(Staff).where(Staff.username == username))
     if staff is None or staff.disabled:
         await verify_password(DUMMY_PASSWORD_HASH, password)
-        return None
+        raise await login_guard.failed(services, account)
     if not await verify_password(staff.password_hash, password):
-        return None
+        raise await login_guard.failed(services, account)
+    if staff.totp_secret is not None:
+        if not code:
+            raise login_guard.LoginRefused("code_required")
+        if not await second_factor.check(services, staff.id, code):
+            raise await login_guard.failed(services, account)
+    await login_guard.succeeded(services, account, address)
     token, csrf = new_token(), new_token()
     expires = now() + timedelta(hours=services.settings.staff_session_hours)
     async with services.db.write() as session:
@@ -131,6 +148,8 @@ async def current_staff(request: Request) -> Staff:
 def require_role(*roles: Role) -> Callable[[Request], Awaitable[Staff]]:
     async def dependency(request: Request) -> Staff:
         staff = await current_staff(request)
+        if second_factor.required(staff, services_of(request).settings):
+            raise HTTPException(403, "set up two-step login first")
         if staff.role not in roles:
             raise HTTPException(403, f"this needs the role {' or '.join(roles)}")
         return staff
@@ -141,6 +160,8 @@ def require_role(*roles: Role) -> Callable[[Request], Awaitable[Staff]]:
 class LoginRequest(StrictBody):
     username: Annotated[str, Field(min_length=1, max_length=64)]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
+    # The authenticator app's code or a recovery code, when the account has a second factor.
+    code: Annotated[str, Field(max_length=32)] | None = None
 
 
 class StaffView(BaseModel):
@@ -150,10 +171,15 @@ class StaffView(BaseModel):
     role: str
     available: bool
     trained: StrictBool
+    # Whether a second factor is on, and whether it must be set up before anything else.
+    second_factor: StrictBool = False
+    second_factor_needed: StrictBool = False
 
     @classmethod
-    def of(cls, staff: Staff) -> StaffView:
+    def of(cls, staff: Staff, settings: Settings | None = None) -> StaffView:
         return cls(
+            second_factor=staff.totp_secret is not None,
+            second_factor_needed=settings is not None and second_factor.required(staff, settings),
             id=staff.id,
             username=staff.username,
             display_name=staff.display_name,
@@ -171,10 +197,13 @@ class Me(BaseModel):
 @router.post("/login")
 async def login_route(request: Request, body: LoginRequest, response: Response) -> Me:
     services = services_of(request)
-    result = await login(services, body.username, body.password)
-    if result is None:
-        raise HTTPException(401, "wrong username or password")
-    staff, token, csrf = result
+    try:
+        staff, token, csrf = await login(
+            services, body.username, body.password, body.code, address_of(request, services)
+        )
+    except LoginRefused as refused:
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        raise HTTPException(refused.status, refused.code, headers=headers) from None
     response.set_cookie(
         COOKIE,
         token,
@@ -184,7 +213,7 @@ async def login_route(request: Request, body: LoginRequest, response: Response) 
         max_age=int(services.settings.staff_session_hours * 3600),
         path="/",
     )
-    return Me(staff=StaffView.of(staff), csrf_token=csrf)
+    return Me(staff=StaffView.of(staff, services.settings), csrf_token=csrf)
 
 
 @router.post("/logout", status_code=204)
@@ -205,14 +234,15 @@ async def me(request: Request) -> Me:
     if found is None:
         raise HTTPException(401, "log in first")
     staff, staff_session = found
-    return Me(staff=StaffView.of(staff), csrf_token=staff_session.csrf_token)
+    settings = services_of(request).settings
+    return Me(staff=StaffView.of(staff, settings), csrf_token=staff_session.csrf_token)
 
 
 class NewStaff(StrictBody):
     username: Annotated[str, Field(min_length=1, max_length=64)]
     display_name: Annotated[str, Field(min_length=1, max_length=64)]
     role: Role
-    password: Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
 class Training(StrictBody):
