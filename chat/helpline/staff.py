@@ -28,6 +28,12 @@ from chat.core.settings import Settings
 from chat.helpline import login_guard, second_factor
 from chat.helpline.login_guard import LoginRefused, address_of
 from chat.helpline.passwords import password_problem
+from chat.helpline.staff_names import (
+    NameRefused,
+    clean_display_name,
+    lookup_username,
+    normalise_username,
+)
 
 Role = Literal["adviser", "mentor", "supervisor", "admin"]
 ROLES: tuple[Role, ...] = ("adviser", "mentor", "supervisor", "admin")
@@ -46,22 +52,31 @@ def services_of(request: Request) -> Services:
 
 
 async def create_staff(
-    services: Services, username: str, role: str, password: str, display_name: str | None = None
+    services: Services,
+    username: str,
+    role: str,
+    password: str,
+    display_name: str | None = None,
+    actor: str = "cli",
 ) -> Staff:
+    """A new account under its one normalised username; the creation is audited."""
     if role not in ROLES:
         raise StaffError(f"role must be one of {', '.join(ROLES)}")
-    if not username.strip() or len(username) > 64:
-        raise StaffError("username must be 1 to 64 characters")
-    problem = password_problem(password, username, display_name or "")
+    try:
+        name = normalise_username(username)
+        shown = clean_display_name(display_name or name)
+    except NameRefused as exc:
+        raise StaffError(str(exc)) from None
+    problem = password_problem(password, name, shown)
     if problem is not None:
         raise StaffError(problem)
     password_hash = await hash_password(password)
     async with services.db.write() as session:
-        if await session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
-            raise StaffError(f"a staff account named {username!r} already exists")
+        if await session.scalar(select(Staff.id).where(Staff.username == name)) is not None:
+            raise StaffError(f"a staff account named {name!r} already exists")
         staff = Staff(
-            username=username,
-            display_name=(display_name or username)[:64],
+            username=name,
+            display_name=shown,
             password_hash=password_hash,
             role=role,
             capacity=services.settings.adviser_capacity,
@@ -69,6 +84,7 @@ async def create_staff(
         )
         session.add(staff)
         await session.flush()
+        audit.record(session, actor, "staff.created", f"staff:{staff.id}", details={"role": role})
     return staff
 
 
@@ -94,10 +110,10 @@ async def login(
 
     Raises `LoginRefused` saying why (wrong, code_required, too_many_attempts).
     """
-    account = username.strip().lower()
+    account = lookup_username(username)
     await login_guard.before_password(services, account, address)
     async with services.db.read() as session:
-        staff = await session.scalar(select(Staff).where(Staff.username == username))
+        staff = await session.scalar(select(Staff).where(Staff.username == account))
     if staff is None or staff.disabled:
         await verify_password(DUMMY_PASSWORD_HASH, password)
         raise await login_guard.failed(services, account)
@@ -277,11 +293,16 @@ async def list_staff(
 
 @admin_router.post("/staff", status_code=201)
 async def add_staff(
-    request: Request, body: NewStaff, _admin: Annotated[Staff, Depends(require_role("admin"))]
+    request: Request, body: NewStaff, admin: Annotated[Staff, Depends(require_role("admin"))]
 ) -> StaffView:
     try:
         staff = await create_staff(
-            services_of(request), body.username, body.role, body.password, body.display_name
+            services_of(request),
+            body.username,
+            body.role,
+            body.password,
+            body.display_name,
+            actor=f"staff:{admin.id}",
         )
     except StaffError as exc:
         raise HTTPException(409, str(exc)) from None

@@ -24,6 +24,7 @@ from chat.core.services import Services
 from chat.helpline import login_guard, second_factor
 from chat.helpline.passwords import password_problem
 from chat.helpline.staff import current_staff, services_of
+from chat.helpline.staff_names import lookup_username
 
 router = APIRouter(prefix="/api/staff", tags=["staff"])
 LoggedIn = Annotated[Staff, Depends(current_staff)]
@@ -105,7 +106,9 @@ async def issue_reset_code(services: Services, username: str, actor: str) -> str
     """A one-time code to set a new password, valid for a day; only its hash is kept."""
     code = new_token()
     async with services.db.write() as session:
-        staff = await session.scalar(select(Staff).where(Staff.username == username))
+        staff = await session.scalar(
+            select(Staff).where(Staff.username == lookup_username(username))
+        )
         if staff is None:
             raise LookupError(f"no staff member {username!r}")
         staff.reset_hash = token_hash(code, services.settings.effective_secret_key)
@@ -118,11 +121,11 @@ async def issue_reset_code(services: Services, username: str, actor: str) -> str
 async def reset_password(request: Request, body: PasswordReset) -> None:
     """Set a new password with a one-time reset code an admin gave her; every login ends."""
     services = services_of(request)
-    account = body.username.strip().lower()
+    account = lookup_username(body.username)
     await login_guard.before_password(services, account, login_guard.address_of(request, services))
     hashed = token_hash(body.reset_code, services.settings.effective_secret_key)
     async with services.db.read() as session:
-        staff = await session.scalar(select(Staff).where(Staff.username == body.username))
+        staff = await session.scalar(select(Staff).where(Staff.username == account))
     until = aware(staff.reset_expires_at) if staff and staff.reset_expires_at else None
     if staff is None or staff.reset_hash != hashed or until is None or until < now():
         await login_guard.failed(services, account)
