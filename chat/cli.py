@@ -19,6 +19,11 @@ from chat.helpline.staff import ROLES, StaffError, create_staff, set_training
 from chat.helpline.staff_account import issue_reset_code
 from chat.schema import upgrade
 
+NO_STAFF_IN_PRODUCTION = (
+    "willow: there are no staff accounts yet. Create the first admin yourself (the password is "
+    "printed to your terminal, never to this log): willow staff add --role admin NAME"
+)
+
 
 def _settings() -> Settings:
     try:
@@ -85,13 +90,19 @@ async def _train(settings: Settings, username: str, trained: bool, note: str) ->
 
 
 async def _first_accounts(settings: Settings) -> list[tuple[str, str, str]]:
-    """On an empty database, one adviser and one supervisor with random passwords."""
+    """On an empty database, one adviser and one supervisor with random passwords.
+
+    Never in production: the passwords would be printed to the service's log.
+    """
     services = Services.build(settings)
     created: list[tuple[str, str, str]] = []
     try:
         async with services.db.read() as session:
             count = await session.scalar(select(func.count()).select_from(Staff))
         if count:
+            return created
+        if settings.env == "production":
+            print(NO_STAFF_IN_PRODUCTION)
             return created
         for role, name in (("adviser", "Sam"), ("supervisor", "Jo")):
             password = secrets.token_urlsafe(12)

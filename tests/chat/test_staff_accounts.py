@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,3 +125,29 @@ def test_the_command_line_lists_staff_and_issues_a_reset_code(tmp_path: Path) ->
     assert reset.returncode == 0 and "one-time reset code" in reset.stdout
     unknown = _willow(["staff", "reset-password", "nobody"], env, tmp_path)
     assert unknown.returncode != 0
+
+
+def test_production_never_prints_first_passwords(tmp_path: Path) -> None:
+    env = {
+        "WILLOW_ENV": "production",
+        "WILLOW_SECRET_KEY": "Zq8-" + "x7Tb2mK9pLwR4vN6cY1hJ3sD5fG8aQ0e",
+        "WILLOW_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+    }
+    code = (
+        "import asyncio; from chat.cli import _first_accounts, _settings;"
+        "print(asyncio.run(_first_accounts(_settings())))"
+    )
+    assert _willow(["migrate"], env, tmp_path).returncode == 0
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "password:" not in result.stdout and result.stdout.strip().endswith("[]")
+    assert "willow staff add --role admin" in result.stdout
+    listed = _willow(["staff", "list"], env, tmp_path)
+    assert listed.stdout.strip().count("\n") == 0  # the header line only
