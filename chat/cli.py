@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from chat.core.db import Database
 from chat.core.models import Staff
 from chat.core.services import Services
-from chat.core.settings import Settings, SettingsError
+from chat.core.settings import Settings, SettingsError, describe
 from chat.helpline.staff import ROLES, StaffError, create_staff, set_training
 from chat.helpline.staff_account import issue_reset_code
 from chat.schema import upgrade
@@ -29,7 +29,7 @@ def _settings() -> Settings:
     try:
         return Settings()
     except (SettingsError, ValidationError) as exc:
-        sys.exit(f"willow: settings refused:\n{exc}")
+        sys.exit(f"willow: settings refused:\n{describe(exc)}")
 
 
 async def _migrate(settings: Settings) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import zlib
+from collections import Counter
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chat.core.addresses import Network, parse_networks
@@ -15,6 +18,35 @@ from chat.core.addresses import Network, parse_networks
 DEVELOPMENT_SECRET_KEY = "willow-development-key-not-for-real-use-0000000000"  # noqa: S105 (public by design)
 MIN_SECRET_KEY_LENGTH = 32
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+# Well under what a random key of the minimum length carries even in hex (32 characters of
+# about 3.6 observed bits each); a repeated or patterned key carries far less.
+MIN_KEY_ENTROPY_BITS = 80
+
+
+def key_entropy_bits(key: str) -> float:
+    """The key's length times the Shannon entropy of its characters: a cheap randomness check.
+
+    A key that compresses well (a short pattern repeated) counts as no entropy at all.
+    """
+    if not key or len(zlib.compress(key.encode(), 9)) < len(key) * 0.75:
+        return 0.0
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_char * len(key)
+
+
+def describe(error: ValidationError | SettingsError) -> str:
+    """What is wrong with the settings, naming each setting but never repeating its value."""
+    if isinstance(error, SettingsError):
+        return str(error)
+    lines = []
+    for problem in error.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in problem["loc"])
+        name = f"WILLOW_{where.upper()}: " if where else ""
+        lines.append(f"- {name}{problem['msg'].removeprefix('Value error, ')}")
+    return "\n".join(lines)
 
 
 class SettingsError(ValueError):
@@ -115,6 +147,12 @@ class Settings(BaseSettings):
             )
         if self.secret_key == DEVELOPMENT_SECRET_KEY and self.env != "development":
             raise SettingsError("WILLOW_SECRET_KEY is the published development key; replace it")
+        if self.env != "development" and key_entropy_bits(self.secret_key) < MIN_KEY_ENTROPY_BITS:
+            raise SettingsError(
+                "WILLOW_SECRET_KEY is long enough but not random (repeated or patterned "
+                "characters). Generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
         return self
 
     @cached_property

@@ -22,7 +22,7 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 NODES = ("willow-a", "willow-b")
 _INTERPOLATION = re.compile(r"\$\{(\w+)(?::[?-]([^}]*))?\}")
 SAMPLE = {
-    "WILLOW_SECRET_KEY": "k" * 48,
+    "WILLOW_SECRET_KEY": "Zq8x7Tb2mK9pLwR4vN6cY1hJ3sD5fG8aQ0eU2iO4",
     "POSTGRES_PASSWORD": "pw",
     "WILLOW_DOMAIN": "chat.example.org",
 }
