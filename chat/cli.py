@@ -142,6 +142,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
         proxy_headers=False,
         server_header=False,
         ws_max_size=1 << 20,
+        # An idle keep-alive connection is let go quickly, and a request's head may not grow
+        # without end; the reverse proxy bounds how long a head may take to arrive.
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,
         ws_per_message_deflate=False,
         workers=args.workers,
     )

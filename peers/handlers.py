@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from chat.core import floods
 from chat.core.clock import now
 from chat.core.models import VisitorSession
 from chat.core.sockets import SocketRoutes
@@ -74,6 +75,19 @@ async def join(connection: Connection, event: RoomJoin) -> None:
     visitor = _visitor(connection, "room_join")
     if not event.accept_rules:
         raise RoomError("rules_not_accepted", ref="room_join")
+    address = connection.address()
+    per_address = connection.services.settings.joins_per_address_per_hour
+    await floods.require(
+        connection.services,
+        "room_join",
+        [
+            (floods.ROOM_JOINS, str(visitor.id)),
+            (
+                floods.per_address("room-join-address", per_address),
+                address.address if address is not None else None,
+            ),
+        ],
+    )
     runtime = runtime_of(connection)
     await runtime.listen()
     room = rooms.room_of(runtime, event.room)

@@ -71,6 +71,10 @@ async def settings(tmp_path: Path, postgres_database: str | None, broker_prefix:
         broker_url=BROKER_URL or "memory://",
         broker_prefix=broker_prefix,
         send_queue_size=64,
+        # Every test client comes from 127.0.0.1; the per-address limits have their own tests.
+        sessions_per_address_per_hour=0,
+        joins_per_address_per_hour=0,
+        sockets_per_address=0,
     )
 
 

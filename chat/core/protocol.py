@@ -29,6 +29,7 @@ ERROR_CODES: dict[str, str] = {
     "queue_empty": "nobody is waiting",
     "at_capacity": "you already have as many chats as your capacity allows",
     "refused": "the message was not sent; `reason` says why",
+    "too_many": "too many of these from this session or network; `retry_after` says when to try",
     # Rooms (peers/errors.py):
     "room_closed": "the room is not open now; `opens_at` says when it opens next",
     "room_locked": "the mentor has closed the room to newcomers for now",

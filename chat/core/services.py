@@ -19,7 +19,7 @@ from chat.core.hub import Hub, envelope, stream_channel
 from chat.core.settings import Settings
 from chat.core.sockets import SocketRoutes
 from chat.core.streams import fetch_after
-from chat.core.throttle import Throttle
+from chat.core.throttle import OpenSockets, Throttle
 from chat.core.uow import Change, DomainEventSink, drop_events, publish_committed, unit_of_work
 
 
@@ -45,6 +45,8 @@ class Services:
     housekeeping: Housekeeping = field(init=False)
     # Attempt counters (logins, floods), shared through Redis when there is one.
     throttle: Throttle = field(init=False)
+    # Sockets open on this node per network address (hashed), for the per-address cap.
+    sockets_from: OpenSockets = field(default_factory=OpenSockets)
 
     def __post_init__(self) -> None:
         self.appender = Appender(self.db, self.publish_stored)

@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     # Supervisors and admins must enrol a second factor (TOTP); automatic: in production.
     second_factor_required: bool | None = None
 
+    # Flood limits (0 switches one off). Per network address, hashed (chat/core/floods.py):
+    # new visitor sessions and joins of the queue or a room per hour, open sockets per node.
+    sessions_per_address_per_hour: int = Field(default=120, ge=0)
+    joins_per_address_per_hour: int = Field(default=300, ge=0)
+    sockets_per_address: int = Field(default=50, ge=0)
+    # A socket that has not said hello by then is closed (4002).
+    hello_timeout_seconds: float = Field(default=10, gt=0, le=120)
     send_queue_size: int = Field(default=256, ge=8)
     max_frame_bytes: int = Field(default=16_384, ge=1024)
     adviser_capacity: int = Field(default=3, ge=1, le=40)

@@ -12,11 +12,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+
+from chat.core.addresses import ClientAddress
 
 Clock = Callable[[], float]
 _DAY = 24 * 60 * 60
@@ -103,3 +107,32 @@ class Throttle:
             count, until = 0, now + window + 1
         self._counts[name] = (count + amount, until)
         return count + amount
+
+
+class OpenSockets:
+    """How many sockets each network address holds open on this node, by keyed hash."""
+
+    def __init__(self) -> None:
+        # A key of this process only: the counts cannot be matched to an address elsewhere.
+        self._key = secrets.token_bytes(32)
+        self._open: dict[str, int] = {}
+
+    @contextmanager
+    def holding(self, address: ClientAddress | None, cap: int) -> Iterator[bool]:
+        """Count this socket while it is open; yields False (not counted) if over the cap."""
+        if address is None or cap <= 0:
+            yield True
+            return
+        name = hmac.new(self._key, address.address.encode(), hashlib.sha256).hexdigest()
+        if self._open.get(name, 0) >= cap:
+            yield False
+            return
+        self._open[name] = self._open.get(name, 0) + 1
+        try:
+            yield True
+        finally:
+            left = self._open[name] - 1
+            if left:
+                self._open[name] = left
+            else:
+                del self._open[name]

@@ -33,7 +33,9 @@ log = logging.getLogger("willow.ws")
 # The chat socket's path; chat/app.py answers it before HTTP routing.
 PATH = "/ws"
 
+CLOSE_NO_HELLO = 4002
 CLOSE_TOO_SLOW = 4008
+CLOSE_TOO_MANY_SOCKETS = 4029
 CLOSE_FORBIDDEN_ORIGIN = 4403
 
 
@@ -106,8 +108,18 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     connection = Connection(
         websocket, services, Member(settings.send_queue_size, services.fetch_after)
     )
+    with services.sockets_from.holding(connection.address(), settings.sockets_per_address) as ok:
+        if not ok:
+            await websocket.close(CLOSE_TOO_MANY_SOCKETS, "too many connections from here")
+            return
+        await _serve(connection)
+
+
+async def _serve(connection: Connection) -> None:
+    services, websocket = connection.services, connection.websocket
     writer = asyncio.create_task(_write(connection))
     reader = asyncio.create_task(_read(connection))
+    hello_wait = asyncio.create_task(_close_without_hello(connection))
     # A member whose queue overflows is too slow to keep up: stopping its writer ends the wait
     # below, and it is cut off rather than anyone else slowed down; she resumes by seq.
     connection.member.on_overflow = lambda: _stop(writer)
@@ -121,15 +133,23 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                     websocket.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume"), 1
                 )
     finally:
-        for task in (writer, reader):
+        for task in (writer, reader, hello_wait):
             task.cancel()
-        await asyncio.gather(writer, reader, return_exceptions=True)
+        await asyncio.gather(writer, reader, hello_wait, return_exceptions=True)
         for hook in services.sockets.close_hooks:
             try:
                 await hook(connection)
             except Exception:
                 log.exception("close hook failed")
         await connection.leave_all()
+
+
+async def _close_without_hello(connection: Connection) -> None:
+    """A socket that never says who it is holds a slot for nothing: close it."""
+    await asyncio.sleep(connection.services.settings.hello_timeout_seconds)
+    if connection.role is None:
+        with contextlib.suppress(Exception):
+            await connection.websocket.close(CLOSE_NO_HELLO, "hello first")
 
 
 def _stop(task: asyncio.Task[None]) -> None:

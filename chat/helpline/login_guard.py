@@ -31,15 +31,20 @@ class LoginRefused(Exception):
     retry_after: int | None = None
 
 
-def address_of(connection: HTTPConnection, services: Services) -> str:
-    """Her address for counting; connections a proxy made without the header share one."""
+def network_of(connection: HTTPConnection, services: Services) -> str | None:
+    """The address to count by, or None when a proxy sent no usable header."""
     client = connection.client
     found = client_address(
         client.host if client is not None else None,
         connection.headers.getlist("x-forwarded-for"),
         services.settings.trusted_proxies,
     )
-    return found.address if found is not None else "unknown"
+    return found.address if found is not None else None
+
+
+def address_of(connection: HTTPConnection, services: Services) -> str:
+    """For logins, connections a proxy made without the header share one count."""
+    return network_of(connection, services) or "unknown"
 
 
 async def before_password(services: Services, account: str, address: str) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import update
 
+from chat.core import floods
 from chat.core.clock import now
 from chat.core.http import StrictBody
 from chat.core.identity import visitor_by_token
@@ -16,6 +17,7 @@ from chat.core.models import VisitorSession
 from chat.core.security import new_token, token_hash
 from chat.core.services import Services
 from chat.helpline.conversations import end_conversation, newest_conversation
+from chat.helpline.login_guard import network_of
 from chat.helpline.retention import forget_visitor
 
 LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa")
@@ -77,7 +79,13 @@ async def quick_exit(services: Services, token: str) -> bool:
 
 @router.post("/session", status_code=201)
 async def create_session(request: Request, choices: SessionRequest | None = None) -> SessionCreated:
-    token = await start_session(services_of(request), choices or SessionRequest())
+    services = services_of(request)
+    # Thousands of sessions from one network would fill the queue and the rooms.
+    rule = floods.per_address("visitor-session", services.settings.sessions_per_address_per_hour)
+    wait = await floods.allow(services, rule, network_of(request, services))
+    if wait is not None:
+        raise HTTPException(429, "too_many", headers={"Retry-After": str(wait)})
+    token = await start_session(services, choices or SessionRequest())
     return SessionCreated(token=token)
 
 

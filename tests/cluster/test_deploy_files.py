@@ -157,3 +157,18 @@ def test_example_settings_file_names_only_real_settings() -> None:
         n for n in names if n not in compose_only and setting_name(n) not in Settings.model_fields
     ]
     assert unknown == []
+
+
+def test_the_proxies_drop_trickling_requests_and_idle_sockets() -> None:
+    nginx = [
+        line.split("#", 1)[0].strip() for line in (DEPLOY / "nginx.conf").read_text().splitlines()
+    ]
+    for line in (
+        "client_header_timeout 10s;",
+        "client_body_timeout 10s;",
+        "proxy_read_timeout 60s;",
+    ):
+        assert line in nginx
+    assert any(line.startswith("limit_conn willow_conn") for line in nginx)
+    caddy = [line.strip() for line in (DEPLOY / "Caddyfile").read_text().splitlines()]
+    assert "read_header 10s" in caddy and "idle 60s" in caddy
