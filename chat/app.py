@@ -77,7 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json" if settings.env == "development" else None,
     )
     app.state.services = services
-    app.add_middleware(SecurityHeaders)
+    # Production is served over HTTPS only; the browser is told never to try plain HTTP.
+    app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
     http.install(app)
 
     helpline_sockets.install(services.sockets)

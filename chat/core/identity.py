@@ -12,6 +12,15 @@ from chat.core.settings import Settings
 
 # The staff login cookie (HttpOnly, SameSite=Strict); visitors have no cookie.
 COOKIE = "willow_staff"
+# With Secure cookies (production) the browser then accepts it only from this host, over
+# HTTPS, for the whole site: no subdomain or plain-HTTP page can set or shadow it.
+HOST_COOKIE = "__Host-" + COOKIE
+
+
+def cookie_name(settings: Settings) -> str:
+    return HOST_COOKIE if settings.secure_cookies else COOKIE
+
+
 # Roles that can read any transcript: they need a second factor where the settings say so.
 SECOND_FACTOR_ROLES = ("supervisor", "admin")
 

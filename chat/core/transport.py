@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 from chat.core.addresses import ClientAddress, client_address
 from chat.core.hub import Member, stream_channel
 from chat.core.identity import (
-    COOKIE,
+    cookie_name,
     second_factor_missing,
     staff_for_token,
     visitor_by_token,
@@ -99,8 +99,13 @@ class Connection:
 async def websocket_endpoint(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     settings = services.settings
+    # Behind the proxy the socket itself is plain ws://; the page is https:// in production.
+    scheme = "https" if settings.secure_cookies or websocket.url.scheme == "wss" else "http"
     if not origin_allowed(
-        websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins
+        websocket.headers.get("origin"),
+        websocket.headers.get("host"),
+        settings.allowed_origins,
+        scheme,
     ):
         await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
         return
@@ -224,7 +229,9 @@ async def _hello(connection: Connection, hello: Hello) -> None:
             )
         connection.visitor = visitor
     else:
-        found = await staff_for_token(services, connection.websocket.cookies.get(COOKIE))
+        found = await staff_for_token(
+            services, connection.websocket.cookies.get(cookie_name(services.settings))
+        )
         if found is None:
             raise ProtocolError("unauthorized", ref="hello")
         if second_factor_missing(found[0], services.settings):

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from chat.core import audit
 from chat.core.clock import now
 from chat.core.http import PathId, StrictBody
-from chat.core.identity import COOKIE, staff_for_token
+from chat.core.identity import cookie_name, staff_for_token
 from chat.core.models import Staff, StaffSession
 from chat.core.security import (
     DUMMY_PASSWORD_HASH,
@@ -150,7 +150,8 @@ async def logout(services: Services, token: str) -> None:
 
 async def current_staff(request: Request) -> Staff:
     """The logged-in staff member; state-changing requests must also carry the CSRF token."""
-    found = await staff_for_token(services_of(request), request.cookies.get(COOKIE))
+    services = services_of(request)
+    found = await staff_for_token(services, request.cookies.get(cookie_name(services.settings)))
     if found is None:
         raise HTTPException(401, "log in first")
     staff, staff_session = found
@@ -221,7 +222,7 @@ async def login_route(request: Request, body: LoginRequest, response: Response) 
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
         raise HTTPException(refused.status, refused.code, headers=headers) from None
     response.set_cookie(
-        COOKIE,
+        cookie_name(services.settings),
         token,
         httponly=True,
         samesite="strict",
@@ -236,17 +237,19 @@ async def login_route(request: Request, body: LoginRequest, response: Response) 
 async def logout_route(
     request: Request, _staff: Annotated[Staff, Depends(current_staff)]
 ) -> Response:
-    token = request.cookies.get(COOKIE)
+    name = cookie_name(services_of(request).settings)
+    token = request.cookies.get(name)
     if token:
         await logout(services_of(request), token)
     response = Response(status_code=204)
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(name, path="/", secure=name.startswith("__Host-"))
     return response
 
 
 @router.get("/me")
 async def me(request: Request) -> Me:
-    found = await staff_for_token(services_of(request), request.cookies.get(COOKIE))
+    services = services_of(request)
+    found = await staff_for_token(services, request.cookies.get(cookie_name(services.settings)))
     if found is None:
         raise HTTPException(401, "log in first")
     staff, staff_session = found

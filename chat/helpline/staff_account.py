@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat.core import audit
 from chat.core.clock import aware, now
 from chat.core.http import StrictBody
-from chat.core.identity import COOKIE
+from chat.core.identity import cookie_name
 from chat.core.models import Staff, StaffSession
 from chat.core.security import hash_password, new_token, token_hash, verify_password
 from chat.core.services import Services
@@ -84,7 +84,10 @@ async def change_password(request: Request, body: PasswordChange, staff: LoggedI
     if problem is not None:
         raise HTTPException(422, problem)
     new_hash = await hash_password(body.new_password)
-    keep = token_hash(request.cookies.get(COOKIE, ""), services.settings.effective_secret_key)
+    keep = token_hash(
+        request.cookies.get(cookie_name(services.settings), ""),
+        services.settings.effective_secret_key,
+    )
     async with services.db.write() as session:
         row = await session.get(Staff, staff.id)
         assert row is not None

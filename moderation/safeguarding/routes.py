@@ -48,7 +48,8 @@ def build_router(directory: Directory) -> APIRouter:
         """Read and filter the append-only audit log, newest first (supervisors and admins)."""
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
         if action:
-            query = query.where(AuditEntry.action.startswith(action))
+            # `%` and `_` in the filter are letters, not LIKE wildcards.
+            query = query.where(AuditEntry.action.startswith(action, autoescape=True))
         if actor:
             query = query.where(AuditEntry.actor == actor)
         if subject:
