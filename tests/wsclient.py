@@ -46,7 +46,9 @@ class Server:
         assert self.services is not None
         username = name or f"{role}-{next(_ids)}-{secrets.token_hex(2)}"
         password = secrets.token_urlsafe(16)
-        await create_staff(self.services, username, role, password, display_name=username.title())
+        # A person's name, never the role word Willow refuses as a display name.
+        shown = name.title() if name else f"Kim {username.rsplit('-', 1)[-1]}"
+        await create_staff(self.services, username, role, password, display_name=shown)
         return username, password
 
     async def staff_session(self, role: str = "adviser", name: str | None = None) -> StaffLogin:
