@@ -3,14 +3,26 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Exact versions with hashes: the server's own (the container installs these) and, for
+# development, CI and the benchmark, the same plus the test and bench tools.
+LOCK     := requirements.lock
+DEV_LOCK := requirements-dev.lock
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --generate-hashes \
+	--python-version 3.11 --quiet
 
-.PHONY: install run test lint bench bench-full clean
+.PHONY: install run test lint lock bench bench-full clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# After changing dependencies in pyproject.toml (or to take upgrades): re-resolve both lock
+# files, then `make install` and the tests. See docs/OPERATIONS.md, "Dependencies".
+lock: install
+	$(UV_COMPILE) -o $(LOCK)
+	$(UV_COMPILE) --extra test --extra bench -o $(DEV_LOCK)
 
 install: $(STAMP)
 

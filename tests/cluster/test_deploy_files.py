@@ -172,3 +172,15 @@ def test_the_proxies_drop_trickling_requests_and_idle_sockets() -> None:
     assert any(line.startswith("limit_conn willow_conn") for line in nginx)
     caddy = [line.strip() for line in (DEPLOY / "Caddyfile").read_text().splitlines()]
     assert "read_header 10s" in caddy and "idle 60s" in caddy
+
+
+def test_every_install_comes_from_the_lock_with_hashes() -> None:
+    build = (DEPLOY / "Dockerfile").read_text().split("\nFROM ")[1]
+    assert "pip wheel --require-hashes --wheel-dir /wheels -r requirements.lock" in build
+    assert "!requirements.lock" in (DEPLOY / "Dockerfile.dockerignore").read_text()
+    makefile = (DEPLOY.parent / "Makefile").read_text()
+    assert "--require-hashes -r $(DEV_LOCK)" in makefile
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        pins = [line for line in (DEPLOY.parent / lock).read_text().splitlines() if "==" in line]
+        assert pins and all(line.endswith("\\") for line in pins), lock
+    assert "bleach" not in (DEPLOY.parent / "requirements.lock").read_text()
