@@ -47,7 +47,9 @@ def _code_step(secret: str, code: str, at: float) -> int | None:
 
 
 def _normalised(code: str) -> str:
-    return "".join(code.split()).replace("-", "").lower()
+    """Spaces and dashes dropped, lower case; anything but ASCII can never be a code."""
+    given = "".join(code.split()).replace("-", "").lower()
+    return given if given.isascii() else ""
 
 
 async def begin(services: Services, staff_id: int) -> tuple[str, str]:

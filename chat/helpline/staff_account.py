@@ -125,7 +125,13 @@ async def reset_password(request: Request, body: PasswordReset) -> None:
     """Set a new password with a one-time reset code an admin gave her; every login ends."""
     services = services_of(request)
     account = lookup_username(body.username)
-    await login_guard.before_password(services, account, login_guard.address_of(request, services))
+    try:
+        await login_guard.before_password(
+            services, account, login_guard.address_of(request, services)
+        )
+    except login_guard.LoginRefused as refused:
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        raise HTTPException(refused.status, refused.code, headers=headers) from None
     hashed = token_hash(body.reset_code, services.settings.effective_secret_key)
     async with services.db.read() as session:
         staff = await session.scalar(select(Staff).where(Staff.username == account))

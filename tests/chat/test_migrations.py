@@ -79,7 +79,7 @@ async def _upgrade_and_look(url: str) -> None:
             )
     finally:
         await engine.dispose()
-    assert versions == {"0003", "0004", "0005"}
+    assert versions == {"0003", "0004", "0006"}
     assert "hello" in str(body)
     assert counts == [1, 1, 1, 1, 1, 1, 0]
     assert "ix_audit_log_at" in indexes

@@ -151,3 +151,13 @@ def test_production_never_prints_first_passwords(tmp_path: Path) -> None:
     assert "willow staff add --role admin" in result.stdout
     listed = _willow(["staff", "list"], env, tmp_path)
     assert listed.stdout.strip().count("\n") == 0  # the header line only
+
+
+async def test_guessing_reset_codes_is_limited_like_logins(server: Server) -> None:
+    username, _ = await server.add_staff("adviser")
+    body = {"username": username, "reset_code": "guess", "new_password": "quiet-harbour-violet-19"}
+    async with server.http() as http:
+        answers = [
+            (await http.post("/api/staff/password/reset", json=body)).status_code for _ in range(7)
+        ]
+    assert answers[:5] == [403] * 5 and answers[-1] == 429
