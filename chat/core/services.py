@@ -50,7 +50,8 @@ class Services:
 
     def __post_init__(self) -> None:
         self.appender = Appender(self.db, self.publish_stored)
-        redis = self.broker.redis if isinstance(self.broker, RedisBroker) else None
+        broker = self.broker
+        redis = (lambda: broker.redis) if isinstance(broker, RedisBroker) else None
         self.throttle = Throttle(
             self.settings.effective_secret_key,
             redis,

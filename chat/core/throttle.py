@@ -50,7 +50,8 @@ class Throttle:
     def __init__(
         self,
         secret: bytes,
-        redis: aioredis.Redis | None = None,
+        # The shared Redis client, asked for when first needed (the broker connects at start).
+        redis: Callable[[], aioredis.Redis] | None = None,
         prefix: str = "willow:throttle:",
         clock: Clock = time.time,
     ) -> None:
@@ -89,13 +90,13 @@ class Throttle:
     async def reset(self, rule: Rule, identity: str) -> None:
         name = self._name(rule, identity, self._clock())
         if self._redis is not None:
-            await self._redis.delete(name)
+            await self._redis().delete(name)
         else:
             self._counts.pop(name, None)
 
     async def _add(self, name: str, window: int, amount: int, now: float) -> int:
         if self._redis is not None:
-            async with self._redis.pipeline(transaction=True) as pipe:
+            async with self._redis().pipeline(transaction=True) as pipe:
                 pipe.incrby(name, amount)
                 pipe.expire(name, window + 1, nx=True)
                 count, _ = await pipe.execute()
