@@ -84,13 +84,13 @@ async def _advisers(services: Services, count: int, role: str = "adviser") -> li
     if count == 0:
         return []
     first = await create_staff(
-        services, f"bench-{role}-0", role, secrets.token_urlsafe(16), f"{role.title()} 0"
+        services, f"bench-{role}-0", role, secrets.token_urlsafe(16), f"Bench {role} 0"
     )
     trained = datetime.now(UTC) if role == "mentor" else None
     rows = [
         {
             "username": f"bench-{role}-{index}",
-            "display_name": f"{role.title()} {index}",
+            "display_name": f"Bench {role} {index}",
             "password_hash": first.password_hash,
             "role": role,
             "capacity": ADVISER_CAPACITY,

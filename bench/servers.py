@@ -150,6 +150,12 @@ class WillowConfig:
                 "WILLOW_PORT": str(port),
                 "WILLOW_LOG_LEVEL": "warning",
                 "WILLOW_ADVISER_CAPACITY": "40",
+                # Served over plain HTTP on loopback: no Secure (__Host-) cookie, http:// origin.
+                "WILLOW_COOKIE_SECURE": "false",
+                # Every simulated visitor connects from 127.0.0.1: per-address limits off.
+                "WILLOW_SESSIONS_PER_ADDRESS_PER_HOUR": "0",
+                "WILLOW_JOINS_PER_ADDRESS_PER_HOUR": "0",
+                "WILLOW_SOCKETS_PER_ADDRESS": "0",
                 **self.extra,
             }
         )

@@ -17,13 +17,13 @@ from sqlalchemy import text
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 
-from chat.core import transport
+from chat.core import http, transport
 from chat.core.logs import configure_logging
 from chat.core.metrics import CONTENT_TYPE
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
-from chat.helpline import retention, staff, visitors
+from chat.helpline import retention, staff, staff_account, visitors
 from chat.helpline import sockets as helpline_sockets
 from chat.helpline.measures import install_metrics as install_helpline_metrics
 from chat.pageconfig import add_config_route, load_branding
@@ -86,7 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json" if settings.env == "development" else None,
     )
     app.state.services = services
-    app.add_middleware(SecurityHeaders)
+    # Production is served over HTTPS only; the browser is told never to try plain HTTP.
+    app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
+    http.install(app)
     # Pages, scripts and JSON go compressed: on a slow phone line the bytes are the wait. The
     # chat socket is answered before any middleware (Willow.__call__) and other sockets pass
     # through untouched; bodies under a packet are not worth compressing.
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(visitors.router)
     app.include_router(staff.router)
     app.include_router(staff.admin_router)
+    app.include_router(staff_account.router)
     install_moderation(app, services)
     install_rooms(app, services)
     install_reporting(app, services)

@@ -14,16 +14,22 @@ from sqlalchemy.exc import IntegrityError
 from chat.core.db import Database
 from chat.core.models import Staff
 from chat.core.services import Services
-from chat.core.settings import Settings, SettingsError
+from chat.core.settings import Settings, SettingsError, describe
 from chat.helpline.staff import ROLES, StaffError, create_staff, set_training
+from chat.helpline.staff_account import issue_reset_code
 from chat.schema import upgrade
+
+NO_STAFF_IN_PRODUCTION = (
+    "willow: there are no staff accounts yet. Create the first admin yourself (the password is "
+    "printed to your terminal, never to this log): willow staff add --role admin NAME"
+)
 
 
 def _settings() -> Settings:
     try:
         return Settings()
     except (SettingsError, ValidationError) as exc:
-        sys.exit(f"willow: settings refused:\n{exc}")
+        sys.exit(f"willow: settings refused:\n{describe(exc)}")
 
 
 async def _migrate(settings: Settings) -> None:
@@ -45,6 +51,35 @@ async def _add_staff(settings: Settings, role: str, username: str, display_name:
     return password
 
 
+async def _reset_code(settings: Settings, username: str) -> str:
+    services = Services.build(settings)
+    try:
+        await upgrade(services.db.engine)
+        return await issue_reset_code(services, username, "cli")
+    finally:
+        await services.db.dispose()
+
+
+async def _list_staff(settings: Settings) -> list[Staff]:
+    services = Services.build(settings)
+    try:
+        await upgrade(services.db.engine)
+        async with services.db.read() as session:
+            return list(await session.scalars(select(Staff).order_by(Staff.username)))
+    finally:
+        await services.db.dispose()
+
+
+def _print_staff(rows: list[Staff]) -> None:
+    print(f"{'username':<24} {'role':<11} {'display name':<24} {'two-step':<9} state")
+    for staff in rows:
+        two_step = "on" if staff.totp_secret else "off"
+        state = "disabled" if staff.disabled else "active"
+        print(
+            f"{staff.username:<24} {staff.role:<11} {staff.display_name:<24} {two_step:<9} {state}"
+        )
+
+
 async def _train(settings: Settings, username: str, trained: bool, note: str) -> None:
     services = Services.build(settings)
     try:
@@ -56,7 +91,10 @@ async def _train(settings: Settings, username: str, trained: bool, note: str) ->
 
 async def _first_accounts(settings: Settings) -> list[tuple[str, str, str]] | None:
     """On an empty database, one adviser and one supervisor with random passwords; None when
-    the database already has staff."""
+    the database already has staff.
+
+    Never in production: the passwords would be printed to the service's log.
+    """
     services = Services.build(settings)
     created: list[tuple[str, str, str]] = []
     try:
@@ -64,6 +102,9 @@ async def _first_accounts(settings: Settings) -> list[tuple[str, str, str]] | No
             count = await session.scalar(select(func.count()).select_from(Staff))
         if count:
             return None
+        if settings.env == "production":
+            print(NO_STAFF_IN_PRODUCTION)
+            return created
         for role, name in (("adviser", "Sam"), ("supervisor", "Jo")):
             password = secrets.token_urlsafe(12)
             try:
@@ -111,6 +152,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
         proxy_headers=False,
         server_header=False,
         ws_max_size=1 << 20,
+        # An idle keep-alive connection is let go quickly, and a request's head may not grow
+        # without end; the reverse proxy bounds how long a head may take to arrive.
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,
         ws_per_message_deflate=False,
         workers=args.workers,
     )
@@ -138,6 +183,12 @@ def main(argv: list[str] | None = None) -> None:
     train.add_argument("--withdraw", action="store_true", help="withdraw the training instead")
     train.add_argument("--note", default="", help="what training, for the audit log")
     train.add_argument("username")
+    reset = staff_commands.add_parser(
+        "reset-password",
+        help="print a one-time code (valid a day) with which the person sets a new password",
+    )
+    reset.add_argument("username")
+    staff_commands.add_parser("list", help="every staff account: role, two-step login, state")
     args = parser.parse_args(argv)
 
     settings = _settings()
@@ -155,6 +206,18 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"willow: {exc}")
         done = "withdrawn" if args.withdraw else "recorded"
         print(f"training {done} for {args.username!r}")
+    elif args.command == "staff" and args.staff_command == "reset-password":
+        try:
+            code = asyncio.run(_reset_code(settings, args.username))
+        except LookupError as exc:
+            sys.exit(f"willow: {exc}")
+        print(
+            f"one-time reset code for {args.username!r} (shown once, valid 24 hours): {code}\n"
+            "give it to them privately; they set a new password with it through "
+            "POST /api/staff/password/reset (docs/PROTOCOL.md)"
+        )
+    elif args.command == "staff" and args.staff_command == "list":
+        _print_staff(asyncio.run(_list_staff(settings)))
     elif args.command == "staff":
         try:
             password = asyncio.run(

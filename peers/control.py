@@ -52,7 +52,7 @@ async def _detach(runtime: RoomsRuntime, connection: Connection, message: dict[s
     if not isinstance(seat, Seat) or seat.attach_id == message.get("keep"):
         return
     ban_seconds = message.get("ban_seconds")
-    if isinstance(ban_seconds, int) and seat.address_hashes:
+    if isinstance(ban_seconds, int) and ban_seconds > 0 and seat.address_hashes:
         await runtime.bans.ban(seat.room_id, seat.address_hashes, ban_seconds)
     await leave_seat(connection)
     runtime.histories.pop(seat.participant_id, None)

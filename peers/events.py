@@ -11,7 +11,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from chat.core.protocol import Body, ClientEventModel, ClientId, register_event
+from chat.core.protocol import (
+    Body,
+    ClientEventModel,
+    ClientId,
+    RowId,
+    Seq,
+    SeqSeen,
+    register_event,
+)
 
 MAX_MUTE_MINUTES = 24 * 60
 # One key rotation (peers/bans.py): the address part of a ban then lasts as long as the ban.
@@ -22,8 +30,7 @@ RoomSlug = Annotated[str, Field(min_length=1, max_length=40)]
 # Mentors must say why they act on someone; the audit log keeps it.
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
 OptionalReason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
-ParticipantId = Annotated[int, Field(ge=1)]
-Seq = Annotated[int, Field(ge=1)]
+ParticipantId = RowId
 
 
 # --- a participant ---------------------------------------------------------------------------
@@ -34,7 +41,7 @@ class RoomJoin(ClientEventModel):
     room: RoomSlug
     accept_rules: bool
     # After a dropped connection: the last seq she saw in this room's session.
-    last_seq: int = Field(default=0, ge=0)
+    last_seq: SeqSeen = 0
 
 
 class RoomLeave(ClientEventModel):
@@ -78,7 +85,7 @@ class RoomToAdviser(ClientEventModel):
 class RoomOpen(ClientEventModel):
     type: Literal["room_open"]
     room: RoomSlug
-    last_seq: int = Field(default=0, ge=0)
+    last_seq: SeqSeen = 0
 
 
 class RoomClose(ClientEventModel):
@@ -142,12 +149,12 @@ class RoomUnpin(ClientEventModel):
 
 class RoomRelease(ClientEventModel):
     type: Literal["room_release"]
-    held_id: Annotated[int, Field(ge=1)]
+    held_id: RowId
 
 
 class RoomDiscard(ClientEventModel):
     type: Literal["room_discard"]
-    held_id: Annotated[int, Field(ge=1)]
+    held_id: RowId
     reason: OptionalReason = ""
 
 
@@ -161,7 +168,7 @@ class RoomInviteAdviser(ClientEventModel):
 
 class RoomReportClose(ClientEventModel):
     type: Literal["room_report_close"]
-    report_id: Annotated[int, Field(ge=1)]
+    report_id: RowId
     outcome: Reason
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from chat.core import floods
 from chat.core.clock import now
 from chat.core.models import VisitorSession
 from chat.core.sockets import SocketRoutes
@@ -59,17 +60,36 @@ def _visitor(connection: Connection, ref: str) -> VisitorSession:
 
 
 async def _address_hashes(connection: Connection, runtime: RoomsRuntime) -> tuple[str, ...]:
-    """Keyed hashes of her address, made now; the address itself goes no further."""
-    client = connection.websocket.client
-    if client is None or not client.host:
+    """Keyed hashes of her address, made now; the address itself goes no further.
+
+    Only when the deployment opted in, and only an address a trusted proxy forwarded: a
+    proxy's own address, or one anyone could be behind, would ban everyone with her.
+    """
+    if runtime.services.settings.room_ban_network_seconds <= 0:
         return ()
-    return await runtime.hasher.hashes(client.host)
+    address = connection.address()
+    if address is None or not address.forwarded:
+        return ()
+    return await runtime.hasher.hashes(address.address)
 
 
 async def join(connection: Connection, event: RoomJoin) -> None:
     visitor = _visitor(connection, "room_join")
     if not event.accept_rules:
         raise RoomError("rules_not_accepted", ref="room_join")
+    address = connection.address()
+    per_address = connection.services.settings.joins_per_address_per_hour
+    await floods.require(
+        connection.services,
+        "room_join",
+        [
+            (floods.ROOM_JOINS, str(visitor.id)),
+            (
+                floods.per_address("room-join-address", per_address),
+                address.address if address is not None else None,
+            ),
+        ],
+    )
     runtime = runtime_of(connection)
     await runtime.listen()
     room = rooms.room_of(runtime, event.room)

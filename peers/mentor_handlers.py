@@ -176,7 +176,7 @@ async def remove(connection: Connection, event: RoomRemove) -> None:
 
 
 async def ban(connection: Connection, event: RoomBan) -> None:
-    """Remove her, and keep her session and her network (by keyed hash) out of the room."""
+    """Remove her and keep her session out of the room; her network too, briefly, if opted in."""
     me = _acting(connection, "room_ban")
     participant = await controls.remove(
         me.runtime,
@@ -193,8 +193,12 @@ async def ban(connection: Connection, event: RoomBan) -> None:
         )
     if token_hash is not None:
         await me.runtime.bans.ban(me.room_id, [session_ban_key(token_hash)], seconds)
-    # The node holding her connection adds her address hashes to the ban.
-    await _detach(me.runtime, participant.id, exit_event(me.room_id, "banned"), ban_seconds=seconds)
+    # The node holding her connection adds her address hashes (if any were made) to the ban,
+    # for the deployment's short network window only: others share her network.
+    network_seconds = min(seconds, me.runtime.services.settings.room_ban_network_seconds)
+    await _detach(
+        me.runtime, participant.id, exit_event(me.room_id, "banned"), ban_seconds=network_seconds
+    )
 
 
 async def hide(connection: Connection, event: RoomHide) -> None:

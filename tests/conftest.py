@@ -71,6 +71,10 @@ async def settings(tmp_path: Path, postgres_database: str | None, broker_prefix:
         broker_url=BROKER_URL or "memory://",
         broker_prefix=broker_prefix,
         send_queue_size=64,
+        # Every test client comes from 127.0.0.1; the per-address limits have their own tests.
+        sessions_per_address_per_hour=0,
+        joins_per_address_per_hour=0,
+        sockets_per_address=0,
     )
 
 
@@ -99,8 +103,13 @@ async def running_server(
     if send_buffer is not None:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     listener.bind(("127.0.0.1", 0))
+    # As `willow run` does: Willow itself decides which forwarded header to believe.
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, ws_per_message_deflate=False
+        app,
+        log_level="warning",
+        access_log=False,
+        ws_per_message_deflate=False,
+        proxy_headers=False,
     )
     instance = uvicorn.Server(config)
     task = asyncio.create_task(instance.serve(sockets=[listener]))

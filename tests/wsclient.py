@@ -46,7 +46,9 @@ class Server:
         assert self.services is not None
         username = name or f"{role}-{next(_ids)}-{secrets.token_hex(2)}"
         password = secrets.token_urlsafe(16)
-        await create_staff(self.services, username, role, password, display_name=username.title())
+        # A person's name, never the role word Willow refuses as a display name.
+        shown = name.title() if name else f"Kim {username.rsplit('-', 1)[-1]}"
+        await create_staff(self.services, username, role, password, display_name=shown)
         return username, password
 
     async def staff_session(self, role: str = "adviser", name: str | None = None) -> StaffLogin:
@@ -94,8 +96,12 @@ class Client:
         cookie: str | None = None,
         origin: str | None = None,
         slow_reader: bool = False,
+        forwarded_for: str | None = None,
     ) -> Client:
         headers = {"Cookie": f"{COOKIE}={cookie}"} if cookie else {}
+        if forwarded_for is not None:
+            # As a reverse proxy in front of Willow would add it.
+            headers["X-Forwarded-For"] = forwarded_for
         extra: dict[str, Any] = {}
         if slow_reader:
             # A tiny receive window and no client-side buffering: like a phone that stopped reading.
@@ -139,6 +145,12 @@ class Client:
                 continue
             self.events.append(orjson.loads(frame))
 
+    async def receive_any(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The next frame from the server, whatever it is."""
+        frame = orjson.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+        self.events.append(frame)
+        return dict(frame)
+
     async def drain(self, seconds: float = 0.2) -> None:
         """Collect whatever arrives in the next moment."""
         try:
@@ -163,9 +175,10 @@ async def visitor(
     token: str | None = None,
     resume: list[dict[str, int]] | None = None,
     slow_reader: bool = False,
+    forwarded_for: str | None = None,
 ) -> tuple[Client, str]:
     token = token or await server.visitor_token()
-    client = await Client.open(server, slow_reader=slow_reader)
+    client = await Client.open(server, slow_reader=slow_reader, forwarded_for=forwarded_for)
     await client.send({"type": "hello", "v": 1, "token": token, "resume": resume or []})
     await client.receive("welcome")
     return client, token

@@ -24,7 +24,12 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+        kwargs: dict[str, Any] = {
+            "json_serializer": _json_text,
+            "json_deserializer": orjson.loads,
+            # A failed statement's error (and any log of it) never carries message text.
+            "hide_parameters": True,
+        }
         if not self.is_sqlite:
             kwargs |= {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)

@@ -8,9 +8,30 @@ from chat.core.clock import aware, now
 from chat.core.models import Staff, StaffSession, VisitorSession
 from chat.core.security import token_hash
 from chat.core.services import Services
+from chat.core.settings import Settings
 
 # The staff login cookie (HttpOnly, SameSite=Strict); visitors have no cookie.
 COOKIE = "willow_staff"
+# With Secure cookies (production) the browser then accepts it only from this host, over
+# HTTPS, for the whole site: no subdomain or plain-HTTP page can set or shadow it.
+HOST_COOKIE = "__Host-" + COOKIE
+
+
+def cookie_name(settings: Settings) -> str:
+    return HOST_COOKIE if settings.secure_cookies else COOKIE
+
+
+# Roles that can read any transcript: they need a second factor where the settings say so.
+SECOND_FACTOR_ROLES = ("supervisor", "admin")
+
+
+def second_factor_missing(staff: Staff, settings: Settings) -> bool:
+    """Whether this login may do nothing but enrol a second factor (or log out)."""
+    return (
+        settings.needs_second_factor
+        and staff.role in SECOND_FACTOR_ROLES
+        and staff.totp_secret is None
+    )
 
 
 async def visitor_by_token(services: Services, token: str) -> VisitorSession | None:

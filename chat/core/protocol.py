@@ -29,6 +29,7 @@ ERROR_CODES: dict[str, str] = {
     "queue_empty": "nobody is waiting",
     "at_capacity": "you already have as many chats as your capacity allows",
     "refused": "the message was not sent; `reason` says why",
+    "too_many": "too many of these from this session or network; `retry_after` says when to try",
     # Rooms (peers/errors.py):
     "room_closed": "the room is not open now; `opens_at` says when it opens next",
     "room_locked": "the mentor has closed the room to newcomers for now",
@@ -67,18 +68,29 @@ class ProtocolError(Exception):
 
 
 class ClientEventModel(BaseModel):
-    """Base for every client event: unknown fields are refused, values are frozen."""
+    """Base for every client event: unknown fields are refused, values are frozen.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Strict: `"5"` is not a number and `"true"` or `1` is not a boolean, so a client's
+    mistake is answered `invalid` instead of being guessed at.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+# Ids and sequence numbers are stored as signed 64-bit integers; anything larger is
+# answered `invalid` here rather than overflowing in the database driver.
+MAX_STORED_INT = 2**63 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_STORED_INT)]
+# A resume point: the last seq seen, 0 for none.
+SeqSeen = Annotated[int, Field(ge=0, le=MAX_STORED_INT)]
+Seq = Annotated[int, Field(ge=1, le=MAX_STORED_INT)]
 ClientId = Annotated[str, Field(min_length=1, max_length=64)]
 Body = Annotated[str, Field(max_length=20_000)]
 
 
 class ResumePoint(ClientEventModel):
-    conversation_id: int
-    last_seq: int = Field(ge=0)
+    conversation_id: RowId
+    last_seq: SeqSeen
 
 
 class Hello(ClientEventModel):
@@ -98,20 +110,20 @@ class RequestChat(ClientEventModel):
 
 class SendMessage(ClientEventModel):
     type: Literal["message"]
-    conversation_id: int
+    conversation_id: RowId
     client_id: ClientId
     body: Body
 
 
 class Typing(ClientEventModel):
     type: Literal["typing"]
-    conversation_id: int
+    conversation_id: RowId
     active: bool
 
 
 class EndConversation(ClientEventModel):
     type: Literal["end"]
-    conversation_id: int
+    conversation_id: RowId
 
 
 class SetAvailable(ClientEventModel):
@@ -125,8 +137,8 @@ class TakeNext(ClientEventModel):
 
 class Join(ClientEventModel):
     type: Literal["join"]
-    conversation_id: int
-    last_seq: int = Field(default=0, ge=0)
+    conversation_id: RowId
+    last_seq: SeqSeen = 0
 
 
 ClientEvent = Annotated[

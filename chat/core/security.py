@@ -62,13 +62,17 @@ async def verify_password(password_hash: str, password: str) -> bool:
 DUMMY_PASSWORD_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
-    """A browser's Origin must be ours: one of the configured origins, or the Host we serve."""
+def origin_allowed(
+    origin: str | None, host: str | None, allowed: list[str], scheme: str = "https"
+) -> bool:
+    """A browser's Origin must be ours: one of the configured origins, or the Host we serve
+    with the scheme we serve it over (an http:// page must not talk to an https:// site)."""
     if not origin:
         return False
     if allowed:
         return origin in allowed
-    return host is not None and urlsplit(origin).netloc == host
+    parts = urlsplit(origin)
+    return host is not None and parts.netloc == host and parts.scheme == scheme
 
 
 def csrf_ok(request: Request, expected: str) -> bool:
@@ -76,11 +80,15 @@ def csrf_ok(request: Request, expected: str) -> bool:
     return bool(sent) and hmac.compare_digest(sent, expected)
 
 
-class SecurityHeaders:
-    """Adds the security headers to every HTTP response (pure ASGI, cheap)."""
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response (pure ASGI, cheap); HSTS if asked."""
+
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.headers = [*SECURITY_HEADERS, HSTS] if hsts else SECURITY_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,7 +98,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+                message["headers"] = list(message["headers"]) + self.headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -11,7 +11,7 @@ from typing import Any
 
 from chat.core import audit
 from chat.core.appender import Appender
-from chat.core.broker import Broker, broker_from_url
+from chat.core.broker import Broker, RedisBroker, broker_from_url
 from chat.core.clock import now
 from chat.core.db import Database
 from chat.core.housekeeping import Housekeeping
@@ -21,6 +21,7 @@ from chat.core.settings import Settings
 from chat.core.sockets import SocketRoutes
 from chat.core.streams import fetch_after
 from chat.core.tally import Tally
+from chat.core.throttle import OpenSockets, Throttle
 from chat.core.uow import Change, DomainEventSink, drop_events, publish_committed, unit_of_work
 
 
@@ -47,9 +48,20 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     # Happenings for anonymised reporting; the reporting feature listens.
     tally: Tally = field(default_factory=Tally)
+    # Attempt counters (logins, floods), shared through Redis when there is one.
+    throttle: Throttle = field(init=False)
+    # Sockets open on this node per network address (hashed), for the per-address cap.
+    sockets_from: OpenSockets = field(default_factory=OpenSockets)
 
     def __post_init__(self) -> None:
         self.appender = Appender(self.db, self.publish_stored)
+        broker = self.broker
+        redis = (lambda: broker.redis) if isinstance(broker, RedisBroker) else None
+        self.throttle = Throttle(
+            self.settings.effective_secret_key,
+            redis,
+            prefix=self.settings.broker_prefix + "throttle:",
+        )
         self.housekeeping = Housekeeping(self.db)
         self.housekeeping.register(
             "audit_log", self.settings.housekeeping_seconds, self._purge_audit

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import zlib
+from collections import Counter
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chat.core.addresses import Network, parse_networks
 
 # Used only in development so that several local nodes agree on token hashes without setup.
 DEVELOPMENT_SECRET_KEY = "willow-development-key-not-for-real-use-0000000000"  # noqa: S105 (public by design)
@@ -22,6 +28,35 @@ def default_database_url() -> str:
     """
     base = REPO_ROOT if (REPO_ROOT / "pyproject.toml").is_file() else Path.cwd()
     return f"sqlite+aiosqlite:///{base / 'willow.db'}"
+
+
+# Well under what a random key of the minimum length carries even in hex (32 characters of
+# about 3.6 observed bits each); a repeated or patterned key carries far less.
+MIN_KEY_ENTROPY_BITS = 80
+
+
+def key_entropy_bits(key: str) -> float:
+    """The key's length times the Shannon entropy of its characters: a cheap randomness check.
+
+    A key that compresses well (a short pattern repeated) counts as no entropy at all.
+    """
+    if not key or len(zlib.compress(key.encode(), 9)) < len(key) * 0.75:
+        return 0.0
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_char * len(key)
+
+
+def describe(error: ValidationError | SettingsError) -> str:
+    """What is wrong with the settings, naming each setting but never repeating its value."""
+    if isinstance(error, SettingsError):
+        return str(error)
+    lines = []
+    for problem in error.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in problem["loc"])
+        name = f"WILLOW_{where.upper()}: " if where else ""
+        lines.append(f"- {name}{problem['msg'].removeprefix('Value error, ')}")
+    return "\n".join(lines)
 
 
 class SettingsError(ValueError):
@@ -45,8 +80,23 @@ class Settings(BaseSettings):
     # Origins allowed to open staff and visitor websockets; empty means "the Host we serve".
     allowed_origins: list[str] = []
     cookie_secure: bool | None = None
+    # The reverse proxies whose X-Forwarded-For is believed (addresses or networks); their
+    # own address is never taken for a visitor's. Empty: no forwarded header is read.
+    forwarded_allow_ips: list[str] = []
+    # Opt-in: how long a room ban also holds her network (hashed, via a trusted proxy's
+    # header). 0 bans the session only, so a shared Wi-Fi or proxy never shuts others out.
+    room_ban_network_seconds: int = Field(default=0, ge=0, le=3600)
     staff_session_hours: float = Field(default=12, gt=0)
+    # Supervisors and admins must enrol a second factor (TOTP); automatic: in production.
+    second_factor_required: bool | None = None
 
+    # Flood limits (0 switches one off). Per network address, hashed (chat/core/floods.py):
+    # new visitor sessions and joins of the queue or a room per hour, open sockets per node.
+    sessions_per_address_per_hour: int = Field(default=120, ge=0)
+    joins_per_address_per_hour: int = Field(default=300, ge=0)
+    sockets_per_address: int = Field(default=50, ge=0)
+    # A socket that has not said hello by then is closed (4002).
+    hello_timeout_seconds: float = Field(default=10, gt=0, le=120)
     send_queue_size: int = Field(default=256, ge=8)
     max_frame_bytes: int = Field(default=16_384, ge=1024)
     adviser_capacity: int = Field(default=3, ge=1, le=40)
@@ -91,6 +141,19 @@ class Settings(BaseSettings):
             raise ValueError("WILLOW_EXIT_URL must be an http(s) address of a neutral site")
         return value
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                parse_networks([entry])
+            except ValueError:
+                # The rejected entry is not repeated: settings errors never echo values.
+                raise ValueError(
+                    "WILLOW_FORWARDED_ALLOW_IPS must list IP addresses or networks"
+                ) from None
+        return value
+
     @model_validator(mode="after")
     def _safe_combination(self) -> Settings:
         if self.uses_redis and self.uses_sqlite:
@@ -107,6 +170,12 @@ class Settings(BaseSettings):
             )
         if self.secret_key == DEVELOPMENT_SECRET_KEY and self.env != "development":
             raise SettingsError("WILLOW_SECRET_KEY is the published development key; replace it")
+        if self.env != "development" and key_entropy_bits(self.secret_key) < MIN_KEY_ENTROPY_BITS:
+            raise SettingsError(
+                "WILLOW_SECRET_KEY is long enough but not random (repeated or patterned "
+                "characters). Generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
         return self
 
     def database_description(self) -> str:
@@ -116,6 +185,10 @@ class Settings(BaseSettings):
             return f"SQLite file {Path(path).resolve()}"
         location = self.database_url.split("@", 1)[-1].split("?", 1)[0]
         return f"PostgreSQL {location.removeprefix('postgresql+asyncpg://')}"
+
+    @cached_property
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        return parse_networks(self.forwarded_allow_ips)
 
     @property
     def uses_redis(self) -> bool:
@@ -128,6 +201,12 @@ class Settings(BaseSettings):
     @property
     def effective_secret_key(self) -> bytes:
         return (self.secret_key or DEVELOPMENT_SECRET_KEY).encode()
+
+    @property
+    def needs_second_factor(self) -> bool:
+        if self.second_factor_required is not None:
+            return self.second_factor_required
+        return self.env == "production"
 
     @property
     def secure_cookies(self) -> bool:

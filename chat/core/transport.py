@@ -16,8 +16,14 @@ import orjson
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
+from chat.core.addresses import ClientAddress, client_address
 from chat.core.hub import Member, stream_channel
-from chat.core.identity import COOKIE, staff_for_token, visitor_by_token
+from chat.core.identity import (
+    cookie_name,
+    second_factor_missing,
+    staff_for_token,
+    visitor_by_token,
+)
 from chat.core.models import Staff, VisitorSession
 from chat.core.protocol import (
     ERROR_CODES,
@@ -35,7 +41,9 @@ log = logging.getLogger("willow.ws")
 # The chat socket's path; chat/app.py answers it before HTTP routing.
 PATH = "/ws"
 
+CLOSE_NO_HELLO = 4002
 CLOSE_TOO_SLOW = 4008
+CLOSE_TOO_MANY_SOCKETS = 4029
 CLOSE_FORBIDDEN_ORIGIN = 4403
 
 
@@ -80,6 +88,15 @@ class Connection:
         self.channels.clear()
         self.member.close()
 
+    def address(self) -> ClientAddress | None:
+        """Her network address as far as it can be believed; only ever hashed."""
+        client = self.websocket.client
+        return client_address(
+            client.host if client is not None else None,
+            self.websocket.headers.getlist("x-forwarded-for"),
+            self.services.settings.trusted_proxies,
+        )
+
     @property
     def role(self) -> str | None:
         if self.visitor is not None:
@@ -90,8 +107,13 @@ class Connection:
 async def websocket_endpoint(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     settings = services.settings
+    # Behind the proxy the socket itself is plain ws://; the page is https:// in production.
+    scheme = "https" if settings.secure_cookies or websocket.url.scheme == "wss" else "http"
     if not origin_allowed(
-        websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins
+        websocket.headers.get("origin"),
+        websocket.headers.get("host"),
+        settings.allowed_origins,
+        scheme,
     ):
         await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
         return
@@ -99,8 +121,18 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     connection = Connection(
         websocket, services, Member(settings.send_queue_size, services.fetch_after)
     )
+    with services.sockets_from.holding(connection.address(), settings.sockets_per_address) as ok:
+        if not ok:
+            await websocket.close(CLOSE_TOO_MANY_SOCKETS, "too many connections from here")
+            return
+        await _serve(connection)
+
+
+async def _serve(connection: Connection) -> None:
+    services, websocket = connection.services, connection.websocket
     writer = asyncio.create_task(_write(connection))
     reader = asyncio.create_task(_read(connection))
+    hello_wait = asyncio.create_task(_close_without_hello(connection))
     # A member whose queue overflows is too slow to keep up: stopping its writer ends the wait
     # below, and it is cut off rather than anyone else slowed down; she resumes by seq.
     connection.member.on_overflow = lambda: _stop(writer)
@@ -115,15 +147,23 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                     websocket.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume"), 1
                 )
     finally:
-        for task in (writer, reader):
+        for task in (writer, reader, hello_wait):
             task.cancel()
-        await asyncio.gather(writer, reader, return_exceptions=True)
+        await asyncio.gather(writer, reader, hello_wait, return_exceptions=True)
         for hook in services.sockets.close_hooks:
             try:
                 await hook(connection)
             except Exception:
                 log.exception("close hook failed")
         await connection.leave_all()
+
+
+async def _close_without_hello(connection: Connection) -> None:
+    """A socket that never says who it is holds a slot for nothing: close it."""
+    await asyncio.sleep(connection.services.settings.hello_timeout_seconds)
+    if connection.role is None:
+        with contextlib.suppress(Exception):
+            await connection.websocket.close(CLOSE_NO_HELLO, "hello first")
 
 
 def _stop(task: asyncio.Task[None]) -> None:
@@ -202,9 +242,13 @@ async def _hello(connection: Connection, hello: Hello) -> None:
             )
         connection.visitor = visitor
     else:
-        found = await staff_for_token(services, connection.websocket.cookies.get(COOKIE))
+        found = await staff_for_token(
+            services, connection.websocket.cookies.get(cookie_name(services.settings))
+        )
         if found is None:
             raise ProtocolError("unauthorized", ref="hello")
+        if second_factor_missing(found[0], services.settings):
+            raise ProtocolError("forbidden", "set up two-step login first", ref="hello")
         connection.staff = found[0]
         connection.member.staff = True
     for hook in services.sockets.hello_hooks:

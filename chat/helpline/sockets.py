@@ -10,6 +10,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from chat.core import floods
 from chat.core.channels import STAFF_CHANNEL, SUPERVISORS_CHANNEL, VISITOR, staff_sender
 from chat.core.models import Staff
 from chat.core.protocol import (
@@ -26,7 +27,13 @@ from chat.core.protocol import (
 from chat.core.sockets import Handler, SocketRoutes
 from chat.core.transport import Connection
 from chat.helpline import conversations as conv
-from moderation.limits import REASON_EMPTY, REASON_TOO_LONG, SenderHistory, record
+from moderation.limits import (
+    REASON_EMPTY,
+    REASON_TOO_FAST,
+    REASON_TOO_LONG,
+    SenderHistory,
+    record,
+)
 from moderation.pipeline import MessageContext, check, remember
 from moderation.types import Action, Verdict
 from moderation.wording import check_wording
@@ -113,6 +120,14 @@ def _sender(connection: Connection) -> tuple[str, str]:
 async def _request_chat(connection: Connection, _event: RequestChat) -> None:
     if connection.visitor is None:
         raise ProtocolError("forbidden", ref="request_chat")
+    await floods.require(
+        connection.services,
+        "request_chat",
+        [
+            (floods.QUEUE_JOINS, str(connection.visitor.id)),
+            (floods.per_address("queue-join-address", _joins(connection)), _address(connection)),
+        ],
+    )
     conversation = await conv.request_chat(connection.services, connection.visitor)
     connection.conversation_id = conversation.id
     connection.writable = {conversation.id}
@@ -120,6 +135,15 @@ async def _request_chat(connection: Connection, _event: RequestChat) -> None:
     position = await conv.queue_position(connection.services, conversation.id)
     if position is not None:
         connection.send(position)
+
+
+def _joins(connection: Connection) -> int:
+    return connection.services.settings.joins_per_address_per_hour
+
+
+def _address(connection: Connection) -> str | None:
+    found = connection.address()
+    return found.address if found is not None else None
 
 
 def _moderate(connection: Connection, body: str) -> Verdict:
@@ -151,6 +175,15 @@ def _moderate(connection: Connection, body: str) -> Verdict:
 async def _message(connection: Connection, event: SendMessage) -> None:
     conversation = _my_conversation(connection, event.conversation_id, "message")
     sender, label = _sender(connection)
+    if connection.visitor is not None:
+        # Counted for her session, so a fresh socket does not start her count again.
+        wait = await floods.allow(connection.services, floods.MESSAGES, str(connection.visitor.id))
+        if wait is not None:
+            raise ProtocolError(
+                "refused",
+                ref="message",
+                extra={"reason": REASON_TOO_FAST, "client_id": event.client_id},
+            )
     verdict = _moderate(connection, event.body)
     if verdict.action is Action.REFUSE:
         await _after_verdict(connection, conversation, None, verdict)
@@ -191,6 +224,10 @@ async def _after_verdict(
 
 async def _typing(connection: Connection, event: Typing) -> None:
     conversation = _my_conversation(connection, event.conversation_id, "typing")
+    who = f"{_sender(connection)[0]}:{conversation}"
+    if await floods.allow(connection.services, floods.TYPING, who) is not None:
+        # More typing news than anyone types: dropped quietly, so it cannot drown the reader.
+        return
     await conv.publish_typing(
         connection.services, conversation, _sender(connection)[1], event.active
     )

@@ -7,12 +7,13 @@ from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy import delete, select
 
 from chat.core import audit
 from chat.core.clock import now
-from chat.core.identity import COOKIE, staff_for_token
+from chat.core.http import PathId, StrictBody
+from chat.core.identity import cookie_name, staff_for_token
 from chat.core.models import Staff, StaffSession
 from chat.core.security import (
     DUMMY_PASSWORD_HASH,
@@ -23,10 +24,19 @@ from chat.core.security import (
     verify_password,
 )
 from chat.core.services import Services
+from chat.core.settings import Settings
+from chat.helpline import login_guard, second_factor
+from chat.helpline.login_guard import LoginRefused, address_of
+from chat.helpline.passwords import password_problem
+from chat.helpline.staff_names import (
+    NameRefused,
+    clean_display_name,
+    lookup_username,
+    normalise_username,
+)
 
 Role = Literal["adviser", "mentor", "supervisor", "admin"]
 ROLES: tuple[Role, ...] = ("adviser", "mentor", "supervisor", "admin")
-MIN_PASSWORD_LENGTH = 12
 
 router = APIRouter(prefix="/api/staff", tags=["staff"])
 admin_router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -42,21 +52,31 @@ def services_of(request: Request) -> Services:
 
 
 async def create_staff(
-    services: Services, username: str, role: str, password: str, display_name: str | None = None
+    services: Services,
+    username: str,
+    role: str,
+    password: str,
+    display_name: str | None = None,
+    actor: str = "cli",
 ) -> Staff:
+    """A new account under its one normalised username; the creation is audited."""
     if role not in ROLES:
         raise StaffError(f"role must be one of {', '.join(ROLES)}")
-    if not username.strip() or len(username) > 64:
-        raise StaffError("username must be 1 to 64 characters")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    try:
+        name = normalise_username(username)
+        shown = clean_display_name(display_name or name)
+    except NameRefused as exc:
+        raise StaffError(str(exc)) from None
+    problem = password_problem(password, name, shown)
+    if problem is not None:
+        raise StaffError(problem)
     password_hash = await hash_password(password)
     async with services.db.write() as session:
-        if await session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
-            raise StaffError(f"a staff account named {username!r} already exists")
+        if await session.scalar(select(Staff.id).where(Staff.username == name)) is not None:
+            raise StaffError(f"a staff account named {name!r} already exists")
         staff = Staff(
-            username=username,
-            display_name=(display_name or username)[:64],
+            username=name,
+            display_name=shown,
             password_hash=password_hash,
             role=role,
             capacity=services.settings.adviser_capacity,
@@ -64,6 +84,7 @@ async def create_staff(
         )
         session.add(staff)
         await session.flush()
+        audit.record(session, actor, "staff.created", f"staff:{staff.id}", details={"role": role})
     return staff
 
 
@@ -82,15 +103,28 @@ async def set_training(
     return staff
 
 
-async def login(services: Services, username: str, password: str) -> tuple[Staff, str, str] | None:
-    """Check the password; on success a new session token and CSRF token."""
+async def login(
+    services: Services, username: str, password: str, code: str | None, address: str
+) -> tuple[Staff, str, str]:
+    """Check the limits, the password and the second factor; a new session and CSRF token.
+
+    Raises `LoginRefused` saying why (wrong, code_required, too_many_attempts).
+    """
+    account = lookup_username(username)
+    await login_guard.before_password(services, account, address)
     async with services.db.read() as session:
-        staff = await session.scalar(select(Staff).where(Staff.username == username))
+        staff = await session.scalar(select(Staff).where(Staff.username == account))
     if staff is None or staff.disabled:
         await verify_password(DUMMY_PASSWORD_HASH, password)
-        return None
+        raise await login_guard.failed(services, account)
     if not await verify_password(staff.password_hash, password):
-        return None
+        raise await login_guard.failed(services, account)
+    if staff.totp_secret is not None:
+        if not code:
+            raise login_guard.LoginRefused("code_required")
+        if not await second_factor.check(services, staff.id, code):
+            raise await login_guard.failed(services, account)
+    await login_guard.succeeded(services, account, address)
     token, csrf = new_token(), new_token()
     expires = now() + timedelta(hours=services.settings.staff_session_hours)
     async with services.db.write() as session:
@@ -116,7 +150,8 @@ async def logout(services: Services, token: str) -> None:
 
 async def current_staff(request: Request) -> Staff:
     """The logged-in staff member; state-changing requests must also carry the CSRF token."""
-    found = await staff_for_token(services_of(request), request.cookies.get(COOKIE))
+    services = services_of(request)
+    found = await staff_for_token(services, request.cookies.get(cookie_name(services.settings)))
     if found is None:
         raise HTTPException(401, "log in first")
     staff, staff_session = found
@@ -130,6 +165,8 @@ async def current_staff(request: Request) -> Staff:
 def require_role(*roles: Role) -> Callable[[Request], Awaitable[Staff]]:
     async def dependency(request: Request) -> Staff:
         staff = await current_staff(request)
+        if second_factor.required(staff, services_of(request).settings):
+            raise HTTPException(403, "set up two-step login first")
         if staff.role not in roles:
             raise HTTPException(403, f"this needs the role {' or '.join(roles)}")
         return staff
@@ -137,10 +174,11 @@ def require_role(*roles: Role) -> Callable[[Request], Awaitable[Staff]]:
     return dependency
 
 
-class LoginRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LoginRequest(StrictBody):
     username: Annotated[str, Field(min_length=1, max_length=64)]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
+    # The authenticator app's code or a recovery code, when the account has a second factor.
+    code: Annotated[str, Field(max_length=32)] | None = None
 
 
 class StaffView(BaseModel):
@@ -150,10 +188,15 @@ class StaffView(BaseModel):
     role: str
     available: bool
     trained: StrictBool
+    # Whether a second factor is on, and whether it must be set up before anything else.
+    second_factor: StrictBool = False
+    second_factor_needed: StrictBool = False
 
     @classmethod
-    def of(cls, staff: Staff) -> StaffView:
+    def of(cls, staff: Staff, settings: Settings | None = None) -> StaffView:
         return cls(
+            second_factor=staff.totp_secret is not None,
+            second_factor_needed=settings is not None and second_factor.required(staff, settings),
             id=staff.id,
             username=staff.username,
             display_name=staff.display_name,
@@ -171,12 +214,15 @@ class Me(BaseModel):
 @router.post("/login")
 async def login_route(request: Request, body: LoginRequest, response: Response) -> Me:
     services = services_of(request)
-    result = await login(services, body.username, body.password)
-    if result is None:
-        raise HTTPException(401, "wrong username or password")
-    staff, token, csrf = result
+    try:
+        staff, token, csrf = await login(
+            services, body.username, body.password, body.code, address_of(request, services)
+        )
+    except LoginRefused as refused:
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        raise HTTPException(refused.status, refused.code, headers=headers) from None
     response.set_cookie(
-        COOKIE,
+        cookie_name(services.settings),
         token,
         httponly=True,
         samesite="strict",
@@ -184,40 +230,41 @@ async def login_route(request: Request, body: LoginRequest, response: Response) 
         max_age=int(services.settings.staff_session_hours * 3600),
         path="/",
     )
-    return Me(staff=StaffView.of(staff), csrf_token=csrf)
+    return Me(staff=StaffView.of(staff, services.settings), csrf_token=csrf)
 
 
 @router.post("/logout", status_code=204)
 async def logout_route(
     request: Request, _staff: Annotated[Staff, Depends(current_staff)]
 ) -> Response:
-    token = request.cookies.get(COOKIE)
+    name = cookie_name(services_of(request).settings)
+    token = request.cookies.get(name)
     if token:
         await logout(services_of(request), token)
     response = Response(status_code=204)
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(name, path="/", secure=name.startswith("__Host-"))
     return response
 
 
 @router.get("/me")
 async def me(request: Request) -> Me:
-    found = await staff_for_token(services_of(request), request.cookies.get(COOKIE))
+    services = services_of(request)
+    found = await staff_for_token(services, request.cookies.get(cookie_name(services.settings)))
     if found is None:
         raise HTTPException(401, "log in first")
     staff, staff_session = found
-    return Me(staff=StaffView.of(staff), csrf_token=staff_session.csrf_token)
+    settings = services_of(request).settings
+    return Me(staff=StaffView.of(staff, settings), csrf_token=staff_session.csrf_token)
 
 
-class NewStaff(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NewStaff(StrictBody):
     username: Annotated[str, Field(min_length=1, max_length=64)]
     display_name: Annotated[str, Field(min_length=1, max_length=64)]
     role: Role
-    password: Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
-class Training(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Training(StrictBody):
     trained: StrictBool
     note: Annotated[str, Field(max_length=500)] = ""
 
@@ -225,7 +272,7 @@ class Training(BaseModel):
 @admin_router.post("/staff/{staff_id}/training")
 async def record_training(
     request: Request,
-    staff_id: int,
+    staff_id: PathId,
     body: Training,
     admin: Annotated[Staff, Depends(require_role("admin"))],
 ) -> StaffView:
@@ -249,11 +296,16 @@ async def list_staff(
 
 @admin_router.post("/staff", status_code=201)
 async def add_staff(
-    request: Request, body: NewStaff, _admin: Annotated[Staff, Depends(require_role("admin"))]
+    request: Request, body: NewStaff, admin: Annotated[Staff, Depends(require_role("admin"))]
 ) -> StaffView:
     try:
         staff = await create_staff(
-            services_of(request), body.username, body.role, body.password, body.display_name
+            services_of(request),
+            body.username,
+            body.role,
+            body.password,
+            body.display_name,
+            actor=f"staff:{admin.id}",
         )
     except StaffError as exc:
         raise HTTPException(409, str(exc)) from None

@@ -6,16 +6,19 @@ from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import update
 
+from chat.core import floods
 from chat.core.clock import now
+from chat.core.http import StrictBody
 from chat.core.identity import visitor_by_token
 from chat.core.models import VisitorSession
 from chat.core.security import new_token, token_hash
 from chat.core.services import Services
 from chat.helpline.choices import LANGUAGES, TOPICS
 from chat.helpline.conversations import end_conversation, newest_conversation
+from chat.helpline.login_guard import network_of
 from chat.helpline.retention import forget_visitor
 
 # The first screen's choices live in chat.helpline.choices, which figures share.
@@ -24,9 +27,7 @@ __all__ = ["LANGUAGES", "TOPICS"]
 router = APIRouter(prefix="/api/visitor", tags=["visitor"])
 
 
-class SessionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SessionRequest(StrictBody):
     language: Literal["en", "pl", "ar", "ur", "bn", "pa", "so"] | None = None
     topic: Literal["talk", "drugs", "alcohol", "abuse", "children", "health", "other"] | None = None
     safe_to_talk: bool | None = None
@@ -37,7 +38,7 @@ class SessionCreated(BaseModel):
     token: str
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(StrictBody):
     token: Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -79,7 +80,13 @@ async def quick_exit(services: Services, token: str) -> bool:
 
 @router.post("/session", status_code=201)
 async def create_session(request: Request, choices: SessionRequest | None = None) -> SessionCreated:
-    token = await start_session(services_of(request), choices or SessionRequest())
+    services = services_of(request)
+    # Thousands of sessions from one network would fill the queue and the rooms.
+    rule = floods.per_address("visitor-session", services.settings.sessions_per_address_per_hour)
+    wait = await floods.allow(services, rule, network_of(request, services))
+    if wait is not None:
+        raise HTTPException(429, "too_many", headers={"Retry-After": str(wait)})
+    token = await start_session(services, choices or SessionRequest())
     return SessionCreated(token=token)
 
 

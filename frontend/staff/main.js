@@ -50,6 +50,7 @@ const TAKE_ERRORS = {
 
 function showLogin(message) {
   $("console").hidden = true;
+  $("enrol").hidden = true;
   $("me").hidden = true;
   $("not-adviser").hidden = true;
   $("login").hidden = false;
@@ -179,6 +180,10 @@ function stop() {
 
 function start(me) {
   state.csrf = me.csrf_token;
+  if (me.staff.second_factor_needed) {
+    showEnrol();
+    return;
+  }
   $("availability").disabled = true;
   showConsole(me.staff);
   connect();
@@ -189,15 +194,69 @@ async function logIn(event) {
   const submit = $("login-submit");
   submit.disabled = true;
   try {
-    const me = await postJson("/api/staff/login", {
-      username: $("username").value.trim(),
-      password: $("password").value,
-    });
+    const body = { username: $("username").value.trim(), password: $("password").value };
+    if (!$("code-field").hidden) body.code = $("code").value.trim();
+    const me = await postJson("/api/staff/login", body);
     $("password").value = "";
+    $("code").value = "";
+    $("code-field").hidden = true;
     start(me);
   } catch (error) {
-    const wrong = error instanceof HttpError && (error.status === 401 || error.status === 422);
-    showLogin(wrong ? t("staff.login.failed") : t("staff.login.error"));
+    loginRefused(error);
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+function loginRefused(error) {
+  const status = error instanceof HttpError ? error.status : 0;
+  if (status === 401 && error.detail === "code_required") {
+    $("code-field").hidden = false;
+    showLogin(t("staff.login.code_needed"));
+    $("code").focus();
+    return;
+  }
+  $("code").value = "";
+  if (status === 429) showLogin(t("staff.login.too_many"));
+  else showLogin(status === 401 || status === 422 ? t("staff.login.failed") : t("staff.login.error"));
+}
+
+// Supervisors and admins set up two-step login before anything else (where it is required).
+async function showEnrol() {
+  $("login").hidden = true;
+  $("console").hidden = true;
+  $("enrol").hidden = false;
+  $("enrol-form").hidden = false;
+  $("enrol-setup").hidden = false;
+  $("enrol-done").hidden = true;
+  $("enrol-error").hidden = true;
+  const enrolment = await postJson("/api/staff/second-factor/begin", {}, { "X-CSRF-Token": state.csrf });
+  $("enrol-secret").textContent = enrolment.secret.replace(/(.{4})/g, "$1 ").trim();
+  $("enrol-code").focus();
+}
+
+async function confirmEnrol(event) {
+  event.preventDefault();
+  const submit = $("enrol-submit");
+  submit.disabled = true;
+  try {
+    const done = await postJson(
+      "/api/staff/second-factor/confirm",
+      { code: $("enrol-code").value.trim() },
+      { "X-CSRF-Token": state.csrf },
+    );
+    $("enrol-form").hidden = true;
+    $("enrol-setup").hidden = true;
+    $("enrol-secret").textContent = "";
+    $("recovery-codes").replaceChildren(
+      ...done.recovery_codes.map((code) => Object.assign(document.createElement("li"), { textContent: code })),
+    );
+    $("enrol-done").hidden = false;
+    $("enrol-done-status").focus();
+  } catch {
+    $("enrol-error").textContent = t("staff.enrol.wrong");
+    $("enrol-error").hidden = false;
+    $("enrol-code").focus();
   } finally {
     submit.disabled = false;
   }
@@ -219,6 +278,11 @@ async function boot() {
     .then((config) => setQuietWords(config?.quiet_words))
     .catch(() => console.warn("the agreed words could not be loaded"));
   $("login-form").addEventListener("submit", logIn);
+  $("enrol-form").addEventListener("submit", confirmEnrol);
+  $("enrol-continue").addEventListener("click", async () => {
+    $("enrol").hidden = true;
+    start(await getJson("/api/staff/me"));
+  });
   $("logout").addEventListener("click", logOut);
   $("availability").addEventListener("click", () => {
     socket?.send({ type: "set_available", available: !state.available });

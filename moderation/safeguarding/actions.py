@@ -157,12 +157,13 @@ async def escalate(
             card = helplines_event(directory, signpost, nation, language)
             card["conversation_id"] = conversation.id
             await tx.append(conversation.id, card)
+        # What was done and by whom; her situation in words stays with the escalation,
+        # which goes with the conversation (and with `forget`).
         tx.audit(
             actor,
             f"escalation.{level}",
             f"conversation:{conversation.id}",
-            reason,
-            {"consent": consent},
+            details={"consent": consent, "escalation_id": escalation.id},
         )
         tx.after(lambda: services.tally.note("escalation", level=level))
         if level != "signpost":
@@ -211,7 +212,7 @@ async def record_outcome(
             },
             staff_only=True,
         )
-        tx.audit(actor, "escalation.outcome", f"escalation:{escalation.id}", outcome)
+        tx.audit(actor, "escalation.outcome", f"escalation:{escalation.id}")
         tx.after(lambda: services.tally.note("escalation_closed", level=escalation.level))
     return payload
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, Strict
 
-from chat.core.protocol import ClientEventModel, register_event
+from chat.core.protocol import ClientEventModel, RowId, Seq, register_event
 from moderation.types import RiskCategory
 
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
@@ -15,24 +15,27 @@ Note = Annotated[str, Field(max_length=2000)]
 
 class Escalate(ClientEventModel):
     type: Literal["escalate"]
-    conversation_id: int
+    conversation_id: RowId
     level: Literal["signpost", "supervisor", "emergency"]
     reason: Reason
     consent: Literal["given", "declined", "not_asked"]
     handoff_note: Note = ""
-    categories: list[RiskCategory] = Field(default_factory=list, max_length=6)
+    # A category arrives as its name; strictness would ask for the enum object itself.
+    categories: list[Annotated[RiskCategory, Strict(False)]] = Field(
+        default_factory=list, max_length=6
+    )
 
 
 class EscalationOutcome(ClientEventModel):
     type: Literal["escalation_outcome"]
-    escalation_id: int
+    escalation_id: RowId
     outcome: Reason
 
 
 class ReportMessage(ClientEventModel):
     type: Literal["report"]
-    conversation_id: int
-    seq: int = Field(ge=1)
+    conversation_id: RowId
+    seq: Seq
     reason: Annotated[str, Field(max_length=500)] = ""
 
 

@@ -40,12 +40,13 @@ async def file_report(
         )
         session.add(report)
         await session.flush()
+        # The reason is her words about someone: it stays on the report, which goes with
+        # the conversation or room session; the audit log keeps what was done and by whom.
         tx.audit(
             reporter,
             "report.filed",
             f"{place}:{place_id}",
-            reason[:REASON_MAX],
-            {"seq": seq},
+            details={"seq": seq, "report_id": report.id},
         )
     return report
 
@@ -76,5 +77,5 @@ async def close_report(
             closed_by,
             outcome.strip()[:REASON_MAX],
         )
-        tx.audit(closed_by, "report.closed", f"report:{report_id}", report.outcome)
+        tx.audit(closed_by, "report.closed", f"report:{report_id}")
     return report

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from chat.core.clock import aware
+from chat.core.http import PathId, StrictBody
 from chat.core.models import AuditEntry, Staff
 from chat.core.services import Services
 from chat.helpline.staff import current_staff, require_role, services_of
@@ -23,13 +24,11 @@ AnyStaff = Annotated[Staff, Depends(current_staff)]
 MAX_AUDIT_ROWS = 500
 
 
-class Draft(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Draft(StrictBody):
     text: Annotated[str, Field(max_length=20_000)]
 
 
-class Outcome(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Outcome(StrictBody):
     outcome: Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -50,7 +49,8 @@ def build_router(directory: Directory) -> APIRouter:
         """Read and filter the append-only audit log, newest first (supervisors and admins)."""
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
         if action:
-            query = query.where(AuditEntry.action.startswith(action))
+            # `%` and `_` in the filter are letters, not LIKE wildcards.
+            query = query.where(AuditEntry.action.startswith(action, autoescape=True))
         if actor:
             query = query.where(AuditEntry.actor == actor)
         if subject:
@@ -137,7 +137,7 @@ def build_router(directory: Directory) -> APIRouter:
 
     @router.post("/reports/{report_id}/close")
     async def close(
-        request: Request, report_id: int, body: Outcome, who: Supervisor
+        request: Request, report_id: PathId, body: Outcome, who: Supervisor
     ) -> dict[str, str]:
         try:
             await close_report(_services(request), report_id, f"staff:{who.id}", body.outcome)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from chat.core.settings import DEVELOPMENT_SECRET_KEY, Settings
 
-STRONG = "k" * 48
+STRONG = "Zq8x7Tb2mK9pLwR4vN6cY1hJ3sD5fG8aQ0eU2iO4wE6rT8yP"
 
 
 def test_defaults_run_with_no_configuration() -> None:
@@ -153,3 +153,30 @@ def test_run_on_a_database_with_staff_says_it_made_no_first_accounts(tmp_path: P
     assert "willow staff add --role" in said
     assert "password" not in said
     assert f"http://127.0.0.1:{port}/" in said
+
+
+@pytest.mark.parametrize("key", ["a" * 36, "ab" * 20, "0123456789" * 4])
+def test_a_long_but_patterned_key_is_refused(key: str) -> None:
+    with pytest.raises(ValidationError, match="not random"):
+        Settings(env="production", secret_key=key)
+
+
+def test_random_keys_of_the_minimum_length_pass() -> None:
+    import secrets
+
+    for _ in range(20):
+        Settings(env="production", secret_key=secrets.token_hex(16))
+        Settings(env="production", secret_key=secrets.token_urlsafe(24))
+
+
+@pytest.mark.parametrize("key", ["a" * 36, "shrt-9qXv-kLm3", "Zq8x7Tb2mK9pLwR4vN6c"])
+def test_a_refused_key_is_never_repeated(tmp_path: Path, key: str) -> None:
+    result = _willow(
+        ["migrate"],
+        {"WILLOW_ENV": "production", "WILLOW_SECRET_KEY": key},
+        tmp_path,
+    )
+    assert result.returncode != 0
+    assert "WILLOW_SECRET_KEY" in result.stderr
+    said = result.stderr + result.stdout
+    assert not [key[i : i + 6] for i in range(len(key) - 5) if key[i : i + 6] in said]

@@ -63,6 +63,10 @@ class ClusterConfig:
             "WILLOW_BROKER_URL": self.broker_url,
             "WILLOW_BROKER_PREFIX": self.broker_prefix,
             "WILLOW_HOST": "127.0.0.1",
+            # Every test client connects from 127.0.0.1: per-address limits off.
+            "WILLOW_SESSIONS_PER_ADDRESS_PER_HOUR": "0",
+            "WILLOW_JOINS_PER_ADDRESS_PER_HOUR": "0",
+            "WILLOW_SOCKETS_PER_ADDRESS": "0",
             **extra,
         }
 

@@ -22,7 +22,7 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 NODES = ("willow-a", "willow-b")
 _INTERPOLATION = re.compile(r"\$\{(\w+)(?::[?-]([^}]*))?\}")
 SAMPLE = {
-    "WILLOW_SECRET_KEY": "k" * 48,
+    "WILLOW_SECRET_KEY": "Zq8x7Tb2mK9pLwR4vN6cY1hJ3sD5fG8aQ0eU2iO4",
     "POSTGRES_PASSWORD": "pw",
     "WILLOW_DOMAIN": "chat.example.org",
 }
@@ -109,8 +109,14 @@ def test_caddy_proxies_to_every_node_without_stickiness_or_access_log() -> None:
     # The global `log default` block is Caddy's own log; a `log` in the site is an access log.
     site = lines[lines.index("{$WILLOW_DOMAIN} {") :]
     assert [line for line in site if line.split()[:1] == ["log"]] == []
-    for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
+    # X-Forwarded-For is replaced by the address Caddy sees, never passed on from the browser.
+    assert "header_up X-Forwarded-For {remote_host}" in lines
+    for header in ("X-Real-IP", "Forwarded"):
         assert f"header_up -{header}" in lines
+    proxy = compose()["services"]["proxy"]["networks"]["backend"]["ipv4_address"]
+    for service in NODES:
+        forwarded = node_environment(service)["WILLOW_FORWARDED_ALLOW_IPS"]
+        assert json.loads(forwarded) == [proxy]
     assert "request>remote_ip delete" in lines and "request>client_ip delete" in lines
 
 
@@ -122,7 +128,9 @@ def test_nginx_upgrades_websockets_and_keeps_no_access_log() -> None:
     assert "proxy_set_header Connection $willow_connection;" in lines
     assert "proxy_set_header Host $host;" in lines
     assert "ip_hash;" not in lines
-    assert 'proxy_set_header X-Forwarded-For "";' in lines
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in lines
+    unit = (DEPLOY / "willow@.service").read_text()
+    assert 'Environment=WILLOW_FORWARDED_ALLOW_IPS=["127.0.0.1"]' in unit
     assert "location = /metrics { return 404; }" in lines
 
 
@@ -189,3 +197,30 @@ def test_dashboard_and_alert_rules_ask_only_for_figures_willow_serves() -> None:
     expressions += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
     asked = set().union(*(_metric_names(e) for e in expressions))
     assert asked and asked <= served, asked - served
+
+
+def test_the_proxies_drop_trickling_requests_and_idle_sockets() -> None:
+    nginx = [
+        line.split("#", 1)[0].strip() for line in (DEPLOY / "nginx.conf").read_text().splitlines()
+    ]
+    for line in (
+        "client_header_timeout 10s;",
+        "client_body_timeout 10s;",
+        "proxy_read_timeout 60s;",
+    ):
+        assert line in nginx
+    assert any(line.startswith("limit_conn willow_conn") for line in nginx)
+    caddy = [line.strip() for line in (DEPLOY / "Caddyfile").read_text().splitlines()]
+    assert "read_header 10s" in caddy and "idle 60s" in caddy
+
+
+def test_every_install_comes_from_the_lock_with_hashes() -> None:
+    build = (DEPLOY / "Dockerfile").read_text().split("\nFROM ")[1]
+    assert "pip wheel --require-hashes --wheel-dir /wheels -r requirements.lock" in build
+    assert "!requirements.lock" in (DEPLOY / "Dockerfile.dockerignore").read_text()
+    makefile = (DEPLOY.parent / "Makefile").read_text()
+    assert "--require-hashes -r $(DEV_LOCK)" in makefile
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        pins = [line for line in (DEPLOY.parent / lock).read_text().splitlines() if "==" in line]
+        assert pins and all(line.endswith("\\") for line in pins), lock
+    assert "bleach" not in (DEPLOY.parent / "requirements.lock").read_text()

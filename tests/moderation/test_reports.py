@@ -36,4 +36,4 @@ async def test_a_report_is_filed_listed_and_closed_once(server: Server) -> None:
 
     async with services.db.read() as session:
         actions = (await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
-    assert actions == ["report.filed", "report.closed"]
+    assert [a for a in actions if a.startswith("report.")] == ["report.filed", "report.closed"]

@@ -72,9 +72,11 @@ class Woman:
         return int(self.welcome["stream_id"])
 
 
-async def woman_in(server: Server, room: str = ROOM, token: str | None = None) -> Woman:
+async def woman_in(
+    server: Server, room: str = ROOM, token: str | None = None, forwarded_for: str | None = None
+) -> Woman:
     """A visitor who has joined the room and accepted its rules."""
-    client, token = await visitor(server, token)
+    client, token = await visitor(server, token, forwarded_for=forwarded_for)
     await client.send({"type": "room_join", "room": room, "accept_rules": True})
     welcome = await client.receive("room_welcome")
     return Woman(client, token, welcome)

@@ -240,7 +240,8 @@ async def test_reports_wait_in_the_mentors_queue_until_closed(rooms: RoomServer)
     assert other.client.of_type("room_report_filed") == []
     assert await audit_entries(rooms.server, "report.filed")
     [closed] = await audit_entries(rooms.server, "report.closed")
-    assert closed.reason == "talked to her"
+    # The outcome is free text about her: it stays on the report, not in the audit log.
+    assert closed.reason == "" and closed.details == {}
     for client in (her.client, other.client, mentor):
         await client.close()
 

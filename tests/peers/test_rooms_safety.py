@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -11,39 +13,126 @@ from sqlalchemy import select
 
 from chat.core.models import AuditEntry, Base, Conversation
 from chat.core.security import token_hash
+from chat.core.settings import Settings
 from chat.schema import import_all_tables
 from peers.rooms import session_ban_key
-from tests.peers.roomkit import ROOM, RoomServer, mentor_in, said, say, woman_in
-from tests.wsclient import Server, staff, visitor
+from tests.peers.conftest import room_server
+from tests.peers.roomkit import ROOM, RoomServer, Woman, mentor_in, said, say, woman_in
+from tests.wsclient import Client, Server, staff, visitor
 
-ADDRESS = "127.0.0.1"
+ADDRESS = "192.0.2.44"
+HER_ADDRESS = "203.0.113.7"
+# The test server's clients connect from loopback, as a proxy on the same host would.
+PROXY = "127.0.0.1"
 
 
-async def test_a_banned_woman_does_not_come_back_with_a_new_session(rooms: RoomServer) -> None:
-    mentor, _ = await mentor_in(rooms.server)
-    her = await woman_in(rooms.server)
+async def _ban(mentor: Client, her: Woman, minutes: int = 60) -> None:
     await mentor.send(
-        {"type": "room_ban", "participant": her.participant, "minutes": 60, "reason": "threats"}
+        {
+            "type": "room_ban",
+            "participant": her.participant,
+            "minutes": minutes,
+            "reason": "threats",
+        }
     )
     assert (await her.client.receive("room_exit"))["reason"] == "banned"
     await mentor.receive("room_participant", status="banned")
 
-    # Same session token: refused.
+
+async def _join(server: Server, forwarded_for: str | None = None) -> tuple[Client, str]:
+    fresh, _ = await visitor(server, forwarded_for=forwarded_for)
+    await fresh.send({"type": "room_join", "room": ROOM, "accept_rules": True})
+    while True:
+        frame = await fresh.receive_any()
+        if frame["type"] == "room_welcome":
+            return fresh, "admitted"
+        if frame["type"] == "error":
+            return fresh, str(frame["code"])
+
+
+async def test_a_ban_falls_on_her_session_not_on_everyone_behind_her_network(
+    rooms: RoomServer,
+) -> None:
+    mentor, _ = await mentor_in(rooms.server)
+    her = await woman_in(rooms.server)
+    other = await woman_in(rooms.server)
+    await _ban(mentor, her)
+
+    # Same session: refused, for the whole ban.
     await her.client.send({"type": "room_join", "room": ROOM, "accept_rules": True})
     await her.client.receive("error", code="banned")
-    # A brand-new session from the same network: refused too, within the ban.
-    fresh, _ = await visitor(rooms.server)
-    await fresh.send({"type": "room_join", "room": ROOM, "accept_rules": True})
-    await fresh.receive("error", code="banned")
-    # Another room is not affected.
-    other_mentor, _ = await mentor_in(rooms.server, "recovery")
-    await fresh.send({"type": "room_join", "room": "recovery", "accept_rules": True})
-    await fresh.receive("room_welcome")
+    # A brand-new visitor from the same address (a refuge's Wi-Fi, the proxy): let in.
+    fresh, answer = await _join(rooms.server)
+    assert answer == "admitted"
+    # A participant who was never banned can leave and come back.
+    await other.client.send({"type": "room_leave"})
+    await other.client.receive("room_exit")
+    await other.client.send({"type": "room_join", "room": ROOM, "accept_rules": True})
+    await other.client.receive("room_welcome")
 
     [entry] = [e for e in await _audit(rooms.server) if e.action == "room.ban"]
     assert entry.reason == "threats" and entry.details["minutes"] == 60
-    for client in (her.client, fresh, mentor, other_mentor):
+    for client in (her.client, fresh, other.client, mentor):
         await client.close()
+
+
+def _behind_proxy(settings: Settings, network_seconds: int) -> Settings:
+    return Settings(
+        **{
+            **settings.model_dump(),
+            "forwarded_allow_ips": [PROXY],
+            "room_ban_network_seconds": network_seconds,
+        }
+    )
+
+
+async def test_opted_in_network_signal_uses_the_forwarded_address_briefly(
+    settings: Settings,
+) -> None:
+    async with room_server(_behind_proxy(settings, 2)) as rooms:
+        mentor, _ = await mentor_in(rooms.server)
+        her = await woman_in(rooms.server, forwarded_for=HER_ADDRESS)
+        await _ban(mentor, her)
+        started = time.monotonic()
+        # A new session from her forwarded address: refused while the network window lasts.
+        blocked, answer = await _join(rooms.server, forwarded_for=HER_ADDRESS)
+        assert answer == "banned"
+        # Someone else behind the same proxy, and a connection the proxy made without the
+        # header (its own address): both let in.
+        neighbour, answer = await _join(rooms.server, forwarded_for="198.51.100.9")
+        assert answer == "admitted"
+        bare, answer = await _join(rooms.server)
+        assert answer == "admitted"
+        # After the short window her network is free again; her session stays banned.
+        await asyncio.sleep(max(0.0, 2.2 - (time.monotonic() - started)))
+        later, answer = await _join(rooms.server, forwarded_for=HER_ADDRESS)
+        assert answer == "admitted"
+        await her.client.send({"type": "room_join", "room": ROOM, "accept_rules": True})
+        await her.client.receive("error", code="banned")
+        for client in (her.client, blocked, neighbour, bare, later, mentor):
+            await client.close()
+
+
+async def test_a_forwarded_header_from_anyone_but_a_named_proxy_is_ignored(
+    settings: Settings,
+) -> None:
+    # Willow is told of a proxy elsewhere: this connection's header is the sender's own claim.
+    opted = Settings(
+        **{
+            **settings.model_dump(),
+            "forwarded_allow_ips": ["10.9.9.9"],
+            "room_ban_network_seconds": 60,
+        }
+    )
+    async with room_server(opted) as rooms:
+        mentor, _ = await mentor_in(rooms.server)
+        her = await woman_in(rooms.server, forwarded_for=HER_ADDRESS)
+        await _ban(mentor, her)
+        # Had the claimed address been hashed, a second claim of it would be refused.
+        fresh, answer = await _join(rooms.server, forwarded_for=HER_ADDRESS)
+        assert answer == "admitted"
+        for client in (her.client, fresh, mentor):
+            await client.close()
 
 
 async def test_ban_length_is_limited_to_a_day(rooms: RoomServer) -> None:
@@ -63,17 +152,22 @@ async def test_ban_length_is_limited_to_a_day(rooms: RoomServer) -> None:
 
 
 async def test_no_address_or_address_hash_is_ever_written_down(
-    rooms: RoomServer, caplog: pytest.LogCaptureFixture
+    settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
+    async with room_server(_behind_proxy(settings, 600)) as rooms:
+        await _nothing_written_down(rooms, caplog)
+
+
+async def _nothing_written_down(rooms: RoomServer, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     mentor, _ = await mentor_in(rooms.server)
-    her = await woman_in(rooms.server)
+    her = await woman_in(rooms.server, forwarded_for=ADDRESS)
     await said(her.client, "hi", "hello from here")
     await mentor.send(
         {"type": "room_ban", "participant": her.participant, "minutes": 30, "reason": "threats"}
     )
     await her.client.receive("room_exit")
-    fresh, _ = await visitor(rooms.server)
+    fresh, _ = await visitor(rooms.server, forwarded_for=ADDRESS)
     await fresh.send({"type": "room_join", "room": ROOM, "accept_rules": True})
     await fresh.receive("error", code="banned")
 

@@ -1,0 +1,139 @@
+"""Counting attempts per person or per address, without keeping who or where.
+
+A counter is named by a keyed hash of what it counts (a username, a visitor session, a
+network address), with a key derived from the secret key and the day, so names change every
+day and say nothing without the key. Counters live in this process's memory (one node) or in
+Redis with an expiry (several nodes), never in the database or the logs, and vanish when
+their window ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from chat.core.addresses import ClientAddress
+
+Clock = Callable[[], float]
+_DAY = 24 * 60 * 60
+# A memory store prunes expired counters once it holds this many.
+_PRUNE_AT = 10_000
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    # Seconds until the window ends and the counter starts again.
+    retry_after: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    """At most `limit` hits per `window` seconds for one key of `bucket`."""
+
+    bucket: str
+    limit: int
+    window: int
+
+
+class Throttle:
+    """Fixed-window counters by keyed hash, in memory or in Redis (see the module notes)."""
+
+    def __init__(
+        self,
+        secret: bytes,
+        # The shared Redis client, asked for when first needed (the broker connects at start).
+        redis: Callable[[], aioredis.Redis] | None = None,
+        prefix: str = "willow:throttle:",
+        clock: Clock = time.time,
+    ) -> None:
+        self._secret = secret
+        self._redis = redis
+        self._prefix = prefix
+        self._clock = clock
+        self._counts: dict[str, tuple[int, float]] = {}
+
+    def _name(self, rule: Rule, identity: str, now: float) -> str:
+        day_key = hmac.new(self._secret, f"throttle:{int(now // _DAY)}".encode(), "sha256")
+        digest = hmac.new(day_key.digest(), f"{rule.bucket}\0{identity}".encode(), hashlib.sha256)
+        window = math.floor(now / rule.window)
+        return f"{self._prefix}{rule.bucket}:{window}:{digest.hexdigest()[:32]}"
+
+    def _retry_after(self, rule: Rule, now: float) -> int:
+        return max(1, math.ceil((math.floor(now / rule.window) + 1) * rule.window - now))
+
+    async def hit(self, rule: Rule, identity: str) -> Verdict:
+        """Count one attempt; allowed while the window's count is within the limit."""
+        now = self._clock()
+        count = await self._add(self._name(rule, identity, now), rule.window, 1, now)
+        return Verdict(count <= rule.limit, self._retry_after(rule, now))
+
+    async def check(self, rule: Rule, identity: str) -> Verdict:
+        """Whether one more attempt would be allowed, without counting it."""
+        now = self._clock()
+        count = await self._add(self._name(rule, identity, now), rule.window, 0, now)
+        return Verdict(count < rule.limit, self._retry_after(rule, now))
+
+    async def refund(self, rule: Rule, identity: str) -> None:
+        """Take back one hit of this window (an attempt that turned out to be legitimate)."""
+        now = self._clock()
+        await self._add(self._name(rule, identity, now), rule.window, -1, now)
+
+    async def reset(self, rule: Rule, identity: str) -> None:
+        name = self._name(rule, identity, self._clock())
+        if self._redis is not None:
+            await self._redis().delete(name)
+        else:
+            self._counts.pop(name, None)
+
+    async def _add(self, name: str, window: int, amount: int, now: float) -> int:
+        if self._redis is not None:
+            async with self._redis().pipeline(transaction=True) as pipe:
+                pipe.incrby(name, amount)
+                pipe.expire(name, window + 1, nx=True)
+                count, _ = await pipe.execute()
+            return int(count)
+        if len(self._counts) >= _PRUNE_AT:
+            self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+        count, until = self._counts.get(name, (0, now + window + 1))
+        if until <= now:
+            count, until = 0, now + window + 1
+        self._counts[name] = (count + amount, until)
+        return count + amount
+
+
+class OpenSockets:
+    """How many sockets each network address holds open on this node, by keyed hash."""
+
+    def __init__(self) -> None:
+        # A key of this process only: the counts cannot be matched to an address elsewhere.
+        self._key = secrets.token_bytes(32)
+        self._open: dict[str, int] = {}
+
+    @contextmanager
+    def holding(self, address: ClientAddress | None, cap: int) -> Iterator[bool]:
+        """Count this socket while it is open; yields False (not counted) if over the cap."""
+        if address is None or cap <= 0:
+            yield True
+            return
+        name = hmac.new(self._key, address.address.encode(), hashlib.sha256).hexdigest()
+        if self._open.get(name, 0) >= cap:
+            yield False
+            return
+        self._open[name] = self._open.get(name, 0) + 1
+        try:
+            yield True
+        finally:
+            left = self._open[name] - 1
+            if left:
+                self._open[name] = left
+            else:
+                del self._open[name]
