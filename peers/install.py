@@ -11,8 +11,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from chat.core.services import Services
-from moderation.directory import load_default_directory
-from peers import events, handlers, routes
+from moderation.directory import Directory
+from peers import events, handlers, lifecycle, routes
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
 from peers.control import handle_control
 from peers.runtime import RoomsRuntime
@@ -35,7 +35,8 @@ def load_runtime(services: Services) -> RoomsRuntime:
         schedule = load_schedule(schedule_file, catalogue)
     except ScheduleError as exc:
         raise RoomsSetupError(f"Willow cannot start (WILLOW_SCHEDULE_FILE): {exc}") from exc
-    runtime = RoomsRuntime(services, catalogue, schedule, load_default_directory())
+    # The helplines directory safeguarding loaded at its install: one copy per app.
+    runtime = RoomsRuntime(services, catalogue, schedule, services.features.get(Directory))
     runtime.control_handler = handle_control
     return runtime
 
@@ -43,8 +44,9 @@ def load_runtime(services: Services) -> RoomsRuntime:
 def install(app: FastAPI, services: Services) -> RoomsRuntime:
     """Load and check the data, then register the events, handlers and routes."""
     runtime = load_runtime(services)
-    app.state.rooms = runtime
+    services.features.add(runtime)
     events.register_events()
     handlers.register(services.sockets)
+    lifecycle.subscribe(runtime, services.events)
     app.include_router(routes.router)
     return runtime

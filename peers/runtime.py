@@ -51,9 +51,6 @@ class Tuning:
     # A dropped connection keeps her place this long, so a phone changing network does not
     # make her leave and join again in front of everyone.
     participant_grace_seconds: float = 20.0
-    # After a drop, when to look whether it was her quick exit (the exit request may land
-    # just after the socket closes).
-    quick_exit_recheck_seconds: float = 2.0
     # A room stays open this long after its last mentor's connection drops.
     mentor_grace_seconds: float = 120.0
     max_pins: int = 3

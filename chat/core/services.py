@@ -5,15 +5,46 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from chat.core.appender import Appender
 from chat.core.broker import Broker, broker_from_url
+from chat.core.connections import ConnectionIndex
 from chat.core.db import Database
+from chat.core.events import EVENTS_CHANNEL, EventBus
 from chat.core.hub import Hub, envelope, stream_channel
 from chat.core.settings import Settings
 from chat.core.sockets import SocketRoutes
 from chat.core.streams import fetch_after
+
+F = TypeVar("F")
+
+
+class Features:
+    """The features' own objects (the rooms' runtime, the helplines directory), by type.
+
+    The core cannot name a feature's class, so each feature adds its object at install and
+    fetches it back typed: `services.features.get(RoomsRuntime)`.
+    """
+
+    def __init__(self) -> None:
+        self._objects: dict[type, object] = {}
+
+    def add(self, feature: object) -> None:
+        kind = type(feature)
+        if kind in self._objects:
+            raise ValueError(f"{kind.__name__} is already installed")
+        self._objects[kind] = feature
+
+    def get(self, kind: type[F]) -> F:
+        feature = self._objects.get(kind)
+        if not isinstance(feature, kind):
+            raise LookupError(f"{kind.__name__} is not installed in this app")
+        return feature
+
+    def find(self, kind: type[F]) -> F | None:
+        feature = self._objects.get(kind)
+        return feature if isinstance(feature, kind) else None
 
 
 @dataclass
@@ -28,11 +59,23 @@ class Services:
     background: set[asyncio.Task[None]] = field(default_factory=set)
     # What the socket transport dispatches to; each feature registers its own at install.
     sockets: SocketRoutes = field(default_factory=SocketRoutes)
+    features: Features = field(default_factory=Features)
+    # This node's sockets by visitor session and staff account, closed when those end.
+    connections: ConnectionIndex = field(default_factory=ConnectionIndex)
     # Messages are stored in batches (group commit) and published in order once committed.
     appender: Appender = field(init=False)
+    # Domain events: features subscribe at install; actions publish after commit.
+    events: EventBus = field(init=False)
 
     def __post_init__(self) -> None:
         self.appender = Appender(self.db, self.publish_stored)
+        self.events = EventBus(self.hub.publish)
+        self.connections.subscribe(self.events)
+
+    async def start(self) -> None:
+        """Connect to the broker and hear other nodes' domain events; once, at start."""
+        await self.broker.connect()
+        await self.hub.listen(EVENTS_CHANNEL, lambda frame: self.spawn(self.events.received(frame)))
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run work in the background, kept until done and cancelled at shutdown."""
@@ -47,8 +90,10 @@ class Services:
         await asyncio.gather(*self.background, return_exceptions=True)
 
     @classmethod
-    def build(cls, settings: Settings) -> Services:
-        broker = broker_from_url(settings.broker_url, prefix=settings.broker_prefix)
+    def build(cls, settings: Settings, broker: Broker | None = None) -> Services:
+        """The services of one app; `broker` replaces the one `settings.broker_url` names."""
+        if broker is None:
+            broker = broker_from_url(settings.broker_url, prefix=settings.broker_prefix)
         return cls(
             settings=settings, db=Database(settings.database_url), broker=broker, hub=Hub(broker)
         )

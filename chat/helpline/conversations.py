@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from chat.core import audit, streams
 from chat.core.appender import Appended
 from chat.core.channels import STAFF_CHANNEL, staff_sender
 from chat.core.clock import now
+from chat.core.events import ConversationEnded, VisitorLeft
 from chat.core.hub import stream_channel
 from chat.core.models import Conversation, Staff, Stream, VisitorSession
 from chat.core.protocol import ProtocolError
@@ -54,11 +55,13 @@ async def request_chat(
     if existing is not None and existing.status != "ended":
         raise ProtocolError("already_waiting")
     async with services.db.write() as session:
-        # Her quick exit may have reached another node while this socket stayed open.
-        ended = await session.scalar(
-            select(VisitorSession.ended_at).where(VisitorSession.id == visitor.id)
+        # Her quick exit or `forget` may have landed while this socket was still open.
+        live = await session.scalar(
+            select(VisitorSession.id).where(
+                VisitorSession.id == visitor.id, VisitorSession.ended_at.is_(None)
+            )
         )
-        if ended is not None:
+        if live is None:
             raise ProtocolError("unauthorized", "this session has ended; start a new one")
         stream = await streams.new_stream(session, "conversation")
         conversation = Conversation(
@@ -297,6 +300,7 @@ async def end_conversation(
         if conversation.status == "ended":
             return None
         was_waiting = conversation.status == "waiting"
+        ended = ConversationEnded(conversation_id, conversation.visitor_id, by)
         conversation.status = "ended"
         conversation.ended_at = now()
         conversation.ended_by = by
@@ -313,7 +317,24 @@ async def end_conversation(
     await services.publish(stream_channel(conversation_id), event, conversation_id, event["seq"])
     if was_waiting:
         await publish_queue(services)
+    await services.events.publish(ended)
     return event
+
+
+async def end_session(
+    services: Services, visitor_id: int, reason: Literal["quick_exit", "ended"]
+) -> None:
+    """Her session ends, and any chat with it; every socket of hers closes, on every node."""
+    async with services.db.write() as session:
+        await session.execute(
+            update(VisitorSession).where(VisitorSession.id == visitor_id).values(ended_at=now())
+        )
+    conversation = await current_conversation(services, visitor_id)
+    if conversation is not None and conversation.status != "ended":
+        await end_conversation(
+            services, conversation.id, by="quick_exit" if reason == "quick_exit" else "visitor"
+        )
+    await services.events.publish(VisitorLeft(visitor_id=visitor_id, reason=reason))
 
 
 async def adviser_conversations(services: Services, staff_id: int) -> list[Conversation]:

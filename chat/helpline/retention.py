@@ -10,9 +10,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core.clock import now
+from chat.core.events import VisitorForgotten
 from chat.core.models import Conversation, Event, Stream, VisitorSession
 from chat.core.services import Services
-from chat.helpline.conversations import current_conversation, end_conversation
+from chat.helpline.conversations import end_session
 
 log = logging.getLogger("willow.retention")
 PURGE_EVERY_SECONDS = 3600
@@ -46,10 +47,9 @@ async def purge_expired(services: Services, at: datetime | None = None) -> int:
 
 
 async def forget_visitor(services: Services, visitor: VisitorSession) -> None:
-    """She asked to delete her conversation: end it, then remove it and her session."""
-    conversation = await current_conversation(services, visitor.id)
-    if conversation is not None and conversation.status != "ended":
-        await end_conversation(services, conversation.id, by="visitor")
+    """She asked to delete her conversation: end her session (her sockets close and rooms let
+    her place go while it still exists), then remove the conversation and the session."""
+    await end_session(services, visitor.id, "ended")
     async with services.db.write() as session:
         ids = (
             await session.scalars(
@@ -58,6 +58,7 @@ async def forget_visitor(services: Services, visitor: VisitorSession) -> None:
         ).all()
         await _delete_conversations(session, list(ids))
         await session.execute(delete(VisitorSession).where(VisitorSession.id == visitor.id))
+    await services.events.publish(VisitorForgotten(visitor_id=visitor.id))
 
 
 async def _delete_conversations(session: AsyncSession, ids: list[int]) -> None:

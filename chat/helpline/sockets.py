@@ -7,7 +7,7 @@ decodes frames and calls these.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from chat.core.channels import STAFF_CHANNEL, SUPERVISORS_CHANNEL, VISITOR, staff_sender
@@ -32,6 +32,13 @@ from moderation.types import Action, Verdict
 from moderation.wording import check_wording
 
 ADVISING_ROLES = ("adviser", "supervisor")
+
+
+@dataclass
+class Sending:
+    """Her recent messages on this connection, for the pipeline's rate and repeat limits."""
+
+    history: SenderHistory = field(default_factory=SenderHistory)
 
 
 async def welcome(connection: Connection, resume: dict[int, int]) -> None:
@@ -131,13 +138,14 @@ def _moderate(connection: Connection, body: str) -> Verdict:
     now = time.monotonic()
     if connection.visitor is None:
         return check(body, MessageContext("conversation", "adviser", None, now=now))
-    history: SenderHistory = connection.extras.get("history", SenderHistory())
+    state = connection.state(Sending)
+    history = state.history
     context = MessageContext(
         "conversation", "visitor", connection.visitor.language, now=now, history=history
     )
     verdict = check(body, context)
     if verdict.reason not in (REASON_EMPTY, REASON_TOO_LONG):
-        connection.extras["history"] = record(history, verdict.body, now)
+        state.history = record(history, verdict.body, now)
     return verdict
 
 

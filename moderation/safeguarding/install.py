@@ -22,7 +22,7 @@ def install(app: FastAPI, services: Services) -> None:
     default_wording_rules()
     default_guidance()
     assess("warm up the lexicons", None)
-    app.state.directory = directory
+    services.features.add(directory)
     register_events()
     install_handlers(services.sockets)
     app.include_router(build_router(directory))
