@@ -15,6 +15,7 @@ from moderation.directory import Directory
 from peers import events, handlers, lifecycle, routes
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
 from peers.control import handle_control
+from peers.errors import ROOM_ERROR_CODES
 from peers.runtime import RoomsRuntime
 from peers.schedule import DEFAULT_SCHEDULE_PATH, ScheduleError, load_schedule
 
@@ -45,7 +46,8 @@ def install(app: FastAPI, services: Services) -> RoomsRuntime:
     """Load and check the data, then register the events, handlers and routes."""
     runtime = load_runtime(services)
     services.features.add(runtime)
-    events.register_events()
+    services.sockets.add_events(events.ROOM_EVENTS)
+    services.sockets.add_error_codes(ROOM_ERROR_CODES)
     handlers.register(services.sockets)
     lifecycle.subscribe(runtime, services.events)
     app.include_router(routes.router)

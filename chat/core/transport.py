@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import orjson
 from fastapi import WebSocket
+from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
 
 from chat.core.clock import aware, now
@@ -23,7 +24,7 @@ from chat.core.connections import CLOSE_SESSION_ENDED, CLOSE_SESSION_ENDED_REASO
 from chat.core.hub import Member, stream_channel
 from chat.core.identity import COOKIE, staff_for_token, visitor_by_token
 from chat.core.models import Staff, VisitorSession
-from chat.core.protocol import PROTOCOL_VERSION, ClientEvent, Hello, Ping, ProtocolError, decode
+from chat.core.protocol import PROTOCOL_VERSION, Hello, Ping, ProtocolError, decode
 from chat.core.security import origin_allowed
 from chat.core.services import Services
 
@@ -192,7 +193,7 @@ async def _read(connection: Connection) -> None:
             frame = message.get("bytes")
         event = None
         try:
-            event = decode(frame, max_bytes)
+            event = decode(frame, max_bytes, connection.services.sockets.events)
             await _dispatch(connection, event)
         except ProtocolError as error:
             client_id = getattr(event, "client_id", None)
@@ -205,7 +206,7 @@ async def _read(connection: Connection) -> None:
             connection.send(ProtocolError("internal").event())
 
 
-async def _dispatch(connection: Connection, event: ClientEvent) -> None:
+async def _dispatch(connection: Connection, event: BaseModel) -> None:
     if isinstance(event, Ping):
         connection.send({"type": "pong"})
         return
@@ -213,10 +214,10 @@ async def _dispatch(connection: Connection, event: ClientEvent) -> None:
         await _hello(connection, event)
         return
     if connection.role is None:
-        raise ProtocolError("hello_first", ref=event.type)
+        raise ProtocolError("hello_first", ref=getattr(event, "type", None))
     handler = connection.services.sockets.handlers.get(type(event))
     if handler is None:
-        raise ProtocolError("unknown_type", ref=event.type)
+        raise ProtocolError("unknown_type", ref=getattr(event, "type", None))
     await handler(connection, event)
 
 

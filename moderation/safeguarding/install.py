@@ -9,7 +9,7 @@ from moderation.abuse import default_wordlists
 from moderation.directory import load_default_directory
 from moderation.guidance import default_guidance
 from moderation.risk import assess
-from moderation.safeguarding.events import register_events
+from moderation.safeguarding.events import EVENTS
 from moderation.safeguarding.handlers import install_handlers
 from moderation.safeguarding.routes import build_router
 from moderation.wording import default_wording_rules
@@ -23,6 +23,6 @@ def install(app: FastAPI, services: Services) -> None:
     default_guidance()
     assess("warm up the lexicons", None)
     services.features.add(directory)
-    register_events()
+    services.sockets.add_events(EVENTS)
     install_handlers(services.sockets)
     app.include_router(build_router(directory))
