@@ -16,6 +16,7 @@ from peers import events, handlers, lifecycle, routes
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
 from peers.control import handle_control
 from peers.errors import ROOM_ERROR_CODES
+from peers.rooms import purge_closed_sessions
 from peers.runtime import RoomsRuntime
 from peers.schedule import DEFAULT_SCHEDULE_PATH, ScheduleError, load_schedule
 
@@ -43,9 +44,14 @@ def load_runtime(services: Services) -> RoomsRuntime:
 
 
 def install(app: FastAPI, services: Services) -> RoomsRuntime:
-    """Load and check the data, then register the events, handlers and routes."""
+    """Load and check the data, then register the events, handlers, routes and purges."""
     runtime = load_runtime(services)
     services.features.add(runtime)
+    services.housekeeping.register(
+        "room_sessions",
+        services.settings.housekeeping_seconds,
+        lambda: purge_closed_sessions(services),
+    )
     services.sockets.add_events(events.ROOM_EVENTS)
     services.sockets.add_error_codes(ROOM_ERROR_CODES)
     handlers.register(services.sockets)

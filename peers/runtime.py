@@ -18,6 +18,7 @@ import orjson
 from chat.core.broker import RedisBroker
 from chat.core.hub import Member
 from chat.core.services import Services
+from chat.core.uow import Change
 from moderation.directory import Directory
 from moderation.limits import SenderHistory
 from peers.bans import (
@@ -155,6 +156,10 @@ class RoomsRuntime:
     async def tell(self, message: dict[str, Any]) -> None:
         """Send control news to every node, this one included."""
         await self.services.publish(CONTROL_CHANNEL, message)
+
+    def tell_after(self, tx: Change, message: dict[str, Any]) -> None:
+        """Send control news to every node once `tx` has committed."""
+        tx.announce(CONTROL_CHANNEL, message)
 
     def on_control(self, text: str) -> None:
         try:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
+from chat.core import audit
 from chat.core.appender import Appender
 from chat.core.broker import Broker, broker_from_url
+from chat.core.clock import now
 from chat.core.connections import ConnectionIndex
 from chat.core.db import Database
-from chat.core.events import EVENTS_CHANNEL, EventBus
+from chat.core.events import EVENTS_CHANNEL, DomainEvent, EventBus
+from chat.core.housekeeping import Housekeeping
 from chat.core.hub import Hub, envelope, stream_channel
 from chat.core.settings import Settings
 from chat.core.sockets import SocketRoutes
 from chat.core.streams import fetch_after
+from chat.core.uow import Change, DomainEventSink, drop_events, publish_committed, unit_of_work
 
 F = TypeVar("F")
 
@@ -62,15 +68,38 @@ class Services:
     features: Features = field(default_factory=Features)
     # This node's sockets by visitor session and staff account, closed when those end.
     connections: ConnectionIndex = field(default_factory=ConnectionIndex)
+    # Receives the domain events of every committed unit of work (chat/core/uow.py): the
+    # event bus below, set at start of each app.
+    domain_events: DomainEventSink = drop_events
     # Messages are stored in batches (group commit) and published in order once committed.
     appender: Appender = field(init=False)
     # Domain events: features subscribe at install; actions publish after commit.
     events: EventBus = field(init=False)
 
+    # Periodic purges; each feature registers its own at install, every node runs them.
+    housekeeping: Housekeeping = field(init=False)
+
     def __post_init__(self) -> None:
         self.appender = Appender(self.db, self.publish_stored)
         self.events = EventBus(self.hub.publish)
         self.connections.subscribe(self.events)
+        self.domain_events = self._publish_events
+        self.housekeeping = Housekeeping(self.db)
+        self.housekeeping.register(
+            "audit_log", self.settings.housekeeping_seconds, self._purge_audit
+        )
+
+    async def _purge_audit(self) -> int:
+        """Audit entries older than the audit retention go (the core owns the audit log)."""
+        days = self.settings.audit_retention_days
+        return await audit.purge_before(self.db, now() - timedelta(days=days))
+
+    async def _publish_events(self, events: Sequence[object]) -> None:
+        """A unit of work's domain events, once committed, in the order emitted."""
+        for event in events:
+            if not isinstance(event, DomainEvent):
+                raise TypeError(f"{type(event).__name__} is not a domain event")
+            await self.events.publish(event)
 
     async def start(self) -> None:
         """Connect to the broker and hear other nodes' domain events; once, at start."""
@@ -82,6 +111,15 @@ class Services:
         task = asyncio.create_task(work)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
+
+    @asynccontextmanager
+    async def change(self, tx: Change | None = None) -> AsyncIterator[Change]:
+        """A unit of work: one commit, then its news in order (chat/core/uow.py).
+
+        Given an open one (`tx`), the caller's work joins it and is committed with it.
+        """
+        async with unit_of_work(self.db, self.hub, self.domain_events, tx) as joined:
+            yield joined
 
     async def stop_background(self) -> None:
         await self.appender.close()
@@ -115,9 +153,10 @@ class Services:
 
     async def publish_stored(self, events: list[tuple[dict[str, Any], int, int, bool]]) -> None:
         """Publish stored events in the order given: (payload, stream id, seq, staff only)."""
-        await self.hub.publish_many(
+        await publish_committed(
+            self.hub,
             [
                 (stream_channel(stream_id), envelope(payload, stream_id, seq, staff_only))
                 for payload, stream_id, seq, staff_only in events
-            ]
+            ],
         )

@@ -109,30 +109,30 @@ async def login(services: Services, username: str, password: str) -> tuple[Staff
 async def logout(services: Services, token: str) -> None:
     """End this login; every socket opened with it closes, on every node."""
     hashed = token_hash(token, services.settings.effective_secret_key)
-    async with services.db.write() as session:
-        login = await session.scalar(select(StaffSession).where(StaffSession.token_hash == hashed))
+    async with services.change() as tx:
+        login = await tx.session.scalar(
+            select(StaffSession).where(StaffSession.token_hash == hashed)
+        )
         if login is None:
             return
-        ended = StaffLoggedOut(staff_id=login.staff_id, login_id=login.id)
-        await session.delete(login)
-    await services.events.publish(ended)
+        tx.emit(StaffLoggedOut(staff_id=login.staff_id, login_id=login.id))
+        await tx.session.delete(login)
 
 
 async def disable_staff(services: Services, who: int | str, actor: str, note: str = "") -> Staff:
     """The account may no longer log in; its logins end and its sockets close everywhere."""
-    async with services.db.write() as session:
+    async with services.change() as tx:
         column = Staff.id if isinstance(who, int) else Staff.username
-        staff = await session.scalar(select(Staff).where(column == who))
+        staff = await tx.session.scalar(select(Staff).where(column == who))
         if staff is None:
             raise StaffError(f"no staff member {who!r}")
-        already = staff.disabled
+        if not staff.disabled:
+            tx.audit(actor, "staff.disabled", f"staff:{staff.id}", note)
         staff.disabled = True
         staff.available = False
-        await session.execute(delete(StaffSession).where(StaffSession.staff_id == staff.id))
-        if not already:
-            audit.record(session, actor, "staff.disabled", f"staff:{staff.id}", note)
-    # Published again for an account already disabled: a socket may have outlived a crash.
-    await services.events.publish(StaffDisabled(staff_id=staff.id))
+        await tx.session.execute(delete(StaffSession).where(StaffSession.staff_id == staff.id))
+        # Sent again for an account already disabled: a socket may have outlived a crash.
+        tx.emit(StaffDisabled(staff_id=staff.id))
     return staff
 
 

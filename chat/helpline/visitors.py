@@ -63,6 +63,7 @@ async def quick_exit(services: Services, token: str) -> bool:
     visitor = await visitor_by_token(services, token)
     if visitor is None:
         return False
+    # One commit: her session ends and her chat with it, or neither (she may press it again).
     await end_session(services, visitor.id, "quick_exit")
     return True
 

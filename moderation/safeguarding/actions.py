@@ -1,22 +1,21 @@
 """What happens when a 1:1 message shows danger, and how staff escalate and report.
 
-Each action writes and commits first, then publishes, as every action in Willow does. Flags
-and escalations are staff-only stream events: stored with the conversation, replayed to
+Each action is a unit of work (chat/core/uow.py): it commits first, then publishes, as every
+action in Willow does, and joins a caller's open one when given. Flags and escalations are
+staff-only stream events: stored with the conversation, replayed to
 staff who open it later, never sent to her.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from chat.core import audit, streams
 from chat.core.channels import SUPERVISORS_CHANNEL, staff_sender
 from chat.core.clock import now
-from chat.core.hub import stream_channel
 from chat.core.models import Conversation, Staff, VisitorSession
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
+from chat.core.uow import Change
 from chat.helpline.conversations import publish_queue
 from moderation.alerts import helplines_event, risk_summary
 from moderation.directory import Directory
@@ -29,29 +28,8 @@ EscalationLevel = Literal["signpost", "supervisor", "emergency"]
 Consent = Literal["given", "declined", "not_asked"]
 
 
-@dataclass(frozen=True)
-class Published:
-    """An event stored in a conversation, ready to publish after commit."""
-
-    payload: dict[str, Any]
-    staff_only: bool
-
-
-async def _publish(services: Services, conversation_id: int, events: list[Published]) -> None:
-    for event in events:
-        await services.publish(
-            stream_channel(conversation_id),
-            event.payload,
-            conversation_id,
-            event.payload["seq"],
-            event.staff_only,
-        )
-
-
-async def _alert_supervisors(
-    services: Services, kind: str, conversation_id: int, **fields: Any
-) -> None:
-    await services.publish(
+def _alert_supervisors(tx: Change, kind: str, conversation_id: int, **fields: Any) -> None:
+    tx.announce(
         SUPERVISORS_CHANNEL,
         {
             "type": "alert",
@@ -75,13 +53,13 @@ async def record_verdict(
     conversation_id: int,
     message: dict[str, Any] | None,
     verdict: Verdict,
+    tx: Change | None = None,
 ) -> None:
     """Flag it for staff; on risk raise her priority, show her helplines, alert supervisors."""
     if not (verdict.risk.flagged or verdict.pii or verdict.abuse):
         return
-    events: list[Published] = []
-    async with services.db.write() as session:
-        conversation = await session.get(Conversation, conversation_id)
+    async with services.change(tx) as tx:
+        conversation = await tx.session.get(Conversation, conversation_id)
         if conversation is None:
             return
         categories = verdict.risk.categories
@@ -94,9 +72,7 @@ async def record_verdict(
             "guidance": guidance_for(categories),
             "at": now().isoformat(),
         }
-        events.append(
-            Published(await streams.append(session, conversation_id, flag, staff_only=True), True)
-        )
+        await tx.append(conversation_id, flag, staff_only=True)
         shown = RiskLevel(conversation.risk_level)
         if verdict.risk.flagged:
             conversation.priority = max(conversation.priority, verdict.risk.level.rank)
@@ -105,20 +81,18 @@ async def record_verdict(
         if _needs_card(verdict.risk, shown):
             card = helplines_event(directory, verdict.risk, visitor.nation, visitor.language)
             card["conversation_id"] = conversation_id
-            events.append(Published(await streams.append(session, conversation_id, card), False))
-        waiting = conversation.status == "waiting"
-    await _publish(services, conversation_id, events)
-    if verdict.risk.flagged:
-        await _alert_supervisors(
-            services,
-            "risk",
-            conversation_id,
-            level=verdict.risk.level.value,
-            categories=[c.value for c in verdict.risk.categories],
-            phrases=[m.phrase for m in verdict.risk.matches],
-        )
-        if waiting:
-            await publish_queue(services)
+            await tx.append(conversation_id, card)
+        if verdict.risk.flagged:
+            _alert_supervisors(
+                tx,
+                "risk",
+                conversation_id,
+                level=verdict.risk.level.value,
+                categories=[c.value for c in verdict.risk.categories],
+                phrases=[m.phrase for m in verdict.risk.matches],
+            )
+            if conversation.status == "waiting":
+                tx.after(lambda: publish_queue(services))
 
 
 async def _conversation_for_staff(
@@ -145,8 +119,8 @@ async def escalate(
     """Raise a concern; supervisor and emergency levels alert supervisors at once."""
     conversation = await _conversation_for_staff(services, staff, conversation_id)
     actor = staff_sender(staff.id)
-    events: list[Published] = []
-    async with services.db.write() as session:
+    async with services.change() as tx:
+        session = tx.session
         escalation = Escalation(
             conversation_id=conversation.id,
             level=level,
@@ -168,11 +142,7 @@ async def escalate(
             "by": staff.display_name,
             "at": now().isoformat(),
         }
-        events.append(
-            Published(
-                await streams.append(session, conversation.id, payload, staff_only=True), True
-            )
-        )
+        await tx.append(conversation.id, payload, staff_only=True)
         if level == "signpost" and categories:
             signpost = RiskAssessment(level=RiskLevel.LOW, categories=categories)
             async_visitor = await session.get(VisitorSession, conversation.visitor_id)
@@ -180,25 +150,23 @@ async def escalate(
             language = async_visitor.language if async_visitor else None
             card = helplines_event(directory, signpost, nation, language)
             card["conversation_id"] = conversation.id
-            events.append(Published(await streams.append(session, conversation.id, card), False))
-        audit.record(
-            session,
+            await tx.append(conversation.id, card)
+        tx.audit(
             actor,
             f"escalation.{level}",
             f"conversation:{conversation.id}",
             reason,
             {"consent": consent},
         )
-    await _publish(services, conversation.id, events)
-    if level != "signpost":
-        await _alert_supervisors(
-            services,
-            "escalation",
-            conversation.id,
-            level=level,
-            reason=reason,
-            escalation_id=escalation.id,
-        )
+        if level != "signpost":
+            _alert_supervisors(
+                tx,
+                "escalation",
+                conversation.id,
+                level=level,
+                reason=reason,
+                escalation_id=escalation.id,
+            )
     return payload
 
 
@@ -207,7 +175,8 @@ async def record_outcome(
 ) -> dict[str, Any]:
     """Close an escalation with what happened; it cannot be closed twice."""
     actor = staff_sender(staff.id)
-    async with services.db.write() as session:
+    async with services.change() as tx:
+        session = tx.session
         escalation = await session.get(Escalation, escalation_id)
         if escalation is None:
             raise ProtocolError("not_found", ref="escalation_outcome")
@@ -222,8 +191,7 @@ async def record_outcome(
                 "invalid", "this escalation already has an outcome", ref="escalation_outcome"
             )
         escalation.status, escalation.outcome, escalation.closed_by = "closed", outcome, actor
-        payload = await streams.append(
-            session,
+        payload = await tx.append(
             escalation.conversation_id,
             {
                 "type": "escalation_outcome",
@@ -235,8 +203,7 @@ async def record_outcome(
             },
             staff_only=True,
         )
-        audit.record(session, actor, "escalation.outcome", f"escalation:{escalation.id}", outcome)
-    await _publish(services, escalation.conversation_id, [Published(payload, True)])
+        tx.audit(actor, "escalation.outcome", f"escalation:{escalation.id}", outcome)
     return payload
 
 
@@ -244,10 +211,18 @@ async def report_message(
     services: Services, reporter: str, conversation_id: int, seq: int, reason: str
 ) -> int:
     """A message in a 1:1 chat is reported: stored, and supervisors are told at once."""
-    report = await file_report(
-        services, reporter, "conversation", str(conversation_id), conversation_id, seq, reason
-    )
-    await _alert_supervisors(
-        services, "report", conversation_id, report_id=report.id, seq=seq, reason=report.reason
-    )
+    async with services.change() as tx:
+        report = await file_report(
+            services,
+            reporter,
+            "conversation",
+            str(conversation_id),
+            conversation_id,
+            seq,
+            reason,
+            tx,
+        )
+        _alert_supervisors(
+            tx, "report", conversation_id, report_id=report.id, seq=seq, reason=report.reason
+        )
     return report.id
