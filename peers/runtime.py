@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chat.core.broker import RedisBroker
 from chat.core.hub import Member
 from chat.core.services import Services
 from chat.core.uow import Change
@@ -117,32 +116,28 @@ class RoomsRuntime:
     _control: _ControlMember | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
-    # --- bans: Redis shared by every node when the broker is Redis, else this process ----
-
-    def _redis_broker(self) -> RedisBroker | None:
-        broker = self.services.broker
-        return broker if isinstance(broker, RedisBroker) else None
+    # --- bans: in the store every node shares when there is one, else this process ---------
 
     @property
     def hasher(self) -> AddressHasher:
         if self._hasher is None:
-            broker = self._redis_broker()
-            if broker is None:
+            store = self.services.broker.shared_store()
+            if store is None:
                 self._hasher = AddressHasher()
             else:
                 prefix = self.services.settings.broker_prefix + "addrkey:"
-                self._hasher = AddressHasher(RedisKeyRing(broker.redis, prefix=prefix))
+                self._hasher = AddressHasher(RedisKeyRing(store, prefix=prefix))
         return self._hasher
 
     @property
     def bans(self) -> BanStore:
         if self._bans is None:
-            broker = self._redis_broker()
-            if broker is None:
+            store = self.services.broker.shared_store()
+            if store is None:
                 self._bans = MemoryBanStore()
             else:
                 prefix = self.services.settings.broker_prefix + "ban:"
-                self._bans = RedisBanStore(broker.redis, prefix=prefix)
+                self._bans = RedisBanStore(store, prefix=prefix)
         return self._bans
 
     # --- control news between nodes --------------------------------------------------------

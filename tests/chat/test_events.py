@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from chat.core.broker import MemoryBroker
 from chat.core.events import (
     CORE_EVENTS,
     EVENTS_CHANNEL,
@@ -16,6 +17,7 @@ from chat.core.events import (
     StaffDisabled,
     VisitorLeft,
 )
+from chat.core.services import Services
 from chat.core.settings import Settings
 from tests.conftest import node_services
 from tests.services import BROKER_URL
@@ -128,3 +130,33 @@ async def test_two_nodes_on_one_redis_each_hear_the_other(settings: Settings) ->
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.1)  # a copy delivered twice would have arrived by now
         assert sorted(e.visitor_id for e in on_a) == sorted(e.visitor_id for e in on_b) == [1, 2]  # type: ignore[attr-defined]
+
+
+class RecordingBroker(MemoryBroker):
+    """A real one-process broker that also remembers which channels it carried."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.carried: list[str] = []
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        self.carried.append(channel)
+        await super().publish(channel, message)
+
+
+async def test_an_app_given_a_broker_uses_it_for_news_and_domain_events(
+    settings: Settings,
+) -> None:
+    broker = RecordingBroker()
+    services = Services.build(settings, broker=broker)
+    assert services.broker is broker and services.hub.broker is broker
+    await services.start()
+    try:
+        got = heard(services.events, StaffDisabled)
+        await services.events.publish(StaffDisabled(staff_id=9))
+        await services.publish("somewhere", {"type": "x"})
+        assert got == [StaffDisabled(9)]
+        assert broker.carried == [EVENTS_CHANNEL, "somewhere"]
+    finally:
+        await services.stop_background()
+        await services.db.dispose()
