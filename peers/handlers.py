@@ -165,6 +165,7 @@ async def _moderate(
         now=time.monotonic(),
         history=runtime.histories.get(seat.participant_id, SenderHistory()),
         known_names=frozenset(names),
+        rules=runtime.rules,
     )
     verdict = check(event.body, context)
     if (

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from chat.core.services import Services
 from moderation.directory import Directory
+from moderation.loaded import Rules
 from peers import events, handlers, lifecycle, routes
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
 from peers.control import handle_control
@@ -38,7 +39,13 @@ def load_runtime(services: Services) -> RoomsRuntime:
     except ScheduleError as exc:
         raise RoomsSetupError(f"Willow cannot start (WILLOW_SCHEDULE_FILE): {exc}") from exc
     # The helplines directory safeguarding loaded at its install: one copy per app.
-    runtime = RoomsRuntime(services, catalogue, schedule, services.features.get(Directory))
+    runtime = RoomsRuntime(
+        services,
+        catalogue,
+        schedule,
+        services.features.get(Directory),
+        rules=services.features.find(Rules),
+    )
     runtime.control_handler = handle_control
     return runtime
 

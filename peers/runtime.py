@@ -20,6 +20,7 @@ from chat.core.services import Services
 from chat.core.uow import Change
 from moderation.directory import Directory
 from moderation.limits import SenderHistory
+from moderation.loaded import Rules
 from peers.bans import (
     DAY_SECONDS,
     AddressHasher,
@@ -103,6 +104,8 @@ class RoomsRuntime:
     catalogue: Catalogue
     schedule: Schedule
     directory: Directory
+    # The app's risk rules and word lists, loaded once from its settings by safeguarding.
+    rules: Rules | None = None
     tuning: Tuning = field(default_factory=Tuning)
     # Connections on this node: participant id -> hers (two while a new one replaces an old
     # one), room session id -> its mentors'.

@@ -27,6 +27,7 @@ from chat.core.sockets import Handler, SocketRoutes
 from chat.core.transport import Connection
 from chat.helpline import conversations as conv
 from moderation.limits import REASON_EMPTY, REASON_TOO_LONG, SenderHistory, record
+from moderation.loaded import Rules
 from moderation.pipeline import MessageContext, check
 from moderation.types import Action, Verdict
 from moderation.wording import check_wording
@@ -136,12 +137,18 @@ def _moderate(connection: Connection, body: str) -> Verdict:
     limit applies to them.
     """
     now = time.monotonic()
+    rules = connection.services.features.find(Rules)
     if connection.visitor is None:
-        return check(body, MessageContext("conversation", "adviser", None, now=now))
+        return check(body, MessageContext("conversation", "adviser", None, now=now, rules=rules))
     state = connection.state(Sending)
     history = state.history
     context = MessageContext(
-        "conversation", "visitor", connection.visitor.language, now=now, history=history
+        "conversation",
+        "visitor",
+        connection.visitor.language,
+        now=now,
+        history=history,
+        rules=rules,
     )
     verdict = check(body, context)
     if verdict.reason not in (REASON_EMPTY, REASON_TOO_LONG):
