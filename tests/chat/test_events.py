@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
+from pathlib import Path
 
 import pytest
 
+from chat.app import create_app
 from chat.core.broker import MemoryBroker
 from chat.core.events import (
     CORE_EVENTS,
@@ -160,3 +163,14 @@ async def test_an_app_given_a_broker_uses_it_for_news_and_domain_events(
     finally:
         await services.stop_background()
         await services.db.dispose()
+
+
+def test_every_event_type_an_app_declares_is_in_the_architecture_table() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ARCHITECTURE.md").read_text()
+    section = doc.split("## Domain events", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([A-Za-z]+)` \|", section, flags=re.MULTILINE))
+    app = create_app(
+        Settings(env="test", secret_key="e" * 40, database_url="sqlite+aiosqlite:///:memory:")
+    )
+    declared = {kind.__name__ for kind in app.state.services.events.types}
+    assert declared == listed
