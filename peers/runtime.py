@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chat.core.hub import Member
+from chat.core.hub import open_envelope
 from chat.core.services import Services
 from chat.core.uow import Change
 from moderation.directory import Directory
@@ -81,23 +81,6 @@ class MentorSeat:
     room_id: str
 
 
-class _ControlMember(Member):
-    """Receives this node's copy of control news instead of sending it to a socket."""
-
-    def __init__(self, runtime: RoomsRuntime) -> None:
-        super().__init__(1, _nothing_stored)
-        self.runtime = runtime
-
-    def deliver(
-        self, stream_id: int | None, seq: int | None, text: str, staff_only: bool = False
-    ) -> None:
-        self.runtime.on_control(text)
-
-
-async def _nothing_stored(_stream: int, _after: int, _staff: bool) -> list[tuple[int, str]]:
-    return []
-
-
 @dataclass
 class RoomsRuntime:
     services: Services
@@ -116,7 +99,7 @@ class RoomsRuntime:
     control_handler: ControlHandler | None = None
     _hasher: AddressHasher | None = None
     _bans: BanStore | None = None
-    _control: _ControlMember | None = None
+    _listening: bool = False
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     # --- bans: in the store every node shares when there is one, else this process ---------
@@ -147,9 +130,11 @@ class RoomsRuntime:
 
     async def listen(self) -> None:
         """Subscribe this node to control news (once, at the first room connection)."""
-        if self._control is None:
-            self._control = _ControlMember(self)
-            await self.services.hub.join(CONTROL_CHANNEL, self._control)
+        if not self._listening:
+            self._listening = True
+            await self.services.hub.listen(
+                CONTROL_CHANNEL, lambda frame: self.on_control(open_envelope(frame)[3])
+            )
 
     async def tell(self, message: dict[str, Any]) -> None:
         """Send control news to every node, this one included."""

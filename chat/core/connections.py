@@ -72,11 +72,6 @@ class ConnectionIndex:
     def of_staff(self, staff_id: int) -> list[Connection]:
         return list(self._staff.get(staff_id, {}).values())
 
-    def count(self) -> int:
-        return sum(len(held) for held in self._visitors.values()) + sum(
-            len(held) for held in self._staff.values()
-        )
-
     def _keys(self, connection: Connection) -> list[tuple[dict[int, dict[int, Connection]], int]]:
         keys = []
         if connection.visitor is not None:
