@@ -16,6 +16,7 @@ from chat.core.clock import now
 from chat.core.connections import CLOSE_SESSION_ENDED
 from chat.core.models import VisitorSession
 from chat.core.sockets import SocketRoutes
+from chat.core.uow import Change
 from moderation.alerts import helplines_event
 from moderation.limits import SenderHistory, record
 from moderation.pii import redact
@@ -223,9 +224,11 @@ async def _deliver(
     history = runtime.histories.get(seat.participant_id, SenderHistory())
     runtime.histories[seat.participant_id] = record(history, verdict.body, time.monotonic())
     if verdict.action is Action.HOLD:
-        held = await messages.hold(runtime, standing, event.client_id, verdict)
-        connection.send(_held_event(event.client_id, held.reason, ()))
-        await _after_risk(connection, runtime, seat, standing, verdict, None, held.id)
+        # Held, and the mentors alerted if it shows danger: one commit.
+        async with runtime.services.change() as tx:
+            held = await messages.hold(runtime, standing, event.client_id, verdict, tx)
+            tx.after(lambda: connection.send(_held_event(event.client_id, held.reason, ())))
+            await _after_risk(connection, runtime, seat, standing, verdict, None, held.id, tx)
         return
     posted = await messages.post(
         runtime,
@@ -269,17 +272,20 @@ async def _after_risk(
     verdict: Verdict,
     message_seq: int | None,
     held_id: int | None,
+    tx: Change | None = None,
 ) -> None:
     """Danger in what she wrote, sent or not: mentors and supervisors are told, she is
     shown the helplines for it."""
     if not verdict.risk.flagged:
         return
-    await messages.alert(runtime, standing, verdict, message_seq, held_id)
     visitor = connection.visitor
     room = runtime.catalogue[seat.room_id]
     language = (visitor.language if visitor else None) or room.languages[0]
     nation = visitor.nation if visitor else None
-    connection.send(helplines_event(runtime.directory, verdict.risk, nation, language))
+    card = helplines_event(runtime.directory, verdict.risk, nation, language)
+    async with runtime.services.change(tx) as tx:
+        await messages.alert(runtime, standing, verdict, message_seq, held_id, tx)
+        tx.after(lambda: connection.send(card))
 
 
 async def rename(connection: Connection, event: RoomRename) -> None:

@@ -14,6 +14,7 @@ from chat.core.appender import Appended, Touch
 from chat.core.channels import SUPERVISORS_CHANNEL
 from chat.core.clock import now
 from chat.core.models import Event, Stream
+from chat.core.uow import Change
 from moderation.alerts import risk_summary
 from moderation.types import RiskLevel, Verdict
 from peers.errors import RoomError
@@ -119,10 +120,11 @@ async def hold(
     standing: Standing,
     client_id: str,
     verdict: Verdict,
+    tx: Change | None = None,
 ) -> RoomHeldMessage:
     """Keep the message back for the mentor to release or discard; mentors are told at once."""
     participant = standing.participant
-    async with runtime.services.change() as tx:
+    async with runtime.services.change(tx) as tx:
         db = tx.session
         existing = await db.scalar(
             select(RoomHeldMessage).where(
@@ -173,6 +175,7 @@ async def alert(
     verdict: Verdict,
     message_seq: int | None,
     held_id: int | None,
+    tx: Change | None = None,
 ) -> dict[str, Any]:
     """Risk in what she wrote: the room's mentors and the supervisors hear at once."""
     participant, room_session = standing.participant, standing.session
@@ -186,7 +189,7 @@ async def alert(
         "at": iso(now()),
     }
     room = runtime.catalogue.get(room_session.room_id)
-    async with runtime.services.change() as tx:
+    async with runtime.services.change(tx) as tx:
         row = await tx.session.get(RoomParticipant, participant.id)
         if row is not None and RiskLevel(row.risk_level).rank < verdict.risk.level.rank:
             row.risk_level = verdict.risk.level.value
