@@ -275,8 +275,8 @@ async def _after_risk(
     tx: Change | None = None,
 ) -> None:
     """Danger in what she wrote, sent or not: mentors and supervisors are told, she is
-    shown the helplines for it."""
-    if not verdict.risk.flagged:
+    shown the helplines for it. A mention that is not current danger alerts no one."""
+    if not verdict.risk.alert:
         return
     visitor = connection.visitor
     room = runtime.catalogue[seat.room_id]

@@ -28,7 +28,7 @@ from chat.core.transport import Connection
 from chat.helpline import conversations as conv
 from moderation.limits import REASON_EMPTY, REASON_TOO_LONG, SenderHistory, record
 from moderation.loaded import Rules
-from moderation.pipeline import MessageContext, check
+from moderation.pipeline import MessageContext, check, remember
 from moderation.types import Action, Verdict
 from moderation.wording import check_wording
 
@@ -37,9 +37,11 @@ ADVISING_ROLES = ("adviser", "supervisor")
 
 @dataclass
 class Sending:
-    """Her recent messages on this connection, for the pipeline's rate and repeat limits."""
+    """Her recent messages on this connection: for the pipeline's rate and repeat limits, and
+    her last few read with the next one (kept in memory only)."""
 
     history: SenderHistory = field(default_factory=SenderHistory)
+    previous: tuple[str, ...] = ()
 
 
 async def welcome(connection: Connection, resume: dict[int, int]) -> None:
@@ -141,18 +143,20 @@ def _moderate(connection: Connection, body: str) -> Verdict:
     if connection.visitor is None:
         return check(body, MessageContext("conversation", "adviser", None, now=now, rules=rules))
     state = connection.state(Sending)
-    history = state.history
+    history, previous = state.history, state.previous
     context = MessageContext(
         "conversation",
         "visitor",
         connection.visitor.language,
         now=now,
         history=history,
+        previous=previous,
         rules=rules,
     )
     verdict = check(body, context)
     if verdict.reason not in (REASON_EMPTY, REASON_TOO_LONG):
         state.history = record(history, verdict.body, now)
+        state.previous = remember(previous, verdict.body)
     return verdict
 
 

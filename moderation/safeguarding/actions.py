@@ -43,8 +43,8 @@ def _alert_supervisors(tx: Change, kind: str, conversation_id: int, **fields: An
 
 
 def _needs_card(risk: RiskAssessment, shown: RiskLevel) -> bool:
-    """A new card only when the danger is more serious than what she was already shown."""
-    return risk.flagged and risk.level.rank > shown.rank
+    """A new card only for current danger more serious than what she was already shown."""
+    return risk.alert and risk.level.rank > shown.rank
 
 
 def _guidance(services: Services) -> dict[RiskCategory, Guidance] | None:
@@ -62,7 +62,9 @@ async def record_verdict(
     verdict: Verdict,
     tx: Change | None = None,
 ) -> None:
-    """Flag it for staff; on risk raise her priority, show her helplines, alert supervisors."""
+    """Flag it for staff; on current danger raise her priority, show her helplines and
+    alert supervisors. A mention (negated, asked about, past, fiction, a joke) is only the
+    staff-only flag."""
     if not (verdict.risk.flagged or verdict.pii or verdict.abuse):
         return
     async with services.change(tx) as tx:
@@ -81,7 +83,7 @@ async def record_verdict(
         }
         await tx.append(conversation_id, flag, staff_only=True)
         shown = RiskLevel(conversation.risk_level)
-        if verdict.risk.flagged:
+        if verdict.risk.alert:
             conversation.priority = max(conversation.priority, verdict.risk.level.rank)
             if verdict.risk.level.rank > shown.rank:
                 conversation.risk_level = verdict.risk.level.value
@@ -89,7 +91,7 @@ async def record_verdict(
             card = helplines_event(directory, verdict.risk, visitor.nation, visitor.language)
             card["conversation_id"] = conversation_id
             await tx.append(conversation_id, card)
-        if verdict.risk.flagged:
+        if verdict.risk.alert:
             _alert_supervisors(
                 tx,
                 "risk",
