@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from moderation.lexicon import LexiconError
-from moderation.risk import assess
+from moderation.risk import default_detector
 
 _TESTS = Path(__file__).resolve().parent.parent / "tests/moderation"
 DEFAULT_EVAL_SETS = (_TESTS / "heldout/heldout.jsonl", _TESTS / "tuning.jsonl")
@@ -52,6 +53,12 @@ def _add_evaluate(subcommands: Any) -> None:
     )
     sub.add_argument("--verbose", action="store_true", help="also list false alarms")
     sub.set_defaults(run=_run_evaluate)
+
+
+def _lexicon_dir() -> Path | None:
+    """This command is its own entry point: it reads the server's variable itself."""
+    extra = os.environ.get("WILLOW_LEXICON_DIR", "").strip()
+    return Path(extra) if extra else None
 
 
 def _run_assess(_: argparse.Namespace) -> int:
@@ -96,7 +103,7 @@ def _assess_line(raw: bytes, number: int) -> dict[str, object]:
         return error(f'"language" must be a string or null, got {_json_type(language)}')
     if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
         return error('"previous" must be an array of strings')
-    result = assess(text, language, previous)
+    result = default_detector(_lexicon_dir()).assess(text, language, previous)
     return {
         "level": result.level.value,
         "categories": [c.value for c in result.categories],

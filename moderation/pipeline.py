@@ -26,6 +26,7 @@ from moderation.limits import (
     SenderHistory,
     check_limits,
 )
+from moderation.loaded import Rules
 from moderation.pii import find_pii
 from moderation.risk import assess
 from moderation.sanitize import plain_text
@@ -72,6 +73,9 @@ class MessageContext:
     pii_confirmed: bool = False
     known_names: frozenset[str] = frozenset()
     previous: tuple[str, ...] = ()
+    # The app's loaded rules (its settings' extra lexicons and word lists); the shipped ones
+    # when None.
+    rules: Rules | None = None
 
     def __post_init__(self) -> None:
         if self.place not in PLACES:
@@ -115,11 +119,14 @@ def _risk(body: str, ctx: MessageContext) -> RiskAssessment:
     if not body:
         return NO_RISK
     limit = _RISK_SCAN_FACTOR * ctx.limits.max_length(ctx.place)
-    return assess(body[:limit], ctx.language, tuple(p[:limit] for p in ctx.previous))
+    previous = tuple(p[:limit] for p in ctx.previous)
+    if ctx.rules is not None:
+        return ctx.rules.detector.assess(body[:limit], ctx.language, previous)
+    return assess(body[:limit], ctx.language, previous)
 
 
 def _check_sender_content(body: str, ctx: MessageContext, risk: RiskAssessment) -> Verdict:
-    abuse = find_abuse(body, ctx.language)
+    abuse = find_abuse(body, ctx.language, ctx.rules.wordlists if ctx.rules else None)
     # In a room others would read a full name, so it is asked about; 1:1 the adviser needs it.
     pii = find_pii(body, allowed_handles=ctx.known_names, names=ctx.place == "room")
     if ctx.place == "room":

@@ -11,15 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from chat.core.protocol import (
-    Body,
-    ClientEventModel,
-    ClientId,
-    RowId,
-    Seq,
-    SeqSeen,
-    register_event,
-)
+from chat.core.protocol import Body, ClientEventModel, ClientId, RowId, Seq, SeqSeen
 
 MAX_MUTE_MINUTES = 24 * 60
 # One key rotation (peers/bans.py): the address part of a ban then lasts as long as the ban.
@@ -196,9 +188,3 @@ ROOM_EVENTS: dict[str, type[BaseModel]] = {
     "room_invite_adviser": RoomInviteAdviser,
     "room_report_close": RoomReportClose,
 }
-
-
-def register_events() -> None:
-    """Add the room events to the protocol's decoder."""
-    for kind, model in ROOM_EVENTS.items():
-        register_event(kind, model)

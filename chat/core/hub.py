@@ -238,6 +238,8 @@ class Hub:
         self.broker = broker
         self.metrics = metrics or Metrics()
         self._members: dict[str, set[Member]] = {}
+        # Channels this node itself reads (domain events), rather than its members.
+        self._listeners: dict[str, Callable[[bytes], None]] = {}
         broker.set_handler(self._on_message)
         broker.set_reconnect_handler(self.resync)
 
@@ -248,6 +250,10 @@ class Hub:
             member.resync()
 
     def _on_message(self, channel: str, message: bytes) -> None:
+        listener = self._listeners.get(channel)
+        if listener is not None:
+            listener(message)
+            return
         members = self._members.get(channel)
         if not members:
             return
@@ -255,6 +261,13 @@ class Hub:
         self.metrics.deliveries.inc(len(members))
         for member in tuple(members):
             member.deliver(stream_id, seq, text, staff_only)
+
+    async def listen(self, channel: str, listener: Callable[[bytes], None]) -> None:
+        """Hand every message on `channel` to `listener`, for as long as the node runs."""
+        if channel in self._listeners:
+            raise ValueError(f"channel {channel!r} already has a listener")
+        self._listeners[channel] = listener
+        await self.broker.subscribe(channel)
 
     async def join(self, channel: str, member: Member) -> None:
         members = self._members.get(channel)

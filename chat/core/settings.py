@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     # Client addresses that may read /metrics; empty turns it off. The shipped proxy files
     # refuse /metrics, so a proxy on this host does not make it public.
     metrics_allow: list[str] = ["127.0.0.1", "::1"]
+    # Moderation's data files added to (or, for guidance, replacing) the shipped ones.
+    directory_file: Path | None = None
+    wordlist_dir: Path | None = None
+    lexicon_dir: Path | None = None
+    guidance_file: Path | None = None
     # A deployment's name, tab title, favicon, colours, exit address and confidentiality text
     # (JSON, checked at start; see docs/OPERATIONS.md). Willow's calm defaults when unset.
     branding_file: Path | None = None

@@ -50,8 +50,9 @@ class Throttle:
     def __init__(
         self,
         secret: bytes,
-        # The shared Redis client, asked for when first needed (the broker connects at start).
-        redis: Callable[[], aioredis.Redis] | None = None,
+        # The store every node shares (the broker's Redis), asked for when first needed since
+        # the broker connects at start; None, or a store that answers None, counts in memory.
+        redis: Callable[[], aioredis.Redis | None] | None = None,
         prefix: str = "willow:throttle:",
         clock: Clock = time.time,
     ) -> None:
@@ -89,14 +90,19 @@ class Throttle:
 
     async def reset(self, rule: Rule, identity: str) -> None:
         name = self._name(rule, identity, self._clock())
-        if self._redis is not None:
-            await self._redis().delete(name)
+        shared = self._shared()
+        if shared is not None:
+            await shared.delete(name)
         else:
             self._counts.pop(name, None)
 
+    def _shared(self) -> aioredis.Redis | None:
+        return self._redis() if self._redis is not None else None
+
     async def _add(self, name: str, window: int, amount: int, now: float) -> int:
-        if self._redis is not None:
-            async with self._redis().pipeline(transaction=True) as pipe:
+        shared = self._shared()
+        if shared is not None:
+            async with shared.pipeline(transaction=True) as pipe:
                 pipe.incrby(name, amount)
                 pipe.expire(name, window + 1, nx=True)
                 count, _ = await pipe.execute()

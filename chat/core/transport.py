@@ -9,14 +9,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import WebSocket
+from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
 
 from chat.core.addresses import ClientAddress, client_address
+from chat.core.clock import aware, now
+from chat.core.connections import CLOSE_SESSION_ENDED, CLOSE_SESSION_ENDED_REASON
 from chat.core.hub import Member, stream_channel
 from chat.core.identity import (
     cookie_name,
@@ -28,7 +33,6 @@ from chat.core.models import Staff, VisitorSession
 from chat.core.protocol import (
     ERROR_CODES,
     PROTOCOL_VERSION,
-    ClientEvent,
     Hello,
     Ping,
     ProtocolError,
@@ -46,6 +50,8 @@ CLOSE_TOO_SLOW = 4008
 CLOSE_TOO_MANY_SOCKETS = 4029
 CLOSE_FORBIDDEN_ORIGIN = 4403
 
+S = TypeVar("S")
+
 
 @dataclass
 class Connection:
@@ -58,8 +64,29 @@ class Connection:
     # Conversations this connection may write in, known without a database read per message.
     writable: set[int] = field(default_factory=set)
     channels: set[str] = field(default_factory=set)
-    # Other packages keep their per-connection state here (e.g. the room she is in).
-    extras: dict[str, Any] = field(default_factory=dict)
+    # The staff login this socket was opened with: logging out of it closes the socket.
+    login_id: int | None = None
+    # Set when the server ends the socket: (close code, reason).
+    closing: tuple[int, str] | None = None
+    # Ends a staff socket when its login expires.
+    expiry: asyncio.TimerHandle | None = None
+    _states: dict[type, Any] = field(default_factory=dict)
+    _on_end: Callable[[], None] | None = None
+
+    def state(self, kind: type[S]) -> S:
+        """This feature's state on this connection (made empty on first use)."""
+        found = self._states.get(kind)
+        if found is None:
+            found = self._states[kind] = kind()
+        return found
+
+    def end(self, code: int, reason: str) -> None:
+        """Close the socket from the server side: nothing it sends is handled any more."""
+        if self.closing is not None:
+            return
+        self.closing = (code, reason)
+        if self._on_end is not None:
+            self._on_end()
 
     def send(self, payload: dict[str, Any]) -> None:
         self.member.offer(orjson.dumps(payload).decode())
@@ -129,27 +156,25 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
 
 async def _serve(connection: Connection) -> None:
-    services, websocket = connection.services, connection.websocket
+    services = connection.services
     writer = asyncio.create_task(_write(connection))
     reader = asyncio.create_task(_read(connection))
     hello_wait = asyncio.create_task(_close_without_hello(connection))
     # A member whose queue overflows is too slow to keep up: stopping its writer ends the wait
     # below, and it is cut off rather than anyone else slowed down; she resumes by seq.
     connection.member.on_overflow = lambda: _stop(writer)
+    # Her session ended (on any node): stop reading at once, even mid-event.
+    connection._on_end = lambda: _stop(reader)
     try:
         await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
-        if connection.member.overflowed:
-            services.metrics.send_queue_cutoffs.inc()
-            # The writer may have been stuck on a full socket, so the close frame gets a
-            # moment only.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    websocket.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume"), 1
-                )
     finally:
         for task in (writer, reader, hello_wait):
             task.cancel()
         await asyncio.gather(writer, reader, hello_wait, return_exceptions=True)
+        if connection.expiry is not None:
+            connection.expiry.cancel()
+        await _close_frame(connection)
+        services.connections.discard(connection)
         for hook in services.sockets.close_hooks:
             try:
                 await hook(connection)
@@ -162,8 +187,30 @@ async def _close_without_hello(connection: Connection) -> None:
     """A socket that never says who it is holds a slot for nothing: close it."""
     await asyncio.sleep(connection.services.settings.hello_timeout_seconds)
     if connection.role is None:
-        with contextlib.suppress(Exception):
-            await connection.websocket.close(CLOSE_NO_HELLO, "hello first")
+        connection.end(CLOSE_NO_HELLO, "hello first")
+
+
+async def _close_frame(connection: Connection) -> None:
+    """Tell the client why the server closed, if it did."""
+    if connection.member.overflowed:
+        connection.services.metrics.send_queue_cutoffs.inc()
+        code, reason = CLOSE_TOO_SLOW, "too slow; reconnect and resume"
+    elif connection.closing is not None:
+        code, reason = connection.closing
+    else:
+        return
+    # The writer may have been stuck on a full socket, so the close frame gets a moment only.
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(connection.websocket.close(code, reason), 1)
+
+
+def _end_at_expiry(connection: Connection, expires_at: datetime) -> None:
+    """A staff login lasts until its expiry; a socket opened with it lasts no longer."""
+    seconds = max(0.0, (aware(expires_at) - now()).total_seconds())
+    timer = asyncio.get_running_loop().call_later(
+        seconds, connection.end, CLOSE_SESSION_ENDED, CLOSE_SESSION_ENDED_REASON
+    )
+    connection.expiry = timer
 
 
 def _stop(task: asyncio.Task[None]) -> None:
@@ -193,7 +240,7 @@ async def _read(connection: Connection) -> None:
             frame = message.get("bytes")
         event = None
         try:
-            event = decode(frame, max_bytes)
+            event = decode(frame, max_bytes, connection.services.sockets.events)
             await _dispatch(connection, event)
         except ProtocolError as error:
             client_id = getattr(event, "client_id", None)
@@ -208,7 +255,7 @@ async def _read(connection: Connection) -> None:
             connection.send(ProtocolError("internal").event())
 
 
-async def _dispatch(connection: Connection, event: ClientEvent) -> None:
+async def _dispatch(connection: Connection, event: BaseModel) -> None:
     if isinstance(event, Ping):
         connection.send({"type": "pong"})
         return
@@ -216,10 +263,10 @@ async def _dispatch(connection: Connection, event: ClientEvent) -> None:
         await _hello(connection, event)
         return
     if connection.role is None:
-        raise ProtocolError("hello_first", ref=event.type)
+        raise ProtocolError("hello_first", ref=getattr(event, "type", None))
     handler = connection.services.sockets.handlers.get(type(event))
     if handler is None:
-        raise ProtocolError("unknown_type", ref=event.type)
+        raise ProtocolError("unknown_type", ref=getattr(event, "type", None))
     await handler(connection, event)
 
 
@@ -249,7 +296,12 @@ async def _hello(connection: Connection, hello: Hello) -> None:
             raise ProtocolError("unauthorized", ref="hello")
         if second_factor_missing(found[0], services.settings):
             raise ProtocolError("forbidden", "set up two-step login first", ref="hello")
-        connection.staff = found[0]
+        connection.staff, login = found
+        connection.login_id = login.id
         connection.member.staff = True
+        _end_at_expiry(connection, login.expires_at)
+    services.connections.add(connection)
+    if connection.closing is not None:
+        return
     for hook in services.sockets.hello_hooks:
         await hook(connection, resume)

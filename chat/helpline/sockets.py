@@ -7,7 +7,7 @@ decodes frames and calls these.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from chat.core import floods
@@ -34,11 +34,21 @@ from moderation.limits import (
     SenderHistory,
     record,
 )
+from moderation.loaded import Rules
 from moderation.pipeline import MessageContext, check, remember
 from moderation.types import Action, Verdict
 from moderation.wording import check_wording
 
 ADVISING_ROLES = ("adviser", "supervisor")
+
+
+@dataclass
+class Sending:
+    """Her recent messages on this connection: for the pipeline's rate and repeat limits, and
+    her last few read with the next one (kept in memory only)."""
+
+    history: SenderHistory = field(default_factory=SenderHistory)
+    previous: tuple[str, ...] = ()
 
 
 async def welcome(connection: Connection, resume: dict[int, int]) -> None:
@@ -153,10 +163,11 @@ def _moderate(connection: Connection, body: str) -> Verdict:
     limit applies to them.
     """
     now = time.monotonic()
+    rules = connection.services.features.find(Rules)
     if connection.visitor is None:
-        return check(body, MessageContext("conversation", "adviser", None, now=now))
-    history: SenderHistory = connection.extras.get("history", SenderHistory())
-    previous: tuple[str, ...] = connection.extras.get("previous", ())
+        return check(body, MessageContext("conversation", "adviser", None, now=now, rules=rules))
+    state = connection.state(Sending)
+    history, previous = state.history, state.previous
     context = MessageContext(
         "conversation",
         "visitor",
@@ -164,11 +175,12 @@ def _moderate(connection: Connection, body: str) -> Verdict:
         now=now,
         history=history,
         previous=previous,
+        rules=rules,
     )
     verdict = check(body, context)
     if verdict.reason not in (REASON_EMPTY, REASON_TOO_LONG):
-        connection.extras["history"] = record(history, verdict.body, now)
-        connection.extras["previous"] = remember(previous, verdict.body)
+        state.history = record(history, verdict.body, now)
+        state.previous = remember(previous, verdict.body)
     return verdict
 
 

@@ -7,17 +7,15 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import update
 
 from chat.core import floods
-from chat.core.clock import now
 from chat.core.http import StrictBody
 from chat.core.identity import visitor_by_token
 from chat.core.models import VisitorSession
 from chat.core.security import new_token, token_hash
 from chat.core.services import Services
 from chat.helpline.choices import LANGUAGES, TOPICS
-from chat.helpline.conversations import end_conversation, newest_conversation
+from chat.helpline.conversations import end_session
 from chat.helpline.login_guard import network_of
 from chat.helpline.retention import forget_visitor
 
@@ -68,13 +66,7 @@ async def quick_exit(services: Services, token: str) -> bool:
     if visitor is None:
         return False
     # One commit: her session ends and her chat with it, or neither (she may press it again).
-    async with services.change() as tx:
-        await tx.session.execute(
-            update(VisitorSession).where(VisitorSession.id == visitor.id).values(ended_at=now())
-        )
-        conversation = await newest_conversation(tx.session, visitor.id)
-        if conversation is not None and conversation.status != "ended":
-            await end_conversation(services, conversation.id, by="quick_exit", tx=tx)
+    await end_session(services, visitor.id, "quick_exit")
     return True
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from chat.core.clock import now
+from chat.core.http import PathId
 from chat.core.models import Staff
 from chat.core.services import Services
 from chat.helpline.staff import require_role
@@ -85,7 +86,7 @@ async def add_entry(request: Request, entry: yousaid.Entry, _who: Admin) -> yous
 
 @router.put("/api/admin/you-said-we-did/{entry_id}")
 async def replace_entry(
-    request: Request, entry_id: int, entry: yousaid.Entry, _who: Admin
+    request: Request, entry_id: PathId, entry: yousaid.Entry, _who: Admin
 ) -> yousaid.EntryView:
     replaced = await yousaid.replace(_services(request), entry_id, entry)
     if replaced is None:
@@ -94,7 +95,7 @@ async def replace_entry(
 
 
 @router.delete("/api/admin/you-said-we-did/{entry_id}", status_code=204)
-async def remove_entry(request: Request, entry_id: int, _who: Admin) -> Response:
+async def remove_entry(request: Request, entry_id: PathId, _who: Admin) -> Response:
     if not await yousaid.remove(_services(request), entry_id):
         raise HTTPException(404, "no such entry")
     return Response(status_code=204)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 from sqlalchemy import delete, select
 
+from chat.core.http import StrictBody
 from chat.core.services import Services
 from chat.reporting.models import YouSaidWeDid
 
@@ -16,9 +17,7 @@ Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 MOST_ENTRIES = 20
 
 
-class Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Entry(StrictBody):
     language: Language = "en"
     you_said: Line
     we_did: Line
@@ -36,7 +35,10 @@ async def entries(services: Services) -> list[EntryView]:
     async with services.db.read() as session:
         rows = (await session.scalars(select(YouSaidWeDid).order_by(YouSaidWeDid.id.desc()))).all()
     return [
-        EntryView(id=r.id, language=r.language, you_said=r.you_said, we_did=r.we_did) for r in rows
+        EntryView.model_validate(
+            {"id": r.id, "language": r.language, "you_said": r.you_said, "we_did": r.we_did}
+        )
+        for r in rows
     ]
 
 

@@ -19,7 +19,8 @@ from chat.core.uow import Change
 from chat.helpline.conversations import publish_queue
 from moderation.alerts import helplines_event, risk_summary
 from moderation.directory import Directory
-from moderation.guidance import guidance_for
+from moderation.guidance import Guidance, guidance_for
+from moderation.loaded import ModerationData
 from moderation.safeguarding.measures import count_alert, count_flags, tally_risk
 from moderation.safeguarding.models import Escalation
 from moderation.safeguarding.reports import file_report
@@ -47,6 +48,12 @@ def _needs_card(risk: RiskAssessment, shown: RiskLevel) -> bool:
     return risk.alert and risk.level.rank > shown.rank
 
 
+def _guidance(services: Services) -> dict[RiskCategory, Guidance] | None:
+    """The guidance this app loaded from its settings (None: the shipped file)."""
+    data = services.features.find(ModerationData)
+    return data.guidance if data is not None else None
+
+
 async def record_verdict(
     services: Services,
     directory: Directory,
@@ -72,7 +79,7 @@ async def record_verdict(
             "message_seq": message["seq"] if message else None,
             "refused": message is None,
             **risk_summary(verdict),
-            "guidance": guidance_for(categories),
+            "guidance": guidance_for(categories, _guidance(services)),
             "at": now().isoformat(),
         }
         await tx.append(conversation_id, flag, staff_only=True)

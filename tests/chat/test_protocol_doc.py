@@ -1,4 +1,5 @@
-"""docs/PROTOCOL.md and the server name the same events, error codes and close codes."""
+"""docs/PROTOCOL.md and the server name the same events, error codes and close codes, every
+feature's included."""
 
 from __future__ import annotations
 
@@ -47,8 +48,23 @@ def _sent_event_types() -> set[str]:
     return found
 
 
-def test_every_error_code_is_documented_and_nothing_else() -> None:
-    assert _first_column("## Error codes") == set(ERROR_CODES)
+async def test_every_error_code_of_every_feature_is_documented_and_nothing_else(
+    server: Server,
+) -> None:
+    assert server.services is not None
+    codes = server.services.sockets.all_error_codes
+    assert set(ERROR_CODES) < set(codes), "the rooms declare theirs on the app's routes"
+    assert _first_column("## Error codes") == set(codes)
+
+
+async def test_each_feature_declares_its_events_on_this_app_and_each_has_a_handler(
+    server: Server,
+) -> None:
+    assert server.services is not None
+    routes = server.services.sockets
+    assert {"room_join", "escalate", "report"} <= set(routes.events)
+    assert [kind for kind, model in routes.events.items() if model not in routes.handlers] == []
+    assert routes.all_event_types == CLIENT_EVENT_TYPES | set(routes.events)
 
 
 async def test_every_client_event_the_server_handles_is_documented_and_nothing_else(
