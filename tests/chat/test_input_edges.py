@@ -9,18 +9,15 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from chat.core.protocol import ProtocolError, decode
-from moderation.safeguarding.events import register_events as register_safeguarding_events
-from peers.events import register_events as register_room_events
+from moderation.safeguarding.events import EVENTS as SAFEGUARDING_EVENTS
+from peers.events import ROOM_EVENTS
 from tests.wsclient import Client, Server, connected_pair, visitor
 
 BEYOND = [2**63, 2**64 - 1, 10**30]
 
 
-@pytest.fixture(autouse=True)
-def _every_event_known() -> None:
-    # A server registers the rooms' and safeguarding events at start; pure decoding needs them too.
-    register_room_events()
-    register_safeguarding_events()
+# Every feature's events, as the app declares them on its socket routes.
+EXTRA = {**ROOM_EVENTS, **SAFEGUARDING_EVENTS}
 
 
 def _json(event: dict[str, Any]) -> str:
@@ -48,7 +45,7 @@ def _json(event: dict[str, Any]) -> str:
 def test_ids_and_resume_points_past_64_bits_are_invalid(event: dict[str, Any], big: int) -> None:
     text = _json(event).replace('"BIG"', str(big))
     with pytest.raises(ProtocolError) as caught:
-        decode(text, 16_384)
+        decode(text, 16_384, EXTRA)
     assert caught.value.code == "invalid"
 
 
@@ -66,7 +63,7 @@ def test_ids_and_resume_points_past_64_bits_are_invalid(event: dict[str, Any], b
 )
 def test_strings_and_floats_are_not_taken_for_numbers_or_booleans(event: dict[str, Any]) -> None:
     with pytest.raises(ProtocolError) as caught:
-        decode(orjson.dumps(event).decode(), 16_384)
+        decode(orjson.dumps(event).decode(), 16_384, EXTRA)
     assert caught.value.code == "invalid"
 
 
