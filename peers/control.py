@@ -8,6 +8,7 @@ node receives each message and acts only on the connections it holds.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from peers.runtime import RoomsRuntime, Seat
@@ -24,6 +25,34 @@ if TYPE_CHECKING:
     from chat.core.transport import Connection
 
 log = logging.getLogger("willow.peers")
+
+
+def apply_standing(runtime: RoomsRuntime, message: dict[str, Any]) -> bool:
+    """A mute, unmute or slow mode reaches the seats this node holds, then she hears of it."""
+    op = message.get("op")
+    if op == "mute":
+        until = message.get("muted_until")
+        for connection in _hers(runtime, message):
+            seat = connection.extras.get(SEAT)
+            if isinstance(seat, Seat):
+                seat.muted_until = datetime.fromisoformat(until) if until else None
+            connection.send(message["event"])
+        return True
+    if op == "slow_mode":
+        for seat in _seats_in(runtime, int(message["session"])):
+            seat.slow_mode_seconds = int(message["seconds"])
+        return True
+    return False
+
+
+def _seats_in(runtime: RoomsRuntime, session_id: int) -> list[Seat]:
+    seats = []
+    for connections in runtime.participants.values():
+        for connection in connections.values():
+            seat = connection.extras.get(SEAT)
+            if isinstance(seat, Seat) and seat.session_id == session_id:
+                seats.append(seat)
+    return seats
 
 
 async def handle_control(runtime: RoomsRuntime, message: dict[str, Any]) -> None:
@@ -55,7 +84,6 @@ async def _detach(runtime: RoomsRuntime, connection: Connection, message: dict[s
     if isinstance(ban_seconds, int) and seat.address_hashes:
         await runtime.bans.ban(seat.room_id, seat.address_hashes, ban_seconds)
     await leave_seat(connection)
-    runtime.histories.pop(seat.participant_id, None)
     event = message.get("event")
     if isinstance(event, dict):
         connection.send(event)
@@ -71,7 +99,6 @@ async def _close(runtime: RoomsRuntime, session_id: int) -> None:
             seat = connection.extras.get(SEAT)
             if isinstance(seat, Seat) and seat.session_id == session_id:
                 await leave_seat(connection)
-                runtime.histories.pop(seat.participant_id, None)
                 connection.send(exit_event(seat.room_id, "closed"))
     # Mentors keep reading the closed session's stream; they no longer hold a seat in it.
     for connection in runtime.held(runtime.mentors, session_id):

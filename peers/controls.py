@@ -213,6 +213,9 @@ async def change_settings(
             "room.lock" if locked else "room.unlock" if locked is not None else "room.slow_mode"
         )
         audit.record(db, actor, action, subject(session_id), reason, changes)
+    if slow_mode_seconds is not None:
+        # Every node's seats in the room take it before the room hears of it.
+        await runtime.tell({"op": "slow_mode", "session": session_id, "seconds": slow_mode_seconds})
     await outbox.publish(services)
     return room_session
 

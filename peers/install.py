@@ -14,7 +14,7 @@ from chat.core.services import Services
 from moderation.directory import load_default_directory
 from peers import events, handlers, routes
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
-from peers.control import handle_control
+from peers.control import apply_standing, handle_control
 from peers.runtime import RoomsRuntime
 from peers.schedule import DEFAULT_SCHEDULE_PATH, ScheduleError, load_schedule
 
@@ -37,6 +37,7 @@ def load_runtime(services: Services) -> RoomsRuntime:
         raise RoomsSetupError(f"Willow cannot start (WILLOW_SCHEDULE_FILE): {exc}") from exc
     runtime = RoomsRuntime(services, catalogue, schedule, load_default_directory())
     runtime.control_handler = handle_control
+    runtime.standing_handler = apply_standing
     return runtime
 
 

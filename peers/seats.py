@@ -49,6 +49,8 @@ def exit_event(room_id: str, reason: str, **fields: Any) -> dict[str, Any]:
 async def take_seat(connection: Connection, seat: Seat) -> None:
     runtime = runtime_of(connection)
     connection.extras[SEAT] = seat
+    # Her own events in the room's stream (her helplines card) reach this connection.
+    connection.member.identities.add(seat.sender)
     runtime.attach(runtime.participants, seat.participant_id, connection)
 
 
@@ -59,6 +61,7 @@ async def leave_seat(connection: Connection) -> Seat | None:
         return None
     runtime = runtime_of(connection)
     runtime.detach(runtime.participants, seat.participant_id, connection)
+    connection.member.identities.discard(seat.sender)
     await connection.leave_stream(seat.session_id)
     return seat
 

@@ -11,6 +11,7 @@ from chat.core.appender import Appender
 from chat.core.broker import Broker, broker_from_url
 from chat.core.db import Database
 from chat.core.hub import Hub, envelope, stream_channel
+from chat.core.pipeline import MessagePipeline
 from chat.core.settings import Settings
 from chat.core.sockets import SocketRoutes
 from chat.core.streams import fetch_after
@@ -28,6 +29,8 @@ class Services:
     background: set[asyncio.Task[None]] = field(default_factory=set)
     # What the socket transport dispatches to; each feature registers its own at install.
     sockets: SocketRoutes = field(default_factory=SocketRoutes)
+    # Every message anyone writes goes through it; features register the verdict's effects.
+    messages: MessagePipeline = field(default_factory=MessagePipeline)
     # Messages are stored in batches (group commit) and published in order once committed.
     appender: Appender = field(init=False)
 
@@ -54,9 +57,9 @@ class Services:
         )
 
     async def fetch_after(
-        self, stream_id: int, after_seq: int, staff: bool
+        self, stream_id: int, after_seq: int, staff: bool, identities: frozenset[str] = frozenset()
     ) -> list[tuple[int, str]]:
-        return await fetch_after(self.db, stream_id, after_seq, staff)
+        return await fetch_after(self.db, stream_id, after_seq, staff, identities)
 
     async def publish(
         self,
@@ -65,8 +68,9 @@ class Services:
         stream_id: int | None = None,
         seq: int | None = None,
         staff_only: bool = False,
+        to: str | None = None,
     ) -> None:
-        await self.hub.publish(channel, envelope(payload, stream_id, seq, staff_only))
+        await self.hub.publish(channel, envelope(payload, stream_id, seq, staff_only, to))
 
     async def publish_stored(self, events: list[tuple[dict[str, Any], int, int, bool]]) -> None:
         """Publish stored events in the order given: (payload, stream id, seq, staff only)."""

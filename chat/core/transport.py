@@ -19,6 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 from chat.core.hub import Member, stream_channel
 from chat.core.identity import COOKIE, staff_for_token, visitor_by_token
 from chat.core.models import Staff, VisitorSession
+from chat.core.pipeline import Sending
 from chat.core.protocol import PROTOCOL_VERSION, ClientEvent, Hello, Ping, ProtocolError, decode
 from chat.core.security import origin_allowed
 from chat.core.services import Services
@@ -42,6 +43,8 @@ class Connection:
     # Conversations this connection may write in, known without a database read per message.
     writable: set[int] = field(default_factory=set)
     channels: set[str] = field(default_factory=set)
+    # Her rate history and recent acks for the message pipeline (1:1; a room seat has its own).
+    sending: Sending = field(default_factory=Sending)
     # Other packages keep their per-connection state here (e.g. the room she is in).
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -15,15 +15,15 @@ from chat.core.channels import SUPERVISORS_CHANNEL, staff_sender
 from chat.core.clock import now
 from chat.core.hub import stream_channel
 from chat.core.models import Conversation, Staff, VisitorSession
+from chat.core.pipeline import Written
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
-from chat.helpline.conversations import publish_queue
 from moderation.alerts import helplines_event, risk_summary
 from moderation.directory import Directory
 from moderation.guidance import guidance_for
 from moderation.safeguarding.models import Escalation
 from moderation.safeguarding.reports import file_report
-from moderation.types import RiskAssessment, RiskCategory, RiskLevel, Verdict
+from moderation.types import RiskAssessment, RiskCategory, RiskLevel
 
 EscalationLevel = Literal["signpost", "supervisor", "emergency"]
 Consent = Literal["given", "declined", "not_asked"]
@@ -68,57 +68,66 @@ def _needs_card(risk: RiskAssessment, shown: RiskLevel) -> bool:
     return risk.flagged and risk.level.rank > shown.rank
 
 
-async def record_verdict(
-    services: Services,
-    directory: Directory,
-    visitor: VisitorSession,
-    conversation_id: int,
-    message: dict[str, Any] | None,
-    verdict: Verdict,
-) -> None:
-    """Flag it for staff; on risk raise her priority, show her helplines, alert supervisors."""
-    if not (verdict.risk.flagged or verdict.pii or verdict.abuse):
-        return
-    events: list[Published] = []
-    async with services.db.write() as session:
-        conversation = await session.get(Conversation, conversation_id)
-        if conversation is None:
-            return
-        categories = verdict.risk.categories
-        flag = {
-            "type": "flag",
-            "conversation_id": conversation_id,
-            "message_seq": message["seq"] if message else None,
-            "refused": message is None,
-            **risk_summary(verdict),
-            "guidance": guidance_for(categories),
-            "at": now().isoformat(),
-        }
-        events.append(
-            Published(await streams.append(session, conversation_id, flag, staff_only=True), True)
-        )
-        shown = RiskLevel(conversation.risk_level)
-        if verdict.risk.flagged:
-            conversation.priority = max(conversation.priority, verdict.risk.level.rank)
-            if verdict.risk.level.rank > shown.rank:
-                conversation.risk_level = verdict.risk.level.value
-        if _needs_card(verdict.risk, shown):
-            card = helplines_event(directory, verdict.risk, visitor.nation, visitor.language)
-            card["conversation_id"] = conversation_id
-            events.append(Published(await streams.append(session, conversation_id, card), False))
-        waiting = conversation.status == "waiting"
-    await _publish(services, conversation_id, events)
+def _concerns(written: Written) -> bool:
+    """Danger anywhere; personal details or abuse one to one, where the message went out
+    (in a room those are held, and the mentor sees them there)."""
+    verdict = written.verdict
+    if written.place.visitor is None:
+        return False
     if verdict.risk.flagged:
-        await _alert_supervisors(
-            services,
-            "risk",
-            conversation_id,
-            level=verdict.risk.level.value,
-            categories=[c.value for c in verdict.risk.categories],
-            phrases=[m.phrase for m in verdict.risk.matches],
+        return True
+    return written.place.kind == "conversation" and bool(verdict.pii or verdict.abuse)
+
+
+def _concern(written: Written) -> dict[str, Any]:
+    message = written.message
+    return {
+        "message_seq": message["seq"] if message else None,
+        "held_id": written.held_id,
+        "refused": message is None and written.held_id is None,
+        **risk_summary(written.verdict),
+        "guidance": guidance_for(written.verdict.risk.categories),
+        "at": now().isoformat(),
+    }
+
+
+async def record_written(services: Services, directory: Directory, written: Written) -> None:
+    """The verdict's effects, wherever she wrote: a staff-only flag in the stream; on danger
+    her place rises (queue priority, her level in a room), supervisors are told, and she is
+    shown the helplines for it, stored in the stream so a reload shows the card again."""
+    if not _concerns(written):
+        return
+    place, risk = written.place, written.verdict.risk
+    concern = _concern(written)
+    async with services.db.write() as session:
+        shown = await place.raise_risk(session, risk.level)
+        if shown is None:
+            return
+        flag = await streams.append(session, place.stream_id, place.flag(concern), staff_only=True)
+        card = None
+        if _needs_card(risk, shown):
+            card = await streams.append(
+                session, place.stream_id, _card(directory, written), to=place.card_for
+            )
+    await services.publish(
+        stream_channel(place.stream_id), flag, place.stream_id, flag["seq"], staff_only=True
+    )
+    if card is not None:
+        await services.publish(
+            stream_channel(place.stream_id), card, place.stream_id, card["seq"], to=place.card_for
         )
-        if waiting:
-            await publish_queue(services)
+    if risk.flagged:
+        await services.publish(SUPERVISORS_CHANNEL, place.alert(concern))
+    await place.risk_noted()
+
+
+def _card(directory: Directory, written: Written) -> dict[str, Any]:
+    place, visitor = written.place, written.place.visitor
+    assert visitor is not None
+    language = visitor.language or place.language
+    card = helplines_event(directory, written.verdict.risk, visitor.nation, language)
+    card[place.stream_key] = place.stream_id
+    return card
 
 
 async def _conversation_for_staff(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from chat.core.pipeline import Written
 from chat.core.services import Services
 from moderation.abuse import default_wordlists
 from moderation.directory import load_default_directory
 from moderation.guidance import default_guidance
 from moderation.risk import assess
+from moderation.safeguarding.actions import record_written
 from moderation.safeguarding.events import register_events
 from moderation.safeguarding.handlers import install_handlers
 from moderation.safeguarding.routes import build_router
@@ -25,4 +27,10 @@ def install(app: FastAPI, services: Services) -> None:
     app.state.directory = directory
     register_events()
     install_handlers(services.sockets)
+
+    async def effects(written: Written) -> None:
+        await record_written(services, directory, written)
+
+    # Every place a woman writes (1:1, rooms) has the same effects of a verdict.
+    services.messages.on_written(effects)
     app.include_router(build_router(directory))
