@@ -1,7 +1,7 @@
 """A mentor's controls over people and the room, and what participants tell the mentor.
 
-Every mentor action is written to the audit log in the same transaction as the change, with
-who (the actor), what (the action and its details), when (the entry's time) and why.
+Every mentor action is one unit of work (chat/core/uow.py): the change, its room events and
+its audit entry (who, what, when and why) commit together, and the room hears only after.
 """
 
 from __future__ import annotations
@@ -11,25 +11,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from chat.core import audit
 from chat.core.clock import now
 from chat.core.models import Conversation, VisitorSession
 from chat.core.protocol import ProtocolError
+from chat.core.uow import Change
 from chat.helpline.conversations import request_chat
 from moderation.safeguarding.reports import ReportError, close_report, file_report, open_reports
 from moderation.types import RiskLevel
 from peers.errors import RoomError
 from peers.messages import is_room_message
 from peers.models import RoomHeldMessage, RoomParticipant, RoomSession
-from peers.rooms import (
-    Outbox,
-    aware,
-    iso,
-    leave_room,
-    pins_of,
-    subject,
-)
-from peers.runtime import RoomsRuntime
+from peers.rooms import aware, iso, leave_room, pins_of, room_event, subject
+from peers.runtime import CONTROL_CHANNEL, RoomsRuntime
 
 PRIORITY_MOVED = 1
 PRIORITY_URGENT = 2
@@ -68,14 +61,13 @@ async def mute(
     """Pause her messages for `minutes` (None lifts a mute)."""
     await _present_in(runtime, session_id, participant_id, "room_mute")
     until = now() + timedelta(minutes=minutes) if minutes else None
-    services = runtime.services
-    async with services.db.write() as db:
-        participant = await db.get(RoomParticipant, participant_id)
+    async with runtime.services.change() as tx:
+        participant = await tx.session.get(RoomParticipant, participant_id)
         assert participant is not None
         participant.muted_until = until
-        outbox = Outbox(session_id)
-        await outbox.add(
-            db,
+        await room_event(
+            tx,
+            session_id,
             "room_participant",
             {
                 "participant": participant.id,
@@ -85,15 +77,13 @@ async def mute(
             },
             staff_only=True,
         )
-        audit.record(
-            db,
+        tx.audit(
             actor,
             "room.mute" if until else "room.unmute",
             subject(session_id),
             reason,
             {"participant": participant.id, "name": participant.pseudonym, "minutes": minutes},
         )
-    await outbox.publish(services)
     return participant
 
 
@@ -117,12 +107,13 @@ async def remove(
     participant = await _present_in(
         runtime, session_id, participant_id, "room_ban" if ban_minutes else "room_remove"
     )
-    left = await leave_room(runtime, participant.id, "banned" if ban_minutes else "removed")
-    if left is None:
-        raise RoomError("not_found", "she is no longer in the room", ref="room_remove")
-    async with runtime.services.db.write() as db:
-        audit.record(
-            db,
+    async with runtime.services.change() as tx:
+        left = await leave_room(
+            runtime, participant.id, "banned" if ban_minutes else "removed", tx=tx
+        )
+        if left is None:
+            raise RoomError("not_found", "she is no longer in the room", ref="room_remove")
+        tx.audit(
             actor,
             "room.ban" if ban_minutes else "room.remove",
             subject(session_id),
@@ -150,25 +141,19 @@ async def to_adviser(
 ) -> Conversation:
     """She leaves the room for the adviser queue, ahead of others, with a note for the adviser.
 
-    The room sees only that she left.
+    The room sees only that she left. One commit: the conversation, her leaving and the audit
+    entry are stored together, or nothing is.
     """
     ref = "room_invite_adviser" if actor.startswith("staff:") else "room_to_adviser"
     participant = await _present_in(runtime, session_id, participant_id, ref)
     visitor = await visitor_of(runtime, participant)
     at_risk = RiskLevel(participant.risk_level).rank >= RiskLevel.HIGH.rank
     priority = PRIORITY_URGENT if urgent or at_risk else PRIORITY_MOVED
-    try:
-        conversation = await request_chat(runtime.services, visitor, priority=priority, note=note)
-    except ProtocolError as exc:
-        if exc.code != "already_waiting":
-            raise
-        raise RoomError(
-            "already_waiting", "she is already waiting for or talking with an adviser", ref=ref
-        ) from None
-    await leave_room(runtime, participant.id, "moved")
-    async with runtime.services.db.write() as db:
-        audit.record(
-            db,
+    async with runtime.services.change() as tx:
+        conversation = await _queue_her(runtime, visitor, priority, note, ref, tx)
+        if await leave_room(runtime, participant.id, "moved", tx=tx) is None:
+            raise RoomError("not_found", "she is no longer in the room", ref=ref)
+        tx.audit(
             actor,
             "room.to_adviser",
             subject(session_id),
@@ -183,6 +168,24 @@ async def to_adviser(
     return conversation
 
 
+async def _queue_her(
+    runtime: RoomsRuntime,
+    visitor: VisitorSession,
+    priority: int,
+    note: str,
+    ref: str,
+    tx: Change,
+) -> Conversation:
+    try:
+        return await request_chat(runtime.services, visitor, priority=priority, note=note, tx=tx)
+    except ProtocolError as exc:
+        if exc.code != "already_waiting":
+            raise
+        raise RoomError(
+            "already_waiting", "she is already waiting for or talking with an adviser", ref=ref
+        ) from None
+
+
 # --- the room's settings -----------------------------------------------------------------------
 
 
@@ -195,9 +198,8 @@ async def change_settings(
     slow_mode_seconds: int | None = None,
     reason: str = "",
 ) -> RoomSession:
-    services = runtime.services
-    async with services.db.write() as db:
-        room_session = await db.get(RoomSession, session_id)
+    async with runtime.services.change() as tx:
+        room_session = await tx.session.get(RoomSession, session_id)
         if room_session is None or room_session.status != "open":
             raise RoomError("not_in_room")
         changes: dict[str, Any] = {}
@@ -207,16 +209,17 @@ async def change_settings(
         if slow_mode_seconds is not None:
             room_session.slow_mode_seconds = slow_mode_seconds
             changes["slow_mode_seconds"] = slow_mode_seconds
-        outbox = Outbox(session_id)
-        await outbox.add(db, "room_settings", settings_view(room_session))
+            # Announced first, so every node's seats in the room hold it before the room
+            # hears of it (news goes out in the order collected).
+            tx.announce(
+                CONTROL_CHANNEL,
+                {"op": "slow_mode", "session": session_id, "seconds": slow_mode_seconds},
+            )
+        await room_event(tx, session_id, "room_settings", settings_view(room_session))
         action = (
             "room.lock" if locked else "room.unlock" if locked is not None else "room.slow_mode"
         )
-        audit.record(db, actor, action, subject(session_id), reason, changes)
-    if slow_mode_seconds is not None:
-        # Every node's seats in the room take it before the room hears of it.
-        await runtime.tell({"op": "slow_mode", "session": session_id, "seconds": slow_mode_seconds})
-    await outbox.publish(services)
+        tx.audit(actor, action, subject(session_id), reason, changes)
     return room_session
 
 
@@ -229,20 +232,18 @@ def settings_view(room_session: RoomSession) -> dict[str, Any]:
 
 async def knows_someone(runtime: RoomsRuntime, session_id: int, participant_id: int) -> None:
     """Her private flag: only the room's mentors hear it."""
-    services = runtime.services
-    async with services.db.write() as db:
-        participant = await db.get(RoomParticipant, participant_id)
+    async with runtime.services.change() as tx:
+        participant = await tx.session.get(RoomParticipant, participant_id)
         if participant is None or participant.left_at is not None:
             raise RoomError("not_in_room", ref="room_know_someone")
         participant.knows_someone = True
-        outbox = Outbox(session_id)
-        await outbox.add(
-            db,
+        await room_event(
+            tx,
+            session_id,
             "room_known",
             {"participant": participant.id, "name": participant.pseudonym, "at": iso(now())},
             staff_only=True,
         )
-    await outbox.publish(services)
 
 
 async def report(
@@ -256,11 +257,11 @@ async def report(
     """File a report of a message in the room; it waits in the mentors' report queue."""
     if not await is_room_message(runtime, session_id, seq):
         raise RoomError("not_found", "no such message in this room", ref="room_report")
-    filed = await file_report(runtime.services, reporter, "room", room_id, session_id, seq, reason)
-    async with runtime.services.db.write() as db:
-        outbox = Outbox(session_id)
-        await outbox.add(db, "room_report_filed", report_view(filed), staff_only=True)
-    await outbox.publish(runtime.services)
+    async with runtime.services.change() as tx:
+        filed = await file_report(
+            runtime.services, reporter, "room", room_id, session_id, seq, reason, tx
+        )
+        await room_event(tx, session_id, "room_report_filed", report_view(filed), staff_only=True)
     return filed.id
 
 
@@ -280,19 +281,18 @@ async def close_room_report(
     waiting = await open_reports(runtime.services, place="room")
     if not any(r.id == report_id and r.stream_id == session_id for r in waiting):
         raise RoomError("not_found", "no such open report in this room", ref="room_report_close")
-    try:
-        await close_report(runtime.services, report_id, actor, outcome)
-    except ReportError as exc:
-        raise RoomError("not_found", str(exc), ref="room_report_close") from None
-    async with runtime.services.db.write() as db:
-        outbox = Outbox(session_id)
-        await outbox.add(
-            db,
+    async with runtime.services.change() as tx:
+        try:
+            await close_report(runtime.services, report_id, actor, outcome, tx)
+        except ReportError as exc:
+            raise RoomError("not_found", str(exc), ref="room_report_close") from None
+        await room_event(
+            tx,
+            session_id,
             "room_report_closed",
             {"report_id": report_id, "outcome": outcome},
             staff_only=True,
         )
-    await outbox.publish(runtime.services)
 
 
 # --- what a mentor sees on arrival -------------------------------------------------------------

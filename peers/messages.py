@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.core import audit, streams
+from chat.core import streams
 from chat.core.appender import Appended, Touch
 from chat.core.clock import now
 from chat.core.models import Event, Stream
@@ -18,7 +18,7 @@ from moderation.alerts import risk_summary
 from moderation.types import Verdict
 from peers.errors import RoomError
 from peers.models import RoomHeldMessage, RoomParticipant, RoomPin, RoomSession
-from peers.rooms import Outbox, iso, participant_sender, subject
+from peers.rooms import iso, participant_sender, room_event, subject
 from peers.runtime import RoomsRuntime
 
 # Messages go into a room session only while it is open (correlated to streams.id).
@@ -81,8 +81,8 @@ async def hold(
 
     A resend returns the row kept the first time, whatever the mentor has done with it since.
     """
-    services = runtime.services
-    async with services.db.write() as db:
+    async with runtime.services.change() as tx:
+        db = tx.session
         existing = await db.scalar(
             select(RoomHeldMessage).where(
                 RoomHeldMessage.participant_id == participant_id,
@@ -103,9 +103,7 @@ async def hold(
         )
         db.add(held)
         await db.flush()
-        outbox = Outbox(session_id)
-        await outbox.add(db, "room_held", held_view(held, name), staff_only=True)
-    await outbox.publish(services)
+        await room_event(tx, session_id, "room_held", held_view(held, name), staff_only=True)
     return held
 
 
@@ -143,14 +141,13 @@ class Decided:
 
 async def release(runtime: RoomsRuntime, actor: str, session_id: int, held_id: int) -> Decided:
     """The mentor lets a held message into the room, as if it had gone straight through."""
-    services = runtime.services
-    async with services.db.write() as db:
-        held = await _held_in(db, session_id, held_id, "room_release")
-        participant = await db.get(RoomParticipant, held.participant_id)
+    async with runtime.services.change() as tx:
+        held = await _held_in(tx.session, session_id, held_id, "room_release")
+        participant = await tx.session.get(RoomParticipant, held.participant_id)
         assert participant is not None
-        outbox = Outbox(session_id)
-        message = await outbox.add(
-            db,
+        message = await room_event(
+            tx,
+            session_id,
             "room_message",
             {
                 "client_id": held.client_id,
@@ -164,33 +161,31 @@ async def release(runtime: RoomsRuntime, actor: str, session_id: int, held_id: i
             client_id=held.client_id,
         )
         held.status, held.body, held.decided_at, held.decided_by = "released", "", now(), actor
-        await outbox.add(
-            db,
+        await room_event(
+            tx,
+            session_id,
             "room_held_decided",
             {"held_id": held.id, "decision": "released", "message_seq": message["seq"]},
             staff_only=True,
         )
-        audit.record(db, actor, "room.release", subject(session_id), details={"held_id": held.id})
-    await outbox.publish(services)
+        tx.audit(actor, "room.release", subject(session_id), details={"held_id": held.id})
     return Decided(held.participant_id, held.client_id, int(message["seq"]))
 
 
 async def discard(
     runtime: RoomsRuntime, actor: str, session_id: int, held_id: int, reason: str
 ) -> Decided:
-    services = runtime.services
-    async with services.db.write() as db:
-        held = await _held_in(db, session_id, held_id, "room_discard")
+    async with runtime.services.change() as tx:
+        held = await _held_in(tx.session, session_id, held_id, "room_discard")
         held.status, held.body, held.decided_at, held.decided_by = "discarded", "", now(), actor
-        outbox = Outbox(session_id)
-        await outbox.add(
-            db,
+        await room_event(
+            tx,
+            session_id,
             "room_held_decided",
             {"held_id": held.id, "decision": "discarded", "message_seq": None},
             staff_only=True,
         )
-        audit.record(db, actor, "room.discard", subject(session_id), reason, {"held_id": held.id})
-    await outbox.publish(services)
+        tx.audit(actor, "room.discard", subject(session_id), reason, {"held_id": held.id})
     return Decided(held.participant_id, held.client_id, None)
 
 
@@ -208,8 +203,8 @@ async def _message_event(db: AsyncSession, session_id: int, seq: int, ref: str) 
 async def hide(runtime: RoomsRuntime, actor: str, session_id: int, seq: int, reason: str) -> None:
     """Take a message out of the room: its text is removed from storage too, so a resume
     never brings it back."""
-    services = runtime.services
-    async with services.db.write() as db:
+    async with runtime.services.change() as tx:
+        db = tx.session
         event = await _message_event(db, session_id, seq, "room_hide")
         payload = dict(event.payload)
         participant = payload.get("participant")
@@ -218,25 +213,22 @@ async def hide(runtime: RoomsRuntime, actor: str, session_id: int, seq: int, rea
         pin = await db.scalar(
             select(RoomPin).where(RoomPin.session_id == session_id, RoomPin.seq == seq)
         )
-        outbox = Outbox(session_id)
         if pin is not None:
             await db.delete(pin)
-            await outbox.add(db, "room_unpinned", {"message_seq": seq})
-        await outbox.add(db, "room_hidden", {"message_seq": seq})
-        audit.record(
-            db,
+            await room_event(tx, session_id, "room_unpinned", {"message_seq": seq})
+        await room_event(tx, session_id, "room_hidden", {"message_seq": seq})
+        tx.audit(
             actor,
             "room.hide",
             subject(session_id),
             reason,
             {"message_seq": seq, "participant": participant},
         )
-    await outbox.publish(services)
 
 
 async def pin(runtime: RoomsRuntime, actor: str, session_id: int, seq: int) -> None:
-    services = runtime.services
-    async with services.db.write() as db:
+    async with runtime.services.change() as tx:
+        db = tx.session
         event = await _message_event(db, session_id, seq, "room_pin")
         if event.payload.get("hidden"):
             raise RoomError("not_found", "a hidden message cannot be pinned", ref="room_pin")
@@ -255,9 +247,9 @@ async def pin(runtime: RoomsRuntime, actor: str, session_id: int, seq: int) -> N
                 ref="room_pin",
             )
         db.add(RoomPin(session_id=session_id, seq=seq, pinned_by=actor, pinned_at=now()))
-        outbox = Outbox(session_id)
-        await outbox.add(
-            db,
+        await room_event(
+            tx,
+            session_id,
             "room_pinned",
             {
                 "message_seq": seq,
@@ -265,23 +257,20 @@ async def pin(runtime: RoomsRuntime, actor: str, session_id: int, seq: int) -> N
                 "body": event.payload.get("body", ""),
             },
         )
-        audit.record(db, actor, "room.pin", subject(session_id), details={"message_seq": seq})
-    await outbox.publish(services)
+        tx.audit(actor, "room.pin", subject(session_id), details={"message_seq": seq})
 
 
 async def unpin(runtime: RoomsRuntime, actor: str, session_id: int, seq: int) -> None:
-    services = runtime.services
-    async with services.db.write() as db:
+    async with runtime.services.change() as tx:
+        db = tx.session
         pinned = await db.scalar(
             select(RoomPin).where(RoomPin.session_id == session_id, RoomPin.seq == seq)
         )
         if pinned is None:
             raise RoomError("not_found", "that message is not pinned", ref="room_unpin")
         await db.delete(pinned)
-        outbox = Outbox(session_id)
-        await outbox.add(db, "room_unpinned", {"message_seq": seq})
-        audit.record(db, actor, "room.unpin", subject(session_id), details={"message_seq": seq})
-    await outbox.publish(services)
+        await room_event(tx, session_id, "room_unpinned", {"message_seq": seq})
+        tx.audit(actor, "room.unpin", subject(session_id), details={"message_seq": seq})
 
 
 async def is_room_message(runtime: RoomsRuntime, session_id: int, seq: int) -> bool:

@@ -1,15 +1,16 @@
 """Room sessions and who is in them: open, close, join, leave, rename.
 
-Each function is an action in the sense of chat/helpline/conversations.py: it changes the database
-in one committed transaction, then publishes what changed on the room session's stream, so
-every node's hub fans it out and a resume replays it from the database.
+Each function is an action: a unit of work (chat/core/uow.py) that changes the database in one
+committed transaction, then publishes what changed on the room session's stream, so every
+node's hub fans it out and a resume replays it from the database. Those that take `tx` join a
+caller's open unit of work, so several make one commit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,12 +18,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.core import audit, streams
+from chat.core import streams
 from chat.core.channels import staff_sender
 from chat.core.clock import now
-from chat.core.hub import stream_channel
 from chat.core.models import Event, Staff, Stream
 from chat.core.services import Services
+from chat.core.uow import Change
 from peers.catalogue import Room
 from peers.errors import RoomError
 from peers.models import RoomHeldMessage, RoomParticipant, RoomPin, RoomSession
@@ -65,34 +66,21 @@ def session_ban_key(token_hash: str) -> str:
     return f"session:{digest}"
 
 
-@dataclass
-class Outbox:
-    """Stream events written in the open transaction, published once it has committed."""
-
-    session_id: int
-    events: list[tuple[dict[str, Any], bool]] = field(default_factory=list)
-
-    async def add(
-        self,
-        db: AsyncSession,
-        kind: str,
-        fields: dict[str, Any],
-        *,
-        staff_only: bool = False,
-        sender: str = "system",
-        client_id: str | None = None,
-    ) -> dict[str, Any]:
-        payload = {"type": kind, "stream_id": self.session_id, **fields}
-        stored = await streams.append(
-            db, self.session_id, payload, sender=sender, client_id=client_id, staff_only=staff_only
-        )
-        self.events.append((stored, staff_only))
-        return stored
-
-    async def publish(self, services: Services) -> None:
-        channel = stream_channel(self.session_id)
-        for payload, staff_only in self.events:
-            await services.publish(channel, payload, self.session_id, payload["seq"], staff_only)
+async def room_event(
+    tx: Change,
+    session_id: int,
+    kind: str,
+    fields: dict[str, Any],
+    *,
+    staff_only: bool = False,
+    sender: str = "system",
+    client_id: str | None = None,
+) -> dict[str, Any]:
+    """Store an event of the room session's stream in `tx`; published once it commits."""
+    payload = {"type": kind, "stream_id": session_id, **fields}
+    return await tx.append(
+        session_id, payload, staff_only=staff_only, sender=sender, client_id=client_id
+    )
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -199,8 +187,6 @@ async def open_room(runtime: RoomsRuntime, staff_id: int, room_id: str) -> Opene
             "your training must be recorded by an admin before you can open a room",
             ref="room_open",
         )
-    # Opening a room is rare and never urgent: a good moment to forget old sessions.
-    await purge_closed_sessions(services)
     for _attempt in range(3):
         try:
             return await _open_or_join(services, staff, room_id)
@@ -230,12 +216,13 @@ async def purge_closed_sessions(services: Services, at: datetime | None = None) 
 
 async def _open_or_join(services: Services, staff: Staff, room_id: str) -> Opened:
     actor = staff_sender(staff.id)
-    async with services.db.write() as db:
+    async with services.change() as tx:
+        db = tx.session
         existing = await open_session_of(db, room_id, lock=not services.db.is_sqlite)
         if existing is not None:
             existing.mentors_present += 1
             existing.mentor_left_at = None
-            audit.record(db, actor, "room.mentor_join", subject(existing.id))
+            tx.audit(actor, "room.mentor_join", subject(existing.id))
             return Opened(existing, created=False)
         stream = await streams.new_stream(db, STREAM_KIND)
         room_session = RoomSession(
@@ -250,26 +237,26 @@ async def _open_or_join(services: Services, staff: Staff, room_id: str) -> Opene
         )
         db.add(room_session)
         await db.flush()
-        outbox = Outbox(stream.id)
-        await outbox.add(db, "room_opened", {"room": room_id, "at": iso(now())})
-        audit.record(db, actor, "room.open", subject(stream.id), details={"room": room_id})
-    await outbox.publish(services)
+        await room_event(tx, stream.id, "room_opened", {"room": room_id, "at": iso(now())})
+        tx.audit(actor, "room.open", subject(stream.id), details={"room": room_id})
     return Opened(room_session, created=True)
 
 
 async def mentor_gone(runtime: RoomsRuntime, session_id: int) -> None:
     """One mentor connection left; the room closes if no mentor is back within the grace."""
-    async with runtime.services.db.write() as db:
-        room_session = await db.get(RoomSession, session_id)
+    async with runtime.services.change() as tx:
+        room_session = await tx.session.get(RoomSession, session_id)
         if room_session is None or room_session.status != "open":
             return
         room_session.mentors_present = max(0, room_session.mentors_present - 1)
         if room_session.mentors_present > 0:
             return
         room_session.mentor_left_at = now()
-    runtime.later(
-        runtime.tuning.mentor_grace_seconds, lambda: close_if_abandoned(runtime, session_id)
-    )
+        tx.after(
+            lambda: runtime.later(
+                runtime.tuning.mentor_grace_seconds, lambda: close_if_abandoned(runtime, session_id)
+            )
+        )
 
 
 async def close_if_abandoned(runtime: RoomsRuntime, session_id: int) -> bool:
@@ -285,9 +272,9 @@ async def close_if_abandoned(runtime: RoomsRuntime, session_id: int) -> bool:
 
 async def close_room(runtime: RoomsRuntime, session_id: int, by: str, reason: str = "") -> bool:
     """Close the session: everyone leaves, held messages are dropped, news goes to all."""
-    services = runtime.services
     at = now()
-    async with services.db.write() as db:
+    async with runtime.services.change() as tx:
+        db = tx.session
         room_session = await db.get(RoomSession, session_id)
         if room_session is None or room_session.status != "open":
             return False
@@ -305,9 +292,9 @@ async def close_room(runtime: RoomsRuntime, session_id: int, by: str, reason: st
             .where(RoomHeldMessage.session_id == session_id, RoomHeldMessage.status == "held")
             .values(status="discarded", body="", decided_at=at, decided_by=by)
         )
-        outbox = Outbox(session_id)
-        await outbox.add(
-            db,
+        await room_event(
+            tx,
+            session_id,
             "room_closed",
             {
                 "room": room_session.room_id,
@@ -315,9 +302,8 @@ async def close_room(runtime: RoomsRuntime, session_id: int, by: str, reason: st
                 "at": iso(at),
             },
         )
-        audit.record(db, by, "room.close", subject(session_id), reason)
-    await outbox.publish(services)
-    await runtime.tell({"op": "close", "session": session_id})
+        tx.audit(by, "room.close", subject(session_id), reason)
+        runtime.tell_after(tx, {"op": "close", "session": session_id})
     return True
 
 
@@ -338,14 +324,14 @@ async def join_room(runtime: RoomsRuntime, visitor_id: int, room_id: str, attach
     """She takes a place in the room's open session (or takes hers back after a drop)."""
     room = room_of(runtime, room_id)
     services = runtime.services
-    async with services.db.write() as db:
+    async with services.change() as tx:
+        db = tx.session
         room_session = await open_session_of(db, room_id, lock=not services.db.is_sqlite)
         if room_session is None:
             raise closed_error(runtime, room_id, "room_join")
         if abandoned(room_session, runtime.tuning.mentor_grace_seconds, now()):
             runtime.spawn(close_if_abandoned(runtime, room_session.id))
             raise closed_error(runtime, room_id, "room_join")
-        outbox = Outbox(room_session.id)
         participant = await db.scalar(
             select(RoomParticipant).where(
                 RoomParticipant.session_id == room_session.id,
@@ -357,14 +343,13 @@ async def join_room(runtime: RoomsRuntime, visitor_id: int, room_id: str, attach
             raise RoomError("removed", ref="room_join")
         if not returning:
             await _check_room_has_space(db, room_session, room.capacity)
-            participant = await _seat(db, outbox, room_session.id, visitor_id, participant)
+            participant = await _seat(tx, room_session.id, visitor_id, participant)
         assert participant is not None
         participant.attach_id = attach_id
         participant.disconnected_at = None
         await db.flush()
         present = await present_count(db, room_session.id)
         pins = await pins_of(db, room_session.id)
-    await outbox.publish(services)
     return Joined(room_session, participant, present, pins, returning)
 
 
@@ -376,12 +361,9 @@ async def _check_room_has_space(db: AsyncSession, room_session: RoomSession, cap
 
 
 async def _seat(
-    db: AsyncSession,
-    outbox: Outbox,
-    session_id: int,
-    visitor_id: int,
-    previous: RoomParticipant | None,
+    tx: Change, session_id: int, visitor_id: int, previous: RoomParticipant | None
 ) -> RoomParticipant:
+    db = tx.session
     in_use = await present_names(db, session_id)
     staff = await staff_names(db)
     if previous is not None and not is_taken(previous.pseudonym, in_use):
@@ -399,8 +381,9 @@ async def _seat(
     participant.left_at = None
     participant.joined_at = now()
     await db.flush()
-    joined = await outbox.add(
-        db,
+    joined = await room_event(
+        tx,
+        session_id,
         "room_joined",
         {"participant": participant.id, "name": participant.pseudonym, "at": iso(now())},
     )
@@ -418,13 +401,16 @@ def _fresh_name(in_use: list[str], staff: list[str]) -> str:
 
 
 async def leave_room(
-    runtime: RoomsRuntime, participant_id: int, reason: str, attach_id: str | None = None
+    runtime: RoomsRuntime,
+    participant_id: int,
+    reason: str,
+    attach_id: str | None = None,
+    tx: Change | None = None,
 ) -> RoomParticipant | None:
     """She is out of the room. The room sees "<name> left" whatever the reason; the mentors
     see the reason. With `attach_id`, only if that connection still holds her place."""
-    services = runtime.services
-    async with services.db.write() as db:
-        participant = await db.get(RoomParticipant, participant_id)
+    async with runtime.services.change(tx) as tx:
+        participant = await tx.session.get(RoomParticipant, participant_id)
         if participant is None or participant.left_at is not None:
             return None
         if attach_id is not None and participant.attach_id != attach_id:
@@ -432,26 +418,22 @@ async def leave_room(
         participant.left_at = now()
         if reason in ("removed", "banned"):
             participant.removed = True
-        outbox = Outbox(participant.session_id)
-        await outbox.add(
-            db,
-            "room_left",
-            {"participant": participant.id, "name": participant.pseudonym, "at": iso(now())},
-        )
-        await outbox.add(
-            db,
+        who = {"participant": participant.id, "name": participant.pseudonym}
+        await room_event(tx, participant.session_id, "room_left", {**who, "at": iso(now())})
+        await room_event(
+            tx,
+            participant.session_id,
             "room_participant",
-            {"participant": participant.id, "name": participant.pseudonym, "status": reason},
+            {**who, "status": reason},
             staff_only=True,
         )
-    await outbox.publish(services)
     return participant
 
 
 async def connection_dropped(runtime: RoomsRuntime, participant_id: int, attach_id: str) -> None:
     """Her connection closed: keep her place for the grace period, then she has left."""
-    async with runtime.services.db.write() as db:
-        result = await db.execute(
+    async with runtime.services.change() as tx:
+        result = await tx.session.execute(
             update(RoomParticipant)
             .where(
                 RoomParticipant.id == participant_id,
@@ -460,11 +442,13 @@ async def connection_dropped(runtime: RoomsRuntime, participant_id: int, attach_
             )
             .values(disconnected_at=now())
         )
-    if getattr(result, "rowcount", 0):
-        runtime.later(
-            runtime.tuning.participant_grace_seconds,
-            lambda: _leave_if_still_gone(runtime, participant_id, attach_id),
-        )
+        if getattr(result, "rowcount", 0):
+            tx.after(
+                lambda: runtime.later(
+                    runtime.tuning.participant_grace_seconds,
+                    lambda: _leave_if_still_gone(runtime, participant_id, attach_id),
+                )
+            )
 
 
 async def _leave_if_still_gone(runtime: RoomsRuntime, participant_id: int, attach_id: str) -> None:
@@ -481,8 +465,8 @@ async def rename(runtime: RoomsRuntime, participant_id: int, wanted: str) -> Roo
         name = validate_pseudonym(wanted)
     except PseudonymError as exc:
         raise RoomError("name_refused", ref="room_rename", reason=exc.reason.value) from None
-    services = runtime.services
-    async with services.db.write() as db:
+    async with runtime.services.change() as tx:
+        db = tx.session
         participant = await db.get(RoomParticipant, participant_id)
         if participant is None or participant.left_at is not None:
             raise RoomError("not_in_room", ref="room_rename")
@@ -494,11 +478,12 @@ async def rename(runtime: RoomsRuntime, participant_id: int, wanted: str) -> Roo
         if is_taken(name, others):
             raise RoomError("name_refused", ref="room_rename", reason="taken")
         old, participant.pseudonym = participant.pseudonym, name
-        outbox = Outbox(participant.session_id)
-        await outbox.add(
-            db, "room_renamed", {"participant": participant.id, "old": old, "name": name}
+        await room_event(
+            tx,
+            participant.session_id,
+            "room_renamed",
+            {"participant": participant.id, "old": old, "name": name},
         )
-    await outbox.publish(services)
     return participant
 
 

@@ -20,6 +20,7 @@ from chat.core.broker import RedisBroker
 from chat.core.hub import Member
 from chat.core.pipeline import Sending
 from chat.core.services import Services
+from chat.core.uow import Change
 from moderation.directory import Directory
 from peers.bans import (
     DAY_SECONDS,
@@ -181,6 +182,10 @@ class RoomsRuntime:
     async def tell(self, message: dict[str, Any]) -> None:
         """Send control news to every node, this one included."""
         await self.services.publish(CONTROL_CHANNEL, message)
+
+    def tell_after(self, tx: Change, message: dict[str, Any]) -> None:
+        """Send control news to every node once `tx` has committed."""
+        tx.announce(CONTROL_CHANNEL, message)
 
     def on_control(self, text: str) -> None:
         try:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from chat.core.pipeline import MessagePipeline
 from chat.core.settings import Settings
 from chat.core.sockets import SocketRoutes
 from chat.core.streams import fetch_after
+from chat.core.uow import Change, DomainEventSink, drop_events, publish_committed, unit_of_work
 
 
 @dataclass
@@ -31,6 +33,9 @@ class Services:
     sockets: SocketRoutes = field(default_factory=SocketRoutes)
     # Every message anyone writes goes through it; features register the verdict's effects.
     messages: MessagePipeline = field(default_factory=MessagePipeline)
+    # Receives the domain events of every committed unit of work (chat/core/uow.py); the
+    # feature that delivers domain events replaces it at install.
+    domain_events: DomainEventSink = drop_events
     # Messages are stored in batches (group commit) and published in order once committed.
     appender: Appender = field(init=False)
 
@@ -42,6 +47,15 @@ class Services:
         task = asyncio.create_task(work)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
+
+    @asynccontextmanager
+    async def change(self, tx: Change | None = None) -> AsyncIterator[Change]:
+        """A unit of work: one commit, then its news in order (chat/core/uow.py).
+
+        Given an open one (`tx`), the caller's work joins it and is committed with it.
+        """
+        async with unit_of_work(self.db, self.hub, self.domain_events, tx) as joined:
+            yield joined
 
     async def stop_background(self) -> None:
         await self.appender.close()
@@ -74,9 +88,10 @@ class Services:
 
     async def publish_stored(self, events: list[tuple[dict[str, Any], int, int, bool]]) -> None:
         """Publish stored events in the order given: (payload, stream id, seq, staff only)."""
-        await self.hub.publish_many(
+        await publish_committed(
+            self.hub,
             [
                 (stream_channel(stream_id), envelope(payload, stream_id, seq, staff_only))
                 for payload, stream_id, seq, staff_only in events
-            ]
+            ],
         )

@@ -1,7 +1,8 @@
 """1:1 conversations: change state in one committed transaction, then publish the news.
 
-Every function here is an action: it takes the services and who is acting, writes to the
-database, commits, and only then publishes, so what a client hears is always already true.
+Every function here that changes state is an action: it takes the services, who is acting and
+optionally an open unit of work (`tx`, chat/core/uow.py) to join, so a caller may make several
+actions one commit. News goes out only once the change is committed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.core import audit, streams
+from chat.core import streams
 from chat.core.appender import Appended
 from chat.core.channels import STAFF_CHANNEL, staff_sender
 from chat.core.clock import now
@@ -21,6 +22,7 @@ from chat.core.hub import stream_channel
 from chat.core.models import Conversation, Staff, Stream, VisitorSession
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
+from chat.core.uow import Change
 
 # At most one round of queue news per node this often (50 rounds a second).
 QUEUE_NEWS_DELAY = 0.02
@@ -34,32 +36,41 @@ CONVERSATION_OPEN = exists().where(Conversation.id == Stream.id, Conversation.st
 async def current_conversation(services: Services, visitor_id: int) -> Conversation | None:
     """Her newest conversation, so a reconnect finds it (ended ones too, to show the ending)."""
     async with services.db.read() as session:
-        result = await session.execute(
-            select(Conversation)
-            .where(Conversation.visitor_id == visitor_id)
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        )
-        return result.scalar_one_or_none()
+        return await newest_conversation(session, visitor_id)
+
+
+async def newest_conversation(session: AsyncSession, visitor_id: int) -> Conversation | None:
+    result = await session.execute(
+        select(Conversation)
+        .where(Conversation.visitor_id == visitor_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
 
 
 async def request_chat(
-    services: Services, visitor: VisitorSession, priority: int = 0, note: str | None = None
+    services: Services,
+    visitor: VisitorSession,
+    priority: int = 0,
+    note: str | None = None,
+    tx: Change | None = None,
 ) -> Conversation:
     """She asks to talk: a new conversation joins the queue (ahead of others if `priority`).
 
     A mentor moving her from a room gives a priority and a `note` for the adviser.
     """
-    existing = await current_conversation(services, visitor.id)
-    if existing is not None and existing.status != "ended":
-        raise ProtocolError("already_waiting")
-    async with services.db.write() as session:
+    async with services.change(tx) as tx:
+        session = tx.session
         # Her quick exit may have reached another node while this socket stayed open.
         ended = await session.scalar(
             select(VisitorSession.ended_at).where(VisitorSession.id == visitor.id)
         )
         if ended is not None:
             raise ProtocolError("unauthorized", "this session has ended; start a new one")
+        newest = await newest_conversation(session, visitor.id)
+        if newest is not None and newest.status != "ended":
+            raise ProtocolError("already_waiting")
         stream = await streams.new_stream(session, "conversation")
         conversation = Conversation(
             id=stream.id,
@@ -72,7 +83,7 @@ async def request_chat(
         )
         session.add(conversation)
         await session.flush()
-    await publish_queue(services)
+        tx.after(lambda: publish_queue(services))
     return conversation
 
 
@@ -183,9 +194,11 @@ async def queue_position(services: Services, conversation_id: int) -> dict[str, 
 
 
 async def set_available(services: Services, staff: Staff, available: bool) -> None:
-    async with services.db.write() as session:
-        await session.execute(update(Staff).where(Staff.id == staff.id).values(available=available))
-    await publish_queue(services)
+    async with services.change() as tx:
+        await tx.session.execute(
+            update(Staff).where(Staff.id == staff.id).values(available=available)
+        )
+        tx.after(lambda: publish_queue(services))
 
 
 async def active_count(session: AsyncSession, staff_id: int) -> int:
@@ -197,9 +210,10 @@ async def active_count(session: AsyncSession, staff_id: int) -> int:
     return count or 0
 
 
-async def take_next(services: Services, staff: Staff) -> Conversation:
+async def take_next(services: Services, staff: Staff, tx: Change | None = None) -> Conversation:
     """The adviser takes the first waiting chat; exactly one adviser gets each chat."""
-    async with services.db.write() as session:
+    async with services.change(tx) as tx:
+        session = tx.session
         if await active_count(session, staff.id) >= staff.capacity:
             raise ProtocolError("at_capacity")
         query = (
@@ -216,8 +230,7 @@ async def take_next(services: Services, staff: Staff) -> Conversation:
         conversation.status = "active"
         conversation.adviser_id = staff.id
         conversation.assigned_at = now()
-        event = await streams.append(
-            session,
+        await tx.append(
             conversation.id,
             {
                 "type": "assigned",
@@ -231,11 +244,8 @@ async def take_next(services: Services, staff: Staff) -> Conversation:
         triage = {**queue_entry(conversation, safe), "type": "triage"}
         triage["nation"] = visitor.nation if visitor else None
         # What the adviser needs to know before replying, kept with the chat for a reload.
-        triage = await streams.append(session, conversation.id, triage, staff_only=True)
-    channel = stream_channel(conversation.id)
-    await services.publish(channel, event, conversation.id, event["seq"])
-    await services.publish(channel, triage, conversation.id, triage["seq"], staff_only=True)
-    await publish_queue(services)
+        await tx.append(conversation.id, triage, staff_only=True)
+        tx.after(lambda: publish_queue(services))
     return conversation
 
 
@@ -287,21 +297,21 @@ async def publish_typing(services: Services, conversation_id: int, who: str, act
 
 
 async def end_conversation(
-    services: Services, conversation_id: int, by: str
+    services: Services, conversation_id: int, by: str, tx: Change | None = None
 ) -> dict[str, Any] | None:
     """End a conversation (by visitor, adviser or quick_exit); ending twice changes nothing."""
-    async with services.db.write() as session:
-        conversation = await session.get(Conversation, conversation_id)
+    async with services.change(tx) as tx:
+        conversation = await tx.session.get(Conversation, conversation_id)
         if conversation is None:
             raise ProtocolError("not_found")
         if conversation.status == "ended":
             return None
-        was_waiting = conversation.status == "waiting"
+        if conversation.status == "waiting":
+            tx.after(lambda: publish_queue(services))
         conversation.status = "ended"
         conversation.ended_at = now()
         conversation.ended_by = by
-        event = await streams.append(
-            session,
+        return await tx.append(
             conversation_id,
             {
                 "type": "ended",
@@ -310,10 +320,6 @@ async def end_conversation(
                 "at": now().isoformat(),
             },
         )
-    await services.publish(stream_channel(conversation_id), event, conversation_id, event["seq"])
-    if was_waiting:
-        await publish_queue(services)
-    return event
 
 
 async def adviser_conversations(services: Services, staff_id: int) -> list[Conversation]:
@@ -333,7 +339,5 @@ async def record_transcript_access(
     if conversation.adviser_id == staff.id and conversation.status != "ended":
         return
     conversation_id = conversation.id
-    async with services.db.write() as session:
-        audit.record(
-            session, staff_sender(staff.id), "transcript.view", f"conversation:{conversation_id}"
-        )
+    async with services.change() as tx:
+        tx.audit(staff_sender(staff.id), "transcript.view", f"conversation:{conversation_id}")

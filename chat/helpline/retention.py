@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat.core.clock import now
 from chat.core.models import Conversation, Event, Stream, VisitorSession
 from chat.core.services import Services
-from chat.helpline.conversations import current_conversation, end_conversation
+from chat.helpline.conversations import end_conversation, newest_conversation
 
 log = logging.getLogger("willow.retention")
 PURGE_EVERY_SECONDS = 3600
@@ -46,11 +46,13 @@ async def purge_expired(services: Services, at: datetime | None = None) -> int:
 
 
 async def forget_visitor(services: Services, visitor: VisitorSession) -> None:
-    """She asked to delete her conversation: end it, then remove it and her session."""
-    conversation = await current_conversation(services, visitor.id)
-    if conversation is not None and conversation.status != "ended":
-        await end_conversation(services, conversation.id, by="visitor")
-    async with services.db.write() as session:
+    """She asked to delete her conversation: end it (the adviser hears), then remove it and
+    her session, in one commit."""
+    async with services.change() as tx:
+        session = tx.session
+        conversation = await newest_conversation(session, visitor.id)
+        if conversation is not None and conversation.status != "ended":
+            await end_conversation(services, conversation.id, by="visitor", tx=tx)
         ids = (
             await session.scalars(
                 select(Conversation.id).where(Conversation.visitor_id == visitor.id)

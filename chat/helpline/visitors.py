@@ -14,7 +14,7 @@ from chat.core.identity import visitor_by_token
 from chat.core.models import VisitorSession
 from chat.core.security import new_token, token_hash
 from chat.core.services import Services
-from chat.helpline.conversations import current_conversation, end_conversation
+from chat.helpline.conversations import end_conversation, newest_conversation
 from chat.helpline.retention import forget_visitor
 
 LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa")
@@ -65,13 +65,14 @@ async def quick_exit(services: Services, token: str) -> bool:
     visitor = await visitor_by_token(services, token)
     if visitor is None:
         return False
-    async with services.db.write() as session:
-        await session.execute(
+    # One commit: her session ends and her chat with it, or neither (she may press it again).
+    async with services.change() as tx:
+        await tx.session.execute(
             update(VisitorSession).where(VisitorSession.id == visitor.id).values(ended_at=now())
         )
-    conversation = await current_conversation(services, visitor.id)
-    if conversation is not None and conversation.status != "ended":
-        await end_conversation(services, conversation.id, by="quick_exit")
+        conversation = await newest_conversation(tx.session, visitor.id)
+        if conversation is not None and conversation.status != "ended":
+            await end_conversation(services, conversation.id, by="quick_exit", tx=tx)
     return True
 
 

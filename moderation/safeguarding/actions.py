@@ -1,23 +1,22 @@
 """What happens when a 1:1 message shows danger, and how staff escalate and report.
 
-Each action writes and commits first, then publishes, as every action in Willow does. Flags
-and escalations are staff-only stream events: stored with the conversation, replayed to
+Each action is a unit of work (chat/core/uow.py): it commits first, then publishes, as every
+action in Willow does, and joins a caller's open one when given. Flags and escalations are
+staff-only stream events: stored with the conversation, replayed to
 staff who open it later, never sent to her.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from chat.core import audit, streams
 from chat.core.channels import SUPERVISORS_CHANNEL, staff_sender
 from chat.core.clock import now
-from chat.core.hub import stream_channel
 from chat.core.models import Conversation, Staff, VisitorSession
 from chat.core.pipeline import Written
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
+from chat.core.uow import Change
 from moderation.alerts import helplines_event, risk_summary
 from moderation.directory import Directory
 from moderation.guidance import guidance_for
@@ -29,29 +28,8 @@ EscalationLevel = Literal["signpost", "supervisor", "emergency"]
 Consent = Literal["given", "declined", "not_asked"]
 
 
-@dataclass(frozen=True)
-class Published:
-    """An event stored in a conversation, ready to publish after commit."""
-
-    payload: dict[str, Any]
-    staff_only: bool
-
-
-async def _publish(services: Services, conversation_id: int, events: list[Published]) -> None:
-    for event in events:
-        await services.publish(
-            stream_channel(conversation_id),
-            event.payload,
-            conversation_id,
-            event.payload["seq"],
-            event.staff_only,
-        )
-
-
-async def _alert_supervisors(
-    services: Services, kind: str, conversation_id: int, **fields: Any
-) -> None:
-    await services.publish(
+def _alert_supervisors(tx: Change, kind: str, conversation_id: int, **fields: Any) -> None:
+    tx.announce(
         SUPERVISORS_CHANNEL,
         {
             "type": "alert",
@@ -91,7 +69,9 @@ def _concern(written: Written) -> dict[str, Any]:
     }
 
 
-async def record_written(services: Services, directory: Directory, written: Written) -> None:
+async def record_written(
+    services: Services, directory: Directory, written: Written, tx: Change | None = None
+) -> None:
     """The verdict's effects, wherever she wrote: a staff-only flag in the stream; on danger
     her place rises (queue priority, her level in a room), supervisors are told, and she is
     shown the helplines for it, stored in the stream so a reload shows the card again."""
@@ -99,26 +79,16 @@ async def record_written(services: Services, directory: Directory, written: Writ
         return
     place, risk = written.place, written.verdict.risk
     concern = _concern(written)
-    async with services.db.write() as session:
-        shown = await place.raise_risk(session, risk.level)
+    async with services.change(tx) as tx:
+        shown = await place.raise_risk(tx.session, risk.level)
         if shown is None:
             return
-        flag = await streams.append(session, place.stream_id, place.flag(concern), staff_only=True)
-        card = None
+        await tx.append(place.stream_id, place.flag(concern), staff_only=True)
         if _needs_card(risk, shown):
-            card = await streams.append(
-                session, place.stream_id, _card(directory, written), to=place.card_for
-            )
-    await services.publish(
-        stream_channel(place.stream_id), flag, place.stream_id, flag["seq"], staff_only=True
-    )
-    if card is not None:
-        await services.publish(
-            stream_channel(place.stream_id), card, place.stream_id, card["seq"], to=place.card_for
-        )
-    if risk.flagged:
-        await services.publish(SUPERVISORS_CHANNEL, place.alert(concern))
-    await place.risk_noted()
+            await tx.append(place.stream_id, _card(directory, written), to=place.card_for)
+        if risk.flagged:
+            tx.announce(SUPERVISORS_CHANNEL, place.alert(concern))
+        tx.after(place.risk_noted)
 
 
 def _card(directory: Directory, written: Written) -> dict[str, Any]:
@@ -154,8 +124,8 @@ async def escalate(
     """Raise a concern; supervisor and emergency levels alert supervisors at once."""
     conversation = await _conversation_for_staff(services, staff, conversation_id)
     actor = staff_sender(staff.id)
-    events: list[Published] = []
-    async with services.db.write() as session:
+    async with services.change() as tx:
+        session = tx.session
         escalation = Escalation(
             conversation_id=conversation.id,
             level=level,
@@ -177,11 +147,7 @@ async def escalate(
             "by": staff.display_name,
             "at": now().isoformat(),
         }
-        events.append(
-            Published(
-                await streams.append(session, conversation.id, payload, staff_only=True), True
-            )
-        )
+        await tx.append(conversation.id, payload, staff_only=True)
         if level == "signpost" and categories:
             signpost = RiskAssessment(level=RiskLevel.LOW, categories=categories)
             async_visitor = await session.get(VisitorSession, conversation.visitor_id)
@@ -189,25 +155,23 @@ async def escalate(
             language = async_visitor.language if async_visitor else None
             card = helplines_event(directory, signpost, nation, language)
             card["conversation_id"] = conversation.id
-            events.append(Published(await streams.append(session, conversation.id, card), False))
-        audit.record(
-            session,
+            await tx.append(conversation.id, card)
+        tx.audit(
             actor,
             f"escalation.{level}",
             f"conversation:{conversation.id}",
             reason,
             {"consent": consent},
         )
-    await _publish(services, conversation.id, events)
-    if level != "signpost":
-        await _alert_supervisors(
-            services,
-            "escalation",
-            conversation.id,
-            level=level,
-            reason=reason,
-            escalation_id=escalation.id,
-        )
+        if level != "signpost":
+            _alert_supervisors(
+                tx,
+                "escalation",
+                conversation.id,
+                level=level,
+                reason=reason,
+                escalation_id=escalation.id,
+            )
     return payload
 
 
@@ -216,7 +180,8 @@ async def record_outcome(
 ) -> dict[str, Any]:
     """Close an escalation with what happened; it cannot be closed twice."""
     actor = staff_sender(staff.id)
-    async with services.db.write() as session:
+    async with services.change() as tx:
+        session = tx.session
         escalation = await session.get(Escalation, escalation_id)
         if escalation is None:
             raise ProtocolError("not_found", ref="escalation_outcome")
@@ -231,8 +196,7 @@ async def record_outcome(
                 "invalid", "this escalation already has an outcome", ref="escalation_outcome"
             )
         escalation.status, escalation.outcome, escalation.closed_by = "closed", outcome, actor
-        payload = await streams.append(
-            session,
+        payload = await tx.append(
             escalation.conversation_id,
             {
                 "type": "escalation_outcome",
@@ -244,8 +208,7 @@ async def record_outcome(
             },
             staff_only=True,
         )
-        audit.record(session, actor, "escalation.outcome", f"escalation:{escalation.id}", outcome)
-    await _publish(services, escalation.conversation_id, [Published(payload, True)])
+        tx.audit(actor, "escalation.outcome", f"escalation:{escalation.id}", outcome)
     return payload
 
 
@@ -253,10 +216,18 @@ async def report_message(
     services: Services, reporter: str, conversation_id: int, seq: int, reason: str
 ) -> int:
     """A message in a 1:1 chat is reported: stored, and supervisors are told at once."""
-    report = await file_report(
-        services, reporter, "conversation", str(conversation_id), conversation_id, seq, reason
-    )
-    await _alert_supervisors(
-        services, "report", conversation_id, report_id=report.id, seq=seq, reason=report.reason
-    )
+    async with services.change() as tx:
+        report = await file_report(
+            services,
+            reporter,
+            "conversation",
+            str(conversation_id),
+            conversation_id,
+            seq,
+            reason,
+            tx,
+        )
+        _alert_supervisors(
+            tx, "report", conversation_id, report_id=report.id, seq=seq, reason=report.reason
+        )
     return report.id

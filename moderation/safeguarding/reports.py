@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from chat.core import audit
 from chat.core.services import Services
+from chat.core.uow import Change
 from moderation.safeguarding.models import Report
 
 REASON_MAX = 500
@@ -23,11 +23,13 @@ async def file_report(
     stream_id: int,
     seq: int,
     reason: str = "",
+    tx: Change | None = None,
 ) -> Report:
     """Store a report of the message `seq` in the stream; the caller tells whoever must see it."""
     if place not in ("conversation", "room"):
         raise ReportError("place must be conversation or room")
-    async with services.db.write() as session:
+    async with services.change(tx) as tx:
+        session = tx.session
         report = Report(
             place=place,
             place_id=place_id,
@@ -38,8 +40,7 @@ async def file_report(
         )
         session.add(report)
         await session.flush()
-        audit.record(
-            session,
+        tx.audit(
             reporter,
             "report.filed",
             f"{place}:{place_id}",
@@ -61,9 +62,11 @@ async def open_reports(
         return list((await session.scalars(query)).all())
 
 
-async def close_report(services: Services, report_id: int, closed_by: str, outcome: str) -> Report:
-    async with services.db.write() as session:
-        report = await session.get(Report, report_id)
+async def close_report(
+    services: Services, report_id: int, closed_by: str, outcome: str, tx: Change | None = None
+) -> Report:
+    async with services.change(tx) as tx:
+        report = await tx.session.get(Report, report_id)
         if report is None:
             raise ReportError("no such report")
         if report.status == "closed":
@@ -73,5 +76,5 @@ async def close_report(services: Services, report_id: int, closed_by: str, outco
             closed_by,
             outcome.strip()[:REASON_MAX],
         )
-        audit.record(session, closed_by, "report.closed", f"report:{report_id}", report.outcome)
+        tx.audit(closed_by, "report.closed", f"report:{report_id}", report.outcome)
     return report
