@@ -138,3 +138,29 @@ async def test_the_room_closes_for_women_on_both_nodes(cluster: Cluster) -> None
     assert (await _listed(cluster.a, room))["open"] is False
     for client in [mentor, *(w.client for w in women)]:
         await client.close()
+
+
+async def test_slow_mode_and_unmute_set_on_one_node_hold_on_the_other(cluster: Cluster) -> None:
+    room = "newcomers"
+    mentor, _ = await mentor_in(cluster.a, room, await trained_mentor(cluster.a))
+    her = await woman_in(cluster.b, room)
+    await mentor.send({"type": "room_slow_mode", "seconds": 60, "reason": "busy evening"})
+    await her.client.receive("room_settings", slow_mode_seconds=60)
+    await said(her.client, "s1", "first")
+    await say(her.client, "s2", "second")
+    assert 1 <= (await her.client.receive("error", code="slow_mode"))["retry_after"] <= 60
+    await mentor.send({"type": "room_slow_mode", "seconds": 0, "reason": "quieter now"})
+    await her.client.receive("room_settings", slow_mode_seconds=0)
+    await said(her.client, "s3", "third")
+
+    await mentor.send(
+        {"type": "room_mute", "participant": her.participant, "minutes": 5, "reason": "pause"}
+    )
+    await her.client.receive("room_muted")
+    await say(her.client, "s4", "let me talk")
+    await her.client.receive("error", code="muted")
+    await mentor.send({"type": "room_unmute", "participant": her.participant, "reason": "ok"})
+    await her.client.receive("room_unmuted")
+    await said(her.client, "s5", "thank you")
+    for client in (her.client, mentor):
+        await client.close()
