@@ -17,6 +17,7 @@ from peers.seats import (
     SEAT,
     exit_event,
     follow_conversation,
+    held_seat,
     leave_mentor_seat,
     leave_seat,
 )
@@ -33,8 +34,8 @@ def apply_standing(runtime: RoomsRuntime, message: dict[str, Any]) -> bool:
     if op == "mute":
         until = message.get("muted_until")
         for connection in _hers(runtime, message):
-            seat = connection.extras.get(SEAT)
-            if isinstance(seat, Seat):
+            seat = held_seat(connection)
+            if seat is not None:
                 seat.muted_until = datetime.fromisoformat(until) if until else None
             connection.send(message["event"])
         return True
@@ -49,8 +50,8 @@ def _seats_in(runtime: RoomsRuntime, session_id: int) -> list[Seat]:
     seats = []
     for connections in runtime.participants.values():
         for connection in connections.values():
-            seat = connection.extras.get(SEAT)
-            if isinstance(seat, Seat) and seat.session_id == session_id:
+            seat = held_seat(connection)
+            if seat is not None and seat.session_id == session_id:
                 seats.append(seat)
     return seats
 

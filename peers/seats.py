@@ -24,6 +24,12 @@ def runtime_of(connection: Connection) -> RoomsRuntime:
     return runtime
 
 
+def held_seat(connection: Connection) -> Seat | None:
+    """Her seat on this connection, if she holds one."""
+    seat = connection.extras.get(SEAT)
+    return seat if isinstance(seat, Seat) else None
+
+
 def seat_of(connection: Connection, ref: str) -> Seat:
     seat = connection.extras.get(SEAT)
     if not isinstance(seat, Seat):
