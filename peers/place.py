@@ -73,6 +73,20 @@ class _InRoom(Place):
         stored = await self._stored(client_id)
         return None if stored is None else self.ack(client_id, int(stored["seq"]), True)
 
+    async def _post(
+        self, client_id: str, body: str, participant_id: int | None, name: str
+    ) -> Appended:
+        return await messages.post(
+            self.runtime,
+            self.stream_id,
+            sender=self.sender,
+            client_id=client_id,
+            body=body,
+            participant_id=participant_id,
+            name=name,
+            role=self.role,
+        )
+
 
 class RoomPlace(_InRoom):
     """A participant writes in the room she holds a seat in."""
@@ -121,16 +135,7 @@ class RoomPlace(_InRoom):
 
     async def append(self, client_id: str, body: str) -> Appended:
         seat = self.seat
-        return await messages.post(
-            self.runtime,
-            seat.session_id,
-            sender=seat.sender,
-            client_id=client_id,
-            body=body,
-            participant_id=seat.participant_id,
-            name=seat.pseudonym,
-            role="participant",
-        )
+        return await self._post(client_id, body, seat.participant_id, seat.pseudonym)
 
     def stored(self, message: dict[str, Any]) -> None:
         self.seat.last_message_at = now()
@@ -205,16 +210,7 @@ class MentorPlace(_InRoom):
         self.language = None
 
     async def append(self, client_id: str, body: str) -> Appended:
-        return await messages.post(
-            self.runtime,
-            self.stream_id,
-            sender=self.sender,
-            client_id=client_id,
-            body=body,
-            participant_id=None,
-            name=self.staff.display_name,
-            role="mentor",
-        )
+        return await self._post(client_id, body, None, self.staff.display_name)
 
 
 def _at_high_risk(verdict: Verdict) -> bool:

@@ -108,12 +108,7 @@ class _ControlMember(Member):
         self.runtime = runtime
 
     def deliver(
-        self,
-        stream_id: int | None,
-        seq: int | None,
-        text: str,
-        staff_only: bool = False,
-        to: str | None = None,
+        self, stream_id: int | None, seq: int | None, text: str, *_: Any, **__: Any
     ) -> None:
         self.runtime.on_control(text)
 

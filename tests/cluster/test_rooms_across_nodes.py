@@ -8,7 +8,15 @@ import pytest
 
 from tests.cluster.conftest import Cluster
 from tests.cluster.talk import in_queue, receive_where
-from tests.peers.roomkit import Woman, mentor_in, said, say, trained_mentor, woman_in
+from tests.peers.roomkit import (
+    Woman,
+    mentor_in,
+    said,
+    say,
+    slowed_then_muted,
+    trained_mentor,
+    woman_in,
+)
 from tests.wsclient import Server, staff, visitor
 
 pytestmark = pytest.mark.cluster
@@ -141,26 +149,8 @@ async def test_the_room_closes_for_women_on_both_nodes(cluster: Cluster) -> None
 
 
 async def test_slow_mode_and_unmute_set_on_one_node_hold_on_the_other(cluster: Cluster) -> None:
-    room = "newcomers"
-    mentor, _ = await mentor_in(cluster.a, room, await trained_mentor(cluster.a))
-    her = await woman_in(cluster.b, room)
-    await mentor.send({"type": "room_slow_mode", "seconds": 60, "reason": "busy evening"})
-    await her.client.receive("room_settings", slow_mode_seconds=60)
-    await said(her.client, "s1", "first")
-    await say(her.client, "s2", "second")
-    assert 1 <= (await her.client.receive("error", code="slow_mode"))["retry_after"] <= 60
-    await mentor.send({"type": "room_slow_mode", "seconds": 0, "reason": "quieter now"})
-    await her.client.receive("room_settings", slow_mode_seconds=0)
-    await said(her.client, "s3", "third")
-
-    await mentor.send(
-        {"type": "room_mute", "participant": her.participant, "minutes": 5, "reason": "pause"}
-    )
-    await her.client.receive("room_muted")
-    await say(her.client, "s4", "let me talk")
-    await her.client.receive("error", code="muted")
-    await mentor.send({"type": "room_unmute", "participant": her.participant, "reason": "ok"})
-    await her.client.receive("room_unmuted")
-    await said(her.client, "s5", "thank you")
+    mentor, _ = await mentor_in(cluster.a, "newcomers", await trained_mentor(cluster.a))
+    her = await woman_in(cluster.b, "newcomers")
+    await slowed_then_muted(mentor, her)
     for client in (her.client, mentor):
         await client.close()

@@ -5,7 +5,7 @@ written (her standing is on her seat)."""
 from __future__ import annotations
 
 from tests.chat.test_message_pipeline import PER_WINDOW, statements
-from tests.peers.roomkit import RoomServer, mentor_in, said, say, woman_in
+from tests.peers.roomkit import RoomServer, mentor_in, said, say, slowed_then_muted, woman_in
 from tests.wsclient import visitor
 
 RISKY = "I am going to kill myself tonight"
@@ -93,23 +93,6 @@ async def test_a_room_message_makes_no_read_before_its_write(rooms: RoomServer) 
 async def test_slow_mode_and_mute_are_held_on_her_seat(rooms: RoomServer) -> None:
     mentor, _ = await mentor_in(rooms.server)
     her = await woman_in(rooms.server)
-    await mentor.send({"type": "room_slow_mode", "seconds": 30, "reason": "busy"})
-    await her.client.receive("room_settings")
-    await said(her.client, "s1", "first")
-    await say(her.client, "s2", "second")
-    slow = await her.client.receive("error", code="slow_mode", client_id="s2")
-    assert 1 <= slow["retry_after"] <= 30
-    await mentor.send({"type": "room_slow_mode", "seconds": 0, "reason": "calmer"})
-    await her.client.receive("room_settings", slow_mode_seconds=0)
-    await said(her.client, "s3", "third")
-    await mentor.send(
-        {"type": "room_mute", "participant": her.participant, "minutes": 5, "reason": "pause"}
-    )
-    await her.client.receive("room_muted")
-    await say(her.client, "s4", "let me talk")
-    await her.client.receive("error", code="muted", client_id="s4")
-    await mentor.send({"type": "room_unmute", "participant": her.participant, "reason": "ok"})
-    await her.client.receive("room_unmuted")
-    await said(her.client, "s5", "thank you")
+    await slowed_then_muted(mentor, her)
     for client in (her.client, mentor):
         await client.close()
