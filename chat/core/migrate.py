@@ -19,7 +19,7 @@ def alembic_config(url: str, version_directories: Sequence[Path]) -> Config:
     """Alembic's configuration: the core's environment, every package's versions directory."""
     config = Config()
     config.set_main_option("script_location", "chat.core:migrations")
-    config.set_main_option("version_path_separator", "os")
+    config.set_main_option("path_separator", "os")
     config.set_main_option(
         "version_locations", os.pathsep.join(str(path) for path in version_directories)
     )
