@@ -19,9 +19,8 @@ from chat.core.logs import configure_logging
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
+from chat.helpline import retention, staff, visitors
 from chat.helpline import sockets as helpline_sockets
-from chat.helpline import staff, visitors
-from chat.helpline.retention import purge_forever
 from chat.schema import upgrade
 from moderation.safeguarding.install import install as install_moderation
 from peers.install import install as install_rooms
@@ -57,13 +56,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if services.db.is_sqlite:
             await upgrade(services.db.engine)
         await services.broker.connect()
-        purge = asyncio.create_task(purge_forever(services), name="willow-retention")
+        housekeeping = asyncio.create_task(
+            services.housekeeping.run_forever(), name="willow-housekeeping"
+        )
         if settings.env != "test":
             _tune_gc()
         try:
             yield
         finally:
-            purge.cancel()
+            housekeeping.cancel()
             await services.stop_background()
             await services.broker.close()
             await services.db.dispose()
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
 
     helpline_sockets.install(services.sockets)
+    retention.install(services)
     app.include_router(visitors.router)
     app.include_router(staff.router)
     app.include_router(staff.admin_router)

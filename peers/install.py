@@ -15,6 +15,7 @@ from moderation.directory import load_default_directory
 from peers import events, handlers, routes
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
 from peers.control import apply_standing, handle_control
+from peers.rooms import purge_closed_sessions
 from peers.runtime import RoomsRuntime
 from peers.schedule import DEFAULT_SCHEDULE_PATH, ScheduleError, load_schedule
 
@@ -42,9 +43,14 @@ def load_runtime(services: Services) -> RoomsRuntime:
 
 
 def install(app: FastAPI, services: Services) -> RoomsRuntime:
-    """Load and check the data, then register the events, handlers and routes."""
+    """Load and check the data, then register the events, handlers, routes and purges."""
     runtime = load_runtime(services)
     app.state.rooms = runtime
+    services.housekeeping.register(
+        "room_sessions",
+        services.settings.housekeeping_seconds,
+        lambda: purge_closed_sessions(services),
+    )
     events.register_events()
     handlers.register(services.sockets)
     app.include_router(routes.router)

@@ -14,6 +14,7 @@ from chat.core import streams
 from chat.core.appender import Appended, Touch
 from chat.core.clock import now
 from chat.core.models import Event, Stream
+from chat.core.uow import Change
 from moderation.alerts import risk_summary
 from moderation.types import Verdict
 from peers.errors import RoomError
@@ -76,12 +77,13 @@ async def hold(
     name: str,
     client_id: str,
     verdict: Verdict,
+    tx: Change | None = None,
 ) -> RoomHeldMessage:
     """Keep the message back for the mentor to release or discard; mentors are told at once.
 
     A resend returns the row kept the first time, whatever the mentor has done with it since.
     """
-    async with runtime.services.change() as tx:
+    async with runtime.services.change(tx) as tx:
         db = tx.session
         existing = await db.scalar(
             select(RoomHeldMessage).where(

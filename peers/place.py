@@ -17,8 +17,9 @@ from chat.core import streams
 from chat.core.appender import Appended
 from chat.core.channels import staff_sender
 from chat.core.clock import now
-from chat.core.pipeline import Place, Reply, Sending
+from chat.core.pipeline import Held, Place, Sending
 from chat.core.protocol import ProtocolError
+from chat.core.uow import Change
 from moderation.pipeline import REASON_PERSONAL_DETAILS
 from moderation.types import RiskLevel, Verdict
 from peers import messages, rooms
@@ -95,6 +96,7 @@ class RoomPlace(_InRoom):
 
     def __init__(self, connection: Connection, runtime: RoomsRuntime, seat: Seat) -> None:
         self.runtime = runtime
+        self.services = runtime.services
         self.seat = seat
         self.stream_id = seat.session_id
         self.sender = seat.sender
@@ -140,24 +142,29 @@ class RoomPlace(_InRoom):
     def stored(self, message: dict[str, Any]) -> None:
         self.seat.last_message_at = now()
 
-    async def hold(self, client_id: str, verdict: Verdict, reply: Reply) -> int | None:
+    async def hold(self, client_id: str, verdict: Verdict, tx: Change) -> Held:
         if verdict.reason == REASON_PERSONAL_DETAILS:
             # Nothing is kept: she is asked whether to send it without the details.
             kinds = sorted({finding.kind.value for finding in verdict.pii})
-            reply(held_event(client_id, REASON_PERSONAL_DETAILS, kinds))
-            return None
+            return Held(held_event(client_id, REASON_PERSONAL_DETAILS, kinds), None)
         seat = self.seat
         held = await messages.hold(
-            self.runtime, seat.session_id, seat.participant_id, seat.pseudonym, client_id, verdict
+            self.runtime,
+            seat.session_id,
+            seat.participant_id,
+            seat.pseudonym,
+            client_id,
+            verdict,
+            tx,
         )
         if held.status == "released":
             # A resend of a message the mentor has let through since: its ack.
-            before = await super().answered_before(client_id)
-            if before is not None:
-                reply(before)
-                return None
-        reply(held_event(client_id, held.reason))
-        return held.id
+            stored = await streams.find_by_client_id(
+                tx.session, self.stream_id, self.sender, client_id
+            )
+            if stored is not None:
+                return Held(self.ack(client_id, int(stored["seq"]), True), None)
+        return Held(held_event(client_id, held.reason), held.id)
 
     async def raise_risk(self, session: AsyncSession, level: RiskLevel) -> RiskLevel | None:
         participant = await session.get(RoomParticipant, self.seat.participant_id)
@@ -203,6 +210,7 @@ class MentorPlace(_InRoom):
         self, connection: Connection, runtime: RoomsRuntime, staff: Staff, session_id: int
     ) -> None:
         self.runtime = runtime
+        self.services = runtime.services
         self.staff = staff
         self.stream_id = session_id
         self.sender = staff_sender(staff.id)

@@ -6,10 +6,13 @@ the change it describes. Reading and filtering the log is moderation's concern.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat.core.db import Database
 from chat.core.models import AuditEntry
 
 
@@ -27,3 +30,10 @@ def record(
             actor=actor, action=action, subject=subject, reason=reason, details=details or {}
         )
     )
+
+
+async def purge_before(db: Database, cutoff: datetime) -> int:
+    """Delete entries written before `cutoff` (the audit retention); returns how many."""
+    async with db.write() as session:
+        result = await session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)

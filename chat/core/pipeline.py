@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from chat.core.models import VisitorSession
+    from chat.core.services import Services
+    from chat.core.uow import Change
 
 # Acks remembered per sender, enough for every message a page keeps pending across a drop.
 RECENT_ACKS = 256
@@ -62,6 +64,15 @@ class Sending:
 
 
 @dataclass(frozen=True)
+class Held:
+    """A message kept back: what she is told once it is committed, and the held row's id
+    (None when nothing was kept: she is asked about personal details first)."""
+
+    reply: dict[str, Any]
+    held_id: int | None
+
+
+@dataclass(frozen=True)
 class Draft:
     client_id: str
     body: str
@@ -73,6 +84,7 @@ class Place(ABC):
     """Where one message is written, as the feature that owns the place describes it."""
 
     kind: PlaceKind
+    services: Services
     stream_id: int
     sender: str  # the sender as the stream stores it ("visitor", "participant:17", "staff:3")
     role: Role
@@ -113,9 +125,9 @@ class Place(ABC):
     async def append(self, client_id: str, body: str) -> Appended:
         """Store the message through the appender (no read before the write)."""
 
-    async def hold(self, client_id: str, verdict: Verdict, reply: Reply) -> int | None:
-        """Keep it back for someone to look at first; returns the held id (places that never
-        hold deliver instead)."""
+    async def hold(self, client_id: str, verdict: Verdict, tx: Change) -> Held:
+        """Keep it back for someone to look at first, in `tx` (places that never hold deliver
+        instead)."""
         raise NotImplementedError
 
     def stored(self, message: dict[str, Any]) -> None:
@@ -158,6 +170,8 @@ class Written:
     verdict: Verdict
     message: dict[str, Any] | None
     held_id: int | None = None
+    # The unit of work to join (a held message and its effects are one commit).
+    tx: Change | None = None
 
 
 Effect = Callable[[Written], Awaitable[None]]
@@ -185,10 +199,9 @@ class MessagePipeline:
             await self._refuse(place, draft, verdict, refusal, reply)
             return
         if verdict.action is Action.HOLD:
-            held = await place.hold(draft.client_id, verdict, reply)
-            if held is not None:
+            await self._hold(place, draft, verdict, reply)
+            if verdict.reason != REASON_PERSONAL_DETAILS:
                 _count(place, verdict, now)
-            await self._effects(Written(place, verdict, None, held))
             return
         appended = await place.append(draft.client_id, verdict.body)
         seq = int(appended.payload["seq"])
@@ -199,6 +212,13 @@ class MessagePipeline:
         _count(place, verdict, now)
         place.stored(appended.payload)
         await self._effects(Written(place, verdict, appended.payload))
+
+    async def _hold(self, place: Place, draft: Draft, verdict: Verdict, reply: Reply) -> None:
+        """Held and its effects (the mentors alerted) are one commit; she hears after it."""
+        async with place.services.change() as tx:
+            held = await place.hold(draft.client_id, verdict, tx)
+            await self._effects(Written(place, verdict, None, held.held_id, tx))
+        reply(held.reply)
 
     async def _refuse(
         self, place: Place, draft: Draft, verdict: Verdict, refusal: ProtocolError, reply: Reply

@@ -6,11 +6,15 @@ import asyncio
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from chat.core import audit
 from chat.core.appender import Appender
 from chat.core.broker import Broker, broker_from_url
+from chat.core.clock import now
 from chat.core.db import Database
+from chat.core.housekeeping import Housekeeping
 from chat.core.hub import Hub, envelope, stream_channel
 from chat.core.pipeline import MessagePipeline
 from chat.core.settings import Settings
@@ -38,9 +42,20 @@ class Services:
     domain_events: DomainEventSink = drop_events
     # Messages are stored in batches (group commit) and published in order once committed.
     appender: Appender = field(init=False)
+    # Periodic purges; each feature registers its own at install, every node runs them.
+    housekeeping: Housekeeping = field(init=False)
 
     def __post_init__(self) -> None:
         self.appender = Appender(self.db, self.publish_stored)
+        self.housekeeping = Housekeeping(self.db)
+        self.housekeeping.register(
+            "audit_log", self.settings.housekeeping_seconds, self._purge_audit
+        )
+
+    async def _purge_audit(self) -> int:
+        """Audit entries older than the audit retention go (the core owns the audit log)."""
+        days = self.settings.audit_retention_days
+        return await audit.purge_before(self.db, now() - timedelta(days=days))
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run work in the background, kept until done and cancelled at shutdown."""

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     max_frame_bytes: int = Field(default=16_384, ge=1024)
     adviser_capacity: int = Field(default=3, ge=1, le=40)
     transcript_retention_days: int = Field(default=30, ge=1)
+    # Housekeeping (chat/core/housekeeping.py): how often each purge runs, across all nodes.
+    housekeeping_seconds: float = Field(default=3600, gt=0)
+    # A visitor session nothing refers to (no chat, no room seat) goes this long after it began.
+    visitor_session_hours: float = Field(default=24, gt=0)
+    audit_retention_days: int = Field(default=365, ge=1)
     frontend_dir: Path = REPO_ROOT / "frontend"
     # Peer rooms' catalogue and schedule; the files shipped in peers/data when unset.
     rooms_file: Path | None = None

@@ -12,6 +12,11 @@ events are stored, so a reconnecting client resumes them and a live one catches 
 event of the stream (the local hub is asked to catch up at once); nothing is sent twice,
 because clients drop a seq they already have.
 
+Domain events are handed over after the commit and the news, as one list in the order they
+were emitted, to the one receiver the app's Services owns (`services.domain_events`; it drops
+them until the feature that delivers domain events sets it at install). A failing receiver is
+logged: the change it reports is already committed.
+
 Actions compose: each takes an optional open unit of work and passes it to
 `services.change(tx)`, which joins it instead of opening another, so a caller can put several
 actions into one commit (a woman moved from a room to an adviser: the conversation is created,

@@ -62,11 +62,13 @@ async def request_chat(
     """
     async with services.change(tx) as tx:
         session = tx.session
-        # Her quick exit may have reached another node while this socket stayed open.
-        ended = await session.scalar(
+        # Her quick exit may have reached another node while this socket stayed open, or
+        # housekeeping removed a session that had never chatted.
+        found = await session.execute(
             select(VisitorSession.ended_at).where(VisitorSession.id == visitor.id)
         )
-        if ended is not None:
+        row = found.first()
+        if row is None or row.ended_at is not None:
             raise ProtocolError("unauthorized", "this session has ended; start a new one")
         newest = await newest_conversation(session, visitor.id)
         if newest is not None and newest.status != "ended":

@@ -1,21 +1,19 @@
-"""Transcripts are kept only as long as configured, and a visitor may delete hers at once."""
+"""What the helpline keeps and for how long: transcripts for the retention period, visitor
+sessions while something refers to them, staff sessions until they expire. A visitor may
+delete hers at once. The purges run on the app's housekeeping schedule (`install`).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core.clock import now
-from chat.core.models import Conversation, Event, Stream, VisitorSession
+from chat.core.models import Base, Conversation, Event, StaffSession, Stream, VisitorSession
 from chat.core.services import Services
 from chat.helpline.conversations import end_conversation, newest_conversation
-
-log = logging.getLogger("willow.retention")
-PURGE_EVERY_SECONDS = 3600
 
 
 async def purge_expired(services: Services, at: datetime | None = None) -> int:
@@ -70,13 +68,44 @@ async def _delete_conversations(session: AsyncSession, ids: list[int]) -> None:
     await session.execute(delete(Stream).where(Stream.id.in_(ids)))
 
 
-async def purge_forever(services: Services) -> None:
-    """Background task: purge once an hour for as long as the app runs."""
-    while True:
-        try:
-            removed = await purge_expired(services)
-            if removed:
-                log.info("retention: removed %d expired conversations", removed)
-        except Exception:
-            log.exception("retention purge failed")
-        await asyncio.sleep(PURGE_EVERY_SECONDS)
+async def purge_unused_visitor_sessions(services: Services, at: datetime | None = None) -> int:
+    """Delete visitor sessions that nothing refers to (she never chatted nor sat in a room, or
+    what she had is gone) once they are older than WILLOW_VISITOR_SESSION_HOURS."""
+    cutoff = (at or now()) - timedelta(hours=services.settings.visitor_session_hours)
+    async with services.db.write() as session:
+        result = await session.execute(
+            delete(VisitorSession).where(
+                VisitorSession.created_at < cutoff, *_nothing_refers_to_visitor()
+            )
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _nothing_refers_to_visitor() -> list[ColumnElement[bool]]:
+    """No row of any table points at the session: found from the schema, so a feature's
+    table that keeps a visitor session alive (a room seat) needs no change here."""
+    conditions: list[ColumnElement[bool]] = []
+    target = VisitorSession.__table__.c.id
+    for table in Base.metadata.sorted_tables:
+        for key in table.foreign_keys:
+            if key.column is target:
+                conditions.append(~exists().where(key.parent == target))
+    return conditions
+
+
+async def purge_expired_staff_sessions(services: Services, at: datetime | None = None) -> int:
+    """Staff logins past their expiry are no use to anyone: delete them."""
+    async with services.db.write() as session:
+        result = await session.execute(
+            delete(StaffSession).where(StaffSession.expires_at < (at or now()))
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def install(services: Services) -> None:
+    """Register the helpline's purges with the app's housekeeping."""
+    every = services.settings.housekeeping_seconds
+    jobs = services.housekeeping
+    jobs.register("transcripts", every, lambda: purge_expired(services))
+    jobs.register("visitor_sessions", every, lambda: purge_unused_visitor_sessions(services))
+    jobs.register("staff_sessions", every, lambda: purge_expired_staff_sessions(services))

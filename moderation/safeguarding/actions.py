@@ -69,9 +69,7 @@ def _concern(written: Written) -> dict[str, Any]:
     }
 
 
-async def record_written(
-    services: Services, directory: Directory, written: Written, tx: Change | None = None
-) -> None:
+async def record_written(services: Services, directory: Directory, written: Written) -> None:
     """The verdict's effects, wherever she wrote: a staff-only flag in the stream; on danger
     her place rises (queue priority, her level in a room), supervisors are told, and she is
     shown the helplines for it, stored in the stream so a reload shows the card again."""
@@ -79,7 +77,7 @@ async def record_written(
         return
     place, risk = written.place, written.verdict.risk
     concern = _concern(written)
-    async with services.change(tx) as tx:
+    async with services.change(written.tx) as tx:
         shown = await place.raise_risk(tx.session, risk.level)
         if shown is None:
             return

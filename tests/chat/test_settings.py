@@ -42,6 +42,9 @@ def test_production_needs_a_strong_secret_key(key: str) -> None:
         ("exit_url", "javascript:alert(1)", "WILLOW_EXIT_URL"),
         ("port", 0, "greater than or equal to 1"),
         ("send_queue_size", 1, "greater than or equal to 8"),
+        ("housekeeping_seconds", 0, "greater than 0"),
+        ("visitor_session_hours", -1, "greater than 0"),
+        ("audit_retention_days", 0, "greater than or equal to 1"),
     ],
 )
 def test_bad_values_are_named(field: str, value: object, message: str) -> None:

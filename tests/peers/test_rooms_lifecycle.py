@@ -13,12 +13,13 @@ from chat.app import create_app
 from chat.core.clock import now
 from chat.core.models import Event
 from chat.core.settings import Settings
+from chat.helpline.retention import purge_unused_visitor_sessions
 from peers.install import RoomsSetupError
 from peers.models import RoomParticipant, RoomSession
 from peers.naming import is_taken, looks_like_staff, name_key
 from peers.rooms import purge_closed_sessions
 from peers.routes import busy_band
-from tests.peers.roomkit import ROOM, RoomServer, mentor_in, said, woman_in
+from tests.peers.roomkit import ROOM, RoomServer, close_all, mentor_in, said, woman_in
 from tests.wsclient import visitor
 
 # --- pure parts ----------------------------------------------------------------------------------
@@ -227,3 +228,16 @@ def test_the_settings_come_from_the_environment(
     monkeypatch.setenv("WILLOW_SCHEDULE_FILE", str(tmp_path / "s.yaml"))
     settings = Settings()
     assert settings.rooms_file == rooms_file and settings.schedule_file == tmp_path / "s.yaml"
+
+
+async def test_a_seat_in_a_room_keeps_her_session_from_the_unused_session_purge(
+    rooms: RoomServer,
+) -> None:
+    server = rooms.server
+    assert server.services is not None
+    mentor, _ = await mentor_in(server)
+    her = await woman_in(server)
+    later = now() + timedelta(hours=server.services.settings.visitor_session_hours, minutes=1)
+    assert await purge_unused_visitor_sessions(server.services, later) == 0
+    await said(her.client, "still", "still here")
+    await close_all(mentor, her.client)
