@@ -15,6 +15,7 @@ from sqlalchemy import text
 from starlette.types import Receive, Scope, Send
 
 from chat.core import transport
+from chat.core.broker import Broker
 from chat.core.logs import configure_logging
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
@@ -46,16 +47,17 @@ class Willow(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, broker: Broker | None = None) -> FastAPI:
+    """The app; `broker` replaces the one WILLOW_BROKER_URL names (several apps, one process)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    services = Services.build(settings)
+    services = Services.build(settings, broker)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if services.db.is_sqlite:
             await upgrade(services.db.engine)
-        await services.broker.connect()
+        await services.start()
         housekeeping = asyncio.create_task(
             services.housekeeping.run_forever(), name="willow-housekeeping"
         )

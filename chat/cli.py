@@ -15,7 +15,7 @@ from chat.core.db import Database
 from chat.core.models import Staff
 from chat.core.services import Services
 from chat.core.settings import Settings, SettingsError
-from chat.helpline.staff import ROLES, StaffError, create_staff, set_training
+from chat.helpline.staff import ROLES, StaffError, create_staff, disable_staff, set_training
 from chat.schema import upgrade
 
 
@@ -51,6 +51,18 @@ async def _train(settings: Settings, username: str, trained: bool, note: str) ->
         await upgrade(services.db.engine)
         await set_training(services, username, trained, "cli", note)
     finally:
+        await services.db.dispose()
+
+
+async def _disable(settings: Settings, username: str, note: str) -> None:
+    """Through the broker, every running node closes the account's sockets at once."""
+    services = Services.build(settings)
+    try:
+        await upgrade(services.db.engine)
+        await services.start()
+        await disable_staff(services, username, "cli", note)
+    finally:
+        await services.broker.close()
         await services.db.dispose()
 
 
@@ -128,6 +140,11 @@ def main(argv: list[str] | None = None) -> None:
     train.add_argument("--withdraw", action="store_true", help="withdraw the training instead")
     train.add_argument("--note", default="", help="what training, for the audit log")
     train.add_argument("username")
+    disable = staff_commands.add_parser(
+        "disable", help="disable an account: its logins end and its sockets close on every node"
+    )
+    disable.add_argument("--note", default="", help="why, for the audit log")
+    disable.add_argument("username")
     args = parser.parse_args(argv)
 
     settings = _settings()
@@ -143,6 +160,12 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"willow: {exc}")
         done = "withdrawn" if args.withdraw else "recorded"
         print(f"training {done} for {args.username!r}")
+    elif args.command == "staff" and args.staff_command == "disable":
+        try:
+            asyncio.run(_disable(settings, args.username, args.note))
+        except StaffError as exc:
+            sys.exit(f"willow: {exc}")
+        print(f"disabled {args.username!r}; its logins ended")
     elif args.command == "staff":
         try:
             password = asyncio.run(

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from moderation.lexicon import LexiconError
-from moderation.risk import assess
+from moderation.risk import default_detector
 
 DEFAULT_EVAL_SET = Path(__file__).resolve().parent.parent / "tests/moderation/eval_set.jsonl"
 
@@ -45,6 +46,12 @@ def _add_evaluate(subcommands: Any) -> None:
     sub.add_argument("path", nargs="?", default=str(DEFAULT_EVAL_SET), help="JSON-lines file")
     sub.add_argument("--verbose", action="store_true", help="also list false alarms")
     sub.set_defaults(run=_run_evaluate)
+
+
+def _lexicon_dir() -> Path | None:
+    """This command is its own entry point: it reads the server's variable itself."""
+    extra = os.environ.get("WILLOW_LEXICON_DIR", "").strip()
+    return Path(extra) if extra else None
 
 
 def _run_assess(_: argparse.Namespace) -> int:
@@ -86,7 +93,7 @@ def _assess_line(raw: bytes, number: int) -> dict[str, object]:
         return error(f'"text" must be a string, got {_json_type(text)}')
     if language is not None and not isinstance(language, str):
         return error(f'"language" must be a string or null, got {_json_type(language)}')
-    result = assess(text, language)
+    result = default_detector(_lexicon_dir()).assess(text, language)
     return {"level": result.level.value, "categories": [c.value for c in result.categories]}
 
 

@@ -7,7 +7,6 @@ in the directory named by WILLOW_WORDLIST_DIR. Terms and messages both pass thro
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ _CATEGORY_BY_NAME: dict[str, Category] = {category: category for category in CAT
 ALL_LANGUAGES = "*"
 BASE_LANGUAGE = "en"
 SHIPPED_WORDLIST_DIR = DATA_DIR / "wordlists"
-WORDLIST_DIR_ENV = "WILLOW_WORDLIST_DIR"
 
 _LANGUAGE_FILE = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{2,8})?")
 _YOU = "{you}"
@@ -107,19 +105,15 @@ def find_abuse_matches(
     return tuple(found)
 
 
-def default_wordlist_dirs() -> list[Path]:
-    """The shipped lists, then WILLOW_WORDLIST_DIR when it is set."""
-    dirs = [SHIPPED_WORDLIST_DIR]
-    extra = os.environ.get(WORDLIST_DIR_ENV, "").strip()
-    if extra:
-        dirs.append(Path(extra))
-    return dirs
+def default_wordlist_dirs(extra: Path | None = None) -> list[Path]:
+    """The shipped lists, then `extra` (the server passes WILLOW_WORDLIST_DIR)."""
+    return [SHIPPED_WORDLIST_DIR] if extra is None else [SHIPPED_WORDLIST_DIR, extra]
 
 
-@lru_cache(maxsize=1)
-def default_wordlists() -> WordLists:
+@lru_cache(maxsize=4)
+def default_wordlists(extra: Path | None = None) -> WordLists:
     """The lists in use, loaded once; call at start-up so a bad file stops the server early."""
-    return load_wordlists(default_wordlist_dirs())
+    return load_wordlists(default_wordlist_dirs(extra))
 
 
 def load_wordlists(dirs: Sequence[Path]) -> WordLists:

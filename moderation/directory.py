@@ -8,7 +8,6 @@ field, because the person fixing it is an operator, not a developer.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ from moderation.types import RiskCategory, RiskLevel
 _E = TypeVar("_E", bound=StrEnum)
 
 DEFAULT_DIRECTORY_FILE = DATA_DIR / "directory.yaml"
-DIRECTORY_FILE_ENV = "WILLOW_DIRECTORY_FILE"
 
 
 class DirectoryError(DataFileError):
@@ -254,17 +252,13 @@ def load_directory(paths: Sequence[Path]) -> Directory:
     return Directory(tuple(entries.values()))
 
 
-def default_directory_paths() -> list[Path]:
-    """The shipped directory, then WILLOW_DIRECTORY_FILE when it is set."""
-    paths = [DEFAULT_DIRECTORY_FILE]
-    extra = os.environ.get(DIRECTORY_FILE_ENV, "").strip()
-    if extra:
-        paths.append(Path(extra))
-    return paths
+def default_directory_paths(extra: Path | None = None) -> list[Path]:
+    """The shipped directory, then `extra` (the server passes WILLOW_DIRECTORY_FILE)."""
+    return [DEFAULT_DIRECTORY_FILE] if extra is None else [DEFAULT_DIRECTORY_FILE, extra]
 
 
-def load_default_directory() -> Directory:
-    return load_directory(default_directory_paths())
+def load_default_directory(extra: Path | None = None) -> Directory:
+    return load_directory(default_directory_paths(extra))
 
 
 def _apply_file(entries: dict[str, Helpline], path: Path) -> None:

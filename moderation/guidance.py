@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +12,6 @@ from moderation.datafiles import DATA_DIR, DataFileError, describe_validation_er
 from moderation.types import RiskCategory
 
 GUIDANCE_FILE = DATA_DIR / "guidance.yaml"
-GUIDANCE_FILE_ENV = "WILLOW_GUIDANCE_FILE"
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 
@@ -45,10 +43,13 @@ def load_guidance(path: Path) -> dict[RiskCategory, Guidance]:
 
 
 @cache
-def default_guidance() -> dict[RiskCategory, Guidance]:
-    return load_guidance(Path(os.environ.get(GUIDANCE_FILE_ENV) or GUIDANCE_FILE))
+def default_guidance(path: Path | None = None) -> dict[RiskCategory, Guidance]:
+    """The shipped guidance, or the file the server's settings name (WILLOW_GUIDANCE_FILE)."""
+    return load_guidance(path or GUIDANCE_FILE)
 
 
-def guidance_for(categories: tuple[RiskCategory, ...]) -> list[dict[str, object]]:
-    guidance = default_guidance()
+def guidance_for(
+    categories: tuple[RiskCategory, ...], guidance: dict[RiskCategory, Guidance] | None = None
+) -> list[dict[str, object]]:
+    guidance = guidance or default_guidance()
     return [{"category": c.value, **guidance[c].model_dump()} for c in categories]

@@ -26,6 +26,7 @@ from moderation.limits import (
     SenderHistory,
     check_limits,
 )
+from moderation.loaded import Rules
 from moderation.pii import find_pii
 from moderation.risk import assess
 from moderation.sanitize import plain_text
@@ -66,6 +67,9 @@ class MessageContext:
     limits: Limits = field(default_factory=Limits)
     pii_confirmed: bool = False
     known_names: frozenset[str] = frozenset()
+    # The app's loaded rules (its settings' extra lexicons and word lists); the shipped ones
+    # when None.
+    rules: Rules | None = None
 
     def __post_init__(self) -> None:
         if self.place not in PLACES:
@@ -103,11 +107,14 @@ def _risk(body: str, ctx: MessageContext) -> RiskAssessment:
         return NO_RISK
     if not body:
         return NO_RISK
-    return assess(body[: _RISK_SCAN_FACTOR * ctx.limits.max_length(ctx.place)], ctx.language)
+    text = body[: _RISK_SCAN_FACTOR * ctx.limits.max_length(ctx.place)]
+    if ctx.rules is not None:
+        return ctx.rules.detector.assess(text, ctx.language)
+    return assess(text, ctx.language)
 
 
 def _check_sender_content(body: str, ctx: MessageContext, risk: RiskAssessment) -> Verdict:
-    abuse = find_abuse(body, ctx.language)
+    abuse = find_abuse(body, ctx.language, ctx.rules.wordlists if ctx.rules else None)
     pii = find_pii(body, allowed_handles=ctx.known_names)
     if ctx.place == "room":
         # Others in the room would read it at once, so the mentor looks first.

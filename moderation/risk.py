@@ -31,15 +31,14 @@ rules stand alone.
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 from moderation.lexicon import (
-    EXTRA_DIR_ENV,
     WORD_CHAR,
     Entry,
     Lexicon,
@@ -454,9 +453,10 @@ def _detector_for(extra_dir: str | None) -> RuleDetector:
     return RuleDetector(load_lexicons(extra_dir))
 
 
-def default_detector() -> RuleDetector:
-    """Built-in lexicons plus those in WILLOW_LEXICON_DIR, loaded once per directory."""
-    return _detector_for(os.environ.get(EXTRA_DIR_ENV) or None)
+def default_detector(extra_dir: Path | None = None) -> RuleDetector:
+    """Built-in lexicons plus those in `extra_dir` (the server passes WILLOW_LEXICON_DIR from
+    its settings), loaded once per directory."""
+    return _detector_for(str(extra_dir) if extra_dir is not None else None)
 
 
 def assess(text: str, language: str | None = None) -> RiskAssessment:

@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from peers.runtime import RoomsRuntime, Seat
 from peers.seats import (
-    MENTOR_SEAT,
-    SEAT,
     exit_event,
     follow_conversation,
     held_seat,
     leave_mentor_seat,
     leave_seat,
+    room_state,
 )
 
 if TYPE_CHECKING:
@@ -78,8 +77,8 @@ def _hers(runtime: RoomsRuntime, message: dict[str, Any]) -> list[Connection]:
 
 
 async def _detach(runtime: RoomsRuntime, connection: Connection, message: dict[str, Any]) -> None:
-    seat = connection.extras.get(SEAT)
-    if not isinstance(seat, Seat) or seat.attach_id == message.get("keep"):
+    seat = room_state(connection).seat
+    if seat is None or seat.attach_id == message.get("keep"):
         return
     ban_seconds = message.get("ban_seconds")
     if isinstance(ban_seconds, int) and seat.address_hashes:
@@ -97,11 +96,11 @@ async def _detach(runtime: RoomsRuntime, connection: Connection, message: dict[s
 async def _close(runtime: RoomsRuntime, session_id: int) -> None:
     for connections in list(runtime.participants.values()):
         for connection in list(connections.values()):
-            seat = connection.extras.get(SEAT)
-            if isinstance(seat, Seat) and seat.session_id == session_id:
+            seat = room_state(connection).seat
+            if seat is not None and seat.session_id == session_id:
                 await leave_seat(connection)
                 connection.send(exit_event(seat.room_id, "closed"))
     # Mentors keep reading the closed session's stream; they no longer hold a seat in it.
     for connection in runtime.held(runtime.mentors, session_id):
-        if connection.extras.get(MENTOR_SEAT) is not None:
+        if room_state(connection).mentor_seat is not None:
             leave_mentor_seat(connection)

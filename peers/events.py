@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from chat.core.protocol import Body, ClientEventModel, ClientId, register_event
+from chat.core.protocol import Body, ClientEventModel, ClientId
 
 MAX_MUTE_MINUTES = 24 * 60
 # One key rotation (peers/bans.py): the address part of a ban then lasts as long as the ban.
@@ -189,9 +189,3 @@ ROOM_EVENTS: dict[str, type[BaseModel]] = {
     "room_invite_adviser": RoomInviteAdviser,
     "room_report_close": RoomReportClose,
 }
-
-
-def register_events() -> None:
-    """Add the room events to the protocol's decoder."""
-    for kind, model in ROOM_EVENTS.items():
-        register_event(kind, model)

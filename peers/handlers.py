@@ -9,9 +9,8 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from chat.core.clock import now
+from chat.core.connections import CLOSE_SESSION_ENDED
 from chat.core.models import VisitorSession
 from chat.core.pipeline import Draft
 from chat.core.sockets import SocketRoutes
@@ -35,6 +34,7 @@ from peers.seats import (
     follow_conversation,
     leave_mentor_seat,
     leave_seat,
+    room_state,
     runtime_of,
     seat_of,
     take_seat,
@@ -65,8 +65,8 @@ async def join(connection: Connection, event: RoomJoin) -> None:
     runtime = runtime_of(connection)
     await runtime.listen()
     room = rooms.room_of(runtime, event.room)
-    current = connection.extras.get("room_seat")
-    if isinstance(current, Seat) and current.room_id != room.id:
+    current = room_state(connection).seat
+    if current is not None and current.room_id != room.id:
         await _leave(connection, current, "left")
     hashes = await _address_hashes(connection, runtime)
     if await runtime.bans.is_banned(room.id, [session_ban_key(visitor.token_hash), *hashes]):
@@ -186,41 +186,21 @@ async def to_adviser(connection: Connection, _event: RoomToAdviser) -> None:
 
 
 async def connection_closed(connection: Connection) -> None:
-    """Her connection is gone: keep her place a moment (unless she left quickly); a mentor's
-    room closes if no mentor comes back in time."""
-    state = getattr(connection.websocket.app.state, "rooms", None)
-    if not isinstance(state, RoomsRuntime):
+    """Her connection is gone: keep her place a moment, unless her session ended (then the
+    place goes now); a mentor's room closes if no mentor comes back in time."""
+    runtime = connection.services.features.find(RoomsRuntime)
+    if runtime is None:
         return
     seat = await leave_seat(connection)
     if seat is not None:
-        if await _left_quickly(state, connection):
-            await rooms.leave_room(state, seat.participant_id, "left", attach_id=seat.attach_id)
+        if connection.closing is not None and connection.closing[0] == CLOSE_SESSION_ENDED:
+            await rooms.leave_room(runtime, seat.participant_id, "left", attach_id=seat.attach_id)
         else:
-            await rooms.connection_dropped(state, seat.participant_id, seat.attach_id)
-            # The quick exit's beacon and the socket's close race each other: look again
-            # shortly, so she does not linger in the room for the whole grace period.
-            state.later(
-                state.tuning.quick_exit_recheck_seconds, lambda: _after_quick_exit(connection, seat)
-            )
+            # A quick exit that lands after the drop is heard as VisitorLeft (peers/lifecycle.py).
+            await rooms.connection_dropped(runtime, seat.participant_id, seat.attach_id)
     mentor_seat = leave_mentor_seat(connection)
     if mentor_seat is not None:
-        await rooms.mentor_gone(state, mentor_seat.session_id)
-
-
-async def _after_quick_exit(connection: Connection, seat: Seat) -> None:
-    runtime = runtime_of(connection)
-    if await _left_quickly(runtime, connection):
-        await rooms.leave_room(runtime, seat.participant_id, "left", attach_id=seat.attach_id)
-
-
-async def _left_quickly(runtime: RoomsRuntime, connection: Connection) -> bool:
-    if connection.visitor is None:
-        return False
-    async with runtime.services.db.read() as db:
-        ended = await db.scalar(
-            select(VisitorSession.ended_at).where(VisitorSession.id == connection.visitor.id)
-        )
-    return ended is not None
+        await rooms.mentor_gone(runtime, mentor_seat.session_id)
 
 
 def register(routes: SocketRoutes) -> None:

@@ -11,10 +11,12 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from chat.core.services import Services
-from moderation.directory import load_default_directory
-from peers import events, handlers, routes
+from moderation.directory import Directory
+from moderation.loaded import Rules
+from peers import events, handlers, lifecycle, routes
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
 from peers.control import apply_standing, handle_control
+from peers.errors import ROOM_ERROR_CODES
 from peers.rooms import purge_closed_sessions
 from peers.runtime import RoomsRuntime
 from peers.schedule import DEFAULT_SCHEDULE_PATH, ScheduleError, load_schedule
@@ -36,7 +38,14 @@ def load_runtime(services: Services) -> RoomsRuntime:
         schedule = load_schedule(schedule_file, catalogue)
     except ScheduleError as exc:
         raise RoomsSetupError(f"Willow cannot start (WILLOW_SCHEDULE_FILE): {exc}") from exc
-    runtime = RoomsRuntime(services, catalogue, schedule, load_default_directory())
+    # The helplines directory safeguarding loaded at its install: one copy per app.
+    runtime = RoomsRuntime(
+        services,
+        catalogue,
+        schedule,
+        services.features.get(Directory),
+        rules=services.features.find(Rules),
+    )
     runtime.control_handler = handle_control
     runtime.standing_handler = apply_standing
     return runtime
@@ -45,13 +54,15 @@ def load_runtime(services: Services) -> RoomsRuntime:
 def install(app: FastAPI, services: Services) -> RoomsRuntime:
     """Load and check the data, then register the events, handlers, routes and purges."""
     runtime = load_runtime(services)
-    app.state.rooms = runtime
+    services.features.add(runtime)
     services.housekeeping.register(
         "room_sessions",
         services.settings.housekeeping_seconds,
         lambda: purge_closed_sessions(services),
     )
-    events.register_events()
+    services.sockets.add_events(events.ROOM_EVENTS)
+    services.sockets.add_error_codes(ROOM_ERROR_CODES)
     handlers.register(services.sockets)
+    lifecycle.subscribe(runtime, services.events)
     app.include_router(routes.router)
     return runtime

@@ -35,11 +35,10 @@ from peers.place import MentorPlace
 from peers.rooms import iso, session_ban_key
 from peers.runtime import MentorSeat, RoomsRuntime
 from peers.seats import (
-    MENTOR_SEAT,
-    MENTOR_STREAM,
     exit_event,
     leave_mentor_seat,
     mentor_of,
+    room_state,
     runtime_of,
     take_mentor_seat,
 )
@@ -54,8 +53,9 @@ async def open_room(connection: Connection, event: RoomOpen) -> None:
         raise RoomError("forbidden", "only mentors and supervisors open rooms", ref="room_open")
     runtime = runtime_of(connection)
     await runtime.listen()
-    current = connection.extras.get(MENTOR_SEAT)
-    if isinstance(current, MentorSeat):
+    state = room_state(connection)
+    current = state.mentor_seat
+    if current is not None:
         if current.room_id == event.room and await _still_open(runtime, current):
             connection.send(await controls.mentor_state(runtime, current.session_id))
             return
@@ -63,12 +63,12 @@ async def open_room(connection: Connection, event: RoomOpen) -> None:
         await rooms.mentor_gone(runtime, current.session_id)
     opened = await rooms.open_room(runtime, staff.id, event.room)
     # One room at a time: stop following the room this connection had before.
-    followed = connection.extras.pop(MENTOR_STREAM, None)
-    if isinstance(followed, int) and followed != opened.session.id:
+    followed, state.mentor_stream = state.mentor_stream, None
+    if followed is not None and followed != opened.session.id:
         await connection.leave_stream(followed)
     seat = MentorSeat(opened.session.id, event.room)
     take_mentor_seat(connection, seat)
-    connection.extras[MENTOR_STREAM] = seat.session_id
+    state.mentor_stream = seat.session_id
     connection.send(await controls.mentor_state(runtime, seat.session_id))
     await connection.join_stream(seat.session_id, event.last_seq)
 

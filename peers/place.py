@@ -214,7 +214,7 @@ class MentorPlace(_InRoom):
         self.staff = staff
         self.stream_id = session_id
         self.sender = staff_sender(staff.id)
-        self.sending: Sending = connection.sending
+        self.sending = connection.state(Sending)
         self.language = None
 
     async def append(self, client_id: str, body: str) -> Appended:

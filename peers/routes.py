@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 
 from chat.core.clock import now
+from chat.core.services import Services
 from peers.catalogue import Room
 from peers.models import RoomParticipant, RoomSession
 from peers.rooms import abandoned, close_if_abandoned, iso, opening_times
@@ -74,7 +75,8 @@ def room_entry(
 
 @router.get("")
 async def list_rooms(request: Request) -> dict[str, Any]:
-    runtime: RoomsRuntime = request.app.state.rooms
+    services: Services = request.app.state.services
+    runtime = services.features.get(RoomsRuntime)
     at = now()
     sessions = await open_sessions(runtime)
     for room_id, (room_session, _count) in list(sessions.items()):

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chat.core.broker import RedisBroker
-from chat.core.hub import Member
+from chat.core.hub import open_envelope
 from chat.core.pipeline import Sending
 from chat.core.services import Services
 from chat.core.uow import Change
 from moderation.directory import Directory
+from moderation.loaded import Rules
 from peers.bans import (
     DAY_SECONDS,
     AddressHasher,
@@ -56,9 +56,6 @@ class Tuning:
     # A dropped connection keeps her place this long, so a phone changing network does not
     # make her leave and join again in front of everyone.
     participant_grace_seconds: float = 20.0
-    # After a drop, when to look whether it was her quick exit (the exit request may land
-    # just after the socket closes).
-    quick_exit_recheck_seconds: float = 2.0
     # A room stays open this long after its last mentor's connection drops.
     mentor_grace_seconds: float = 120.0
     max_pins: int = 3
@@ -100,31 +97,14 @@ class MentorSeat:
     room_id: str
 
 
-class _ControlMember(Member):
-    """Receives this node's copy of control news instead of sending it to a socket."""
-
-    def __init__(self, runtime: RoomsRuntime) -> None:
-        super().__init__(1, _nothing_stored)
-        self.runtime = runtime
-
-    def deliver(
-        self, stream_id: int | None, seq: int | None, text: str, *_: Any, **__: Any
-    ) -> None:
-        self.runtime.on_control(text)
-
-
-async def _nothing_stored(
-    _stream: int, _after: int, _staff: bool, _identities: frozenset[str]
-) -> list[tuple[int, str]]:
-    return []
-
-
 @dataclass
 class RoomsRuntime:
     services: Services
     catalogue: Catalogue
     schedule: Schedule
     directory: Directory
+    # The app's risk rules and word lists, loaded once from its settings by safeguarding.
+    rules: Rules | None = None
     tuning: Tuning = field(default_factory=Tuning)
     # Connections on this node: participant id -> hers (two while a new one replaces an old
     # one), room session id -> its mentors'.
@@ -135,44 +115,42 @@ class RoomsRuntime:
     standing_handler: StandingHandler | None = None
     _hasher: AddressHasher | None = None
     _bans: BanStore | None = None
-    _control: _ControlMember | None = None
+    _listening: bool = False
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
-    # --- bans: Redis shared by every node when the broker is Redis, else this process ----
-
-    def _redis_broker(self) -> RedisBroker | None:
-        broker = self.services.broker
-        return broker if isinstance(broker, RedisBroker) else None
+    # --- bans: in the store every node shares when there is one, else this process ---------
 
     @property
     def hasher(self) -> AddressHasher:
         if self._hasher is None:
-            broker = self._redis_broker()
-            if broker is None:
+            store = self.services.broker.shared_store()
+            if store is None:
                 self._hasher = AddressHasher()
             else:
                 prefix = self.services.settings.broker_prefix + "addrkey:"
-                self._hasher = AddressHasher(RedisKeyRing(broker.redis, prefix=prefix))
+                self._hasher = AddressHasher(RedisKeyRing(store, prefix=prefix))
         return self._hasher
 
     @property
     def bans(self) -> BanStore:
         if self._bans is None:
-            broker = self._redis_broker()
-            if broker is None:
+            store = self.services.broker.shared_store()
+            if store is None:
                 self._bans = MemoryBanStore()
             else:
                 prefix = self.services.settings.broker_prefix + "ban:"
-                self._bans = RedisBanStore(broker.redis, prefix=prefix)
+                self._bans = RedisBanStore(store, prefix=prefix)
         return self._bans
 
     # --- control news between nodes --------------------------------------------------------
 
     async def listen(self) -> None:
         """Subscribe this node to control news (once, at the first room connection)."""
-        if self._control is None:
-            self._control = _ControlMember(self)
-            await self.services.hub.join(CONTROL_CHANNEL, self._control)
+        if not self._listening:
+            self._listening = True
+            await self.services.hub.listen(
+                CONTROL_CHANNEL, lambda frame: self.on_control(open_envelope(frame)[4])
+            )
 
     async def tell(self, message: dict[str, Any]) -> None:
         """Send control news to every node, this one included."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chat.core.models import Staff
@@ -13,26 +14,35 @@ from peers.runtime import MentorSeat, RoomsRuntime, Seat
 if TYPE_CHECKING:
     from chat.core.transport import Connection
 
-SEAT = "room_seat"
-MENTOR_SEAT = "room_mentor_seat"
-# The room session a mentor's connection follows (it keeps reading a room it just closed).
-MENTOR_STREAM = "room_mentor_stream"
+
+@dataclass
+class RoomState:
+    """What the rooms keep on one connection (`connection.state(RoomState)`)."""
+
+    # Her place in a room, while she holds one.
+    seat: Seat | None = None
+    # A mentor's place in the room session they run.
+    mentor_seat: MentorSeat | None = None
+    # The room session a mentor's connection follows (it keeps reading a room it just closed).
+    mentor_stream: int | None = None
+
+
+def room_state(connection: Connection) -> RoomState:
+    return connection.state(RoomState)
 
 
 def runtime_of(connection: Connection) -> RoomsRuntime:
-    runtime: RoomsRuntime = connection.websocket.app.state.rooms
-    return runtime
+    return connection.services.features.get(RoomsRuntime)
 
 
 def held_seat(connection: Connection) -> Seat | None:
     """Her seat on this connection, if she holds one."""
-    seat = connection.extras.get(SEAT)
-    return seat if isinstance(seat, Seat) else None
+    return room_state(connection).seat
 
 
 def seat_of(connection: Connection, ref: str) -> Seat:
-    seat = connection.extras.get(SEAT)
-    if not isinstance(seat, Seat):
+    seat = room_state(connection).seat
+    if seat is None:
         raise RoomError("not_in_room", ref=ref)
     return seat
 
@@ -41,8 +51,8 @@ def mentor_of(connection: Connection, ref: str) -> tuple[Staff, MentorSeat]:
     staff = connection.staff
     if staff is None or staff.role not in MENTOR_ROLES:
         raise RoomError("forbidden", ref=ref)
-    seat = connection.extras.get(MENTOR_SEAT)
-    if not isinstance(seat, MentorSeat):
+    seat = room_state(connection).mentor_seat
+    if seat is None:
         raise RoomError("not_in_room", "open a room first", ref=ref)
     return staff, seat
 
@@ -54,7 +64,7 @@ def exit_event(room_id: str, reason: str, **fields: Any) -> dict[str, Any]:
 
 async def take_seat(connection: Connection, seat: Seat) -> None:
     runtime = runtime_of(connection)
-    connection.extras[SEAT] = seat
+    room_state(connection).seat = seat
     # Her own events in the room's stream (her helplines card) reach this connection.
     connection.member.identities.add(seat.sender)
     runtime.attach(runtime.participants, seat.participant_id, connection)
@@ -62,8 +72,9 @@ async def take_seat(connection: Connection, seat: Seat) -> None:
 
 async def leave_seat(connection: Connection) -> Seat | None:
     """Stop this connection following the room: no more of its news reaches her."""
-    seat = connection.extras.pop(SEAT, None)
-    if not isinstance(seat, Seat):
+    state = room_state(connection)
+    seat, state.seat = state.seat, None
+    if seat is None:
         return None
     runtime = runtime_of(connection)
     runtime.detach(runtime.participants, seat.participant_id, connection)
@@ -84,13 +95,14 @@ async def follow_conversation(connection: Connection, conversation_id: int) -> N
 
 def take_mentor_seat(connection: Connection, seat: MentorSeat) -> None:
     runtime = runtime_of(connection)
-    connection.extras[MENTOR_SEAT] = seat
+    room_state(connection).mentor_seat = seat
     runtime.attach(runtime.mentors, seat.session_id, connection)
 
 
 def leave_mentor_seat(connection: Connection) -> MentorSeat | None:
-    seat = connection.extras.pop(MENTOR_SEAT, None)
-    if not isinstance(seat, MentorSeat):
+    state = room_state(connection)
+    seat, state.mentor_seat = state.mentor_seat, None
+    if seat is None:
         return None
     runtime = runtime_of(connection)
     runtime.detach(runtime.mentors, seat.session_id, connection)

@@ -124,7 +124,7 @@ async def node_services(settings: Settings) -> AsyncIterator[Services]:
     built = Services.build(settings)
     if built.db.is_sqlite:
         await upgrade(built.db.engine)
-    await built.broker.connect()
+    await built.start()
     try:
         yield built
     finally:

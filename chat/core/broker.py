@@ -62,6 +62,11 @@ class Broker(ABC):
     async def ping(self) -> bool:
         return True
 
+    def shared_store(self) -> aioredis.Redis | None:
+        """A key store with expiry that every node sees (bans, counters), once connected; None
+        when this process is the only node, so its memory is already shared."""
+        return None
+
 
 class MemoryBroker(Broker):
     """One process: publishing is delivering."""
@@ -173,6 +178,9 @@ class RedisBroker(Broker):
             return bool(await self.redis.ping())
         except Exception:
             return False
+
+    def shared_store(self) -> aioredis.Redis:
+        return self.redis
 
 
 def broker_from_url(url: str, prefix: str = "willow:") -> Broker:

@@ -254,6 +254,8 @@ class Hub:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
         self._members: dict[str, set[Member]] = {}
+        # Channels this node itself reads (domain events), rather than its members.
+        self._listeners: dict[str, Callable[[bytes], None]] = {}
         broker.set_handler(self._on_message)
         broker.set_reconnect_handler(self.resync)
 
@@ -263,12 +265,23 @@ class Hub:
             member.resync()
 
     def _on_message(self, channel: str, message: bytes) -> None:
+        listener = self._listeners.get(channel)
+        if listener is not None:
+            listener(message)
+            return
         members = self._members.get(channel)
         if not members:
             return
         stream_id, seq, staff_only, to, text = open_envelope(message)
         for member in tuple(members):
             member.deliver(stream_id, seq, text, staff_only, to)
+
+    async def listen(self, channel: str, listener: Callable[[bytes], None]) -> None:
+        """Hand every message on `channel` to `listener`, for as long as the node runs."""
+        if channel in self._listeners:
+            raise ValueError(f"channel {channel!r} already has a listener")
+        self._listeners[channel] = listener
+        await self.broker.subscribe(channel)
 
     async def join(self, channel: str, member: Member) -> None:
         members = self._members.get(channel)

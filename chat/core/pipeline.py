@@ -30,6 +30,7 @@ from chat.core.appender import Appended
 from chat.core.protocol import ProtocolError
 from moderation.limits import REASON_TOO_FAST, Limits, SenderHistory, record, retry_after
 from moderation.limits import Place as PlaceKind
+from moderation.loaded import Rules
 from moderation.pii import redact
 from moderation.pipeline import REASON_PERSONAL_DETAILS, MessageContext, Role, check
 from moderation.types import Action, PiiKind, RiskLevel, Verdict
@@ -240,7 +241,11 @@ class MessagePipeline:
 
 async def _verdict(place: Place, draft: Draft, now: float) -> tuple[Verdict, Limits]:
     history = place.sending.history if place.limited else SenderHistory()
-    context = MessageContext(place.kind, place.role, place.language, now=now, history=history)
+    # The lexicons and word lists this app loaded from its settings (None: the shipped ones).
+    rules = place.services.features.find(Rules)
+    context = MessageContext(
+        place.kind, place.role, place.language, now=now, history=history, rules=rules
+    )
     verdict = check(draft.body, context)
     if _handle_found(verdict):
         # A "@name" may be someone here: only then are the names looked up.

@@ -5,14 +5,16 @@ Decoding is pure: a frame becomes a typed client event or a `ProtocolError` with
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 PROTOCOL_VERSION = 1
 
-# Every error code the server can send, with what it means; docs/PROTOCOL.md lists the same.
+# The core's error codes, with what they mean; features declare theirs on the app's socket
+# routes (chat/core/sockets.py). docs/PROTOCOL.md lists them all.
 ERROR_CODES: dict[str, str] = {
     "malformed": "the frame is not a JSON object",
     "binary_not_supported": "binary frames are not part of the protocol; send text",
@@ -29,22 +31,14 @@ ERROR_CODES: dict[str, str] = {
     "queue_empty": "nobody is waiting",
     "at_capacity": "you already have as many chats as your capacity allows",
     "refused": "the message was not sent; `reason` says why",
-    # Rooms (peers/errors.py):
-    "room_closed": "the room is not open now; `opens_at` says when it opens next",
-    "room_locked": "the mentor has closed the room to newcomers for now",
-    "room_full": "the room is full",
-    "rules_not_accepted": "accept the room's rules to join",
-    "banned": "you cannot join this room for a while",
-    "removed": "a mentor has asked you to leave this room session",
-    "muted": "a mentor has paused your messages; `until` says until when",
-    "slow_mode": "the room is in slow mode; `retry_after` says how many seconds to wait",
-    "not_in_room": "join a room first",
-    "name_refused": "that room name cannot be used; `reason` says why",
     "internal": "something went wrong on the server; try again",
 }
 
 
 class ProtocolError(Exception):
+    # Where the default message of a code is looked up; a feature's subclass adds its own.
+    codes: ClassVar[Mapping[str, str]] = ERROR_CODES
+
     def __init__(
         self,
         code: str,
@@ -52,9 +46,10 @@ class ProtocolError(Exception):
         ref: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message or ERROR_CODES[code])
+        message = message or self.codes.get(code) or ERROR_CODES[code]
+        super().__init__(message)
         self.code = code
-        self.message = message or ERROR_CODES[code]
+        self.message = message
         self.ref = ref
         self.extra = extra or {}
 
@@ -156,19 +151,15 @@ CLIENT_EVENT_TYPES = frozenset(
 )
 _adapter: TypeAdapter[ClientEvent] = TypeAdapter(ClientEvent)
 
-# Events other packages add (rooms): type name -> model. Filled at start by `register_event`.
-_extra_events: dict[str, type[BaseModel]] = {}
+# A feature's client events: type name -> model (the app's SocketRoutes.events).
+ExtraEvents = Mapping[str, type[BaseModel]]
 
 
-def register_event(kind: str, model: type[BaseModel]) -> None:
-    """Let another package (peers) add client events without touching the core union."""
-    if kind in CLIENT_EVENT_TYPES:
-        raise ValueError(f"event type {kind!r} is a core event")
-    _extra_events[kind] = model
-
-
-def decode(frame: str | bytes | None, max_bytes: int) -> ClientEvent:
-    """Turn one frame into a client event, or raise `ProtocolError` saying what is wrong."""
+def decode(
+    frame: str | bytes | None, max_bytes: int, extra: ExtraEvents | None = None
+) -> BaseModel:
+    """Turn one frame into a client event (a core one, or one of `extra`), or raise
+    `ProtocolError` saying what is wrong."""
     if frame is None or isinstance(frame, bytes):
         raise ProtocolError("binary_not_supported")
     if len(frame) > max_bytes or len(frame.encode("utf-8", "surrogatepass")) > max_bytes:
@@ -183,8 +174,9 @@ def decode(frame: str | bytes | None, max_bytes: int) -> ClientEvent:
     try:
         if kind in CLIENT_EVENT_TYPES:
             return _adapter.validate_python(data)
-        if isinstance(kind, str) and kind in _extra_events:
-            return _extra_events[kind].model_validate(data)  # type: ignore[return-value]
+        model = extra.get(kind) if extra is not None and isinstance(kind, str) else None
+        if model is not None:
+            return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"][1:]) or "event"

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from chat.core import audit
 from chat.core.appender import Appender
 from chat.core.broker import Broker, broker_from_url
 from chat.core.clock import now
+from chat.core.connections import ConnectionIndex
 from chat.core.db import Database
+from chat.core.events import EVENTS_CHANNEL, DomainEvent, EventBus
 from chat.core.housekeeping import Housekeeping
 from chat.core.hub import Hub, envelope, stream_channel
 from chat.core.pipeline import MessagePipeline
@@ -21,6 +23,35 @@ from chat.core.settings import Settings
 from chat.core.sockets import SocketRoutes
 from chat.core.streams import fetch_after
 from chat.core.uow import Change, DomainEventSink, drop_events, publish_committed, unit_of_work
+
+F = TypeVar("F")
+
+
+class Features:
+    """The features' own objects (the rooms' runtime, the helplines directory), by type.
+
+    The core cannot name a feature's class, so each feature adds its object at install and
+    fetches it back typed: `services.features.get(RoomsRuntime)`.
+    """
+
+    def __init__(self) -> None:
+        self._objects: dict[type, object] = {}
+
+    def add(self, feature: object) -> None:
+        kind = type(feature)
+        if kind in self._objects:
+            raise ValueError(f"{kind.__name__} is already installed")
+        self._objects[kind] = feature
+
+    def get(self, kind: type[F]) -> F:
+        feature = self._objects.get(kind)
+        if not isinstance(feature, kind):
+            raise LookupError(f"{kind.__name__} is not installed in this app")
+        return feature
+
+    def find(self, kind: type[F]) -> F | None:
+        feature = self._objects.get(kind)
+        return feature if isinstance(feature, kind) else None
 
 
 @dataclass
@@ -35,18 +66,27 @@ class Services:
     background: set[asyncio.Task[None]] = field(default_factory=set)
     # What the socket transport dispatches to; each feature registers its own at install.
     sockets: SocketRoutes = field(default_factory=SocketRoutes)
+    features: Features = field(default_factory=Features)
+    # This node's sockets by visitor session and staff account, closed when those end.
+    connections: ConnectionIndex = field(default_factory=ConnectionIndex)
     # Every message anyone writes goes through it; features register the verdict's effects.
     messages: MessagePipeline = field(default_factory=MessagePipeline)
-    # Receives the domain events of every committed unit of work (chat/core/uow.py); the
-    # feature that delivers domain events replaces it at install.
+    # Receives the domain events of every committed unit of work (chat/core/uow.py): the
+    # event bus below, set at start of each app.
     domain_events: DomainEventSink = drop_events
     # Messages are stored in batches (group commit) and published in order once committed.
     appender: Appender = field(init=False)
+    # Domain events: features subscribe at install; actions publish after commit.
+    events: EventBus = field(init=False)
+
     # Periodic purges; each feature registers its own at install, every node runs them.
     housekeeping: Housekeeping = field(init=False)
 
     def __post_init__(self) -> None:
         self.appender = Appender(self.db, self.publish_stored)
+        self.events = EventBus(self.hub.publish)
+        self.connections.subscribe(self.events)
+        self.domain_events = self._publish_events
         self.housekeeping = Housekeeping(self.db)
         self.housekeeping.register(
             "audit_log", self.settings.housekeeping_seconds, self._purge_audit
@@ -56,6 +96,18 @@ class Services:
         """Audit entries older than the audit retention go (the core owns the audit log)."""
         days = self.settings.audit_retention_days
         return await audit.purge_before(self.db, now() - timedelta(days=days))
+
+    async def _publish_events(self, events: Sequence[object]) -> None:
+        """A unit of work's domain events, once committed, in the order emitted."""
+        for event in events:
+            if not isinstance(event, DomainEvent):
+                raise TypeError(f"{type(event).__name__} is not a domain event")
+            await self.events.publish(event)
+
+    async def start(self) -> None:
+        """Connect to the broker and hear other nodes' domain events; once, at start."""
+        await self.broker.connect()
+        await self.hub.listen(EVENTS_CHANNEL, lambda frame: self.spawn(self.events.received(frame)))
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run work in the background, kept until done and cancelled at shutdown."""
@@ -79,8 +131,10 @@ class Services:
         await asyncio.gather(*self.background, return_exceptions=True)
 
     @classmethod
-    def build(cls, settings: Settings) -> Services:
-        broker = broker_from_url(settings.broker_url, prefix=settings.broker_prefix)
+    def build(cls, settings: Settings, broker: Broker | None = None) -> Services:
+        """The services of one app; `broker` replaces the one `settings.broker_url` names."""
+        if broker is None:
+            broker = broker_from_url(settings.broker_url, prefix=settings.broker_prefix)
         return cls(
             settings=settings, db=Database(settings.database_url), broker=broker, hub=Hub(broker)
         )

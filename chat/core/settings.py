@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # Peer rooms' catalogue and schedule; the files shipped in peers/data when unset.
     rooms_file: Path | None = None
     schedule_file: Path | None = None
+    # Moderation's data files added to (or, for guidance, replacing) the shipped ones.
+    directory_file: Path | None = None
+    wordlist_dir: Path | None = None
+    lexicon_dir: Path | None = None
+    guidance_file: Path | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("database_url")

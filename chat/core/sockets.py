@@ -6,9 +6,13 @@ in one process (tests, several nodes in one benchmark) never share a handler.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from chat.core.protocol import CLIENT_EVENT_TYPES, ERROR_CODES
 
 if TYPE_CHECKING:
     from chat.core.transport import Connection
@@ -22,9 +26,36 @@ CloseHook = Callable[["Connection"], Awaitable[None]]
 
 @dataclass
 class SocketRoutes:
+    # A feature's client events by type name, decoded after the core's own.
+    events: dict[str, type[BaseModel]] = field(default_factory=dict)
+    # A feature's error codes and what each means (the core's are protocol.ERROR_CODES).
+    error_codes: dict[str, str] = field(default_factory=dict)
     handlers: dict[type, Handler] = field(default_factory=dict)
     hello_hooks: list[HelloHook] = field(default_factory=list)
     close_hooks: list[CloseHook] = field(default_factory=list)
+
+    def add_events(self, events: Mapping[str, type[BaseModel]]) -> None:
+        """Let the transport decode a feature's client events."""
+        for kind, model in events.items():
+            if kind in CLIENT_EVENT_TYPES:
+                raise ValueError(f"event type {kind!r} is a core event")
+            if self.events.get(kind, model) is not model:
+                raise ValueError(f"event type {kind!r} is already taken")
+            self.events[kind] = model
+
+    def add_error_codes(self, codes: Mapping[str, str]) -> None:
+        for code, meaning in codes.items():
+            if code in ERROR_CODES or self.error_codes.get(code, meaning) != meaning:
+                raise ValueError(f"error code {code!r} is already taken")
+            self.error_codes[code] = meaning
+
+    @property
+    def all_event_types(self) -> frozenset[str]:
+        return CLIENT_EVENT_TYPES | frozenset(self.events)
+
+    @property
+    def all_error_codes(self) -> dict[str, str]:
+        return {**ERROR_CODES, **self.error_codes}
 
     def handle(self, model: type, handler: Handler) -> None:
         """Route a client event model to its handler; one handler per event."""

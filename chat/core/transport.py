@@ -9,18 +9,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import WebSocket
+from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
 
+from chat.core.clock import aware, now
+from chat.core.connections import CLOSE_SESSION_ENDED, CLOSE_SESSION_ENDED_REASON
 from chat.core.hub import Member, stream_channel
 from chat.core.identity import COOKIE, staff_for_token, visitor_by_token
 from chat.core.models import Staff, VisitorSession
-from chat.core.pipeline import Sending
-from chat.core.protocol import PROTOCOL_VERSION, ClientEvent, Hello, Ping, ProtocolError, decode
+from chat.core.protocol import PROTOCOL_VERSION, Hello, Ping, ProtocolError, decode
 from chat.core.security import origin_allowed
 from chat.core.services import Services
 
@@ -30,6 +34,8 @@ PATH = "/ws"
 
 CLOSE_TOO_SLOW = 4008
 CLOSE_FORBIDDEN_ORIGIN = 4403
+
+S = TypeVar("S")
 
 
 @dataclass
@@ -43,10 +49,29 @@ class Connection:
     # Conversations this connection may write in, known without a database read per message.
     writable: set[int] = field(default_factory=set)
     channels: set[str] = field(default_factory=set)
-    # Her rate history and recent acks for the message pipeline (1:1; a room seat has its own).
-    sending: Sending = field(default_factory=Sending)
-    # Other packages keep their per-connection state here (e.g. the room she is in).
-    extras: dict[str, Any] = field(default_factory=dict)
+    # The staff login this socket was opened with: logging out of it closes the socket.
+    login_id: int | None = None
+    # Set when the server ends the socket: (close code, reason).
+    closing: tuple[int, str] | None = None
+    # Ends a staff socket when its login expires.
+    expiry: asyncio.TimerHandle | None = None
+    _states: dict[type, Any] = field(default_factory=dict)
+    _on_end: Callable[[], None] | None = None
+
+    def state(self, kind: type[S]) -> S:
+        """This feature's state on this connection (made empty on first use)."""
+        found = self._states.get(kind)
+        if found is None:
+            found = self._states[kind] = kind()
+        return found
+
+    def end(self, code: int, reason: str) -> None:
+        """Close the socket from the server side: nothing it sends is handled any more."""
+        if self.closing is not None:
+            return
+        self.closing = (code, reason)
+        if self._on_end is not None:
+            self._on_end()
 
     def send(self, payload: dict[str, Any]) -> None:
         self.member.offer(orjson.dumps(payload).decode())
@@ -99,25 +124,46 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     # A member whose queue overflows is too slow to keep up: stopping its writer ends the wait
     # below, and it is cut off rather than anyone else slowed down; she resumes by seq.
     connection.member.on_overflow = lambda: _stop(writer)
+    # Her session ended (on any node): stop reading at once, even mid-event.
+    connection._on_end = lambda: _stop(reader)
     try:
         await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
-        if connection.member.overflowed:
-            # The writer may have been stuck on a full socket, so the close frame gets a
-            # moment only.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    websocket.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume"), 1
-                )
     finally:
         for task in (writer, reader):
             task.cancel()
         await asyncio.gather(writer, reader, return_exceptions=True)
+        if connection.expiry is not None:
+            connection.expiry.cancel()
+        await _close_frame(connection)
+        services.connections.discard(connection)
         for hook in services.sockets.close_hooks:
             try:
                 await hook(connection)
             except Exception:
                 log.exception("close hook failed")
         await connection.leave_all()
+
+
+async def _close_frame(connection: Connection) -> None:
+    """Tell the client why the server closed, if it did."""
+    if connection.member.overflowed:
+        code, reason = CLOSE_TOO_SLOW, "too slow; reconnect and resume"
+    elif connection.closing is not None:
+        code, reason = connection.closing
+    else:
+        return
+    # The writer may have been stuck on a full socket, so the close frame gets a moment only.
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(connection.websocket.close(code, reason), 1)
+
+
+def _end_at_expiry(connection: Connection, expires_at: datetime) -> None:
+    """A staff login lasts until its expiry; a socket opened with it lasts no longer."""
+    seconds = max(0.0, (aware(expires_at) - now()).total_seconds())
+    timer = asyncio.get_running_loop().call_later(
+        seconds, connection.end, CLOSE_SESSION_ENDED, CLOSE_SESSION_ENDED_REASON
+    )
+    connection.expiry = timer
 
 
 def _stop(task: asyncio.Task[None]) -> None:
@@ -147,7 +193,7 @@ async def _read(connection: Connection) -> None:
             frame = message.get("bytes")
         event = None
         try:
-            event = decode(frame, max_bytes)
+            event = decode(frame, max_bytes, connection.services.sockets.events)
             await _dispatch(connection, event)
         except ProtocolError as error:
             client_id = getattr(event, "client_id", None)
@@ -160,7 +206,7 @@ async def _read(connection: Connection) -> None:
             connection.send(ProtocolError("internal").event())
 
 
-async def _dispatch(connection: Connection, event: ClientEvent) -> None:
+async def _dispatch(connection: Connection, event: BaseModel) -> None:
     if isinstance(event, Ping):
         connection.send({"type": "pong"})
         return
@@ -168,10 +214,10 @@ async def _dispatch(connection: Connection, event: ClientEvent) -> None:
         await _hello(connection, event)
         return
     if connection.role is None:
-        raise ProtocolError("hello_first", ref=event.type)
+        raise ProtocolError("hello_first", ref=getattr(event, "type", None))
     handler = connection.services.sockets.handlers.get(type(event))
     if handler is None:
-        raise ProtocolError("unknown_type", ref=event.type)
+        raise ProtocolError("unknown_type", ref=getattr(event, "type", None))
     await handler(connection, event)
 
 
@@ -195,7 +241,12 @@ async def _hello(connection: Connection, hello: Hello) -> None:
         found = await staff_for_token(services, connection.websocket.cookies.get(COOKIE))
         if found is None:
             raise ProtocolError("unauthorized", ref="hello")
-        connection.staff = found[0]
+        connection.staff, login = found
+        connection.login_id = login.id
         connection.member.staff = True
+        _end_at_expiry(connection, login.expires_at)
+    services.connections.add(connection)
+    if connection.closing is not None:
+        return
     for hook in services.sockets.hello_hooks:
         await hook(connection, resume)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from chat.core import streams
 from chat.core.appender import Appended
 from chat.core.channels import STAFF_CHANNEL, staff_sender
 from chat.core.clock import now
+from chat.core.events import ConversationEnded, VisitorLeft
 from chat.core.hub import stream_channel
 from chat.core.models import Conversation, Staff, Stream, VisitorSession
 from chat.core.protocol import ProtocolError
@@ -310,6 +311,7 @@ async def end_conversation(
             return None
         if conversation.status == "waiting":
             tx.after(lambda: publish_queue(services))
+        tx.emit(ConversationEnded(conversation_id, conversation.visitor_id, by))
         conversation.status = "ended"
         conversation.ended_at = now()
         conversation.ended_by = by
@@ -322,6 +324,25 @@ async def end_conversation(
                 "at": now().isoformat(),
             },
         )
+
+
+async def end_session(
+    services: Services,
+    visitor_id: int,
+    reason: Literal["quick_exit", "ended"],
+    tx: Change | None = None,
+) -> None:
+    """Her session ends and her chat with it, in one commit; then every socket of hers closes,
+    on every node (VisitorLeft)."""
+    async with services.change(tx) as tx:
+        await tx.session.execute(
+            update(VisitorSession).where(VisitorSession.id == visitor_id).values(ended_at=now())
+        )
+        conversation = await newest_conversation(tx.session, visitor_id)
+        if conversation is not None and conversation.status != "ended":
+            by = "quick_exit" if reason == "quick_exit" else "visitor"
+            await end_conversation(services, conversation.id, by=by, tx=tx)
+        tx.emit(VisitorLeft(visitor_id=visitor_id, reason=reason))
 
 
 async def adviser_conversations(services: Services, staff_id: int) -> list[Conversation]:

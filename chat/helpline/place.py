@@ -11,7 +11,7 @@ from chat.core import streams
 from chat.core.appender import Appended
 from chat.core.channels import VISITOR, staff_sender
 from chat.core.models import Conversation
-from chat.core.pipeline import Place
+from chat.core.pipeline import Place, Sending
 from chat.core.transport import Connection
 from chat.helpline import conversations as conv
 from moderation.types import RiskLevel, Verdict
@@ -28,7 +28,7 @@ class ConversationPlace(Place):
         self.connection = connection
         self.services = connection.services
         self.stream_id = conversation_id
-        self.sending = connection.sending
+        self.sending = connection.state(Sending)
         self.visitor = connection.visitor
         if connection.visitor is not None:
             self.sender, self.role = VISITOR, "visitor"

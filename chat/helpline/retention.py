@@ -11,9 +11,10 @@ from sqlalchemy import ColumnElement, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core.clock import now
+from chat.core.events import VisitorForgotten
 from chat.core.models import Base, Conversation, Event, StaffSession, Stream, VisitorSession
 from chat.core.services import Services
-from chat.helpline.conversations import end_conversation, newest_conversation
+from chat.helpline.conversations import end_session
 
 
 async def purge_expired(services: Services, at: datetime | None = None) -> int:
@@ -44,13 +45,11 @@ async def purge_expired(services: Services, at: datetime | None = None) -> int:
 
 
 async def forget_visitor(services: Services, visitor: VisitorSession) -> None:
-    """She asked to delete her conversation: end it (the adviser hears), then remove it and
-    her session, in one commit."""
+    """She asked to delete her conversation: her session and chat end (the adviser hears, her
+    sockets close everywhere), then the conversation and the session go, in one commit."""
     async with services.change() as tx:
         session = tx.session
-        conversation = await newest_conversation(session, visitor.id)
-        if conversation is not None and conversation.status != "ended":
-            await end_conversation(services, conversation.id, by="visitor", tx=tx)
+        await end_session(services, visitor.id, "ended", tx=tx)
         ids = (
             await session.scalars(
                 select(Conversation.id).where(Conversation.visitor_id == visitor.id)
@@ -58,6 +57,7 @@ async def forget_visitor(services: Services, visitor: VisitorSession) -> None:
         ).all()
         await _delete_conversations(session, list(ids))
         await session.execute(delete(VisitorSession).where(VisitorSession.id == visitor.id))
+        tx.emit(VisitorForgotten(visitor_id=visitor.id))
 
 
 async def _delete_conversations(session: AsyncSession, ids: list[int]) -> None:

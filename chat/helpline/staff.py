@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 
 from chat.core import audit
 from chat.core.clock import now
+from chat.core.events import StaffDisabled, StaffLoggedOut
 from chat.core.identity import COOKIE, staff_for_token
 from chat.core.models import Staff, StaffSession
 from chat.core.security import (
@@ -106,12 +107,33 @@ async def login(services: Services, username: str, password: str) -> tuple[Staff
 
 
 async def logout(services: Services, token: str) -> None:
-    async with services.db.write() as session:
-        await session.execute(
-            delete(StaffSession).where(
-                StaffSession.token_hash == token_hash(token, services.settings.effective_secret_key)
-            )
+    """End this login; every socket opened with it closes, on every node."""
+    hashed = token_hash(token, services.settings.effective_secret_key)
+    async with services.change() as tx:
+        login = await tx.session.scalar(
+            select(StaffSession).where(StaffSession.token_hash == hashed)
         )
+        if login is None:
+            return
+        tx.emit(StaffLoggedOut(staff_id=login.staff_id, login_id=login.id))
+        await tx.session.delete(login)
+
+
+async def disable_staff(services: Services, who: int | str, actor: str, note: str = "") -> Staff:
+    """The account may no longer log in; its logins end and its sockets close everywhere."""
+    async with services.change() as tx:
+        column = Staff.id if isinstance(who, int) else Staff.username
+        staff = await tx.session.scalar(select(Staff).where(column == who))
+        if staff is None:
+            raise StaffError(f"no staff member {who!r}")
+        if not staff.disabled:
+            tx.audit(actor, "staff.disabled", f"staff:{staff.id}", note)
+        staff.disabled = True
+        staff.available = False
+        await tx.session.execute(delete(StaffSession).where(StaffSession.staff_id == staff.id))
+        # Sent again for an account already disabled: a socket may have outlived a crash.
+        tx.emit(StaffDisabled(staff_id=staff.id))
+    return staff
 
 
 async def current_staff(request: Request) -> Staff:
@@ -150,6 +172,7 @@ class StaffView(BaseModel):
     role: str
     available: bool
     trained: StrictBool
+    disabled: StrictBool
 
     @classmethod
     def of(cls, staff: Staff) -> StaffView:
@@ -160,6 +183,7 @@ class StaffView(BaseModel):
             role=staff.role,
             available=staff.available,
             trained=staff.trained_at is not None,
+            disabled=staff.disabled,
         )
 
 
@@ -233,6 +257,30 @@ async def record_training(
     try:
         staff = await set_training(
             services_of(request), staff_id, body.trained, f"staff:{admin.id}", body.note
+        )
+    except StaffError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return StaffView.of(staff)
+
+
+class Disable(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+@admin_router.post("/staff/{staff_id}/disable")
+async def disable_route(
+    request: Request,
+    staff_id: int,
+    admin: Annotated[Staff, Depends(require_role("admin"))],
+    body: Disable | None = None,
+) -> StaffView:
+    """Disable an account at once: its logins end and its open sockets close on every node."""
+    if staff_id == admin.id:
+        raise HTTPException(409, "an admin cannot disable their own account")
+    try:
+        staff = await disable_staff(
+            services_of(request), staff_id, f"staff:{admin.id}", body.note if body else ""
         )
     except StaffError as exc:
         raise HTTPException(404, str(exc)) from None

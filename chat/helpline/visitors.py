@@ -7,14 +7,12 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import update
 
-from chat.core.clock import now
 from chat.core.identity import visitor_by_token
 from chat.core.models import VisitorSession
 from chat.core.security import new_token, token_hash
 from chat.core.services import Services
-from chat.helpline.conversations import end_conversation, newest_conversation
+from chat.helpline.conversations import end_session
 from chat.helpline.retention import forget_visitor
 
 LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa")
@@ -66,13 +64,7 @@ async def quick_exit(services: Services, token: str) -> bool:
     if visitor is None:
         return False
     # One commit: her session ends and her chat with it, or neither (she may press it again).
-    async with services.change() as tx:
-        await tx.session.execute(
-            update(VisitorSession).where(VisitorSession.id == visitor.id).values(ended_at=now())
-        )
-        conversation = await newest_conversation(tx.session, visitor.id)
-        if conversation is not None and conversation.status != "ended":
-            await end_conversation(services, conversation.id, by="quick_exit", tx=tx)
+    await end_session(services, visitor.id, "quick_exit")
     return True
 
 

@@ -11,8 +11,8 @@ const SILENCE_LIMIT_MS = 50000;
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 15000;
 const MAX_RESUME_POINTS = 50;
-// Close codes after which trying again cannot help.
-const FINAL_CLOSE_CODES = new Set([4403]);
+// Close codes after which trying again cannot help: a refused origin, a session that ended.
+const FINAL_CLOSE_CODES = new Set([4401, 4403]);
 
 export function socketUrl(path = "/ws") {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";

@@ -19,7 +19,8 @@ from chat.core.services import Services
 from chat.core.uow import Change
 from moderation.alerts import helplines_event, risk_summary
 from moderation.directory import Directory
-from moderation.guidance import guidance_for
+from moderation.guidance import Guidance, guidance_for
+from moderation.loaded import ModerationData
 from moderation.safeguarding.models import Escalation
 from moderation.safeguarding.reports import file_report
 from moderation.types import RiskAssessment, RiskCategory, RiskLevel
@@ -46,6 +47,12 @@ def _needs_card(risk: RiskAssessment, shown: RiskLevel) -> bool:
     return risk.flagged and risk.level.rank > shown.rank
 
 
+def _guidance(services: Services) -> dict[RiskCategory, Guidance] | None:
+    """The guidance this app loaded from its settings (None: the shipped file)."""
+    data = services.features.find(ModerationData)
+    return data.guidance if data is not None else None
+
+
 def _concerns(written: Written) -> bool:
     """Danger anywhere; personal details or abuse one to one, where the message went out
     (in a room those are held, and the mentor sees them there)."""
@@ -57,14 +64,14 @@ def _concerns(written: Written) -> bool:
     return written.place.kind == "conversation" and bool(verdict.pii or verdict.abuse)
 
 
-def _concern(written: Written) -> dict[str, Any]:
+def _concern(services: Services, written: Written) -> dict[str, Any]:
     message = written.message
     return {
         "message_seq": message["seq"] if message else None,
         "held_id": written.held_id,
         "refused": message is None and written.held_id is None,
         **risk_summary(written.verdict),
-        "guidance": guidance_for(written.verdict.risk.categories),
+        "guidance": guidance_for(written.verdict.risk.categories, _guidance(services)),
         "at": now().isoformat(),
     }
 
@@ -76,7 +83,7 @@ async def record_written(services: Services, directory: Directory, written: Writ
     if not _concerns(written):
         return
     place, risk = written.place, written.verdict.risk
-    concern = _concern(written)
+    concern = _concern(services, written)
     async with services.change(written.tx) as tx:
         shown = await place.raise_risk(tx.session, risk.level)
         if shown is None:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from chat.core.protocol import ClientEventModel, register_event
+from chat.core.protocol import ClientEventModel
 from moderation.types import RiskCategory
 
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
@@ -41,8 +41,3 @@ EVENTS: dict[str, type[ClientEventModel]] = {
     "escalation_outcome": EscalationOutcome,
     "report": ReportMessage,
 }
-
-
-def register_events() -> None:
-    for kind, model in EVENTS.items():
-        register_event(kind, model)

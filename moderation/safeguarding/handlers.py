@@ -19,8 +19,7 @@ ESCALATING_ROLES = ("adviser", "supervisor")
 
 def _directory(connection: Connection) -> Directory:
     """The directory this app loaded at start (handlers are shared by every app in a process)."""
-    directory: Directory = connection.websocket.app.state.directory
-    return directory
+    return connection.services.features.get(Directory)
 
 
 async def on_escalate(connection: Connection, event: Escalate) -> None:

@@ -6,26 +6,27 @@ from fastapi import FastAPI
 
 from chat.core.pipeline import Written
 from chat.core.services import Services
-from moderation.abuse import default_wordlists
-from moderation.directory import load_default_directory
-from moderation.guidance import default_guidance
-from moderation.risk import assess
+from moderation.loaded import load_moderation_data
 from moderation.safeguarding.actions import record_written
-from moderation.safeguarding.events import register_events
+from moderation.safeguarding.events import EVENTS
 from moderation.safeguarding.handlers import install_handlers
 from moderation.safeguarding.routes import build_router
-from moderation.wording import default_wording_rules
 
 
 def install(app: FastAPI, services: Services) -> None:
     """Bad data files stop the start here, with the file and the problem named."""
-    directory = load_default_directory()
-    default_wordlists()
-    default_wording_rules()
-    default_guidance()
-    assess("warm up the lexicons", None)
-    app.state.directory = directory
-    register_events()
+    settings = services.settings
+    data = load_moderation_data(
+        lexicon_dir=settings.lexicon_dir,
+        wordlist_dir=settings.wordlist_dir,
+        guidance_file=settings.guidance_file,
+        directory_file=settings.directory_file,
+    )
+    directory = data.directory
+    services.features.add(data)
+    services.features.add(data.rules)
+    services.features.add(directory)
+    services.sockets.add_events(EVENTS)
     install_handlers(services.sockets)
 
     async def effects(written: Written) -> None:

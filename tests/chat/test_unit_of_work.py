@@ -194,15 +194,15 @@ async def test_a_quick_exit_that_fails_halfway_changes_nothing(
     as they were, so pressing the button again does the whole of it."""
     assert server.services is not None
     her, adviser, conversation, token = await connected_pair(server)
-    from chat.helpline import visitors
+    from chat.helpline import conversations
 
-    real_end = visitors.end_conversation
+    real_end = conversations.end_conversation
 
     async def end_then_fail(*args: object, **kwargs: object) -> object:
         await real_end(*args, **kwargs)  # type: ignore[arg-type]
         raise Boom("the node fails after ending the chat")
 
-    monkeypatch.setattr(visitors, "end_conversation", end_then_fail)
+    monkeypatch.setattr(conversations, "end_conversation", end_then_fail)
     body = f'{{"token": "{token}"}}'
     async with server.http() as http:
         assert (await http.post("/api/visitor/exit", content=body)).status_code == 500
@@ -214,7 +214,7 @@ async def test_a_quick_exit_that_fails_halfway_changes_nothing(
     await adviser.drain(0.3)
     assert adviser.of_type("ended") == []
 
-    monkeypatch.setattr(visitors, "end_conversation", real_end)
+    monkeypatch.setattr(conversations, "end_conversation", real_end)
     async with server.http() as http:
         assert (await http.post("/api/visitor/exit", content=body)).status_code == 204
     assert (await adviser.receive("ended"))["by"] == "quick_exit"

@@ -8,7 +8,6 @@ import pytest
 
 from moderation.abuse import (
     SHIPPED_WORDLIST_DIR,
-    WORDLIST_DIR_ENV,
     default_wordlist_dirs,
     default_wordlists,
     find_abuse,
@@ -106,10 +105,10 @@ def test_extra_directory_adds_and_removes_terms(tmp_path: Path) -> None:
     assert find_abuse("kys", "en", lists) == ("kys",)
 
 
-def test_env_var_names_the_extra_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_setting_names_the_extra_directory(tmp_path: Path) -> None:
     write(tmp_path, "en.yaml", "hate: [examplebadword]\n")
-    monkeypatch.setenv(WORDLIST_DIR_ENV, str(tmp_path))
-    dirs = default_wordlist_dirs()
+    assert default_wordlist_dirs() == [SHIPPED_WORDLIST_DIR]
+    dirs = default_wordlist_dirs(tmp_path)
     assert dirs == [SHIPPED_WORDLIST_DIR, tmp_path]
     assert find_abuse("an examplebadword here", "en", load_wordlists(dirs)) == ("examplebadword",)
 

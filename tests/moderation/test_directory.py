@@ -9,7 +9,6 @@ import pytest
 
 from moderation.directory import (
     DEFAULT_DIRECTORY_FILE,
-    DIRECTORY_FILE_ENV,
     Directory,
     DirectoryError,
     Helpline,
@@ -216,11 +215,9 @@ helplines:
     assert ids(directory.helplines) == ["emergency"]
 
 
-def test_env_var_adds_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_setting_adds_a_file(tmp_path: Path) -> None:
     path = write(tmp_path, "helplines: []\n")
-    monkeypatch.setenv(DIRECTORY_FILE_ENV, str(path))
-    assert default_directory_paths() == [DEFAULT_DIRECTORY_FILE, path]
-    monkeypatch.delenv(DIRECTORY_FILE_ENV)
+    assert default_directory_paths(path) == [DEFAULT_DIRECTORY_FILE, path]
     assert default_directory_paths() == [DEFAULT_DIRECTORY_FILE]
 
 

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from moderation.lexicon import LexiconError, load_lexicons, parse_pattern
-from moderation.risk import Classifier, RuleDetector, assess, combine, stacked
+from moderation.risk import (
+    Classifier,
+    RuleDetector,
+    assess,
+    combine,
+    default_detector,
+    stacked,
+)
 from moderation.types import NO_RISK, RiskAssessment, RiskCategory, RiskLevel, RiskMatch
 
 S = RiskCategory.SUICIDE_SELF_HARM
@@ -327,9 +334,10 @@ class TestLexiconFiles:
     ) -> None:
         (tmp_path / "local.yaml").write_text(GOOD_FILE, encoding="utf-8")
         assert assess("the purple elephant again") == NO_RISK
-        monkeypatch.setenv("WILLOW_LEXICON_DIR", str(tmp_path))
-        assert grade("the purple elephant again") == (HIGH, {X})
-        assert assess("I want to kill myself").level is HIGH  # built-ins still there
+        detector = default_detector(tmp_path)
+        found = detector.assess("the purple elephant again")
+        assert (found.level, set(found.categories)) == (HIGH, {X})
+        assert detector.assess("I want to kill myself").level is HIGH  # built-ins still there
 
     def test_extra_directory_can_add_a_new_language(self, tmp_path: Path) -> None:
         (tmp_path / "fr.yaml").write_text(
@@ -344,9 +352,8 @@ class TestLexiconFiles:
     def test_missing_extra_directory_is_an_error(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setenv("WILLOW_LEXICON_DIR", str(tmp_path / "nope"))
         with pytest.raises(LexiconError, match=r"nope.*not found"):
-            assess("hello")
+            default_detector(tmp_path / "nope")
 
     @pytest.mark.parametrize(
         ("content", "expected"),

@@ -17,7 +17,7 @@ SHORT_GRACE = 0.5
 
 
 def _short_grace(app: FastAPI) -> None:
-    runtime: RoomsRuntime = app.state.rooms
+    runtime = app.state.services.features.get(RoomsRuntime)
     runtime.tuning.participant_grace_seconds = SHORT_GRACE
     runtime.tuning.mentor_grace_seconds = SHORT_GRACE
 
@@ -29,7 +29,7 @@ async def room_server(
     """`send_buffer` fixes the kernel send buffer, so a slow reader's line fills quickly."""
     async with running_server(settings, send_buffer, configure=_short_grace) as server:
         assert server.app is not None
-        yield RoomServer(server, server.app.state.rooms)
+        yield RoomServer(server, server.services.features.get(RoomsRuntime))
 
 
 @pytest.fixture
