@@ -11,6 +11,10 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from peers.models import RoomParticipant, RoomSession
+from peers.rooms import aware
 from peers.runtime import RoomsRuntime, Seat
 from peers.seats import (
     exit_event,
@@ -45,14 +49,45 @@ def apply_standing(runtime: RoomsRuntime, message: dict[str, Any]) -> bool:
     return False
 
 
-def _seats_in(runtime: RoomsRuntime, session_id: int) -> list[Seat]:
+def _seats_in(runtime: RoomsRuntime, session_id: int | None = None) -> list[Seat]:
+    """The seats this node holds (in one room session, if given)."""
     seats = []
     for connections in runtime.participants.values():
         for connection in connections.values():
             seat = held_seat(connection)
-            if seat is not None and seat.session_id == session_id:
+            if seat is not None and session_id in (None, seat.session_id):
                 seats.append(seat)
     return seats
+
+
+async def refresh_standing(runtime: RoomsRuntime) -> None:
+    """Control news may have been lost (the broker was away): every seat here reads its
+    standing again from the database, which is the truth."""
+    seats = _seats_in(runtime)
+    if not seats:
+        return
+    async with runtime.services.db.read() as db:
+        muted = dict(
+            (
+                await db.execute(
+                    select(RoomParticipant.id, RoomParticipant.muted_until).where(
+                        RoomParticipant.id.in_({s.participant_id for s in seats})
+                    )
+                )
+            ).all()
+        )
+        slow = dict(
+            (
+                await db.execute(
+                    select(RoomSession.id, RoomSession.slow_mode_seconds).where(
+                        RoomSession.id.in_({s.session_id for s in seats})
+                    )
+                )
+            ).all()
+        )
+    for seat in seats:
+        seat.muted_until = aware(muted.get(seat.participant_id))
+        seat.slow_mode_seconds = slow.get(seat.session_id, seat.slow_mode_seconds)
 
 
 async def handle_control(runtime: RoomsRuntime, message: dict[str, Any]) -> None:

@@ -256,6 +256,9 @@ class Hub:
         self._members: dict[str, set[Member]] = {}
         # Channels this node itself reads (domain events), rather than its members.
         self._listeners: dict[str, Callable[[bytes], None]] = {}
+        # What a feature keeps from news between nodes (a room seat's standing) is read
+        # again from the database after a resync.
+        self._after_resync: list[Callable[[], None]] = []
         broker.set_handler(self._on_message)
         broker.set_reconnect_handler(self.resync)
 
@@ -263,6 +266,11 @@ class Hub:
         """News between nodes may have been lost: every local member catches up."""
         for member in {m for members in self._members.values() for m in members}:
             member.resync()
+        for refresh in self._after_resync:
+            refresh()
+
+    def after_resync(self, refresh: Callable[[], None]) -> None:
+        self._after_resync.append(refresh)
 
     def _on_message(self, channel: str, message: bytes) -> None:
         listener = self._listeners.get(channel)

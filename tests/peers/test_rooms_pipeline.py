@@ -4,6 +4,14 @@ written (her standing is on her seat)."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from chat.core.clock import now
+from peers.models import RoomParticipant
+from peers.seats import held_seat
 from tests.chat.test_message_pipeline import PER_WINDOW, statements
 from tests.peers.roomkit import RoomServer, mentor_in, said, say, slowed_then_muted, woman_in
 from tests.wsclient import visitor
@@ -94,5 +102,33 @@ async def test_slow_mode_and_mute_are_held_on_her_seat(rooms: RoomServer) -> Non
     mentor, _ = await mentor_in(rooms.server)
     her = await woman_in(rooms.server)
     await slowed_then_muted(mentor, her)
+    for client in (her.client, mentor):
+        await client.close()
+
+
+async def test_a_mute_whose_news_was_lost_reaches_her_seat_when_the_broker_returns(
+    rooms: RoomServer,
+) -> None:
+    mentor, _ = await mentor_in(rooms.server)
+    her = await woman_in(rooms.server)
+    services = rooms.server.services
+    assert services is not None
+    # A mentor's mute committed while the news between nodes was lost.
+    async with services.db.write() as db:
+        await db.execute(
+            update(RoomParticipant)
+            .where(RoomParticipant.id == her.participant)
+            .values(muted_until=now() + timedelta(minutes=5))
+        )
+    # Her seat is what a message is checked against, so until then she is heard.
+    await said(her.client, "before", "still here")
+    services.hub.resync()  # what the hub does when the broker is back
+    seats = [held_seat(c) for c in rooms.runtime.held(rooms.runtime.participants, her.participant)]
+    for _ in range(100):
+        if all(seat is not None and seat.muted_until is not None for seat in seats):
+            break
+        await asyncio.sleep(0.05)
+    await say(her.client, "after", "still here?")
+    await her.client.receive("error", code="muted", client_id="after")
     for client in (her.client, mentor):
         await client.close()
