@@ -17,9 +17,11 @@ from peers import events, handlers, lifecycle, routes
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
 from peers.control import apply_standing, handle_control, refresh_standing
 from peers.errors import ROOM_ERROR_CODES
-from peers.rooms import purge_closed_sessions
+from peers.rooms import expire_abandoned, purge_closed_sessions
 from peers.runtime import RoomsRuntime
 from peers.schedule import DEFAULT_SCHEDULE_PATH, ScheduleError, load_schedule
+
+EXPIRY_EVERY_SECONDS = 60.0
 
 
 class RoomsSetupError(RuntimeError):
@@ -55,10 +57,11 @@ def install(app: FastAPI, services: Services) -> RoomsRuntime:
     """Load and check the data, then register the events, handlers, routes and purges."""
     runtime = load_runtime(services)
     services.features.add(runtime)
+    every = services.settings.housekeeping_seconds
+    services.housekeeping.register("room_sessions", every, lambda: purge_closed_sessions(services))
+    # A backstop for grace timers lost with a node, so it runs more often than the purges.
     services.housekeeping.register(
-        "room_sessions",
-        services.settings.housekeeping_seconds,
-        lambda: purge_closed_sessions(services),
+        "room_expiry", min(every, EXPIRY_EVERY_SECONDS), lambda: expire_abandoned(runtime)
     )
     services.sockets.add_events(events.ROOM_EVENTS)
     services.sockets.add_error_codes(ROOM_ERROR_CODES)

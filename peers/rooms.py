@@ -270,6 +270,37 @@ async def close_if_abandoned(runtime: RoomsRuntime, session_id: int) -> bool:
     return True
 
 
+async def expire_abandoned(runtime: RoomsRuntime) -> int:
+    """What the grace timers do, for timers lost with the node that held them: close rooms no
+    mentor came back to, and let out women whose connection dropped longer ago than the
+    grace. Both are no-ops for what a live timer has already done. Returns how many."""
+    at = now()
+    grace = timedelta(seconds=runtime.tuning.participant_grace_seconds)
+    async with runtime.services.db.read() as db:
+        empty = list(
+            await db.scalars(
+                select(RoomSession.id).where(
+                    RoomSession.status == "open",
+                    RoomSession.mentors_present <= 0,
+                    RoomSession.mentor_left_at.is_not(None),
+                )
+            )
+        )
+        dropped = (
+            await db.execute(
+                select(RoomParticipant.id, RoomParticipant.attach_id).where(
+                    RoomParticipant.left_at.is_(None),
+                    RoomParticipant.disconnected_at < at - grace,
+                )
+            )
+        ).all()
+    done = [await close_if_abandoned(runtime, session_id) for session_id in empty]
+    for participant_id, attach_id in dropped:
+        left = await leave_room(runtime, participant_id, "timeout", attach_id=attach_id)
+        done.append(left is not None)
+    return sum(done)
+
+
 async def close_room(runtime: RoomsRuntime, session_id: int, by: str, reason: str = "") -> bool:
     """Close the session: everyone leaves, held messages are dropped, news goes to all."""
     at = now()

@@ -7,7 +7,9 @@ visitor session, a staff login or a staff account when the domain event says it 
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chat.core.events import (
@@ -24,24 +26,31 @@ if TYPE_CHECKING:
 # Close code for "this session has ended": the page starts again rather than reconnect.
 CLOSE_SESSION_ENDED = 4401
 CLOSE_SESSION_ENDED_REASON = "session ended"
-# How many ended identities are remembered, to close a socket whose hello raced the end.
-_REMEMBERED = 4096
+# How long an ended identity is remembered: long enough to close a socket whose hello read
+# the session just before it ended elsewhere, short enough that a re-enabled account works.
+_REMEMBER_SECONDS = 60.0
 
 
 class _Ended:
-    """A bounded memory of identities that ended on any node: oldest forgotten first."""
+    """Identities that ended on any node in the last minute, oldest first."""
 
-    def __init__(self) -> None:
-        self._keys: OrderedDict[tuple[str, int], None] = OrderedDict()
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._keys: OrderedDict[tuple[str, int], float] = OrderedDict()
 
     def add(self, key: tuple[str, int]) -> None:
-        self._keys[key] = None
+        self._keys[key] = self._clock()
         self._keys.move_to_end(key)
-        while len(self._keys) > _REMEMBERED:
-            self._keys.popitem(last=False)
+        self._forget_old()
 
     def __contains__(self, key: object) -> bool:
+        self._forget_old()
         return key in self._keys
+
+    def _forget_old(self) -> None:
+        cutoff = self._clock() - _REMEMBER_SECONDS
+        while self._keys and next(iter(self._keys.values())) < cutoff:
+            self._keys.popitem(last=False)
 
 
 class ConnectionIndex:

@@ -171,15 +171,19 @@ def decode(
     if not isinstance(data, dict):
         raise ProtocolError("malformed")
     kind = data.get("type")
+    # The core union puts the event's type first in an error's location; a registered model
+    # does not, and its field must still be named.
+    skip = 1
     try:
         if kind in CLIENT_EVENT_TYPES:
             return _adapter.validate_python(data)
         model = extra.get(kind) if extra is not None and isinstance(kind, str) else None
         if model is not None:
+            skip = 0
             return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"][1:]) or "event"
+        where = ".".join(str(part) for part in first["loc"][skip:]) or "event"
         raise ProtocolError("invalid", f"{where}: {first['msg']}", ref=str(kind)) from None
     raise ProtocolError("unknown_type", f"unknown event type: {str(kind)[:40]!r}")
 

@@ -78,7 +78,6 @@ class Services:
     appender: Appender = field(init=False)
     # Domain events: features subscribe at install; actions publish after commit.
     events: EventBus = field(init=False)
-
     # Periodic purges; each feature registers its own at install, every node runs them.
     housekeeping: Housekeeping = field(init=False)
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat.core import streams
 from chat.core.appender import Appended
 from chat.core.channels import STAFF_CHANNEL, staff_sender
-from chat.core.clock import now
+from chat.core.clock import aware, now
 from chat.core.events import ConversationEnded, VisitorLeft
 from chat.core.hub import stream_channel
 from chat.core.models import Conversation, Staff, Stream, VisitorSession
@@ -102,7 +102,10 @@ async def waiting_conversations(session: AsyncSession) -> list[Conversation]:
 def queue_entry(conversation: Conversation, safe_to_talk: bool | None) -> dict[str, Any]:
     return {
         "conversation_id": conversation.id,
-        "waiting_since": conversation.created_at.isoformat() if conversation.created_at else None,
+        # SQLite hands back naive times: the offset makes every sent time unambiguous UTC.
+        "waiting_since": aware(conversation.created_at).isoformat()
+        if conversation.created_at
+        else None,
         "language": conversation.language,
         "topic": conversation.topic,
         "safe_to_talk": safe_to_talk,

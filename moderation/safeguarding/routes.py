@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from chat.core.clock import aware
 from chat.core.models import AuditEntry, Staff
 from chat.core.services import Services
 from chat.helpline.staff import current_staff, require_role, services_of
@@ -63,7 +64,7 @@ def build_router(directory: Directory) -> APIRouter:
         return [
             {
                 "id": e.id,
-                "at": e.at.isoformat(),
+                "at": aware(e.at).isoformat(),
                 "actor": e.actor,
                 "action": e.action,
                 "subject": e.subject,
@@ -106,7 +107,7 @@ def build_router(directory: Directory) -> APIRouter:
         return [
             {
                 "id": e.id,
-                "at": e.at.isoformat(),
+                "at": aware(e.at).isoformat(),
                 "conversation_id": e.conversation_id,
                 "level": e.level,
                 "reason": e.reason,
@@ -124,7 +125,7 @@ def build_router(directory: Directory) -> APIRouter:
         return [
             {
                 "id": r.id,
-                "at": r.at.isoformat(),
+                "at": aware(r.at).isoformat(),
                 "place": r.place,
                 "place_id": r.place_id,
                 "seq": r.seq,

@@ -26,7 +26,14 @@ from chat.helpline.staff import create_staff
 from tests.conftest import node_services, running_server
 from tests.wsclient import Client, Server, visitor
 
-JOBS = {"audit_log", "transcripts", "visitor_sessions", "staff_sessions", "room_sessions"}
+JOBS = {
+    "audit_log",
+    "transcripts",
+    "visitor_sessions",
+    "staff_sessions",
+    "room_sessions",
+    "room_expiry",
+}
 
 
 async def _old_and_new_rows(services: Services) -> dict[str, Any]:

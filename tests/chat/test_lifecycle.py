@@ -9,7 +9,12 @@ import pytest
 from sqlalchemy import select, update
 
 from chat.core.clock import now
+from chat.core.connections import CLOSE_SESSION_ENDED
+from chat.core.events import VisitorLeft
+from chat.core.hub import Member
+from chat.core.identity import visitor_by_token
 from chat.core.models import AuditEntry, StaffSession
+from chat.core.transport import Connection
 from tests.chat.lifecycle import (
     assert_ended,
     assert_open,
@@ -132,3 +137,24 @@ async def test_only_an_admin_disables_and_never_their_own_account(server: Server
         assert bad.status_code == 422
         listed = {s["username"]: s["disabled"] for s in (await http.get("/api/admin/staff")).json()}
     assert listed[adviser.username] is False
+
+
+async def test_a_hello_that_read_the_session_just_before_it_ended_is_closed_too(
+    server: Server,
+) -> None:
+    """Her quick exit lands between a new socket's session check and its registration: the
+    node remembers the ended session for a minute and closes that socket as it registers."""
+    assert server.services is not None
+    services = server.services
+    token = await server.visitor_token()
+    visitor_row = await visitor_by_token(services, token)
+    assert visitor_row is not None
+    await services.events.publish(VisitorLeft(visitor_id=visitor_row.id))
+
+    late = Connection(None, services, Member(8, services.fetch_after), visitor=visitor_row)  # type: ignore[arg-type]
+    services.connections.add(late)
+    assert late.closing == (CLOSE_SESSION_ENDED, "session ended")
+    services.connections.discard(late)
+    someone_else = Connection(None, services, Member(8, services.fetch_after), staff=None)  # type: ignore[arg-type]
+    services.connections.add(someone_else)
+    assert someone_else.closing is None

@@ -17,7 +17,7 @@ from chat.helpline.retention import purge_unused_visitor_sessions
 from peers.install import RoomsSetupError
 from peers.models import RoomParticipant, RoomSession
 from peers.naming import is_taken, looks_like_staff, name_key
-from peers.rooms import purge_closed_sessions
+from peers.rooms import expire_abandoned, purge_closed_sessions
 from peers.routes import busy_band
 from tests.peers.roomkit import ROOM, RoomServer, close_all, mentor_in, said, woman_in
 from tests.wsclient import visitor
@@ -241,3 +241,36 @@ async def test_a_seat_in_a_room_keeps_her_session_from_the_unused_session_purge(
     assert await purge_unused_visitor_sessions(server.services, later) == 0
     await said(her.client, "still", "still here")
     await close_all(mentor, her.client)
+
+
+async def test_housekeeping_does_what_grace_timers_lost_with_a_node_would_have_done(
+    rooms: RoomServer,
+) -> None:
+    """A node died holding the timers: one for a woman whose connection had dropped, one for
+    a room whose last mentor had gone. Housekeeping lets her out and closes the room."""
+    server = rooms.server
+    assert server.services is not None
+    mentor, state = await mentor_in(server)
+    her = await woman_in(server)
+    other = await woman_in(server)
+    long_ago = now() - timedelta(minutes=10)
+    assert await expire_abandoned(rooms.runtime) == 0
+    async with server.services.db.write() as db:
+        await db.execute(
+            update(RoomParticipant)
+            .where(RoomParticipant.id == her.participant)
+            .values(disconnected_at=long_ago)
+        )
+    assert await expire_abandoned(rooms.runtime) == 1
+    assert (await other.client.receive("room_left"))["name"] == her.name
+
+    async with server.services.db.write() as db:
+        await db.execute(
+            update(RoomSession)
+            .where(RoomSession.id == state["stream_id"])
+            .values(mentors_present=0, mentor_left_at=long_ago)
+        )
+    assert await expire_abandoned(rooms.runtime) == 1
+    await other.client.receive("room_closed")
+    assert (await other.client.receive("room_exit"))["reason"] == "closed"
+    await close_all(mentor, her.client, other.client)
