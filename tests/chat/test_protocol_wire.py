@@ -207,6 +207,7 @@ async def test_the_training_body_records_training_with_a_note(server: Server) ->
             "role": "mentor",
             "available": False,
             "trained": True,
+            "disabled": False,
         }
         audit = (await http.get("/api/audit?limit=5")).json()
     assert all(is_utc_with_offset(entry["at"]) for entry in audit) and audit

@@ -329,9 +329,7 @@ entries:
 
 
 class TestLexiconFiles:
-    def test_extra_directory_adds_entries(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_extra_directory_adds_entries(self, tmp_path: Path) -> None:
         (tmp_path / "local.yaml").write_text(GOOD_FILE, encoding="utf-8")
         assert assess("the purple elephant again") == NO_RISK
         detector = default_detector(tmp_path)
@@ -349,9 +347,7 @@ class TestLexiconFiles:
         assert detector.assess("je veux mourir", "fr").level is HIGH
         assert "fr" in detector.languages
 
-    def test_missing_extra_directory_is_an_error(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_missing_extra_directory_is_an_error(self, tmp_path: Path) -> None:
         with pytest.raises(LexiconError, match=r"nope.*not found"):
             default_detector(tmp_path / "nope")
 
