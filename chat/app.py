@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from html import escape
+from pathlib import Path
 
 from fastapi import FastAPI, Request, WebSocket
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 
 from chat.core import transport
@@ -22,11 +25,13 @@ from chat.core.services import Services
 from chat.core.settings import Settings
 from chat.helpline import retention, staff, visitors
 from chat.helpline import sockets as helpline_sockets
+from chat.pageconfig import add_config_route, load_branding
 from chat.schema import upgrade
 from moderation.safeguarding.install import install as install_moderation
 from peers.install import install as install_rooms
 
 log = logging.getLogger("willow")
+MIN_COMPRESSED_BYTES = 1000
 
 
 class Willow(FastAPI):
@@ -51,6 +56,7 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     """The app; `broker` replaces the one WILLOW_BROKER_URL names (several apps, one process)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
+    branding = load_branding(settings.branding_file)
     services = Services.build(settings, broker)
 
     @asynccontextmanager
@@ -80,6 +86,10 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     )
     app.state.services = services
     app.add_middleware(SecurityHeaders)
+    # Pages, scripts and JSON go compressed: on a slow phone line the bytes are the wait. The
+    # chat socket is answered before any middleware (Willow.__call__) and other sockets pass
+    # through untouched; bodies under a packet are not worth compressing.
+    app.add_middleware(GZipMiddleware, minimum_size=MIN_COMPRESSED_BYTES)
 
     helpline_sockets.install(services.sockets)
     retention.install(services)
@@ -89,7 +99,8 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     install_moderation(app, services)
     install_rooms(app, services)
     _add_health(app, services)
-    _add_pages(app, settings)
+    add_config_route(app, settings, branding, visitors.LANGUAGES)
+    _add_pages(app, settings, branding.exit_url or settings.exit_url)
     return app
 
 
@@ -122,30 +133,31 @@ def _add_health(app: FastAPI, services: Services) -> None:
         ok = all(checks.values())
         return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
 
-    @app.get("/api/config")
-    async def page_config() -> dict[str, object]:
-        """What the pages need before anything else: where the quick exit goes."""
-        return {
-            "exit_url": services.settings.exit_url,
-            "languages": list(visitors.LANGUAGES),
-            "retention_days": services.settings.transcript_retention_days,
-        }
+
+# The quick-exit links in the pages' HTML name this address; each page is served with the
+# deployment's own exit address in its place, so leaving works before any script has run.
+PAGE_EXIT_URL = "https://www.bbc.co.uk/weather"
+VISITOR_PAGES = {"/": "visitor", "/rooms": "rooms", "/safety": "safety"}
 
 
-def _add_pages(app: FastAPI, settings: Settings) -> None:
+def _visitor_page(path: Path, exit_url: str) -> Callable[[], Awaitable[HTMLResponse]]:
+    html = path.read_text(encoding="utf-8").replace(PAGE_EXIT_URL, escape(exit_url, quote=True))
+
+    async def page() -> HTMLResponse:
+        return HTMLResponse(html)
+
+    return page
+
+
+def _add_pages(app: FastAPI, settings: Settings, exit_url: str) -> None:
     frontend = settings.frontend_dir
-
-    @app.get("/", include_in_schema=False)
-    async def visitor_page(_request: Request) -> FileResponse:
-        return FileResponse(frontend / "visitor" / "index.html")
+    for route, folder in VISITOR_PAGES.items():
+        page = _visitor_page(frontend / folder / "index.html", exit_url)
+        app.add_api_route(route, page, methods=["GET"], include_in_schema=False)
 
     @app.get("/staff", include_in_schema=False)
     async def staff_page(_request: Request) -> FileResponse:
         return FileResponse(frontend / "staff" / "index.html")
-
-    @app.get("/rooms", include_in_schema=False)
-    async def rooms_page(_request: Request) -> FileResponse:
-        return FileResponse(frontend / "rooms" / "index.html")
 
     @app.get("/mentor", include_in_schema=False)
     async def mentor_page(_request: Request) -> FileResponse:

@@ -1,10 +1,14 @@
 """Command line for the moderation package: ``python -m moderation <command>``.
 
 Commands:
-  assess     read JSON lines {"text": ..., "language": ...} on stdin, write one JSON line per
-             input: {"level": ..., "categories": [...]}, or {"error": ..., "line": N} for a bad
-             line. Exit status 1 if any line was bad, else 0.
-  evaluate   measure the risk detector against a labelled set (default: the one in tests/).
+  assess     read JSON lines {"text": ..., "language": ..., "previous": [...]} on stdin
+             ("previous": her earlier messages, oldest first, optional), write one JSON line
+             per input: {"level", "categories", "alert", "stance"}, or {"error": ..., "line": N}
+             for a bad line. "alert" is true when the server would alert a supervisor and
+             show her the helplines card. Exit status 1 if any line was bad, else 0.
+  evaluate   measure the risk detector against labelled sets (default: the frozen held-out
+             set, reported only, and the tuning set): danger found and safe messages
+             alerting per language, script and category, then precision and recall.
 
 To add a command, write a ``_add_<name>(subcommands)`` function that registers a subparser
 with ``set_defaults(run=...)`` and call it from `build_parser`.
@@ -23,7 +27,8 @@ from typing import IO, Any
 from moderation.lexicon import LexiconError
 from moderation.risk import default_detector
 
-DEFAULT_EVAL_SET = Path(__file__).resolve().parent.parent / "tests/moderation/eval_set.jsonl"
+_TESTS = Path(__file__).resolve().parent.parent / "tests/moderation"
+DEFAULT_EVAL_SETS = (_TESTS / "heldout/heldout.jsonl", _TESTS / "tuning.jsonl")
 
 Runner = Callable[[argparse.Namespace], int]
 
@@ -42,8 +47,10 @@ def _add_assess(subcommands: Any) -> None:
 
 
 def _add_evaluate(subcommands: Any) -> None:
-    sub = subcommands.add_parser("evaluate", help="precision and recall on a labelled set")
-    sub.add_argument("path", nargs="?", default=str(DEFAULT_EVAL_SET), help="JSON-lines file")
+    sub = subcommands.add_parser("evaluate", help="precision and recall on labelled sets")
+    sub.add_argument(
+        "paths", nargs="*", default=[str(p) for p in DEFAULT_EVAL_SETS], help="JSON-lines files"
+    )
     sub.add_argument("--verbose", action="store_true", help="also list false alarms")
     sub.set_defaults(run=_run_evaluate)
 
@@ -89,12 +96,20 @@ def _assess_line(raw: bytes, number: int) -> dict[str, object]:
     if "text" not in data:
         return error('missing "text"')
     text, language = data["text"], data.get("language")
+    previous = data.get("previous", [])
     if not isinstance(text, str):
         return error(f'"text" must be a string, got {_json_type(text)}')
     if language is not None and not isinstance(language, str):
         return error(f'"language" must be a string or null, got {_json_type(language)}')
-    result = default_detector(_lexicon_dir()).assess(text, language)
-    return {"level": result.level.value, "categories": [c.value for c in result.categories]}
+    if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
+        return error('"previous" must be an array of strings')
+    result = default_detector(_lexicon_dir()).assess(text, language, previous)
+    return {
+        "level": result.level.value,
+        "categories": [c.value for c in result.categories],
+        "alert": result.alert,
+        "stance": result.stance.value,
+    }
 
 
 def _json_type(value: object) -> str:
@@ -106,16 +121,22 @@ def _json_type(value: object) -> str:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from moderation.evaluate import EvalSetError, evaluate, format_report, load_examples
+    from moderation.scorecard import format_scorecard, score
 
-    try:
-        examples = load_examples(args.path)
-    except OSError as exc:
-        print(f"cannot read {args.path}: {exc.strerror}", file=sys.stderr)
-        return 2
-    except (EvalSetError, UnicodeDecodeError) as exc:
-        print(f"{args.path}: {exc}", file=sys.stderr)
-        return 2
-    print(format_report(evaluate(examples), verbose=args.verbose))
+    for path in args.paths:
+        try:
+            examples = load_examples(path)
+        except OSError as exc:
+            print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+            return 2
+        except (EvalSetError, UnicodeDecodeError) as exc:
+            print(f"{path}: {exc}", file=sys.stderr)
+            return 2
+        print(f"== {path}\n")
+        print(format_scorecard(score(examples), verbose=args.verbose))
+        print()
+        print(format_report(evaluate(examples), verbose=args.verbose))
+        print()
     return 0
 
 

@@ -16,12 +16,20 @@ def helplines_event(
 ) -> dict[str, Any]:
     """The card she sees beside the chat, without interrupting it: helplines for what she wrote."""
     helplines = directory.for_visitor(risk.categories, nation, language, risk.level)
-    return {
+    event: dict[str, Any] = {
         "type": "helplines",
         "level": risk.level.value,
         "categories": [c.value for c in risk.categories],
-        "helplines": [h.model_dump(mode="json", exclude_none=True) for h in helplines],
+        "helplines": [
+            h.model_dump(mode="json", exclude_none=True, exclude={"translations"})
+            for h in helplines
+        ],
     }
+    if directory.asks_nation(risk.categories, nation):
+        # The services differ by nation: the card asks where she lives instead of listing
+        # every nation's own.
+        event["ask_nation"] = True
+    return event
 
 
 def risk_summary(verdict: Verdict) -> dict[str, Any]:
@@ -29,7 +37,8 @@ def risk_summary(verdict: Verdict) -> dict[str, Any]:
     return {
         "level": verdict.risk.level.value,
         "categories": [c.value for c in verdict.risk.categories],
-        "phrases": [m.phrase for m in verdict.risk.matches],
+        "stance": verdict.risk.stance.value,
+        "phrases": list(verdict.risk.phrases),
         "pii": [f.kind.value for f in verdict.pii],
         "abuse": list(verdict.abuse),
     }

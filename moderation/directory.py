@@ -107,6 +107,18 @@ class Contact(BaseModel):
         return self
 
 
+class HelplineText(BaseModel):
+    """A service's words in one page language."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Line
+    description: Line | None = None
+    eligibility: Line | None = None
+    # False until a native speaker has checked it: machine-made or second-language drafts.
+    reviewed: bool = False
+
+
 class Helpline(BaseModel):
     """One service in the directory."""
 
@@ -118,15 +130,36 @@ class Helpline(BaseModel):
     hours: Line | None = None
     nations: tuple[Nation, ...] = Field(min_length=1)
     categories: tuple[DirectoryCategory, ...] = Field(min_length=1)
-    languages: tuple[LanguageCode, ...] = Field(default=("en",), min_length=1)
+    # Only what the service's own material says; None when that is not known.
+    languages: tuple[LanguageCode, ...] | None = Field(default=None, min_length=1)
     eligibility: Line | None = None
     description: Line | None = None
     emergency: bool = False
+    translations: dict[LanguageCode, HelplineText] = Field(default_factory=dict)
+    # The language name, description and eligibility are written in (set by `in_language`).
+    text_language: LanguageCode = "en"
 
     @field_validator("nations", "categories", "languages")
     @classmethod
-    def _no_repeats(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(values))
+    def _no_repeats(cls, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if values is None else tuple(dict.fromkeys(values))
+
+    def in_language(self, language: str | None) -> Helpline:
+        """This entry with its words in `language` when translated, else as written."""
+        text = self.translations.get(_language_code(language or ""))
+        if text is None:
+            return self
+        return self.model_copy(
+            update={
+                "name": text.name,
+                "description": text.description or self.description,
+                "eligibility": text.eligibility or self.eligibility,
+                "text_language": _language_code(language or ""),
+            }
+        )
+
+    def nation_specific(self) -> bool:
+        return Nation.UK not in self.nations
 
     def covers(self, nation: Nation | None) -> bool:
         """Whether she can use it where she lives (unknown or 'uk' means anywhere)."""
@@ -136,7 +169,7 @@ class Helpline(BaseModel):
 
     def speaks(self, language: str) -> bool:
         code = _language_code(language)
-        return any(_language_code(own) == code for own in self.languages)
+        return any(_language_code(own) == code for own in self.languages or ())
 
     def search_text(self) -> str:
         parts = [
@@ -150,6 +183,8 @@ class Helpline(BaseModel):
         ]
         for contact in self.contacts:
             parts += [contact.value, _SPACES.sub("", contact.value), contact.note or ""]
+        for text in self.translations.values():
+            parts += [text.name, text.description or "", text.eligibility or ""]
         return " ".join(parts).casefold()
 
 
@@ -196,9 +231,35 @@ class Directory:
         language: str | None,
         level: RiskLevel,
     ) -> list[Helpline]:
-        """What to show her: emergency routes first when she is in immediate danger, then
-        the services for each category in her nation, the most specific first."""
+        """What to show her, in her language: emergency routes first when she is in
+        immediate danger, then the services for each category in her nation, the most
+        specific first. When her nation is not known only services for the whole UK are
+        listed (see `asks_nation`), not every nation's own."""
         where = _parse(Nation, nation, "nation")
+        chosen = self._chosen(categories, where, language, level)
+        return [item.in_language(language) for item in chosen]
+
+    def asks_nation(
+        self,
+        categories: Iterable[RiskCategory | DirectoryCategory | str],
+        nation: Nation | str | None,
+    ) -> bool:
+        """True when her nation is unknown and it would change what she is shown."""
+        if _parse(Nation, nation, "nation") is not None:
+            return False
+        wanted = {_parse(DirectoryCategory, category, "category") for category in categories}
+        return any(
+            item.nation_specific() and not item.emergency and wanted & set(item.categories)
+            for item in self.helplines
+        )
+
+    def _chosen(
+        self,
+        categories: Iterable[RiskCategory | DirectoryCategory | str],
+        where: Nation | None,
+        language: str | None,
+        level: RiskLevel,
+    ) -> list[Helpline]:
         chosen: dict[str, Helpline] = {}
         if level is RiskLevel.IMMINENT:
             chosen.update((item.id, item) for item in self.helplines if item.emergency)
@@ -222,7 +283,9 @@ class Directory:
         found = [
             item
             for item in self.helplines
-            if category in item.categories and not item.emergency and item.covers(nation)
+            if category in item.categories
+            and not item.emergency
+            and (item.covers(nation) if nation is not None else not item.nation_specific())
         ]
 
         def rank(item: Helpline) -> tuple[bool, bool, int, bool]:

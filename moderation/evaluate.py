@@ -31,6 +31,17 @@ class Example:
     level: RiskLevel
     categories: frozenset[RiskCategory]
     line: int
+    # Her earlier messages in the same chat, oldest first: read with this one as a situation.
+    previous: tuple[str, ...] = ()
+    # The script when it is not the language's usual one ("Latn" for romanised Urdu).
+    script: str | None = None
+    # The first category labelled: the main concern, which an alert must name.
+    main_category: RiskCategory | None = None
+
+    @property
+    def variant(self) -> str:
+        base = self.language or "-"
+        return f"{base}-{self.script}" if self.script else base
 
 
 @dataclass
@@ -105,12 +116,19 @@ def parse_example(raw: str, line: int) -> Example:
         raise EvalSetError(f"line {line}: 'language' must be a string or null")
     try:
         level = RiskLevel(str(data.get("level")))
-        categories = frozenset(RiskCategory(c) for c in data.get("categories", []))
+        listed = [RiskCategory(c) for c in data.get("categories", [])]
+        categories = frozenset(listed)
     except (ValueError, TypeError) as exc:
         raise EvalSetError(f"line {line}: bad level or category ({exc})") from exc
     if (level is RiskLevel.NONE) != (not categories):
         raise EvalSetError(f"line {line}: level none goes with no categories, and only then")
-    return Example(text, language, level, categories, line)
+    previous, script = data.get("previous", []), data.get("script")
+    if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
+        raise EvalSetError(f"line {line}: 'previous' must be a list of strings")
+    if script is not None and not isinstance(script, str):
+        raise EvalSetError(f"line {line}: 'script' must be a string or null")
+    main = listed[0] if listed else None
+    return Example(text, language, level, categories, line, tuple(previous), script, main)
 
 
 def evaluate(examples: Iterable[Example], classifier: Classifier | None = None) -> Report:
@@ -121,9 +139,15 @@ def evaluate(examples: Iterable[Example], classifier: Classifier | None = None) 
         by_level={lv: Score() for lv in RiskLevel},
     )
     for example in examples:
-        assessment = grader.assess(example.text, example.language)
-        _count(report, Outcome(example, assessment))
+        _count(report, Outcome(example, grade(grader, example)))
     return report
+
+
+def grade(grader: Classifier, example: Example) -> RiskAssessment:
+    """One example graded as the server would: with her previous messages when known."""
+    if example.previous:
+        return grader.assess(example.text, example.language, example.previous)
+    return grader.assess(example.text, example.language)
 
 
 def _count(report: Report, outcome: Outcome) -> None:

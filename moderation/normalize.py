@@ -170,6 +170,15 @@ _CACHE_MAX_CHARS = 8_192
 _normalise_cached = functools.lru_cache(maxsize=256)(_normalise)
 
 
+def fold_cue(expression: str) -> str:
+    """A regular expression written in plain letters, folded as `normalise` folds a message.
+
+    Case, Latin accents and Arabic-script letter variants are folded; regex syntax (all
+    ASCII punctuation) is left alone, unlike `normalise`, which would read "$" as "s".
+    """
+    return _fold_latin_marks(expression.translate(_FILTER_MAP)).casefold()
+
+
 def _fold_latin_marks(text: str) -> str:
     # Only marks on Latin (or look-alike) letters: Bengali and Gurmukhi vowel signs are
     # combining marks too and must stay.

@@ -1,4 +1,9 @@
-"""Finding personal details in a message: phone numbers, e-mail, postcodes, addresses, handles.
+"""Finding personal details in a message: phone numbers, e-mail, postcodes, addresses, handles
+and, in rooms, people's full names.
+
+Details are also found when written to slip past a filter or simply as people talk: a number
+in words ("oh seven seven double oh nine..."), an e-mail spelled out ("fatima dot khan at
+gmail dot com"), "insta is fatima.k92", an address in Urdu script ("مکان نمبر 12").
 
 In a group room a woman may not realise that a number or street she types can identify
 her (or be seen by someone who knows her), so the page asks before sending. The finders
@@ -43,9 +48,17 @@ _EMAIL = re.compile(
 # "becky at gmail dot com": only with a common ending, so "at home dot" is left alone.
 _AT = r"(?:\s*[(\[{]\s*at\s*[)\]}]\s*|\s+at\s+)"
 _DOT = r"(?:\.|\s*[(\[{]\s*dot\s*[)\]}]\s*|\s+dot\s+)"
+_LOCAL_PART = rf"[\w+-][\w.+-]{{0,63}}(?:{_DOT}[\w+-]{{1,63}}){{0,3}}"
 _EMAIL_SPELLED = re.compile(
-    rf"(?<![\w.+-])[\w.+-]{{1,64}}{_AT}[\w-]{{1,63}}(?:{_DOT}[\w-]{{1,63}})*?"
+    rf"(?<![\w.+-]){_LOCAL_PART}{_AT}[\w-]{{1,63}}(?:{_DOT}[\w-]{{1,63}})*?"
     rf"{_DOT}(?:com|net|org|co{_DOT}uk|org{_DOT}uk|ac{_DOT}uk|uk|ie|pl|info|me)(?!\w)",
+    re.IGNORECASE,
+)
+# "fatima.k92 at gmail": a well-known mail provider needs no ending to be an address.
+_EMAIL_PROVIDER = re.compile(
+    rf"(?<![\w.+-]){_LOCAL_PART}(?:{_AT}|@)"
+    r"(?:gmail|googlemail|hotmail|outlook|yahoo|icloud|live|aol|protonmail|proton|btinternet"
+    r"|sky|wp|onet|interia|o2)(?!\w)",
     re.IGNORECASE,
 )
 
@@ -95,12 +108,54 @@ _HANDLE_PATTERNS = (
     re.compile(r"(?<![\w@.])(@[^\W\d][\w.]{1,29})"),
     re.compile(rf"\b(?:{_PLATFORM}){_HANDLE_LABEL}\s*[:=]\s*{_HANDLE_NAME}", re.IGNORECASE),
     re.compile(rf"\bmy\s+(?:{_PLATFORM}){_HANDLE_LABEL}\s+is\s+{_HANDLE_NAME}", re.IGNORECASE),
+    # "insta is fatima.k92", "snap's fatimak": said without "my".
+    re.compile(
+        rf"\b(?:{_PLATFORM}){_HANDLE_LABEL}(?:\s+is|['’]s|\s+-)\s+{_HANDLE_NAME}", re.IGNORECASE
+    ),
     re.compile(
         rf"\b(?:add|follow|find|message|dm)\s+me\s+on\s+(?:{_PLATFORM})\s*(?::|as)\s*"
         rf"{_HANDLE_NAME}",
         re.IGNORECASE,
     ),
 )
+# An address in Urdu script: "مکان نمبر 12", "گلی نمبر 4", "12 مین روڈ" (any digits).
+_URDU_ADDRESS = re.compile(
+    r"(?:(?:مکان|گھر|ہاؤس|ہاوس|فلیٹ|گلی|بلاک|سیکٹر|پلاٹ)\s*(?:نمبر|نمبر:|#)\s*\d{1,5}"
+    r"|\d{1,5}\s*،?\s*(?:\S+\s+){0,2}?(?:روڈ|سڑک|اسٹریٹ|سٹریٹ|لین|ایونیو|کلوز|ڈرائیو|گارڈنز))"
+)
+# Numbers said in words: a run of them as long as a phone number is one.
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "o": "0", "nought": "0", "nil": "0", "one": "1", "two": "2",
+    "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10",
+}  # fmt: skip
+_REPEATS = {"double": 2, "triple": 3, "treble": 3}
+_NUMBER_TOKEN = re.compile(r"[^\W_]+|\d+", re.IGNORECASE)
+# A person's full name after words that introduce one ("my husband is Imran Ali").
+_NAME_WORD = r"[A-ZÀ-ÞŁŚŻŹĆŃÓ][\w'’-]{1,30}"
+_NAME_CUES = (
+    re.compile(
+        r"\b(?:(?:my|his|her|their)\s+(?:full\s+|real\s+)?name\s+is|named|called|call\s+me)"
+        r"\s+((?:[^\W\d_][\w'’-]{1,30})\s+(?:[^\W\d_][\w'’-]{1,30}))",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:i\s+am|i['’]m|im|this\s+is|husband|partner|ex|boyfriend|bf|girlfriend|dad|"
+        r"father|mum|mother|brother|sister|son|daughter|uncle|aunt|cousin|stepdad|neighbour|"
+        r"boss|abuser)(?:['’]s\s+name\s+is|\s+is|,)?\s+"
+        rf"({_NAME_WORD}\s+{_NAME_WORD})",
+        re.IGNORECASE,
+    ),
+)
+_NOT_NAME = _word_set(
+    """
+    a an the my your his her our their not so very really just no yes ok okay fine good bad
+    sorry scared afraid tired sad here there at in on and or but going gone safe home out
+    monday tuesday wednesday thursday friday saturday sunday god allah english polish
+    british muslim christian sikh hindu is was be been being it that this what who
+    """
+)
+
 # After "my insta is ..." these describe the account rather than name it.
 _NOT_HANDLE = _word_set(
     """
@@ -113,22 +168,32 @@ _NOT_HANDLE = _word_set(
 
 
 def find_pii(
-    text: str, region: str = "GB", *, allowed_handles: Iterable[str] = ()
+    text: str,
+    region: str = "GB",
+    *,
+    allowed_handles: Iterable[str] = (),
+    names: bool = False,
 ) -> tuple[PiiFinding, ...]:
     """Every personal detail found, in text order, overlapping finds merged to the first.
 
     `allowed_handles` are names everyone in the room already sees (pseudonyms), so
-    "@Rose" addressed to another participant is not treated as a handle.
+    "@Rose" addressed to another participant is not treated as a handle. `names` also
+    looks for people's full names (in rooms, where others would read them).
     """
     allowed = {name.casefold().lstrip("@") for name in allowed_handles}
     found = [
         *_phones(text, region),
+        *_spoken_numbers(text),
         *_regex_findings(text, _EMAIL, PiiKind.EMAIL),
         *_regex_findings(text, _EMAIL_SPELLED, PiiKind.EMAIL),
+        *_regex_findings(text, _EMAIL_PROVIDER, PiiKind.EMAIL),
         *_regex_findings(text, _POSTCODE, PiiKind.POSTCODE),
         *_addresses(text),
+        *_regex_findings(text, _URDU_ADDRESS, PiiKind.ADDRESS),
         *_handles(text, allowed),
     ]
+    if names:
+        found += _names(text, allowed)
     return _without_overlaps(found)
 
 
@@ -160,6 +225,43 @@ def _phones(text: str, region: str) -> Iterator[PiiFinding]:
         if phonenumbers.number_type(match.number) in _SERVICE_NUMBER_TYPES:
             continue
         yield PiiFinding(PiiKind.PHONE, match.start, match.end, text[match.start : match.end])
+
+
+def _spoken_numbers(text: str) -> Iterator[PiiFinding]:
+    """Runs of numbers said in words (digits may be mixed in), as long as a phone number.
+
+    Runs of digits alone are the phone finder's, which knows service numbers apart.
+    """
+    run: list[re.Match[str]] = []
+    digits = 0
+    repeat = 1
+    for token in [*_NUMBER_TOKEN.finditer(text), None]:
+        word = token.group(0).casefold() if token else ""
+        if token and word in _REPEATS:
+            repeat = _REPEATS[word]
+            run.append(token)
+            continue
+        value = word if word.isdigit() else _DIGIT_WORDS.get(word)
+        if token and value is not None:
+            run.append(token)
+            digits += len(value) * repeat
+            repeat = 1
+            continue
+        spoken = any(not m.group(0).isdigit() for m in run)
+        if run and spoken and digits >= _MIN_PHONE_DIGITS:
+            start, end = run[0].start(), run[-1].end()
+            yield PiiFinding(PiiKind.PHONE, start, end, text[start:end])
+        run, digits, repeat = [], 0, 1
+
+
+def _names(text: str, allowed: set[str]) -> Iterator[PiiFinding]:
+    for pattern in _NAME_CUES:
+        for match in pattern.finditer(text):
+            name = match.group(1)
+            words = [w.casefold().strip("'’") for w in name.split()]
+            if any(w in _NOT_NAME for w in words) or name.casefold() in allowed:
+                continue
+            yield PiiFinding(PiiKind.NAME, match.start(1), match.end(1), name)
 
 
 def _letters_as_digits(match: re.Match[str]) -> str:

@@ -32,6 +32,9 @@ from moderation.risk import assess
 from moderation.sanitize import plain_text
 from moderation.types import NO_RISK, Action, RiskAssessment, RiskLevel, Verdict
 
+# How many of her earlier messages the server keeps (in memory only) to read with the next.
+PREVIOUS_KEPT = 3
+
 Role = Literal["visitor", "participant", "adviser", "mentor", "supervisor", "admin"]
 PLACES: tuple[Place, ...] = ("conversation", "room")
 ROLES: tuple[Role, ...] = ("visitor", "participant", "adviser", "mentor", "supervisor", "admin")
@@ -57,6 +60,8 @@ class MessageContext:
     `pii_confirmed` is true when she has already been asked about personal details in this
     message and chose to send it anyway (or without them). `known_names` are the
     pseudonyms shown in the room, so "@Rose" is not mistaken for a social-media handle.
+    `previous` are her last few messages, oldest first, read with this one as a situation
+    ("I've saved them up" ... "tonight").
     """
 
     place: Place
@@ -67,6 +72,7 @@ class MessageContext:
     limits: Limits = field(default_factory=Limits)
     pii_confirmed: bool = False
     known_names: frozenset[str] = frozenset()
+    previous: tuple[str, ...] = ()
     # The app's loaded rules (its settings' extra lexicons and word lists); the shipped ones
     # when None.
     rules: Rules | None = None
@@ -82,6 +88,11 @@ class MessageContext:
     @property
     def from_staff(self) -> bool:
         return self.sender_role in STAFF_ROLES
+
+
+def remember(previous: tuple[str, ...], body: str) -> tuple[str, ...]:
+    """Her last few messages with this one added, for `MessageContext.previous`."""
+    return (*previous, body)[-PREVIOUS_KEPT:] if body else previous
 
 
 def check(text: str, ctx: MessageContext) -> Verdict:
@@ -107,15 +118,17 @@ def _risk(body: str, ctx: MessageContext) -> RiskAssessment:
         return NO_RISK
     if not body:
         return NO_RISK
-    text = body[: _RISK_SCAN_FACTOR * ctx.limits.max_length(ctx.place)]
+    limit = _RISK_SCAN_FACTOR * ctx.limits.max_length(ctx.place)
+    previous = tuple(p[:limit] for p in ctx.previous)
     if ctx.rules is not None:
-        return ctx.rules.detector.assess(text, ctx.language)
-    return assess(text, ctx.language)
+        return ctx.rules.detector.assess(body[:limit], ctx.language, previous)
+    return assess(body[:limit], ctx.language, previous)
 
 
 def _check_sender_content(body: str, ctx: MessageContext, risk: RiskAssessment) -> Verdict:
     abuse = find_abuse(body, ctx.language, ctx.rules.wordlists if ctx.rules else None)
-    pii = find_pii(body, allowed_handles=ctx.known_names)
+    # In a room others would read a full name, so it is asked about; 1:1 the adviser needs it.
+    pii = find_pii(body, allowed_handles=ctx.known_names, names=ctx.place == "room")
     if ctx.place == "room":
         # Others in the room would read it at once, so the mentor looks first.
         if abuse:

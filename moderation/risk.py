@@ -1,31 +1,39 @@
 """Risk detection: does a message show danger, of what kind, and how urgent?
 
-Rules-based, from the per-language lexicons in ``moderation/data/lexicons``. A phrase in a
-lexicon gives a category and a level; the words around it can change the level:
+Rules-based, from the per-language lexicons in ``moderation/data/lexicons``. A message is
+read in its own language first: `moderation.language` detects its language and script and
+the rules of that language and English are read (romanised Urdu, Punjabi, Bengali and
+Arabizi as the languages they are; her page language too). A phrase in a lexicon gives a
+category and a level; the words around it can change the level:
 
-* negated ("I'm not going to kill myself", "nie chcę się zabić") -> at most ``low``: the
-  topic is there, so the adviser may want to know, but she has said it is not happening;
+* negated within the phrase's clause ("I'm not going to kill myself") -> at most ``low``;
 * about the past ("when I was 16", "years ago") -> at most ``low``;
-* a ``high`` phrase in a message with a sign that it is happening now ("tonight",
+* a ``high`` phrase in a message with a sign that it is happening now ("tonight", "rn",
   "pills in front of me", "he's outside") -> ``imminent``;
 * someone else's suicidal feelings ("my friend said she wants to die", or a phrase marked
   ``about: other``) -> one level lower, never below ``low``. Other categories keep their level
   when reported: a child at risk, a friend who has overdosed, a threat "he said he'd kill me"
   matter as much when she tells us about them.
 
+Then the stance of the whole message (`moderation.stance`): a risk denied ("I would never"),
+asked about, past and over, from television or the news, or a joke about someone else's
+threat, is a mention: at most ``low``, a note for staff. Only ``high`` and ``imminent``
+alert (`RiskAssessment.alert`).
+
+Her last few messages can be passed as ``previous``: a time now ("tonight", "he's here
+rn") joins danger she wrote before, or a means she wrote of with a wish to act now
+("I've saved them up" ... "doing it tonight"), into one imminent situation.
+
 Everyday phrases listed under ``ignore`` ("dying to see it", "harm reduction") are blanked
 out before matching. Words of eight or more letters in a pattern, and shorter ones written
 ``~word``, also match with one typo ("overdoes", "sucide").
 
-Without a language every lexicon is read; with one, that language's and English (women in
-the UK often mix English in). An unknown language code reads them all.
-
 What the rules can and cannot do: they catch danger written in the words the lexicons know,
 and their variants, with few false alarms. New wording is often missed (see
-tests/moderation/test_evaluation.py for measured figures), so they are a net for staff, not
-a substitute for reading. A classifier trained offline can sit behind the same `Classifier`
-interface; `combine` and `stacked` merge its opinion with the rules. None is shipped: the
-rules stand alone.
+tests/moderation/heldout/README.md for measured figures on a set never tuned on), so they
+are a net for staff, not a substitute for reading. A classifier trained offline can sit
+behind the same `Classifier` interface; `combine` and `stacked` merge its opinion with the
+rules. None is shipped: the rules stand alone.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from moderation.language import KNOWN, detect
 from moderation.lexicon import (
     WORD_CHAR,
     Entry,
@@ -47,12 +56,14 @@ from moderation.lexicon import (
     load_lexicons,
 )
 from moderation.normalize import normalise
+from moderation.stance import intends, stance_of
 from moderation.types import (
     NO_RISK,
     RiskAssessment,
     RiskCategory,
     RiskLevel,
     RiskMatch,
+    Stance,
     highest_level,
 )
 
@@ -69,6 +80,9 @@ __all__ = [
 # Only suicidal feelings are graded lower when they are someone else's: the woman writing is
 # not the one at risk. For every other category the danger is the same whoever reports it.
 _LOWER_WHEN_REPORTED = frozenset({RiskCategory.SUICIDE_SELF_HARM})
+_NOT_SOFTENED_BY_A_LAUGH = frozenset(
+    {RiskCategory.SUICIDE_SELF_HARM, RiskCategory.OVERDOSE_MEDICAL}
+)
 _MAX_MATCHES = 20
 _MAX_MATCHES_PER_PATTERN = 25
 _READ_HEAD = 48_000
@@ -81,12 +95,18 @@ _CLAUSE_END = re.compile(r"[.!?؟।,;:\n]")
 _WORD = re.compile(rf"{WORD_CHAR}+")
 _MASK = " \u00b7 "  # a non-word mark that phrases cannot match across
 _FUZZY_SHORTEST = 4  # a five-letter ~word with a letter missing
+# Her messages read together as one situation: this one and up to this many before it.
+_CONTEXT_MESSAGES = 3
+# The language is told from the start of a message; more adds time, not certainty.
+_DETECT_CHARS = 600
 
 
 class Classifier(Protocol):
     """Anything that grades a message's risk: the rules, or a model trained offline."""
 
-    def assess(self, text: str, language: str | None) -> RiskAssessment: ...
+    def assess(
+        self, text: str, language: str | None, previous: Sequence[str] = ()
+    ) -> RiskAssessment: ...
 
 
 def combine(rules: RiskAssessment, extra: RiskAssessment) -> RiskAssessment:
@@ -96,7 +116,8 @@ def combine(rules: RiskAssessment, extra: RiskAssessment) -> RiskAssessment:
     graded = [(c, rules.level) for c in rules.categories]
     graded += [(c, extra.level) for c in extra.categories]
     categories = _order_categories(graded)
-    return RiskAssessment(level, categories, matches)
+    stance = rules.stance if rules.flagged else extra.stance
+    return RiskAssessment(level, categories, matches, stance, rules.languages)
 
 
 @dataclass(frozen=True)
@@ -104,8 +125,13 @@ class _Stacked:
     first: Classifier
     second: Classifier
 
-    def assess(self, text: str, language: str | None) -> RiskAssessment:
-        return combine(self.first.assess(text, language), self.second.assess(text, language))
+    def assess(
+        self, text: str, language: str | None, previous: Sequence[str] = ()
+    ) -> RiskAssessment:
+        return combine(
+            self.first.assess(text, language, previous),
+            self.second.assess(text, language, previous),
+        )
 
 
 def stacked(extra: Classifier, rules: Classifier | None = None) -> Classifier:
@@ -148,12 +174,26 @@ class RuleDetector:
     def languages(self) -> tuple[str, ...]:
         return tuple(self._lexicons)
 
-    def assess(self, text: str, language: str | None = None) -> RiskAssessment:
-        """Grade one message. Never raises for any text."""
+    def assess(
+        self, text: str, language: str | None = None, previous: Sequence[str] = ()
+    ) -> RiskAssessment:
+        """Grade one message, read with her last few (`previous`, oldest first).
+
+        Never raises for any text.
+        """
+        reading = self._read(text, language)
+        recent = [t for t in previous[-_CONTEXT_MESSAGES:] if t]
+        if recent and reading.stance in (Stance.CURRENT, Stance.NONE):
+            earlier = [self._read(t, language) for t in recent]
+            reading = _situation(reading, earlier)
+        return reading.assessment()
+
+    def _read(self, text: str, language: str | None) -> _Reading:
         words = _bounded(normalise(text))
         if not words:
-            return NO_RISK
-        lexicons = self._select(language)
+            return _Reading()
+        languages = detect(text[:_DETECT_CHARS], language)
+        lexicons = self._select(languages)
         canon = self._vocabulary.correct(words)
         present = self._index.present(canon)
         blanked = canon
@@ -180,15 +220,20 @@ class RuleDetector:
             for _order, lexicon, entry, pattern in owners
             for hit in _pattern_hits(entry, pattern, lexicon, canon, now)
         ]
-        return _summarise(hits)
+        stance = Stance.NONE
+        if hits:
+            stance = stance_of(text, canon, languages, now)
+        intent = now and intends(canon, languages)
+        return _Reading(tuple(hits), now, stance, languages, intent)
 
-    def _select(self, language: str | None) -> tuple[Lexicon, ...]:
-        # Every lexicon is read whatever language her page is in: women mix languages and
-        # write in another script or in romanised Urdu or Punjabi on an English page. On the
-        # evaluation set this costs no precision, and danger in an unexpected language is
-        # no longer missed. `language` is kept for classifiers that can use it.
-        del language
-        return self._all
+    def _select(self, languages: Sequence[str]) -> tuple[Lexicon, ...]:
+        # Her language's rules and English (the detector always adds it); a language with
+        # no lexicon adds nothing. Reading every lexicon made one language's short words
+        # fire on another's everyday ones ("od razu").
+        # A language a deployment added, which the detector cannot recognise, is always read.
+        chosen = [self._lexicons[code] for code in languages if code in self._lexicons]
+        chosen += [lex for code, lex in self._lexicons.items() if code not in KNOWN]
+        return tuple(chosen) or self._all
 
 
 def _bounded(text: str) -> str:
@@ -359,13 +404,64 @@ def _step_down(level: RiskLevel) -> RiskLevel:
     return {RiskLevel.IMMINENT: RiskLevel.HIGH, RiskLevel.HIGH: RiskLevel.LOW}.get(level, level)
 
 
-def _summarise(hits: list[_Hit]) -> RiskAssessment:
-    if not hits:
-        return NO_RISK
-    matches = _dedupe([RiskMatch(h.category, h.level, h.phrase) for h in hits])
-    level = highest_level([m.level for m in matches])
-    categories = _order_categories([(m.category, m.level) for m in matches])
-    return RiskAssessment(level, categories, matches)
+@dataclass(frozen=True)
+class _Reading:
+    """What the rules found in one message, before it is summed up."""
+
+    hits: tuple[_Hit, ...] = ()
+    now: bool = False
+    stance: Stance = Stance.NONE
+    languages: tuple[str, ...] = ()
+    # A time and a wish to act in this message ("doing it tonight"): joined with a means
+    # or wish written before, it is one situation.
+    intent: bool = False
+
+    def assessment(self) -> RiskAssessment:
+        if not self.hits:
+            return NO_RISK
+        matches = _dedupe(
+            [RiskMatch(h.category, _lowest(h.level, self._cap(h)), h.phrase) for h in self.hits]
+        )
+        level = highest_level([m.level for m in matches])
+        categories = _order_categories([(m.category, m.level) for m in matches])
+        stance = self.stance
+        if stance is Stance.JOKE and level.rank >= RiskLevel.HIGH.rank:
+            stance = Stance.CURRENT
+        return RiskAssessment(level, categories, matches, stance, self.languages)
+
+    def _cap(self, hit: _Hit) -> RiskLevel:
+        if self.stance is Stance.CURRENT:
+            return RiskLevel.IMMINENT
+        # A laugh softens "he'll kill me haha", never her own wish to die: "i want to die
+        # lol" is how many write in earnest.
+        if self.stance is Stance.JOKE and hit.category in _NOT_SOFTENED_BY_A_LAUGH:
+            return RiskLevel.IMMINENT
+        return RiskLevel.LOW
+
+
+def _situation(current: _Reading, earlier: list[_Reading]) -> _Reading:
+    """Her last few messages read as one situation.
+
+    "I've saved them up" then "tonight": the danger said before becomes imminent when she
+    now says when. Danger already said is not alerted again for every later message; only
+    a sign of time, or new danger in this one, makes it count now.
+    """
+    if not current.now:
+        return current
+    # Danger said before counts with any time now; a mere mention (a means, a low wish)
+    # only when she also says she means to act.
+    least = RiskLevel.LOW if current.intent else RiskLevel.HIGH
+    before = [
+        hit
+        for reading in earlier
+        if reading.stance in (Stance.CURRENT, Stance.NONE)
+        for hit in reading.hits
+        if hit.level.rank >= least.rank
+    ]
+    if not before:
+        return current
+    raised = tuple(_Hit(hit.category, RiskLevel.IMMINENT, hit.phrase) for hit in before)
+    return _Reading((*current.hits, *raised), True, Stance.CURRENT, current.languages)
 
 
 def _dedupe(matches: list[RiskMatch]) -> tuple[RiskMatch, ...]:
@@ -459,6 +555,6 @@ def default_detector(extra_dir: Path | None = None) -> RuleDetector:
     return _detector_for(str(extra_dir) if extra_dir is not None else None)
 
 
-def assess(text: str, language: str | None = None) -> RiskAssessment:
+def assess(text: str, language: str | None = None, previous: Sequence[str] = ()) -> RiskAssessment:
     """Grade one message with the default rules (see the module docstring)."""
-    return default_detector().assess(text, language)
+    return default_detector().assess(text, language, previous)

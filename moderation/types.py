@@ -47,15 +47,44 @@ class RiskMatch:
     phrase: str
 
 
+class Stance(StrEnum):
+    """How she speaks of a risk: as happening to someone now, or as a mention of it."""
+
+    NONE = "none"  # no risk in the message
+    CURRENT = "current"
+    NEGATED = "negated"  # "I would never hurt myself"
+    QUESTION = "question"  # "what do you do about forced marriage?"
+    PAST = "past"  # "years ago I tried..., now I'm well"
+    FICTION = "fiction"  # a television drama, the news
+    JOKE = "joke"  # "my mum will kill me haha"
+
+
 @dataclass(frozen=True)
 class RiskAssessment:
     level: RiskLevel = RiskLevel.NONE
     categories: tuple[RiskCategory, ...] = ()
     matches: tuple[RiskMatch, ...] = ()
+    stance: Stance = Stance.NONE
+    # The languages whose rules were read, as detected from the message.
+    languages: tuple[str, ...] = ()
 
     @property
     def flagged(self) -> bool:
         return self.level is not RiskLevel.NONE
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """The words that raised it, each once (one phrase can carry two categories)."""
+        return tuple(dict.fromkeys(m.phrase for m in self.matches))
+
+    @property
+    def alert(self) -> bool:
+        """Current danger: a supervisor is alerted and she is shown the helplines card.
+
+        Anything flagged below this (a mention that is negated, asked about, past, fiction
+        or a joke) is a note for staff only.
+        """
+        return self.level.rank >= RiskLevel.HIGH.rank
 
 
 NO_RISK = RiskAssessment()
@@ -67,6 +96,7 @@ class PiiKind(StrEnum):
     POSTCODE = "postcode"
     ADDRESS = "address"
     HANDLE = "handle"
+    NAME = "name"  # a person's full name, looked for in rooms only
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from moderation.limits import REASON_TOO_FAST, Limits, SenderHistory, record, re
 from moderation.limits import Place as PlaceKind
 from moderation.loaded import Rules
 from moderation.pii import redact
-from moderation.pipeline import REASON_PERSONAL_DETAILS, MessageContext, Role, check
+from moderation.pipeline import REASON_PERSONAL_DETAILS, MessageContext, Role, check, remember
 from moderation.types import Action, PiiKind, RiskLevel, Verdict
 
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ class Sending:
     """One sender's recent past on this node: her rate history and the acks she was given."""
 
     history: SenderHistory = field(default_factory=SenderHistory)
+    # Her last few messages, read with the next one as a situation by the risk check.
+    previous: tuple[str, ...] = ()
     acked: dict[tuple[int, str], int] = field(default_factory=dict)
 
     def acked_seq(self, stream_id: int, client_id: str) -> int | None:
@@ -244,7 +246,13 @@ async def _verdict(place: Place, draft: Draft, now: float) -> tuple[Verdict, Lim
     # The lexicons and word lists this app loaded from its settings (None: the shipped ones).
     rules = place.services.features.find(Rules)
     context = MessageContext(
-        place.kind, place.role, place.language, now=now, history=history, rules=rules
+        place.kind,
+        place.role,
+        place.language,
+        now=now,
+        history=history,
+        rules=rules,
+        previous=place.sending.previous if place.limited else (),
     )
     verdict = check(draft.body, context)
     if _handle_found(verdict):
@@ -283,3 +291,4 @@ def _count(place: Place, verdict: Verdict, now: float) -> None:
     """Only what went through counts in her rate window."""
     if place.limited:
         place.sending.history = record(place.sending.history, verdict.body, now)
+        place.sending.previous = remember(place.sending.previous, verdict.body)

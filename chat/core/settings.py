@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     wordlist_dir: Path | None = None
     lexicon_dir: Path | None = None
     guidance_file: Path | None = None
+    # A deployment's name, tab title, favicon, colours, exit address and confidentiality text
+    # (JSON, checked at start; see docs/OPERATIONS.md). Willow's calm defaults when unset.
+    branding_file: Path | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("database_url")

@@ -15,7 +15,7 @@ from chat.core.services import Services
 from chat.helpline.conversations import end_session
 from chat.helpline.retention import forget_visitor
 
-LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa")
+LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa", "so")
 TOPICS = ("talk", "drugs", "alcohol", "abuse", "children", "health", "other")
 
 router = APIRouter(prefix="/api/visitor", tags=["visitor"])
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/visitor", tags=["visitor"])
 class SessionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    language: Literal["en", "pl", "ar", "ur", "bn", "pa"] | None = None
+    language: Literal["en", "pl", "ar", "ur", "bn", "pa", "so"] | None = None
     topic: Literal["talk", "drugs", "alcohol", "abuse", "children", "health", "other"] | None = None
     safe_to_talk: bool | None = None
     nation: Literal["england", "wales", "scotland", "northern_ireland"] | None = None

@@ -16,7 +16,6 @@ function contactLink(contact) {
   if (contact.kind === "web") {
     link.href = contact.value;
     link.rel = "noreferrer noopener";
-    link.target = "_blank";
     link.textContent = w("rooms.helplines.web");
   } else if (contact.kind === "text") {
     link.href = `sms:${digits}`;
@@ -33,7 +32,8 @@ function entry(helpline) {
   item.className = `helpline${helpline.emergency ? " is-emergency" : ""}`;
   const name = document.createElement("h3");
   name.textContent = helpline.name;
-  name.lang = "en";
+  // Names come in her page language when translated (`text_language`), else in English.
+  name.lang = helpline.text_language ?? "en";
   item.append(name);
   if (helpline.hours) {
     const hours = document.createElement("p");
@@ -53,7 +53,9 @@ export function showHelplines(event, log) {
   const helplines = Array.isArray(event.helplines) ? event.helplines : [];
   if (!helplines.length) return;
   const ordered = [...helplines.filter((h) => h.emergency), ...helplines.filter((h) => !h.emergency)];
-  $("helplines-intro").textContent = w("rooms.helplines.intro");
+  const intro = w("rooms.helplines.intro");
+  // Her nation is not known and the services differ by nation: ask rather than list them all.
+  $("helplines-intro").textContent = event.ask_nation ? `${intro} ${w("rooms.helplines.ask_nation")}` : intro;
   $("helplines-list").replaceChildren(...ordered.map(entry));
   $("helplines").hidden = false;
   // A replay after a reconnect brings the same card again: one notice per card.

@@ -3,11 +3,12 @@
 // (the same session the 1:1 chat uses, so a move to an adviser needs no new one).
 
 import { getJson, postJson } from "../shared/http.js";
-import { LANGUAGES, formatNumber, preferredLanguage, setLanguage, t } from "../shared/i18n.js";
+import { applyBrand } from "../shared/brand.js";
+import { formatNumber, language, loadPage, preferredLanguage, setLanguage, t } from "../shared/i18n.js";
 import { installQuickExit, setExitUrl } from "../shared/quick-exit.js";
 import { StreamSocket } from "../shared/socket.js";
 import { newClientId } from "../shared/transcript.js";
-import { forgetSession, restoreSession, session, updateSession } from "../visitor/session.js";
+import { forgetSession, handOffSession, restoreSession, session, updateSession } from "../visitor/session.js";
 import { hideHelplines, showHelplines } from "./helplines.js";
 import { drawList, whenText } from "./list.js";
 import { RoomLog } from "./log.js";
@@ -59,11 +60,6 @@ function show(name) {
 
 function current() {
   return SCREENS.find((screen) => !$(screen).hidden) ?? "list";
-}
-
-function clearScreen() {
-  document.title = "";
-  document.body.replaceChildren();
 }
 
 // --- the list --------------------------------------------------------------------------------
@@ -452,6 +448,7 @@ function onExit(event) {
 function goToAdviser(conversationId) {
   forgetRoom();
   updateSession({ conversationId, lastSeq: 0 });
+  handOffSession();
   socket?.close();
   location.replace("/");
 }
@@ -566,21 +563,23 @@ function wire() {
 }
 
 async function changeLanguage() {
-  const chosen = await setLanguage($("language").value);
-  updateSession({ language: chosen });
+  await loadPage($("language").value).catch(() => null);
+  updateSession({ language: language() });
   translateWords();
   if (current() === "list") drawList($("room-list"), state.rooms, chooseRoom);
 }
 
 async function boot() {
   // Leaving must work from the very first moment, before anything else has loaded.
-  installQuickExit({ token: () => session().token, closeSocket: () => socket?.close(), clearScreen });
+  installQuickExit({ token: () => session().token, closeSocket: () => socket?.close() });
   wire();
   const stored = restoreSession();
-  const config = await getJson("/api/config").catch(() => null);
+  const wanted = stored.language ?? preferredLanguage();
+  const config = await loadPage(wanted).catch(() => null);
+  if (!config) await setLanguage(wanted).catch(() => "en");
   setExitUrl(config?.exit_url);
-  const offered = Array.isArray(config?.languages) ? config.languages : LANGUAGES;
-  const chosen = await setLanguage(stored.language ?? preferredLanguage(offered)).catch(() => "en");
+  applyBrand(config?.brand);
+  const chosen = language();
   if (!session().language) session().language = chosen;
   $("language").value = chosen;
   translateWords();

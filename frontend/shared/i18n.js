@@ -4,7 +4,7 @@
 // that attribute (e.g. data-i18n-aria-label). In code, `t(key, {name})` returns the text.
 // A key missing from a catalogue falls back to English, so a new string never shows blank.
 
-export const LANGUAGES = ["en", "pl", "ar", "ur", "bn", "pa"];
+export const LANGUAGES = ["en", "pl", "ar", "ur", "bn", "pa", "so"];
 const RIGHT_TO_LEFT = new Set(["ar", "ur"]);
 const FALLBACK = "en";
 const CATALOGUE_PATH = "/static/i18n/";
@@ -67,6 +67,31 @@ export async function setLanguage(lang) {
   return chosen;
 }
 
+async function fetchConfig(url) {
+  const response = await fetch(url, { cache: "no-store" });
+  if (!response.ok) throw new Error(`config: HTTP ${response.status}`);
+  return response.json();
+}
+
+// The visitor pages: one request brings the page's config and its words in `lang` (English
+// under any missing key, the page's bundles merged in), so nothing waits on a second trip.
+export async function loadPage(lang) {
+  const query = new URLSearchParams({ lang: LANGUAGES.includes(lang) ? lang : FALLBACK });
+  for (const name of bundles) query.append("bundle", name);
+  const url = `/api/config?${query}`;
+  const early = window.willowEarlyConfig;
+  window.willowEarlyConfig = null;
+  const config = (early?.url === url && (await early.answer.catch(() => null))) || (await fetchConfig(url));
+  messages = config.messages ?? {};
+  // The server merged English in already; a later `setLanguage` fetches its own fallback.
+  fallback = {};
+  current = config.language ?? FALLBACK;
+  document.documentElement.lang = current;
+  document.documentElement.dir = isRightToLeft(current) ? "rtl" : "ltr";
+  translatePage();
+  return config;
+}
+
 export function language() {
   return current;
 }
@@ -104,10 +129,21 @@ function locales() {
   return own.toLowerCase().split("-")[0] === current ? [own, current] : [current];
 }
 
+// Where a language's default time still reads half in English ("11:07 PM" in Urdu), the
+// page uses that language's own digits and a 24-hour clock instead.
+const OWN_TIME = {
+  ur: { locale: "ur-u-nu-arabext", hourCycle: "h23" },
+  bn: { locale: "bn", hourCycle: "h23" },
+  pa: { locale: "pa", hourCycle: "h23" },
+};
+
 export function formatTime(iso) {
   const date = parseTime(iso);
   if (!date) return "";
-  return new Intl.DateTimeFormat(locales(), { hour: "2-digit", minute: "2-digit" }).format(date);
+  const own = OWN_TIME[current];
+  const options = { hour: "2-digit", minute: "2-digit" };
+  if (own) return new Intl.DateTimeFormat(own.locale, { ...options, hourCycle: own.hourCycle }).format(date);
+  return new Intl.DateTimeFormat(locales(), options).format(date);
 }
 
 // The server's times are ISO 8601; one without a zone is UTC (SQLite drops the offset).

@@ -3,6 +3,8 @@
 // the staff console; each passes its own words, so the module holds no text of its own.
 //
 // words: {button, question, reason, send, cancel, sending, done, failed} — already translated.
+// With `words.menu`, "Report" sits behind a small "⋯" menu on the message (the visitor page),
+// so a row of "Report" links does not stand out on her screen.
 
 let counter = 0;
 
@@ -45,10 +47,12 @@ export function addReportControl(item, words, send) {
   status.className = "report-status";
   status.setAttribute("role", "status");
   form.append(question, label, reason, row);
-  item.append(button, form, status);
+  item.append(words.menu ? inMenu(button, words.menu) : button, form, status);
 
   button.addEventListener("click", () => {
     button.hidden = true;
+    const menu = button.closest(".msg-menu");
+    if (menu) menu.open = false;
     form.hidden = false;
     reason.focus();
   });
@@ -68,6 +72,18 @@ export function addReportControl(item, words, send) {
   });
 }
 
+// A disclosure (works with the keyboard and without script) holding the message's actions.
+function inMenu(button, name) {
+  const menu = document.createElement("details");
+  menu.className = "msg-menu";
+  const summary = document.createElement("summary");
+  summary.className = "msg-menu-button";
+  summary.setAttribute("aria-label", name);
+  summary.textContent = "⋯";
+  menu.append(summary, button);
+  return menu;
+}
+
 // The server confirmed the report (`reported`): a quiet thank-you in place of the form.
 export function markReported(item, text) {
   if (!item) return;
@@ -75,6 +91,8 @@ export function markReported(item, text) {
   item.classList.add("is-reported");
   const button = item.querySelector(".msg-report");
   if (button) button.hidden = true;
+  const menu = item.querySelector(".msg-menu");
+  if (menu) menu.hidden = true;
   const form = item.querySelector(".report-form");
   if (form) form.hidden = true;
   const status = item.querySelector(".report-status");

@@ -14,6 +14,14 @@ const ENDED_TEXT = {
   visitor: "staff.chat.ended_by_visitor",
 };
 
+// The visitor pages' agreed words (one per language, from /api/config): a message that is
+// only that word means it is not safe for her to talk now.
+let quietWords = new Set();
+
+export function setQuietWords(words) {
+  if (Array.isArray(words)) quietWords = new Set(words.map((word) => String(word).toLocaleLowerCase()));
+}
+
 const STAFF_REFUSALS = {
   empty: "staff.refused.empty",
   too_long: "staff.refused.too_long",
@@ -108,14 +116,15 @@ class Chat {
     if (this.level !== "none") risk.append(levelBadge(this.level, t("staff.chat.highest_risk", { level: levelName(this.level) })));
   }
 
+  tabKey() {
+    if (this.leftQuickly) return "staff.chat.tab_left";
+    if (this.ended) return "staff.chat.tab_ended";
+    if (this.notSafeNow) return "staff.chat.tab_not_safe";
+    return this.observer ? "staff.chat.tab_reading" : "staff.chat.tab";
+  }
+
   setTabLabel() {
-    const key = this.leftQuickly
-      ? "staff.chat.tab_left"
-      : this.ended
-        ? "staff.chat.tab_ended"
-        : this.observer
-          ? "staff.chat.tab_reading"
-          : "staff.chat.tab";
+    const key = this.tabKey();
     this.tab.textContent = t(key, { id: this.id });
     if (this.level && this.level !== "none") this.tab.append(" ", levelBadge(this.level));
     if (this.unread) {
@@ -264,12 +273,24 @@ class Chat {
       addReportControl(item, reportWords(), (reason) => this.report(event.seq, reason));
     }
     if (event.sender === "visitor") {
+      this.notSafe(quietWords.has(String(event.body ?? "").trim().toLocaleLowerCase()), event.seq);
       this.visitorTyping.clear();
       if (!this.selected) {
         this.unread = true;
         this.setTabLabel();
       }
     }
+  }
+
+  // She sent the agreed word: a clear alert, kept until she writes something else.
+  notSafe(now, seq) {
+    if (now === Boolean(this.notSafeNow)) return;
+    this.notSafeNow = now;
+    const alert = this.part(".chat-alert");
+    alert.hidden = !now;
+    alert.textContent = now ? t("staff.chat.not_safe") : "";
+    if (now) this.transcript.addNotice(t("staff.chat.not_safe"), seq, "alert");
+    this.setTabLabel();
   }
 
   end(event) {

@@ -6,7 +6,7 @@ import { setLanguage, t } from "../shared/i18n.js";
 import { StreamSocket } from "../shared/socket.js";
 import { AlertsPanel } from "./alerts.js";
 import { AuditPanel } from "./audit.js";
-import { ChatTabs } from "./chats.js";
+import { ChatTabs, setQuietWords } from "./chats.js";
 import { DirectoryPanel } from "./directory.js";
 import { EscalateDialog } from "./escalate.js";
 import { QueueView } from "./queue.js";
@@ -215,6 +215,9 @@ async function logOut() {
 
 async function boot() {
   await setLanguage("en");
+  getJson("/api/config")
+    .then((config) => setQuietWords(config?.quiet_words))
+    .catch(() => console.warn("the agreed words could not be loaded"));
   $("login-form").addEventListener("submit", logIn);
   $("logout").addEventListener("click", logOut);
   $("availability").addEventListener("click", () => {

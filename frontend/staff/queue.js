@@ -11,6 +11,7 @@ const LANGUAGE_NAMES = {
   ur: "staff.lang.ur",
   bn: "staff.lang.bn",
   pa: "staff.lang.pa",
+  so: "staff.lang.so",
 };
 const TOPIC_NAMES = {
   talk: "staff.topic.talk",

@@ -11,6 +11,15 @@ const PII_TEXT = {
   postcode: "staff.flag.pii.postcode",
   address: "staff.flag.pii.address",
   handle: "staff.flag.pii.handle",
+  name: "staff.flag.pii.name",
+};
+// How she spoke of the risk when it was only a mention (graded low, no alert).
+const STANCE_TEXT = {
+  negated: "staff.flag.stance.negated",
+  question: "staff.flag.stance.question",
+  past: "staff.flag.stance.past",
+  fiction: "staff.flag.stance.fiction",
+  joke: "staff.flag.stance.joke",
 };
 const ESCALATION_LEVELS = {
   signpost: "staff.escalate.level.signpost",
@@ -67,6 +76,7 @@ export class SafetyPanel {
     if (flag.categories?.length) {
       item.append(this.line("staff.flag.categories", flag.categories.map(categoryName).join(", ")));
     }
+    if (STANCE_TEXT[flag.stance]) item.append(el("p", "flag-stance", t(STANCE_TEXT[flag.stance])));
     if (flag.phrases?.length) {
       const words = el("p", "flag-phrases");
       words.append(el("span", "flag-label", t("staff.flag.phrases")), " ");

@@ -7,23 +7,45 @@
 // catalogue, so the card reads in her language. A newer card replaces the older one. The
 // card is a stored stream event, so a reload draws it again from the replay.
 
-import { t } from "../shared/i18n.js";
+import { language, t } from "../shared/i18n.js";
 import { placeBySeq } from "../shared/transcript.js";
 import { addExtension } from "./extensions.js";
 
 const $ = (id) => document.getElementById(id);
-// Directory text (hours, eligibility, notes) is written in English; saying so lets a screen
-// reader pronounce it properly on a page in another language.
+// Hours and contact notes are written in English; names, descriptions and eligibility come in
+// her page language when translated (`text_language` says which). Saying so lets a screen
+// reader pronounce each properly.
 const DATA_LANGUAGE = "en";
 const ALWAYS_OPEN = /^24 ?hours?$/i;
 // "Text SHOUT to 85258": the keyword goes in the message, the number is where it goes.
 const TEXT_KEYWORD = /\btext\s+([A-Za-z0-9]+)\s+to\b/i;
 const MARK = "\u0001";
 
+// On a phone the card goes straight above the message box, where she is looking, rather
+// than below the whole conversation; on a wide screen it sits beside the chat.
+const PHONE = matchMedia("(max-width: 47.99rem)");
+
 let shown = null; // the card on screen: {conversationId, seq, event}
 let notice = null; // the line in the conversation that points at the card
 
+// The directory's own text in her language when it carries one, else as written (English).
+// Accepted shapes: `translations: {ur: {name, description}}` or `names: {ur}` and
+// `descriptions: {ur}`.
+// The server sends each entry's name and description in her language where the directory has
+// them, and says which language they are in (`text_language`).
+function localised(helpline, field) {
+  return { text: helpline[field] ?? "", lang: helpline.text_language ?? DATA_LANGUAGE };
+}
+
+function placeCard() {
+  const aside = $("helplines");
+  const composer = $("composer");
+  if (PHONE.matches && composer) composer.before(aside);
+  else if (aside.parentElement !== $("layout")) $("layout").append(aside);
+}
+
 export function installHelplines({ log }) {
+  PHONE.addEventListener("change", placeCard);
   addExtension(({ socket, session }) => {
     socket.on("helplines", (event) => {
       if (event.conversation_id !== session().conversationId) return;
@@ -53,15 +75,17 @@ function draw(event, log) {
   const ordered = [...helplines.filter((h) => h.emergency), ...helplines.filter((h) => !h.emergency)];
   const aside = $("helplines");
   aside.classList.toggle("is-imminent", event.level === "imminent");
-  $("helplines-intro").textContent =
-    ordered.some((h) => h.emergency) ? t("helplines.intro_danger") : t("helplines.intro");
+  const intro = ordered.some((h) => h.emergency) ? t("helplines.intro_danger") : t("helplines.intro");
+  // Her nation is not known and the services differ by nation: ask rather than list them all.
+  $("helplines-intro").textContent = event.ask_nation ? `${intro} ${t("helplines.ask_nation")}` : intro;
   $("helplines-list").replaceChildren(...ordered.map((helpline) => entry(helpline)));
+  placeCard();
   aside.hidden = false;
   pointFromConversation(event, log);
 }
 
-// One quiet line in the conversation, with a button that brings the card into view (on a
-// phone it sits below the chat). A button, not a #link: the page never adds history entries.
+// One quiet line in the conversation, with a button that brings the card into view. A
+// button, not a #link: the page never adds history entries.
 function pointFromConversation(event, log) {
   notice?.remove();
   notice = document.createElement("p");
@@ -88,7 +112,9 @@ function entry(helpline) {
   name.className = "helpline-name";
   // Isolated, so "Silent Solution (999 then 55)" keeps its brackets on a right-to-left page.
   const title = document.createElement("bdi");
-  title.textContent = helpline.name ?? "";
+  const named = localised(helpline, "name");
+  title.textContent = named.text;
+  if (named.lang !== document.documentElement.lang) title.lang = named.lang;
   name.append(title);
   if (helpline.emergency) {
     const badge = document.createElement("span");
@@ -99,6 +125,10 @@ function entry(helpline) {
   item.append(name);
   if (helpline.id === "silent-solution") {
     item.append(line("helpline-how", t("helplines.silent_solution")));
+  } else {
+    const about = localised(helpline, "description");
+    // Only in her language: an English line in the middle of an Urdu card helps nobody.
+    if (about.text && about.lang === language()) item.append(line("helpline-about", about.text));
   }
   const contacts = document.createElement("ul");
   contacts.className = "helpline-contacts";
@@ -113,7 +143,7 @@ function entry(helpline) {
     );
   }
   if (helpline.eligibility) {
-    item.append(line("helpline-who", t("helplines.eligibility", { who: helpline.eligibility }), DATA_LANGUAGE));
+    item.append(line("helpline-who", t("helplines.eligibility", { who: helpline.eligibility }), named.lang));
   }
   return item;
 }
@@ -162,8 +192,7 @@ function contactItem(contact, helpline) {
   } else if (contact.kind === "web" && /^https:\/\//i.test(value)) {
     link.href = value;
     link.rel = "noopener noreferrer";
-    link.target = "_blank";
-    link.textContent = t("helplines.web", { name: helpline.name ?? value });
+    link.textContent = t("helplines.web", { name: localised(helpline, "name").text || value });
   } else {
     return li;
   }

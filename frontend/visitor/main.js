@@ -1,41 +1,17 @@
-// The visitor page: start a chat, wait, talk, end, leave quickly. No account, no cookies.
+// The visitor page's first screen: what stays private, her language, Start. No account, no
+// cookies. The chat itself (chat.js and what it needs) is loaded when she starts, in parallel
+// with making her session, so the first screen arrives quickly on a slow phone.
 
-import { getJson, postJson } from "../shared/http.js";
-import { LANGUAGES, language, preferredLanguage, setLanguage, t } from "../shared/i18n.js";
+import { applyBrand } from "../shared/brand.js";
+import { postJson } from "../shared/http.js";
+import { language, loadPage, preferredLanguage, setLanguage } from "../shared/i18n.js";
 import { installQuickExit, setExitUrl } from "../shared/quick-exit.js";
-import { addReportControl, markReported, reportFailed } from "../shared/report.js";
-import { StreamSocket } from "../shared/socket.js";
-import { Transcript, newClientId } from "../shared/transcript.js";
-import { TypingIndicator, TypingNotifier } from "../shared/typing.js";
-import { startExtensions } from "./extensions.js";
-import { clearHelplines, installHelplines } from "./helplines.js";
-import { forgetSession, restoreSession, session, updateSession } from "./session.js";
+import { restoreSession, session, updateSession } from "./session.js";
 import * as view from "./view.js";
 
 const e = view.elements;
-// The protocol's largest message body; anything longer is kept in the box, never sent.
-const MAX_BODY = 20000;
-
-let socket = null;
-// `wantsNew`: she asked for another chat and is not in the queue yet (survives a reconnect).
-const chat = { adviser: null, replayUntil: 0, wantsNew: false, reporting: [] };
-const typing = new TypingNotifier((active) =>
-  socket?.send({ type: "typing", conversation_id: session().conversationId, active }) ?? false,
-);
-const adviserTyping = new TypingIndicator((active) =>
-  view.showTyping(active ? chat.adviser ?? t("chat.adviser") : null),
-);
-
-const transcript = new Transcript(e.log, {
-  who: (event) => (event.sender === "visitor" ? t("chat.you") : event.sender_name ?? chat.adviser ?? t("chat.adviser")),
-  isOwn: (event) => event.sender === "visitor",
-  text: (state) => ({ sending: t("chat.sending"), sent: t("chat.sent"), failed: t("chat.failed") })[state],
-});
-
-function clearScreen() {
-  document.title = "";
-  document.body.replaceChildren();
-}
+let chat = null; // the chat module, once she has started or come back to a chat
+const loadChat = () => import("./chat.js");
 
 function safeToTalk(value) {
   return { yes: true, no: false }[value] ?? null;
@@ -52,241 +28,29 @@ async function startChat(event) {
     nation: e.nation.value || null,
     safe_to_talk: safeToTalk(form.get("safe")),
   };
+  let loaded = null;
   try {
-    const { token } = await postJson("/api/visitor/session", choices);
-    updateSession({ token, language: choices.language, conversationId: null, lastSeq: 0 });
+    const [created, module] = await Promise.all([
+      postJson("/api/visitor/session", choices),
+      loadChat(),
+    ]);
+    updateSession({ token: created.token, language: choices.language, conversationId: null, lastSeq: 0 });
+    loaded = module;
   } catch {
     view.showStartError(true);
     return;
   }
   e.start.disabled = false;
-  transcript.clear();
-  view.show("waiting");
-  connect();
-}
-
-function connect() {
-  socket = new StreamSocket({
-    hello: (resume) => ({ type: "hello", v: 1, token: session().token, resume }),
-  });
-  socket.on("state", view.showConnection);
-  socket.on("welcome", onWelcome);
-  socket.on("queue", onQueue);
-  socket.on("assigned", onAssigned);
-  socket.on("message", onMessage);
-  socket.on("ack", (ack) => transcript.confirm(ack.client_id, ack.seq));
-  socket.on("typing", onTyping);
-  socket.on("ended", onEnded);
-  socket.on("error", onError);
-  socket.on("reported", onReported);
-  socket.on("*", noteSeq);
-  startExtensions({ socket, session, t });
-  socket.connect();
-}
-
-function noteSeq(event) {
-  // An ack or a report confirmation names a message by its seq; it is not a stream event.
-  if (typeof event.seq !== "number" || event.type === "ack" || event.type === "reported") return;
-  if (event.conversation_id !== session().conversationId) return;
-  updateSession({ lastSeq: event.seq });
-  // After a reload the conversation is replayed; until we are back where we were, the log is
-  // busy so a screen reader does not read the whole history aloud as if it were new.
-  if (chat.replayUntil && event.seq >= chat.replayUntil) {
-    chat.replayUntil = 0;
-    e.log.removeAttribute("aria-busy");
-  }
-}
-
-function onWelcome(welcome) {
-  const conversation = welcome.conversation;
-  if (!conversation || (chat.wantsNew && conversation.status === "ended")) {
-    socket.send({ type: "request_chat" });
-  } else if (conversation.id !== session().conversationId) {
-    updateSession({ conversationId: conversation.id, lastSeq: 0 });
-  }
-  if (conversation?.status === "waiting" && view.currentScreen() !== "waiting") view.show("waiting");
-  for (const { clientId, body } of transcript.unacknowledged()) {
-    socket.send({ type: "message", conversation_id: session().conversationId, client_id: clientId, body });
-  }
-}
-
-function onQueue(event) {
-  const current = event.conversation_id === session().conversationId;
-  // Queue news carries no seq, so a late one must not pull her back from a live chat.
-  if (current && ["talking", "ended"].includes(view.currentScreen())) return;
-  chat.wantsNew = false;
-  if (!current) {
-    updateSession({ conversationId: event.conversation_id, lastSeq: 0 });
-  }
-  view.show("waiting", { position: event.position });
-}
-
-function onAssigned(event) {
-  if (event.conversation_id !== session().conversationId) return;
-  chat.adviser = event.adviser_name;
-  transcript.addNotice(t("chat.joined", { name: event.adviser_name }), event.seq);
-  view.show("talking", { adviser: event.adviser_name });
-  if (!chat.replayUntil) e.message.focus();
-}
-
-function onMessage(event) {
-  if (event.conversation_id !== session().conversationId) return;
-  transcript.add(event);
-  if (event.sender === "visitor") return;
-  adviserTyping.clear();
-  addReportControl(transcript.itemAt(event.seq), reportWords(), (reason) => report(event.seq, reason));
-}
-
-function reportWords() {
-  return {
-    button: t("report.button"),
-    question: t("report.question"),
-    reason: t("report.reason"),
-    send: t("report.send"),
-    cancel: t("report.cancel"),
-    sending: t("report.sending"),
-    failed: t("report.failed"),
-  };
-}
-
-function report(seq, reason) {
-  const sent = socket?.send({ type: "report", conversation_id: session().conversationId, seq, reason }) ?? false;
-  if (sent) chat.reporting.push(seq);
-  return sent;
-}
-
-function onReported(event) {
-  if (event.conversation_id !== session().conversationId) return;
-  chat.reporting = chat.reporting.filter((seq) => seq !== event.seq);
-  markReported(transcript.itemAt(event.seq), t("report.done"));
-}
-
-function onTyping(event) {
-  if (event.from === "visitor" || event.conversation_id !== session().conversationId) return;
-  adviserTyping.update(event.active);
-}
-
-function onEnded(event) {
-  if (event.conversation_id !== session().conversationId) return;
-  for (const { clientId } of transcript.unacknowledged()) transcript.fail(clientId);
-  typing.stop(false);
-  adviserTyping.clear();
-  view.show("ended", { by: event.by });
-}
-
-function onError(event) {
-  if (event.ref === "hello" && event.code === "unauthorized") {
-    // Her session is over (she left quickly elsewhere, or it expired): start clean.
-    socket.close();
-    socket = null;
-    forgetSession();
-    transcript.clear();
-    clearHelplines();
-    view.show("intro", { notice: "closed" });
-    return;
-  }
-  if (["already_waiting", "conversation_ended"].includes(event.code)) return;
-  if (event.code === "refused" && event.client_id) {
-    refused(event.client_id, view.refusalText(event.reason));
-    return;
-  }
-  if (event.code === "too_large") {
-    // The frame was too big to read, so it names no message: it was the newest one.
-    const newest = transcript.unacknowledged().at(-1);
-    if (newest) refused(newest.clientId, t("refused.too_long"));
-    return;
-  }
-  if (event.ref === "report") {
-    const seq = chat.reporting.shift();
-    if (seq !== undefined) reportFailed(transcript.itemAt(seq), t("report.failed"));
-    return;
-  }
-  if (event.ref === "message") {
-    const failed = event.client_id ?? transcript.unacknowledged()[0]?.clientId;
-    if (failed) transcript.fail(failed);
-  }
-  transcript.addNotice(view.errorText(event), undefined, "alert");
-}
-
-// Her message was not sent: the bubble says why, and her words go back in the box (unless she
-// has started writing something else there), so nothing she wrote is lost.
-function refused(clientId, reason) {
-  const body = transcript.pendingBody(clientId);
-  transcript.fail(clientId, reason);
-  if (body !== null && !e.message.value.trim()) e.message.value = body;
-  view.showComposerNote(`${reason} ${t("refused.kept")}`);
-}
-
-function sendMessage(event) {
-  event.preventDefault();
-  const body = e.message.value.trim();
-  const conversationId = session().conversationId;
-  if (!body || !conversationId) return;
-  view.showComposerNote("");
-  if (body.length > MAX_BODY) {
-    view.showComposerNote(`${t("refused.too_long")} ${t("refused.kept")}`);
-    return;
-  }
-  const clientId = newClientId();
-  transcript.addPending(clientId, body, t("chat.you"));
-  socket?.send({ type: "message", conversation_id: conversationId, client_id: clientId, body });
-  e.message.value = "";
-  typing.stop();
-  e.message.focus();
-}
-
-function typed() {
-  if (view.currentScreen() === "talking") typing.input();
-}
-
-function endChat() {
-  const conversationId = session().conversationId;
-  if (conversationId && socket?.send({ type: "end", conversation_id: conversationId })) {
-    view.hideEndConfirm();
-  }
-}
-
-function newChat() {
-  if (!socket || !session().token) {
-    view.show("intro");
-    return;
-  }
-  socket.forget(session().conversationId);
-  updateSession({ conversationId: null, lastSeq: 0 });
-  chat.adviser = null;
-  chat.wantsNew = true;
-  transcript.clear();
-  clearHelplines();
-  view.show("waiting");
-  socket.send({ type: "request_chat" });
-}
-
-// She deletes the conversation from the server now; her session goes with it.
-async function forgetChat() {
-  const token = session().token;
-  e.forget.disabled = true;
-  try {
-    await postJson("/api/visitor/forget", { token });
-  } catch {
-    e.forget.disabled = false;
-    e.endedText.textContent = t("error.general");
-    return;
-  }
-  e.forget.disabled = false;
-  socket?.close();
-  socket = null;
-  forgetSession();
-  transcript.clear();
-  clearHelplines();
-  view.show("intro", { notice: "forgotten" });
+  chat = loaded;
+  chat.begin();
 }
 
 async function changeLanguage() {
   try {
-    const chosen = await setLanguage(e.language.value);
-    if (session().token) updateSession({ language: chosen });
+    await loadPage(e.language.value);
+    if (session().token) updateSession({ language: language() });
   } catch {
-    // The catalogue could not be fetched: stay in the language already on screen.
+    // The words could not be fetched: stay in the language already on screen.
     e.language.value = language();
   }
   view.redraw();
@@ -294,52 +58,35 @@ async function changeLanguage() {
 
 function wire() {
   e.startForm.addEventListener("submit", startChat);
-  e.composer.addEventListener("submit", sendMessage);
-  e.message.addEventListener("input", typed);
-  e.message.addEventListener("keydown", (event) => {
-    // Enter sends on a keyboard; Shift+Enter (or a phone's return key with a newline) does not.
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) sendMessage(event);
-  });
-  e.end.addEventListener("click", view.showEndConfirm);
-  e.endNo.addEventListener("click", () => {
-    view.hideEndConfirm();
-    e.end.focus();
-  });
-  e.endYes.addEventListener("click", endChat);
-  e.newChat.addEventListener("click", newChat);
-  e.forget.addEventListener("click", forgetChat);
   e.language.addEventListener("change", changeLanguage);
+  // A tap on Start that came before this module (kept by exit-early.js) starts the chat now.
+  e.startForm.setAttribute("data-ready", "");
+  if (e.startForm.dataset.pending) {
+    delete e.startForm.dataset.pending;
+    e.start.removeAttribute("aria-busy");
+    startChat(new Event("submit"));
+  }
 }
 
-installHelplines({ log: e.log });
-
 async function boot() {
-  // Leaving must work from the very first moment, before anything else has loaded.
-  installQuickExit({
-    token: () => session().token,
-    closeSocket: () => socket?.close(),
-    clearScreen,
-  });
+  installQuickExit({ token: () => session().token, closeSocket: () => chat?.closeSocket() });
   wire();
   const stored = restoreSession();
-  const config = await getJson("/api/config").catch(() => null);
+  const wanted = stored.language ?? preferredLanguage();
+  const config = await loadPage(wanted).catch(() => null);
+  if (!config) await setLanguage(wanted).catch(() => "en");
   setExitUrl(config?.exit_url);
-  const offered = Array.isArray(config?.languages) ? config.languages : LANGUAGES;
-  const chosen = await setLanguage(stored.language ?? preferredLanguage(offered)).catch(() => "en");
-  e.language.value = chosen;
-  // She may have started a chat while the page was still loading: that chat has its socket,
-  // and what is on screen is drawn again now that the words have arrived.
-  if (socket) {
+  applyBrand(config?.brand);
+  e.language.value = language();
+  // She may have started a chat while the page was still loading: what is on screen is drawn
+  // again now that the words have arrived.
+  if (chat || e.start.disabled) {
     view.redraw();
     return;
   }
   if (stored.token) {
-    chat.replayUntil = stored.lastSeq;
-    if (chat.replayUntil) e.log.setAttribute("aria-busy", "true");
-    // The page holds no copy of the messages, so it asks for the whole conversation again.
-    updateSession({ lastSeq: 0 });
-    view.show("waiting");
-    connect();
+    chat = await loadChat();
+    chat.resume();
   } else {
     view.show("intro");
   }

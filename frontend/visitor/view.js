@@ -31,6 +31,11 @@ export const elements = {
   newChat: $("new-chat"),
   forget: $("forget"),
   connection: $("connection"),
+  introQuiet: $("intro-quiet"),
+  hideChat: $("hide-chat"),
+  cover: $("cover"),
+  coverQuiet: $("cover-quiet"),
+  chatBody: $("chat-body"),
 };
 
 const e = elements;
@@ -66,6 +71,7 @@ const INTRO_NOTICES = {
 };
 
 function drawIntro() {
+  e.introQuiet.textContent = t("intro.quiet", { word: t("quiet.word") });
   const key = INTRO_NOTICES[screen.notice];
   e.introNotice.hidden = !key;
   e.introNotice.textContent = key ? t(key) : "";
@@ -157,4 +163,26 @@ export function refusalText(reason) {
 // Under the message box: what happened to what she just tried to send.
 export function showComposerNote(text) {
   e.composerNote.textContent = text ?? "";
+}
+
+// Hide the conversation (blurred, and out of reach of screen readers and the keyboard) until
+// she taps the cover. `quiet`: she sent the agreed word, and the cover says her adviser knows.
+export function coverChat(quiet = false) {
+  e.chatBody.classList.add("is-covered");
+  e.chatBody.inert = true;
+  e.chatBody.setAttribute("aria-hidden", "true");
+  e.hideChat.hidden = true;
+  e.coverQuiet.hidden = !quiet;
+  e.coverQuiet.textContent = quiet ? t("chat.quiet") : "";
+  e.cover.hidden = false;
+  e.cover.focus();
+}
+
+export function uncoverChat() {
+  e.chatBody.classList.remove("is-covered");
+  e.chatBody.inert = false;
+  e.chatBody.removeAttribute("aria-hidden");
+  e.cover.hidden = true;
+  e.hideChat.hidden = false;
+  e.hideChat.focus();
 }

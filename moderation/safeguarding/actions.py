@@ -43,8 +43,8 @@ def _alert_supervisors(tx: Change, kind: str, conversation_id: int, **fields: An
 
 
 def _needs_card(risk: RiskAssessment, shown: RiskLevel) -> bool:
-    """A new card only when the danger is more serious than what she was already shown."""
-    return risk.flagged and risk.level.rank > shown.rank
+    """A new card only for current danger more serious than what she was already shown."""
+    return risk.alert and risk.level.rank > shown.rank
 
 
 def _guidance(services: Services) -> dict[RiskCategory, Guidance] | None:
@@ -54,14 +54,17 @@ def _guidance(services: Services) -> dict[RiskCategory, Guidance] | None:
 
 
 def _concerns(written: Written) -> bool:
-    """Danger anywhere; personal details or abuse one to one, where the message went out
-    (in a room those are held, and the mentor sees them there)."""
+    """Current danger anywhere. One to one also a mention of danger, personal details or
+    abuse, for the adviser's eyes only (in a room those are held, and the mentor sees them
+    there)."""
     verdict = written.verdict
     if written.place.visitor is None:
         return False
-    if verdict.risk.flagged:
+    if verdict.risk.alert:
         return True
-    return written.place.kind == "conversation" and bool(verdict.pii or verdict.abuse)
+    return written.place.kind == "conversation" and bool(
+        verdict.risk.flagged or verdict.pii or verdict.abuse
+    )
 
 
 def _concern(services: Services, written: Written) -> dict[str, Any]:
@@ -77,21 +80,22 @@ def _concern(services: Services, written: Written) -> dict[str, Any]:
 
 
 async def record_written(services: Services, directory: Directory, written: Written) -> None:
-    """The verdict's effects, wherever she wrote: a staff-only flag in the stream; on danger
-    her place rises (queue priority, her level in a room), supervisors are told, and she is
-    shown the helplines for it, stored in the stream so a reload shows the card again."""
+    """The verdict's effects, wherever she wrote: a staff-only flag in the stream; on current
+    danger her place rises (queue priority, her level in a room), supervisors are told, and
+    she is shown the helplines for it, stored in the stream so a reload shows the card again.
+    A mention (negated, asked about, past, fiction, a joke) is only the staff-only flag."""
     if not _concerns(written):
         return
     place, risk = written.place, written.verdict.risk
     concern = _concern(services, written)
     async with services.change(written.tx) as tx:
-        shown = await place.raise_risk(tx.session, risk.level)
+        shown = await place.raise_risk(tx.session, risk.level if risk.alert else RiskLevel.NONE)
         if shown is None:
             return
         await tx.append(place.stream_id, place.flag(concern), staff_only=True)
         if _needs_card(risk, shown):
             await tx.append(place.stream_id, _card(directory, written), to=place.card_for)
-        if risk.flagged:
+        if risk.alert:
             tx.announce(SUPERVISORS_CHANNEL, place.alert(concern))
         tx.after(place.risk_noted)
 

@@ -38,13 +38,12 @@ def _event_type(model: type) -> str:
 
 def _sent_event_types() -> set[str]:
     """Every event type the server's code builds: `{"type": "…"}` payloads and stream events
-    added to a room by name (`room_event(tx, session, "…", …)`)."""
+    stored in a room's session by name (`room_event(tx, session, "room_…", …)`)."""
     found: set[str] = set()
     for package in SERVER_PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             text = path.read_text()
             found.update(re.findall(r'"type":\s*"([a-z_]+)"', text))
-            found.update(re.findall(r'outbox\.add\(\s*\w+,\s*"([a-z_]+)"', text))
             found.update(re.findall(r'room_event\(\s*\w+,\s*[\w.]+,\s*"([a-z_]+)"', text))
     return found
 

@@ -144,6 +144,9 @@ async def start_chat(
     page: Page, topic: str | None = None, safe: str | None = None, nation: str | None = None
 ) -> None:
     """She fills in the optional questions and starts; waits until she is in the queue."""
+    if topic or nation or safe:
+        # The optional questions sit behind a disclosure so Start is on the first screen.
+        await page.locator("#optional summary").click()
     if topic:
         await page.locator("#topic").select_option(topic)
     if nation:

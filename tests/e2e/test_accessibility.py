@@ -39,6 +39,9 @@ async def test_visitor_page_before_and_during_a_chat(pages: Pages) -> None:
     await adviser.get_by_role("button", name="Send").click()
     await expect(her.locator("#log .msg-other")).to_have_count(1)
     assert await problems(her) == []
+    await her.locator("#log .msg-other summary").click()
+    await expect(her.get_by_role("button", name="Report")).to_be_visible()
+    assert await problems(her) == [], "with a message's menu open"
 
     await her.get_by_role("button", name="End chat").click()
     assert await problems(her) == [], "with the end confirmation open"

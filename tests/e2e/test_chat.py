@@ -120,7 +120,7 @@ async def test_she_can_end_the_chat_herself_after_confirming(pages: Pages) -> No
 
 async def test_phone_sized_page_keeps_the_exit_button_in_view(pages: Pages) -> None:
     her = await pages.visitor(viewport=PHONE, is_mobile=True, has_touch=True)
-    exit_button = her.get_by_role("button", name="Leave this page")
+    exit_button = her.get_by_role("link", name="Leave this page", exact=True)
     box = await exit_button.bounding_box()
     assert box is not None
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] and box["y"] < 40

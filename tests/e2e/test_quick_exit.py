@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def press_button(page: Page) -> None:
-    await page.get_by_role("button", name="Leave this page").click()
+    await page.get_by_role("link", name="Leave this page", exact=True).click()
 
 
 async def press_escape(page: Page) -> None:

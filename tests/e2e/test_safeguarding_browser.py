@@ -118,7 +118,7 @@ async def test_danger_reaches_the_supervisor_within_a_second_and_only_staff_see_
     await expect(flagged).to_contain_text(IMMINENT)
     await expect(flagged.locator(".level-badge")).to_have_text("Flag: Immediate danger")
     safety = panel.locator(".safety")
-    await expect(safety.locator(".flag-phrase")).to_have_text(["want to die", "taken all my pills"])
+    await expect(safety.locator(".flag-phrase")).to_have_text(["taken all my pills", "want to die"])
     await expect(safety.locator(".guidance-title")).to_have_text(list(GUIDANCE_TITLES))
     await expect(safety.locator(".guidance-steps li").first).to_contain_text("Thank her")
     await expect(adviser.get_by_role("tab")).to_contain_text("Immediate danger")
@@ -160,6 +160,40 @@ async def test_danger_reaches_the_supervisor_within_a_second_and_only_staff_see_
     await screenshot(her, "visitor-helplines-card")
 
 
+async def test_a_mention_is_a_note_for_the_adviser_and_alerts_no_one(pages: Pages) -> None:
+    supervisor = await staff_page(pages, "supervisor", "Sol")
+    her = await pages.visitor()
+    frames = frames_received(her)
+    await start_chat(her)
+    adviser = await pages.adviser("Asha")
+    await take_chat(adviser)
+    await expect(her.locator("#chat-status")).to_have_text("You are talking with Asha")
+
+    mention = "years ago i tried to kill myself but im in a much better place now"
+    await say_as_her(her, mention)
+    panel = adviser.get_by_role("tabpanel")
+    noted = panel.locator(".log .msg.is-flagged")
+    await expect(noted).to_have_count(1)
+    await expect(noted).to_contain_text(mention)
+    await expect(noted.locator(".level-badge")).to_contain_text("Flag:")
+    await expect(panel.locator(".safety .flag-stance")).to_have_text(
+        "Read as a mention: in the past and over. No alert was raised."
+    )
+    # Then something ordinary, so everything the mention caused has had time to arrive.
+    await say_as_her(her, "thank you for listening")
+    await expect(panel.locator(".log")).to_contain_text("thank you for listening")
+    assert await supervisor.locator("#alerts-list .alert-item").count() == 0
+    await expect(her.locator("#helplines")).to_be_hidden()
+    kinds = {json.loads(frame).get("type") for frame in frames}
+    assert "helplines" not in kinds
+    await screenshot(adviser, "staff-console-mention-note")
+
+    # Current danger in the same chat still alerts at once.
+    await say_as_her(her, IMMINENT)
+    await expect(supervisor.locator("#alerts-list .alert-item")).to_have_count(1)
+    await expect(her.locator("#helplines")).to_be_visible()
+
+
 async def test_the_card_survives_a_reconnect_and_a_reload_and_goes_with_the_quick_exit(
     pages: Pages,
 ) -> None:
@@ -191,7 +225,7 @@ async def test_the_card_survives_a_reconnect_and_a_reload_and_goes_with_the_quic
     await expect(entries).to_have_count(count)
     await expect(entries.first).to_contain_text("Emergency services")
 
-    await her.get_by_role("button", name="Leave this page").click()
+    await her.get_by_role("link", name="Leave this page", exact=True).click()
     await her.wait_for_url("https://www.bbc.co.uk/**")
     await her.goto(pages.origin + "/")
     await expect(her.locator("#start")).to_be_enabled()
@@ -342,13 +376,24 @@ async def test_the_card_on_a_phone_and_in_arabic(pages: Pages) -> None:
     await say_as_her(phone, IMMINENT)
     card = phone.locator("#helplines")
     await expect(card).to_be_visible()
-    # On a phone the card sits below the chat; the line in the chat brings it into view.
+    # On a phone the card is a panel just above the message box; the line in the chat brings
+    # it into view, its heading below the Leave button, never under it.
+    card_box = await card.bounding_box()
+    box = await phone.locator("#message").bounding_box()
+    assert card_box is not None and box is not None
+    assert card_box["y"] + card_box["height"] <= box["y"], "the card sits above the box"
     await phone.get_by_role("button", name=text("en", "helplines.show")).click()
     await expect(card.locator("h2")).to_be_in_viewport()
     await expect(card.locator("h2")).to_be_focused()
-    exit_button = await phone.get_by_role("button", name="Leave this page").bounding_box()
+    exit_button = await phone.get_by_role("link", name="Leave this page", exact=True).bounding_box()
+    heading = await card.locator("h2").bounding_box()
     assert exit_button is not None and 0 <= exit_button["y"] < 40
+    assert heading is not None and heading["y"] >= exit_button["y"] + exit_button["height"]
+    # Leaving works from the card too.
+    assert await problems(phone) == [], "phone with the helplines panel"
     await screenshot(phone, "visitor-helplines-card-phone")
+    await phone.get_by_role("link", name="Leave this page", exact=True).click()
+    await phone.wait_for_url("https://www.bbc.co.uk/**")
     await adviser.close()
 
     arabic = await pages.visitor(locale="ar")
@@ -359,12 +404,17 @@ async def test_the_card_on_a_phone_and_in_arabic(pages: Pages) -> None:
     card = arabic.locator("#helplines")
     await expect(card.locator("h2")).to_have_text(text("ar", "helplines.title"))
     await expect(card).to_contain_text(text("ar", "helplines.silent_solution"))
+    # She gave no nation: the card lists UK-wide services and asks where she lives.
     await expect(card.locator("#helplines-intro")).to_have_text(
-        text("ar", "helplines.intro_danger")
+        text("ar", "helplines.intro_danger") + " " + text("ar", "helplines.ask_nation")
     )
     await expect(card.locator(".helpline-badge").first).to_have_text(
         text("ar", "helplines.emergency")
     )
+    # Service names in her language, marked as such for a screen reader.
+    first_name = card.locator(".helpline-name bdi").first
+    await expect(first_name).to_have_text("خدمات الطوارئ")
+    await expect(card).not_to_contain_text("Scotland")
     await screenshot(arabic, "visitor-helplines-card-arabic")
     await adviser.close()
 

@@ -77,6 +77,8 @@ async def test_reports_from_her_and_from_the_adviser_reach_the_supervisor(pages:
     await panel.get_by_label("Your reply").press("Enter")
     message = her.locator("#log .msg-other")
     await expect(message).to_have_count(1)
+    # On her page "Report" waits behind a small menu on the message.
+    await message.locator("summary", has_text="⋯").click()
     await message.get_by_role("button", name=text("en", "report.button")).click()
     await message.get_by_label(text("en", "report.reason")).fill("felt judged")
     await message.get_by_role("button", name=text("en", "report.send")).click()

@@ -30,3 +30,24 @@ def test_the_staff_summary_names_the_words_that_raised_it() -> None:
     assert summary["level"] in ("high", "imminent")
     assert "suicide_self_harm" in summary["categories"]
     assert summary["phrases"]
+
+
+def test_the_card_asks_her_nation_when_it_is_unknown_and_speaks_her_language() -> None:
+    directory = load_default_directory()
+    risk = assess("he said he will kill me", "en")
+    unknown = helplines_event(directory, risk, None, "pl")
+    known = helplines_event(directory, risk, "scotland", "pl")
+    assert unknown["ask_nation"] is True
+    assert "ask_nation" not in known
+    assert not {h["id"] for h in unknown["helplines"]} & {
+        "national-domestic-abuse-helpline",
+        "live-fear-free",
+        "scotland-domestic-abuse-forced-marriage",
+        "ni-domestic-sexual-abuse-helpline",
+    }
+    ids = [h["id"] for h in known["helplines"]]
+    assert "scotland-domestic-abuse-forced-marriage" in ids
+    assert all(h["text_language"] == "pl" for h in known["helplines"])
+    assert all("translations" not in h for h in known["helplines"])
+    scotland = next(h for h in known["helplines"] if h["id"] == ids[0])
+    assert scotland["name"].startswith("Szkocka")

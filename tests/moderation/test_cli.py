@@ -41,12 +41,33 @@ class TestAssess:
         ).encode("utf-8")
         result = run("assess", stdin=stdin)
         assert result.returncode == 0, result.stderr
+        suicide, abuse = ["suicide_self_harm"], ["domestic_abuse_danger"]
         assert output_lines(result) == [
-            {"level": "imminent", "categories": ["suicide_self_harm"]},
-            {"level": "high", "categories": ["suicide_self_harm"]},
-            {"level": "none", "categories": []},
-            {"level": "high", "categories": ["domestic_abuse_danger"]},
+            {"level": "imminent", "categories": suicide, "alert": True, "stance": "current"},
+            {"level": "high", "categories": suicide, "alert": True, "stance": "current"},
+            {"level": "none", "categories": [], "alert": False, "stance": "none"},
+            {"level": "high", "categories": abuse, "alert": True, "stance": "current"},
         ]
+
+    def test_a_mention_is_a_note_and_earlier_messages_make_one_situation(self) -> None:
+        stdin = "\n".join(
+            [
+                json.dumps({"text": "i would never hurt myself, just need to vent"}),
+                json.dumps({"text": "zabije mnie ta nuda haha", "language": "pl"}),
+                json.dumps({"text": "doing it tonight"}),
+                json.dumps({"text": "doing it tonight", "previous": ["been saving my tablets up"]}),
+                json.dumps({"text": "hi", "previous": "not a list"}),
+            ]
+        ).encode("utf-8")
+        result = run("assess", stdin=stdin)
+        assert result.returncode == 1
+        never, joke, alone, together, bad = output_lines(result)
+        assert (never["level"], never["alert"], never["stance"]) == ("low", False, "negated")
+        assert (joke["alert"], joke["stance"]) == (False, "joke")
+        assert (alone["level"], alone["alert"]) == ("none", False)
+        assert (together["level"], together["alert"]) == ("imminent", True)
+        assert together["categories"] == ["suicide_self_harm", "overdose_medical"]
+        assert bad == {"error": '"previous" must be an array of strings', "line": 5}
 
     def test_bad_lines_are_reported_and_the_rest_still_graded(self) -> None:
         lines = [
@@ -72,7 +93,8 @@ class TestAssess:
         assert '"language" must be a string or null' in str(out[4]["error"])
         assert "empty line" in str(out[5]["error"])
         assert "not UTF-8" in str(out[6]["error"])
-        assert out[7] == {"level": "high", "categories": ["domestic_abuse_danger"]}
+        assert out[7]["level"] == "high"
+        assert out[7]["categories"] == ["domestic_abuse_danger"]
 
     def test_odd_text_inside_valid_json(self) -> None:
         lines = [
@@ -82,7 +104,8 @@ class TestAssess:
         ]
         result = run("assess", stdin="\n".join(lines).encode("utf-8"))
         assert result.returncode == 0, result.stderr
-        assert output_lines(result) == [{"level": "none", "categories": []}] * 3
+        none = {"level": "none", "categories": [], "alert": False, "stance": "none"}
+        assert output_lines(result) == [none] * 3
 
     def test_empty_input_is_fine(self) -> None:
         result = run("assess")
@@ -122,7 +145,11 @@ class TestEvaluate:
     def test_the_default_set_runs(self) -> None:
         result = run("evaluate")
         assert result.returncode == 0, result.stderr
-        assert b"high or above: recall" in result.stdout
+        text = result.stdout.decode("utf-8")
+        assert "heldout.jsonl" in text and "tuning.jsonl" in text
+        assert "danger found" in text and "safe alerting" in text
+        assert "ur-Latn" in text and "pa-Arab" in text
+        assert "high or above: recall" in text
 
     def test_a_bad_set_is_refused_with_the_line(self, tmp_path: Path) -> None:
         path = tmp_path / "set.jsonl"

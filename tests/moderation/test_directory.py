@@ -37,7 +37,10 @@ DEFAULT_NUMBERS = [
     "0300 123 1110",
     "020 7324 2989",
     "0800 1111",
+    "0808 800 5000",
+    "08088 01 03 02",
 ]
+PAGE_LANGUAGES = ("pl", "ar", "ur", "bn", "pa")
 
 
 @pytest.fixture(scope="module")
@@ -115,11 +118,72 @@ def test_several_categories_each_get_their_services(directory: Directory) -> Non
 def test_nothing_for_her_category_where_she_lives_falls_back_to_someone_to_talk_to(
     directory: Directory,
 ) -> None:
-    # The defaults have no sexual-violence line for Scotland.
-    shown = ids(
-        directory.for_visitor([RiskCategory.SEXUAL_VIOLENCE], "scotland", None, RiskLevel.HIGH)
-    )
+    # The defaults have no stalking line for Scotland.
+    shown = ids(directory.for_visitor(["stalking"], "scotland", None, RiskLevel.HIGH))
     assert shown and shown[0] == "samaritans"
+
+
+def test_rape_crisis_scotland_for_sexual_violence_in_scotland(directory: Directory) -> None:
+    shown = directory.for_visitor([RiskCategory.SEXUAL_VIOLENCE], "scotland", None, RiskLevel.HIGH)
+    assert ids(shown)[0] == "rape-crisis-scotland"
+    assert shown[0].contacts[0].value == "08088 01 03 02"
+
+
+def test_a_mother_worried_about_her_child_is_shown_the_adult_line_first(
+    directory: Directory,
+) -> None:
+    shown = ids(
+        directory.for_visitor([RiskCategory.CHILD_SAFEGUARDING], "wales", "en", RiskLevel.HIGH)
+    )
+    assert shown[0] == "nspcc-helpline"
+    assert shown.index("childline") > 0
+    nspcc = directory.get("nspcc-helpline")
+    assert nspcc is not None and nspcc.contacts[0].value == "0808 800 5000"
+
+
+def test_unknown_nation_lists_uk_wide_services_and_asks_where_she_lives(
+    directory: Directory,
+) -> None:
+    abuse = [RiskCategory.DOMESTIC_ABUSE_DANGER]
+    shown = directory.for_visitor(abuse, None, "en", RiskLevel.IMMINENT)
+    assert all(not item.nation_specific() for item in shown)
+    assert {"emergency-999", "karma-nirvana"} <= set(ids(shown))
+    assert len(shown) < len(directory.for_visitor(abuse, "uk", "en", RiskLevel.IMMINENT))
+    assert directory.asks_nation(abuse, None)
+    assert not directory.asks_nation(abuse, "wales")
+    # Every suicide service is UK-wide or has a UK-wide twin: nothing to ask.
+    assert not directory.asks_nation([RiskCategory.OVERDOSE_MEDICAL, "drugs"], "england")
+
+
+@pytest.mark.parametrize("language", PAGE_LANGUAGES)
+def test_every_service_is_named_and_described_in_every_page_language(
+    directory: Directory, language: str
+) -> None:
+    for item in directory.helplines:
+        text = item.translations.get(language)
+        assert text is not None, (item.id, language)
+        assert text.name and text.description, (item.id, language)
+        assert text.reviewed is False, "drafts stay marked until a native speaker checks them"
+        if item.eligibility:
+            assert text.eligibility, (item.id, language)
+
+
+def test_she_sees_the_services_in_her_page_language(directory: Directory) -> None:
+    shown = directory.for_visitor(
+        [RiskCategory.FORCED_MARRIAGE_HONOUR], "england", "ur", RiskLevel.HIGH
+    )
+    unit = next(item for item in shown if item.id == "forced-marriage-unit")
+    assert unit.name == "جبری شادی یونٹ"
+    assert unit.text_language == "ur"
+    english = directory.for_visitor(
+        [RiskCategory.FORCED_MARRIAGE_HONOUR], "england", "en", RiskLevel.HIGH
+    )
+    assert next(i for i in english if i.id == "forced-marriage-unit").text_language == "en"
+
+
+def test_languages_are_unknown_unless_the_service_says(directory: Directory) -> None:
+    # No default entry's own material was checked for languages: none is claimed.
+    assert all(item.languages is None for item in directory.helplines)
 
 
 def test_no_risk_shows_nothing(directory: Directory) -> None:

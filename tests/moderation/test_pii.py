@@ -187,3 +187,60 @@ def test_long_message_is_checked_quickly() -> None:
     assert find_pii(text)
     # Not a speed test (the benchmark measures speed): it must not hang on pathological input.
     assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "found"),
+    [
+        ("ring me oh seven seven double oh nine double oh one two three",
+         PiiKind.PHONE, "oh seven seven double oh nine double oh one two three"),
+        ("its 07700 nine double oh one two three", PiiKind.PHONE,
+         "07700 nine double oh one two three"),
+        ("email me fatima dot khan at gmail dot com", PiiKind.EMAIL,
+         "fatima dot khan at gmail dot com"),
+        ("fatima.k92 at gmail", PiiKind.EMAIL, "fatima.k92 at gmail"),
+        ("insta is fatima.k92", PiiKind.HANDLE, "fatima.k92"),
+        ("snap's fatimak_92 add me", PiiKind.HANDLE, "fatimak_92"),
+        ("میرا پتا مکان نمبر 12 ہے", PiiKind.ADDRESS, "مکان نمبر 12"),
+        ("میں 12 مین روڈ پر رہتی ہوں", PiiKind.ADDRESS, "12 مین روڈ"),
+    ],
+)  # fmt: skip
+def test_details_written_to_slip_past_a_filter_are_found(
+    text: str, kind: PiiKind, found: str
+) -> None:
+    assert [(f.kind, f.text) for f in find_pii(text)] == [(kind, found)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i have two kids and one dog, the one is nine",
+        "my insta is private now",
+        "snap is down again",
+        "we live at home with my mum",
+    ],
+)
+def test_everyday_numbers_in_words_and_talk_of_accounts_are_left_alone(text: str) -> None:
+    assert find_pii(text) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("my husband is Imran Ali and he hits me", "Imran Ali"),
+        ("my name is fatima khan", "fatima khan"),
+        ("I am Fatima Begum from Leeds", "Fatima Begum"),
+        ("her name is Anna Nowak", "Anna Nowak"),
+    ],
+)
+def test_full_names_are_found_when_asked_for(text: str, name: str) -> None:
+    assert [(f.kind, f.text) for f in find_pii(text, names=True)] == [(PiiKind.NAME, name)]
+    assert find_pii(text) == ()
+
+
+@pytest.mark.parametrize(
+    "text", ["im so tired", "my name is not important", "I am Rose Garden", "my ex is Sorry Now"]
+)
+def test_ordinary_words_after_name_cues_are_not_names(text: str) -> None:
+    found = find_pii(text, names=True, allowed_handles=["Rose Garden"])
+    assert [f for f in found if f.kind is PiiKind.NAME] == []

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from moderation.limits import Limits, SenderHistory, record
-from moderation.pipeline import REASON_CODES, MessageContext, Role, check
+from moderation.pipeline import PREVIOUS_KEPT, REASON_CODES, MessageContext, Role, check, remember
 from moderation.types import Action, PiiKind, RiskLevel
 
 ROOM = MessageContext(place="room", sender_role="participant", language="en", now=100.0)
@@ -99,6 +99,31 @@ def test_risk_is_flagged_with_the_assessment(base: MessageContext) -> None:
     assert verdict.risk.categories
 
 
+def test_her_earlier_messages_are_read_with_this_one() -> None:
+    previous: tuple[str, ...] = ()
+    for text in ["been saving my sleeping pills for weeks", "nobody would notice"]:
+        previous = remember(previous, check(text, CHAT).body)
+    alone = check("doing it tonight", CHAT)
+    together = check("doing it tonight", ctx(CHAT, previous=previous))
+    assert not alone.risk.alert
+    assert together.risk.level is RiskLevel.IMMINENT
+    assert together.action is Action.FLAG
+
+
+def test_only_the_last_few_messages_are_kept() -> None:
+    previous: tuple[str, ...] = ()
+    for number in range(PREVIOUS_KEPT + 2):
+        previous = remember(previous, f"message {number}")
+    assert previous == tuple(f"message {n}" for n in range(2, PREVIOUS_KEPT + 2))
+    assert remember(previous, "") == previous
+
+
+def test_a_mention_is_flagged_for_staff_but_does_not_alert() -> None:
+    verdict = check("i would never hurt myself, i just need to talk", CHAT)
+    assert verdict.action is Action.FLAG
+    assert verdict.risk.flagged and not verdict.risk.alert
+
+
 def test_held_message_keeps_its_risk_so_staff_are_still_alerted() -> None:
     abusive = check(f"you slut. {RISKY}", ROOM)
     assert (abusive.action, abusive.reason) == (Action.HOLD, "held_for_mentor")
@@ -174,3 +199,14 @@ def test_reason_codes_list_every_code_the_pipeline_uses() -> None:
 def test_a_wrong_context_is_a_clear_error(changes: dict[str, object], field: str) -> None:
     with pytest.raises(ValueError, match=field):
         ctx(ROOM, **changes)
+
+
+def test_a_full_name_in_a_room_is_held_with_a_question_but_not_one_to_one() -> None:
+    text = "my husband is Imran Ali and he follows me everywhere"
+    held = check(text, ROOM)
+    assert held.action is Action.HOLD
+    assert held.reason == "personal_details"
+    assert [f.kind for f in held.pii] == [PiiKind.NAME]
+    assert PiiKind.NAME not in [f.kind for f in check(text, CHAT).pii]
+    sent = check(text, ctx(ROOM, pii_confirmed=True))
+    assert sent.action is not Action.HOLD

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -421,7 +422,9 @@ class _Fixed:
         self.result = result
         self.seen: list[tuple[str, str | None]] = []
 
-    def assess(self, text: str, language: str | None) -> RiskAssessment:
+    def assess(
+        self, text: str, language: str | None, previous: Sequence[str] = ()
+    ) -> RiskAssessment:
         self.seen.append((text, language))
         return self.result
 

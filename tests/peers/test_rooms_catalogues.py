@@ -16,7 +16,7 @@ from peers.pseudonyms import PseudonymProblem
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 PAGES = (FRONTEND / "rooms", FRONTEND / "mentor")
-LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa")
+LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa", "so")
 # The mentor console is English-only for now, like the staff console.
 MENTOR_PREFIX = "mentor."
 
@@ -28,9 +28,12 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def catalogue(lang: str) -> dict[str, str]:
+    """The words; keys starting with "_" are notes for translators (e.g. `_review`)."""
     data = json.loads((FRONTEND / "i18n" / f"rooms.{lang}.json").read_text(encoding="utf-8"))
-    assert isinstance(data, dict) and all(isinstance(v, str) for v in data.values())
-    return data
+    assert isinstance(data, dict)
+    words = {key: value for key, value in data.items() if not key.startswith("_")}
+    assert all(isinstance(v, str) for v in words.values())
+    return words
 
 
 def sources(*suffixes: str) -> list[str]:

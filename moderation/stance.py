@@ -1,0 +1,100 @@
+"""Stance: is she at risk, or speaking about a risk?
+
+A message can be about a risk without being at risk: "I would never hurt myself", "what do
+you do about forced marriage?", "years ago I tried, now I'm well", a television drama, "my
+mum will kill me haha". Such a message keeps its category (staff may want to know) but is
+graded no higher than ``low``: a note for staff, not an alert.
+
+The cues are per language, in ``moderation/data/stance.yaml`` (lexicon pattern syntax),
+and a message is read with the cues of its detected languages and English. A sign that the
+danger is happening now ("tonight", "he's outside") outweighs every stance but fiction
+and a question, and a past that is over: "haha" does not make "I've taken the pills
+tonight" a joke. A laugh softens only threats and harm by others ("my mum will kill me
+haha"), never her own wish to die (see `moderation.risk`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from moderation.lexicon import LexiconError, Pattern, PatternError, parse_pattern
+from moderation.types import Stance
+
+STANCE_FILE = Path(__file__).parent / "data" / "stance.yaml"
+_KINDS = ("joke", "question", "fiction", "past", "resolved", "never", "intent")
+# Laughing and winking faces: a joke marker in any language.
+_JOKE_EMOJI = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f61c\U0001f61d\U0001f609]")
+
+
+@dataclass
+class _Cues:
+    by_kind: dict[str, list[Pattern]] = field(default_factory=dict)
+
+    def any(self, kind: str, text: str) -> bool:
+        return any(p.search(text) for p in self.by_kind.get(kind, ()))
+
+
+def stance_of(raw: str, canon: str, languages: Iterable[str], now: bool) -> Stance:
+    """The stance of a message with a risk in it (`canon` is its normalised form)."""
+    cues = [_cues_for(language) for language in dict.fromkeys(languages)]
+
+    def said(kind: str) -> bool:
+        return any(c.any(kind, canon) for c in cues)
+
+    if said("fiction"):
+        return Stance.FICTION
+    if said("question"):
+        return Stance.QUESTION
+    # Before the time cues: "resolved" is often said with "now" ("now I'm fine").
+    if said("past") and said("resolved"):
+        return Stance.PAST
+    if now:
+        return Stance.CURRENT
+    if said("joke") or _JOKE_EMOJI.search(raw):
+        return Stance.JOKE
+    if said("never"):
+        return Stance.NEGATED
+    return Stance.CURRENT
+
+
+def intends(canon: str, languages: Iterable[str]) -> bool:
+    """True if she says she means to act ("doing it", "tonight's the night")."""
+    return any(_cues_for(language).any("intent", canon) for language in languages)
+
+
+@lru_cache(maxsize=16)
+def _cues_for(language: str) -> _Cues:
+    return _all_cues().get(language, _Cues())
+
+
+@lru_cache(maxsize=1)
+def _all_cues() -> dict[str, _Cues]:
+    data = yaml.safe_load(STANCE_FILE.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise LexiconError(f"{STANCE_FILE}: must map languages to cue lists")
+    return {str(language): _parse_language(language, kinds) for language, kinds in data.items()}
+
+
+def _parse_language(language: object, kinds: object) -> _Cues:
+    where = f"{STANCE_FILE}: {language}"
+    if not isinstance(kinds, dict) or not set(map(str, kinds)) <= set(_KINDS):
+        raise LexiconError(f"{where}: expected some of {', '.join(_KINDS)}")
+    cues = _Cues()
+    for kind, patterns in kinds.items():
+        if not isinstance(patterns, list):
+            raise LexiconError(f"{where}: {kind} must be a list of patterns")
+        cues.by_kind[str(kind)] = [_parse(p, f"{where}: {kind}") for p in patterns]
+    return cues
+
+
+def _parse(pattern: object, where: str) -> Pattern:
+    try:
+        return parse_pattern(str(pattern))
+    except PatternError as exc:
+        raise LexiconError(f"{where}: pattern {pattern!r}: {exc}") from exc
