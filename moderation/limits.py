@@ -135,6 +135,29 @@ def _too_fast(text: str, history: SenderHistory, limits: Limits, now: float) -> 
     return len(short) >= limits.flood_max_short
 
 
+def retry_after(text: str, history: SenderHistory, limits: Limits, now: float) -> float:
+    """Seconds until a message like `text` would no longer be too fast (0 if it is not)."""
+    wait = _wait_for(_recent(history, now, limits.window_seconds), limits.max_messages_per_window)
+    wait += limits.window_seconds
+    if len(text.strip()) <= limits.flood_short_length:
+        short = [
+            entry
+            for entry in _recent(history, now, limits.flood_window_seconds)
+            if entry.length <= limits.flood_short_length
+        ]
+        flood = _wait_for(short, limits.flood_max_short) + limits.flood_window_seconds
+        wait = max(wait, flood)
+    return max(0.0, wait - now)
+
+
+def _wait_for(entries: list[HistoryEntry], allowed: int) -> float:
+    """When enough of `entries` have aged out to leave room for one more (minus the window)."""
+    excess = len(entries) - allowed + 1
+    if excess <= 0:
+        return float("-inf")
+    return sorted(entry.time for entry in entries)[excess - 1]
+
+
 def _repeated(text: str, history: SenderHistory, limits: Limits, now: float) -> bool:
     digest = text_digest(text)
     same = [

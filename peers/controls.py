@@ -22,7 +22,7 @@ from peers.errors import RoomError
 from peers.messages import is_room_message
 from peers.models import RoomHeldMessage, RoomParticipant, RoomSession
 from peers.rooms import aware, iso, leave_room, pins_of, room_event, subject
-from peers.runtime import RoomsRuntime
+from peers.runtime import CONTROL_CHANNEL, RoomsRuntime
 
 PRIORITY_MOVED = 1
 PRIORITY_URGENT = 2
@@ -209,6 +209,12 @@ async def change_settings(
         if slow_mode_seconds is not None:
             room_session.slow_mode_seconds = slow_mode_seconds
             changes["slow_mode_seconds"] = slow_mode_seconds
+            # Announced first, so every node's seats in the room hold it before the room
+            # hears of it (news goes out in the order collected).
+            tx.announce(
+                CONTROL_CHANNEL,
+                {"op": "slow_mode", "session": session_id, "seconds": slow_mode_seconds},
+            )
         await room_event(tx, session_id, "room_settings", settings_view(room_session))
         action = (
             "room.lock" if locked else "room.unlock" if locked is not None else "room.slow_mode"

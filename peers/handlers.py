@@ -6,25 +6,16 @@ peers/mentor_handlers.py, news between nodes in peers/control.py.
 
 from __future__ import annotations
 
-import math
 import secrets
-import time
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from chat.core import floods
 from chat.core.clock import now
 from chat.core.connections import CLOSE_SESSION_ENDED
 from chat.core.models import VisitorSession
+from chat.core.pipeline import Draft
 from chat.core.sockets import SocketRoutes
-from chat.core.uow import Change
-from moderation.alerts import helplines_event
-from moderation.limits import SenderHistory, record
-from moderation.pii import redact
-from moderation.pipeline import REASON_PERSONAL_DETAILS, MessageContext, check
-from moderation.safeguarding.measures import count_flags
-from moderation.types import Action, RiskLevel, Verdict
-from peers import controls, mentor_handlers, messages, rooms
+from peers import controls, mentor_handlers, rooms
 from peers.control import handle_control
 from peers.errors import RoomError
 from peers.events import (
@@ -36,6 +27,7 @@ from peers.events import (
     RoomReport,
     RoomToAdviser,
 )
+from peers.place import RoomPlace
 from peers.rooms import aware, iso, participant_sender, session_ban_key
 from peers.runtime import RoomsRuntime, Seat
 from peers.seats import (
@@ -102,7 +94,17 @@ async def join(connection: Connection, event: RoomJoin) -> None:
     attach_id = secrets.token_hex(8)
     joined = await rooms.join_room(runtime, visitor.id, room.id, attach_id)
     participant, room_session = joined.participant, joined.session
-    seat = Seat(room_session.id, room.id, participant.id, attach_id, participant.pseudonym, hashes)
+    seat = Seat(
+        room_session.id,
+        room.id,
+        participant.id,
+        attach_id,
+        participant.pseudonym,
+        hashes,
+        muted_until=aware(participant.muted_until),
+        slow_mode_seconds=room_session.slow_mode_seconds,
+        last_message_at=aware(participant.last_message_at),
+    )
     await take_seat(connection, seat)
     if joined.returning:
         # An older connection of hers (another tab, a dead phone socket) gives up the place.
@@ -142,7 +144,6 @@ async def _leave(connection: Connection, seat: Seat, reason: str) -> None:
     runtime = runtime_of(connection)
     await rooms.leave_room(runtime, seat.participant_id, reason)
     await leave_seat(connection)
-    runtime.histories.pop(seat.participant_id, None)
     connection.send(exit_event(seat.room_id, reason))
 
 
@@ -155,159 +156,11 @@ async def message(connection: Connection, event: RoomMessage) -> None:
         await mentor_handlers.message(connection, event)
         return
     seat = seat_of(connection, "room_message")
-    runtime = runtime_of(connection)
-    sender = participant_sender(seat.participant_id)
-    previous = await messages.stored_message(runtime, seat.session_id, sender, event.client_id)
-    if previous is not None:
-        _ack(connection, seat, event.client_id, int(previous["seq"]), duplicate=True)
-        return
-    standing = await messages.standing(runtime, seat.participant_id, "room_message")
-    held = await messages.held_message(runtime, seat.participant_id, event.client_id)
-    if held is not None:
-        connection.send(_held_event(event.client_id, held.reason, ()))
-        return
-    verdict = await _moderate(connection, runtime, seat, standing, event)
-    count_flags(runtime.services, verdict)
-    await _deliver(connection, runtime, seat, standing, event, verdict)
-
-
-async def _moderate(
-    connection: Connection,
-    runtime: RoomsRuntime,
-    seat: Seat,
-    standing: messages.Standing,
-    event: RoomMessage,
-) -> Verdict:
-    room = runtime.catalogue[seat.room_id]
-    async with runtime.services.db.read() as db:
-        names = await rooms.present_names(db, seat.session_id)
-    context = MessageContext(
-        place="room",
-        sender_role="participant",
-        language=room.languages[0],
-        now=time.monotonic(),
-        history=runtime.histories.get(seat.participant_id, SenderHistory()),
-        known_names=frozenset(names),
-        rules=runtime.rules,
+    await connection.services.messages.write(
+        RoomPlace(connection, runtime_of(connection), seat),
+        Draft(event.client_id, event.body, event.without_details),
+        connection.send,
     )
-    verdict = check(event.body, context)
-    if (
-        event.without_details
-        and verdict.action is Action.HOLD
-        and verdict.reason == REASON_PERSONAL_DETAILS
-    ):
-        # She chose to send it without the details: take them out, then look again.
-        verdict = check(redact(verdict.body, verdict.pii), replace(context, pii_confirmed=True))
-    return verdict
-
-
-def _refusal(standing: messages.Standing, event: RoomMessage, verdict: Verdict) -> RoomError | None:
-    """Why this message cannot go out now, if it cannot."""
-    if verdict.action is Action.REFUSE:
-        return RoomError(
-            "refused", ref="room_message", reason=verdict.reason, client_id=event.client_id
-        )
-    at = now()
-    until = controls.muted_until(standing.participant, at)
-    if until is not None:
-        return RoomError("muted", ref="room_message", until=iso(until), client_id=event.client_id)
-    slow = standing.session.slow_mode_seconds
-    last = aware(standing.participant.last_message_at)
-    # Slow mode never stops a woman in danger from being heard.
-    if slow > 0 and last is not None and verdict.risk.level.rank < RiskLevel.HIGH.rank:
-        wait = slow - (at - last).total_seconds()
-        if wait > 0:
-            return RoomError(
-                "slow_mode",
-                ref="room_message",
-                retry_after=math.ceil(wait),
-                client_id=event.client_id,
-            )
-    return None
-
-
-async def _deliver(
-    connection: Connection,
-    runtime: RoomsRuntime,
-    seat: Seat,
-    standing: messages.Standing,
-    event: RoomMessage,
-    verdict: Verdict,
-) -> None:
-    refusal = _refusal(standing, event, verdict)
-    if refusal is not None:
-        await _after_risk(connection, runtime, seat, standing, verdict, None, None)
-        raise refusal
-    if verdict.action is Action.HOLD and verdict.reason == REASON_PERSONAL_DETAILS:
-        kinds = sorted({finding.kind.value for finding in verdict.pii})
-        connection.send(_held_event(event.client_id, REASON_PERSONAL_DETAILS, kinds))
-        await _after_risk(connection, runtime, seat, standing, verdict, None, None)
-        return
-    history = runtime.histories.get(seat.participant_id, SenderHistory())
-    runtime.histories[seat.participant_id] = record(history, verdict.body, time.monotonic())
-    if verdict.action is Action.HOLD:
-        # Held, and the mentors alerted if it shows danger: one commit.
-        async with runtime.services.change() as tx:
-            held = await messages.hold(runtime, standing, event.client_id, verdict, tx)
-            tx.after(lambda: connection.send(_held_event(event.client_id, held.reason, ())))
-            await _after_risk(connection, runtime, seat, standing, verdict, None, held.id, tx)
-        return
-    posted = await messages.post(
-        runtime,
-        seat.session_id,
-        sender=participant_sender(seat.participant_id),
-        client_id=event.client_id,
-        body=verdict.body,
-        participant_id=seat.participant_id,
-        name=standing.participant.pseudonym,
-        role="participant",
-    )
-    seq = int(posted.payload["seq"])
-    _ack(connection, seat, event.client_id, seq, posted.duplicate)
-    if not posted.duplicate:
-        await _after_risk(connection, runtime, seat, standing, verdict, seq, None)
-
-
-def _held_event(
-    client_id: str, reason: str, kinds: tuple[str, ...] | list[str]
-) -> dict[str, object]:
-    return {"type": "held", "client_id": client_id, "reason": reason, "kinds": list(kinds)}
-
-
-def _ack(connection: Connection, seat: Seat, client_id: str, seq: int, duplicate: bool) -> None:
-    connection.send(
-        {
-            "type": "ack",
-            "stream_id": seat.session_id,
-            "client_id": client_id,
-            "seq": seq,
-            "duplicate": duplicate,
-        }
-    )
-
-
-async def _after_risk(
-    connection: Connection,
-    runtime: RoomsRuntime,
-    seat: Seat,
-    standing: messages.Standing,
-    verdict: Verdict,
-    message_seq: int | None,
-    held_id: int | None,
-    tx: Change | None = None,
-) -> None:
-    """Danger in what she wrote, sent or not: mentors and supervisors are told, she is
-    shown the helplines for it. A mention that is not current danger alerts no one."""
-    if not verdict.risk.alert:
-        return
-    visitor = connection.visitor
-    room = runtime.catalogue[seat.room_id]
-    language = (visitor.language if visitor else None) or room.languages[0]
-    nation = visitor.nation if visitor else None
-    card = helplines_event(runtime.directory, verdict.risk, nation, language)
-    async with runtime.services.change(tx) as tx:
-        await messages.alert(runtime, standing, verdict, message_seq, held_id, tx)
-        tx.after(lambda: connection.send(card))
 
 
 async def rename(connection: Connection, event: RoomRename) -> None:
@@ -360,7 +213,6 @@ async def connection_closed(connection: Connection) -> None:
         return
     seat = await leave_seat(connection)
     if seat is not None:
-        runtime.histories.pop(seat.participant_id, None)
         if connection.closing is not None and connection.closing[0] == CLOSE_SESSION_ENDED:
             await rooms.leave_room(runtime, seat.participant_id, "left", attach_id=seat.attach_id)
         else:

@@ -15,7 +15,7 @@ from moderation.directory import Directory
 from moderation.loaded import Rules
 from peers import events, handlers, lifecycle, routes
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
-from peers.control import handle_control
+from peers.control import apply_standing, handle_control, refresh_standing
 from peers.errors import ROOM_ERROR_CODES
 from peers.rooms import expire_abandoned, purge_closed_sessions
 from peers.runtime import RoomsRuntime
@@ -49,6 +49,7 @@ def load_runtime(services: Services) -> RoomsRuntime:
         rules=services.features.find(Rules),
     )
     runtime.control_handler = handle_control
+    runtime.standing_handler = apply_standing
     return runtime
 
 
@@ -66,6 +67,7 @@ def install(app: FastAPI, services: Services) -> RoomsRuntime:
     services.sockets.add_error_codes(ROOM_ERROR_CODES)
     handlers.register(services.sockets)
     lifecycle.subscribe(runtime, services.events)
+    services.hub.after_resync(lambda: runtime.spawn(refresh_standing(runtime)))
     app.include_router(routes.router)
     services.metrics.sample(runtime.sample_metrics)
     return runtime

@@ -32,5 +32,4 @@ async def leave_every_room(runtime: RoomsRuntime, visitor_id: int) -> None:
             )
         ).all()
     for participant_id in places:
-        runtime.histories.pop(participant_id, None)
         await rooms.leave_room(runtime, participant_id, "left")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,9 +9,8 @@ from sqlalchemy import select
 
 from chat.core.channels import staff_sender
 from chat.core.models import VisitorSession
+from chat.core.pipeline import Draft
 from chat.core.sockets import SocketRoutes
-from moderation.pipeline import MessageContext, check
-from moderation.types import Action
 from peers import controls, messages, rooms
 from peers.errors import RoomError
 from peers.events import (
@@ -33,6 +31,7 @@ from peers.events import (
     RoomUnmute,
     RoomUnpin,
 )
+from peers.place import MentorPlace
 from peers.rooms import iso, session_ban_key
 from peers.runtime import MentorSeat, RoomsRuntime
 from peers.seats import (
@@ -114,36 +113,19 @@ async def close_room(connection: Connection, event: RoomClose) -> None:
 async def message(connection: Connection, event: RoomMessage) -> None:
     """A mentor writes to the room: only the limits apply, as for any staff message."""
     staff, seat = mentor_of(connection, "room_message")
-    runtime = runtime_of(connection)
-    sender = staff_sender(staff.id)
-    room = runtime.catalogue[seat.room_id]
-    verdict = check(
-        event.body, MessageContext("room", "mentor", room.languages[0], now=time.monotonic())
+    await connection.services.messages.write(
+        MentorPlace(connection, runtime_of(connection), staff, seat.session_id),
+        Draft(event.client_id, event.body),
+        connection.send,
     )
-    # A mentor meets only the length limit, so a resend gets the same verdict as the first
-    # copy; the appender answers a resend with that copy.
-    if verdict.action is Action.REFUSE:
-        raise RoomError(
-            "refused", ref="room_message", reason=verdict.reason, client_id=event.client_id
-        )
-    posted = await messages.post(
-        runtime,
-        seat.session_id,
-        sender=sender,
-        client_id=event.client_id,
-        body=verdict.body,
-        participant_id=None,
-        name=staff.display_name,
-        role="mentor",
-    )
-    connection.send(
-        {
-            "type": "ack",
-            "stream_id": seat.session_id,
-            "client_id": event.client_id,
-            "seq": posted.payload["seq"],
-            "duplicate": posted.duplicate,
-        }
+
+
+async def _standing(
+    runtime: RoomsRuntime, participant_id: int, muted_until: str | None, event: dict[str, object]
+) -> None:
+    """Her seat, on whichever node holds it, takes the mute before she is told of it."""
+    await runtime.tell(
+        {"op": "mute", "participant": participant_id, "muted_until": muted_until, "event": event}
     )
 
 
@@ -152,10 +134,12 @@ async def mute(connection: Connection, event: RoomMute) -> None:
     participant = await controls.mute(
         me.runtime, me.actor, me.session_id, event.participant, event.minutes, event.reason
     )
-    await _tell_her(
+    until = iso(participant.muted_until)
+    await _standing(
         me.runtime,
         participant.id,
-        {"type": "room_muted", "room": me.room_id, "until": iso(participant.muted_until)},
+        until,
+        {"type": "room_muted", "room": me.room_id, "until": until},
     )
 
 
@@ -164,7 +148,7 @@ async def unmute(connection: Connection, event: RoomUnmute) -> None:
     participant = await controls.mute(
         me.runtime, me.actor, me.session_id, event.participant, None, event.reason
     )
-    await _tell_her(me.runtime, participant.id, {"type": "room_unmuted", "room": me.room_id})
+    await _standing(me.runtime, participant.id, None, {"type": "room_unmuted", "room": me.room_id})
 
 
 async def remove(connection: Connection, event: RoomRemove) -> None:

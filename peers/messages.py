@@ -1,5 +1,6 @@
-"""Messages in a room: store and publish, hold for the mentor, alert on risk, and the mentor's
-say over messages (release, discard, hide, pin)."""
+"""Messages in a room: store and publish, hold for the mentor, and the mentor's say over
+messages (release, discard, hide, pin). What danger in a message sets off is safeguarding's
+(moderation/safeguarding/actions.py), as everywhere she writes."""
 
 from __future__ import annotations
 
@@ -11,62 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core import streams
 from chat.core.appender import Appended, Touch
-from chat.core.channels import SUPERVISORS_CHANNEL
 from chat.core.clock import now
 from chat.core.models import Event, Stream
 from chat.core.uow import Change
 from moderation.alerts import risk_summary
-from moderation.safeguarding.measures import count_alert
-from moderation.types import RiskLevel, Verdict
+from moderation.types import Verdict
 from peers.errors import RoomError
 from peers.models import RoomHeldMessage, RoomParticipant, RoomPin, RoomSession
 from peers.rooms import iso, participant_sender, room_event, subject
 from peers.runtime import RoomsRuntime
-
-
-@dataclass(frozen=True)
-class Standing:
-    """What decides whether her message may go out now."""
-
-    participant: RoomParticipant
-    session: RoomSession
-
-
-async def stored_message(
-    runtime: RoomsRuntime, session_id: int, sender: str, client_id: str
-) -> dict[str, Any] | None:
-    """The message already stored under this client_id (a resend), if any."""
-    async with runtime.services.db.read() as db:
-        return await streams.find_by_client_id(db, session_id, sender, client_id)
-
-
-async def held_message(
-    runtime: RoomsRuntime, participant_id: int, client_id: str
-) -> RoomHeldMessage | None:
-    async with runtime.services.db.read() as db:
-        return await db.scalar(
-            select(RoomHeldMessage).where(
-                RoomHeldMessage.participant_id == participant_id,
-                RoomHeldMessage.client_id == client_id,
-            )
-        )
-
-
-async def standing(runtime: RoomsRuntime, participant_id: int, ref: str) -> Standing:
-    async with runtime.services.db.read() as db:
-        participant = await db.get(RoomParticipant, participant_id)
-        room_session = (
-            await db.get(RoomSession, participant.session_id) if participant is not None else None
-        )
-    if (
-        participant is None
-        or room_session is None
-        or participant.left_at is not None
-        or room_session.status != "open"
-    ):
-        raise RoomError("not_in_room", ref=ref)
-    return Standing(participant, room_session)
-
 
 # Messages go into a room session only while it is open (correlated to streams.id).
 ROOM_OPEN = exists().where(RoomSession.id == Stream.id, RoomSession.status == "open")
@@ -91,8 +45,8 @@ async def post(
 ) -> Appended:
     """Store a message in the room and publish it; a repeated client_id changes nothing.
 
-    Her standing (present, not muted) was read just before; the appender's guard checks that
-    the session is still open when the message is stored.
+    Her standing (present, not muted) is on her seat; the appender's guard checks that the
+    session is still open when the message is stored.
     """
     at = now()
     payload = {
@@ -118,26 +72,30 @@ async def post(
 
 async def hold(
     runtime: RoomsRuntime,
-    standing: Standing,
+    session_id: int,
+    participant_id: int,
+    name: str,
     client_id: str,
     verdict: Verdict,
     tx: Change | None = None,
 ) -> RoomHeldMessage:
-    """Keep the message back for the mentor to release or discard; mentors are told at once."""
-    participant = standing.participant
+    """Keep the message back for the mentor to release or discard; mentors are told at once.
+
+    A resend returns the row kept the first time, whatever the mentor has done with it since.
+    """
     async with runtime.services.change(tx) as tx:
         db = tx.session
         existing = await db.scalar(
             select(RoomHeldMessage).where(
-                RoomHeldMessage.participant_id == participant.id,
+                RoomHeldMessage.participant_id == participant_id,
                 RoomHeldMessage.client_id == client_id,
             )
         )
         if existing is not None:
             return existing
         held = RoomHeldMessage(
-            session_id=standing.session.id,
-            participant_id=participant.id,
+            session_id=session_id,
+            participant_id=participant_id,
             client_id=client_id,
             body=verdict.body,
             reason=verdict.reason or "held_for_mentor",
@@ -147,13 +105,7 @@ async def hold(
         )
         db.add(held)
         await db.flush()
-        await room_event(
-            tx,
-            standing.session.id,
-            "room_held",
-            held_view(held, participant.pseudonym),
-            staff_only=True,
-        )
+        await room_event(tx, session_id, "room_held", held_view(held, name), staff_only=True)
     return held
 
 
@@ -168,45 +120,6 @@ def held_view(held: RoomHeldMessage, name: str) -> dict[str, Any]:
         "risk": held.risk,
         "at": iso(held.held_at),
     }
-
-
-async def alert(
-    runtime: RoomsRuntime,
-    standing: Standing,
-    verdict: Verdict,
-    message_seq: int | None,
-    held_id: int | None,
-    tx: Change | None = None,
-) -> dict[str, Any]:
-    """Risk in what she wrote: the room's mentors and the supervisors hear at once."""
-    participant, room_session = standing.participant, standing.session
-    summary = risk_summary(verdict)
-    fields = {
-        "participant": participant.id,
-        "name": participant.pseudonym,
-        "message_seq": message_seq,
-        "held_id": held_id,
-        "risk": summary,
-        "at": iso(now()),
-    }
-    room = runtime.catalogue.get(room_session.room_id)
-    async with runtime.services.change(tx) as tx:
-        row = await tx.session.get(RoomParticipant, participant.id)
-        if row is not None and RiskLevel(row.risk_level).rank < verdict.risk.level.rank:
-            row.risk_level = verdict.risk.level.value
-        stored = await room_event(tx, room_session.id, "room_alert", fields, staff_only=True)
-        count_alert(runtime.services, "room_risk", verdict.risk.level.value)
-        tx.announce(
-            SUPERVISORS_CHANNEL,
-            {
-                "type": "room_alert",
-                "room": room_session.room_id,
-                "room_name": room.name if room else room_session.room_id,
-                "session_id": room_session.id,
-                **fields,
-            },
-        )
-    return stored
 
 
 # --- the mentor's say over messages -----------------------------------------------------------

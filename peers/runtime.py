@@ -2,7 +2,7 @@
 
 The database is the truth about who is in which room. This node only remembers which of
 those people are connected to it (to deliver news meant for one person, or to take her out
-of a room's stream), her sending history for the pipeline's limits, and timers.
+of a room's stream), her standing on each seat (mute, slow mode, sending history), and timers.
 """
 
 from __future__ import annotations
@@ -11,15 +11,16 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from chat.core.hub import open_envelope
+from chat.core.pipeline import Sending
 from chat.core.services import Services
 from chat.core.uow import Change
 from moderation.directory import Directory
-from moderation.limits import SenderHistory
 from moderation.loaded import Rules
 from peers.bans import (
     DAY_SECONDS,
@@ -43,6 +44,9 @@ CONTROL_CHANNEL = "peers:control"
 
 Registry = dict[int, dict[int, "Connection"]]
 ControlHandler = Callable[["RoomsRuntime", dict[str, Any]], Awaitable[None]]
+# Control news that changes seats' standing, applied at once (not in a task), so she can
+# never hear of a mute or a slow mode before her seat holds it. True when it was one.
+StandingHandler = Callable[["RoomsRuntime", dict[str, Any]], bool]
 
 
 @dataclass
@@ -73,6 +77,18 @@ class Seat:
     # Keyed hashes of her network address made when she joined; the address itself is
     # never kept. Used only if a mentor bans her.
     address_hashes: tuple[str, ...] = ()
+    # Her standing, held here so that her message needs no read before its write: read from
+    # the database when she takes the seat, then kept current by the mentors' controls
+    # through control news (from whichever node the mentor is on).
+    muted_until: datetime | None = None
+    slow_mode_seconds: int = 0
+    last_message_at: datetime | None = None
+    # Her rate history and recent acks for the message pipeline.
+    sending: Sending = field(default_factory=Sending)
+
+    @property
+    def sender(self) -> str:
+        return f"participant:{self.participant_id}"
 
 
 @dataclass
@@ -95,8 +111,8 @@ class RoomsRuntime:
     # (Connections compare by value, so they are kept by identity.)
     participants: dict[int, dict[int, Connection]] = field(default_factory=dict)
     mentors: dict[int, dict[int, Connection]] = field(default_factory=dict)
-    histories: dict[int, SenderHistory] = field(default_factory=dict)
     control_handler: ControlHandler | None = None
+    standing_handler: StandingHandler | None = None
     _hasher: AddressHasher | None = None
     _bans: BanStore | None = None
     _listening: bool = False
@@ -139,7 +155,7 @@ class RoomsRuntime:
         if not self._listening:
             self._listening = True
             await self.services.hub.listen(
-                CONTROL_CHANNEL, lambda frame: self.on_control(open_envelope(frame)[3])
+                CONTROL_CHANNEL, lambda frame: self.on_control(open_envelope(frame)[4])
             )
 
     async def tell(self, message: dict[str, Any]) -> None:
@@ -156,7 +172,11 @@ class RoomsRuntime:
         except orjson.JSONDecodeError:
             log.warning("ignored a control message that is not JSON")
             return
-        if self.control_handler is not None and isinstance(message, dict):
+        if not isinstance(message, dict):
+            return
+        if self.standing_handler is not None and self.standing_handler(self, message):
+            return
+        if self.control_handler is not None:
             self.spawn(self.control_handler(self, message))
 
     # --- which connections this node holds -----------------------------------------------

@@ -35,6 +35,11 @@ def runtime_of(connection: Connection) -> RoomsRuntime:
     return connection.services.features.get(RoomsRuntime)
 
 
+def held_seat(connection: Connection) -> Seat | None:
+    """Her seat on this connection, if she holds one."""
+    return room_state(connection).seat
+
+
 def seat_of(connection: Connection, ref: str) -> Seat:
     seat = room_state(connection).seat
     if seat is None:
@@ -60,6 +65,8 @@ def exit_event(room_id: str, reason: str, **fields: Any) -> dict[str, Any]:
 async def take_seat(connection: Connection, seat: Seat) -> None:
     runtime = runtime_of(connection)
     room_state(connection).seat = seat
+    # Her own events in the room's stream (her helplines card) reach this connection.
+    connection.member.identities.add(seat.sender)
     runtime.attach(runtime.participants, seat.participant_id, connection)
 
 
@@ -71,6 +78,7 @@ async def leave_seat(connection: Connection) -> Seat | None:
         return None
     runtime = runtime_of(connection)
     runtime.detach(runtime.participants, seat.participant_id, connection)
+    connection.member.identities.discard(seat.sender)
     await connection.leave_stream(seat.session_id)
     return seat
 

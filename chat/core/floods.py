@@ -8,9 +8,13 @@ forwarded (chat/core/addresses.py); the settings can switch each off (0).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chat.core.protocol import ProtocolError
-from chat.core.services import Services
 from chat.core.throttle import Rule
+
+if TYPE_CHECKING:
+    from chat.core.services import Services
 
 HOUR = 3600
 # Per visitor session.

@@ -22,11 +22,13 @@ from chat.core.metrics import Metrics
 log = logging.getLogger("willow.hub")
 
 # Reads the stored events of a stream after a seq that a reader may see, in order, as
-# (seq, encoded text); the flag says whether the reader is staff.
-FetchAfter = Callable[[int, int, bool], Awaitable[list[tuple[int, str]]]]
+# (seq, encoded text); the flag says whether the reader is staff, the set who she is (for
+# events addressed to one person).
+FetchAfter = Callable[[int, int, bool, frozenset[str]], Awaitable[list[tuple[int, str]]]]
 
 _NO_STREAM = b"-"
 _STAFF_ONLY = b"s"
+_ONE = b"o"
 
 
 def stream_channel(stream_id: int) -> str:
@@ -38,22 +40,28 @@ def envelope(
     stream_id: int | None = None,
     seq: int | None = None,
     staff_only: bool = False,
+    to: str | None = None,
 ) -> bytes:
-    """Encode an event once, with the header the hub reads instead of the body."""
+    """Encode an event once, with the header the hub reads instead of the body.
+
+    `to` names the one reader an event is for (she alone sees it; others count its seq).
+    """
     body = orjson.dumps(payload)
     if stream_id is None or seq is None:
         return _NO_STREAM + b"\n" + body
-    audience = " s" if staff_only else ""
+    audience = f" o {to}" if to is not None else " s" if staff_only else ""
     return f"{stream_id} {seq}{audience}\n".encode() + body
 
 
-def open_envelope(message: bytes) -> tuple[int | None, int | None, bool, str]:
-    """(stream id, seq, staff only, text) from what `envelope` made."""
+def open_envelope(message: bytes) -> tuple[int | None, int | None, bool, str | None, str]:
+    """(stream id, seq, staff only, the one reader it is for, text) from what `envelope` made."""
     header, _, body = message.partition(b"\n")
     if header == _NO_STREAM:
-        return None, None, False, body.decode()
+        return None, None, False, None, body.decode()
     parts = header.split(b" ")
-    return int(parts[0]), int(parts[1]), parts[-1] == _STAFF_ONLY, body.decode()
+    if len(parts) == 4 and parts[2] == _ONE:
+        return int(parts[0]), int(parts[1]), False, parts[3].decode(), body.decode()
+    return int(parts[0]), int(parts[1]), parts[-1] == _STAFF_ONLY, None, body.decode()
 
 
 # A member's view of one stream event: its seq and the text to send, or None when the event
@@ -135,6 +143,8 @@ class Member:
         self.overflowed = False
         self.on_overflow = on_overflow
         self.staff = staff
+        # Who this reader is, for events addressed to one person (e.g. "participant:17").
+        self.identities: set[str] = set()
         self.last_seq: dict[int, int] = {}
         self._fetch_after = fetch_after
         self._catching_up: dict[int, list[Pending]] = {}
@@ -155,12 +165,18 @@ class Member:
             self.on_overflow()
 
     def deliver(
-        self, stream_id: int | None, seq: int | None, text: str, staff_only: bool = False
+        self,
+        stream_id: int | None,
+        seq: int | None,
+        text: str,
+        staff_only: bool = False,
+        to: str | None = None,
     ) -> None:
         if stream_id is None or seq is None:
             self.offer(text)
             return
-        visible: str | None = None if staff_only and not self.staff else text
+        hidden = (staff_only and not self.staff) or (to is not None and to not in self.identities)
+        visible: str | None = None if hidden else text
         pending = self._catching_up.get(stream_id)
         if pending is not None:
             pending.append((seq, visible))
@@ -189,7 +205,9 @@ class Member:
     async def _catch_up(self, stream_id: int) -> None:
         try:
             for _attempt in range(5):
-                stored = await self._fetch_after(stream_id, self.last_seq[stream_id], self.staff)
+                stored = await self._fetch_after(
+                    stream_id, self.last_seq[stream_id], self.staff, frozenset(self.identities)
+                )
                 for seq, text in stored:
                     # The database is the truth: a seq it skips is one this member may not see.
                     if seq > self.last_seq[stream_id]:
@@ -240,6 +258,9 @@ class Hub:
         self._members: dict[str, set[Member]] = {}
         # Channels this node itself reads (domain events), rather than its members.
         self._listeners: dict[str, Callable[[bytes], None]] = {}
+        # What a feature keeps from news between nodes (a room seat's standing) is read
+        # again from the database after a resync.
+        self._after_resync: list[Callable[[], None]] = []
         broker.set_handler(self._on_message)
         broker.set_reconnect_handler(self.resync)
 
@@ -248,6 +269,11 @@ class Hub:
         self.metrics.broker_reconnects.inc()
         for member in {m for members in self._members.values() for m in members}:
             member.resync()
+        for refresh in self._after_resync:
+            refresh()
+
+    def after_resync(self, refresh: Callable[[], None]) -> None:
+        self._after_resync.append(refresh)
 
     def _on_message(self, channel: str, message: bytes) -> None:
         listener = self._listeners.get(channel)
@@ -257,10 +283,10 @@ class Hub:
         members = self._members.get(channel)
         if not members:
             return
-        stream_id, seq, staff_only, text = open_envelope(message)
+        stream_id, seq, staff_only, to, text = open_envelope(message)
         self.metrics.deliveries.inc(len(members))
         for member in tuple(members):
-            member.deliver(stream_id, seq, text, staff_only)
+            member.deliver(stream_id, seq, text, staff_only, to)
 
     async def listen(self, channel: str, listener: Callable[[bytes], None]) -> None:
         """Hand every message on `channel` to `listener`, for as long as the node runs."""

@@ -19,6 +19,7 @@ from chat.core.events import EVENTS_CHANNEL, DomainEvent, EventBus
 from chat.core.housekeeping import Housekeeping
 from chat.core.hub import Hub, envelope, stream_channel
 from chat.core.metrics import Metrics
+from chat.core.pipeline import MessagePipeline
 from chat.core.settings import Settings
 from chat.core.sockets import SocketRoutes
 from chat.core.streams import fetch_after
@@ -71,6 +72,8 @@ class Services:
     features: Features = field(default_factory=Features)
     # This node's sockets by visitor session and staff account, closed when those end.
     connections: ConnectionIndex = field(default_factory=ConnectionIndex)
+    # Every message anyone writes goes through it; features register the verdict's effects.
+    messages: MessagePipeline = field(default_factory=MessagePipeline)
     # Receives the domain events of every committed unit of work (chat/core/uow.py): the
     # event bus below, set at start of each app.
     domain_events: DomainEventSink = drop_events
@@ -165,9 +168,9 @@ class Services:
         )
 
     async def fetch_after(
-        self, stream_id: int, after_seq: int, staff: bool
+        self, stream_id: int, after_seq: int, staff: bool, identities: frozenset[str] = frozenset()
     ) -> list[tuple[int, str]]:
-        return await fetch_after(self.db, stream_id, after_seq, staff)
+        return await fetch_after(self.db, stream_id, after_seq, staff, identities)
 
     async def publish(
         self,
@@ -176,8 +179,9 @@ class Services:
         stream_id: int | None = None,
         seq: int | None = None,
         staff_only: bool = False,
+        to: str | None = None,
     ) -> None:
-        await self.hub.publish(channel, envelope(payload, stream_id, seq, staff_only))
+        await self.hub.publish(channel, envelope(payload, stream_id, seq, staff_only, to))
 
     async def publish_stored(self, events: list[tuple[dict[str, Any], int, int, bool]]) -> None:
         """Publish stored events in the order given: (payload, stream id, seq, staff only)."""

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from chat.core.protocol import CLIENT_EVENT_TYPES, ERROR_CODES
-from moderation.types import Verdict
 
 if TYPE_CHECKING:
     from chat.core.transport import Connection
@@ -23,9 +22,6 @@ Handler = Callable[["Connection", Any], Awaitable[None]]
 HelloHook = Callable[["Connection", dict[int, int]], Awaitable[None]]
 # When a connection closes, so a feature can let go of what it holds for it.
 CloseHook = Callable[["Connection"], Awaitable[None]]
-# With every verdict on a message she or staff wrote: the stream, the stored message (None if
-# refused) and the verdict. Safeguarding registers the one that flags, alerts and shows helplines.
-VerdictHook = Callable[["Connection", int, dict[str, Any] | None, Verdict], Awaitable[None]]
 
 
 @dataclass
@@ -37,7 +33,6 @@ class SocketRoutes:
     handlers: dict[type, Handler] = field(default_factory=dict)
     hello_hooks: list[HelloHook] = field(default_factory=list)
     close_hooks: list[CloseHook] = field(default_factory=list)
-    verdict_hooks: list[VerdictHook] = field(default_factory=list)
 
     def add_events(self, events: Mapping[str, type[BaseModel]]) -> None:
         """Let the transport decode a feature's client events."""
@@ -75,7 +70,3 @@ class SocketRoutes:
     def on_close(self, hook: CloseHook) -> None:
         if hook not in self.close_hooks:
             self.close_hooks.append(hook)
-
-    def on_verdict(self, hook: VerdictHook) -> None:
-        if hook not in self.verdict_hooks:
-            self.verdict_hooks.append(hook)

@@ -13,6 +13,17 @@ from chat.core.db import Database
 from chat.core.models import Event, Stream
 
 REPLAY_BATCH = 500
+# Who may read an event: everyone in the stream, staff only, or the one person its `sender`
+# column names (her own helplines card in a room: nobody else in the room sees it).
+EVERYONE = "all"
+STAFF = "staff"
+ONE = "one"
+
+
+def audience(staff_only: bool, to: str | None) -> str:
+    if to is not None:
+        return ONE
+    return STAFF if staff_only else EVERYONE
 
 
 class StreamClosed(Exception):
@@ -33,8 +44,12 @@ async def append(
     sender: str = "system",
     client_id: str | None = None,
     staff_only: bool = False,
+    to: str | None = None,
 ) -> dict[str, Any]:
-    """Store one event with the stream's next seq (set into `payload`) in the open transaction."""
+    """Store one event with the stream's next seq (set into `payload`) in the open transaction.
+
+    `to` addresses it to one reader alone (stored with her as its `sender`).
+    """
     # The UPDATE takes the stream's row lock on PostgreSQL, so seqs are handed out one at a time.
     result = await session.execute(
         update(Stream)
@@ -51,9 +66,9 @@ async def append(
             stream_id=stream_id,
             seq=seq,
             type=str(payload["type"]),
-            sender=sender,
+            sender=to if to is not None else sender,
             client_id=client_id,
-            audience="staff" if staff_only else "all",
+            audience=audience(staff_only, to),
             payload=payload,
         )
     )
@@ -73,12 +88,18 @@ async def find_by_client_id(
 
 
 async def fetch_after(
-    db: Database, stream_id: int, after_seq: int, staff: bool = False
+    db: Database,
+    stream_id: int,
+    after_seq: int,
+    staff: bool = False,
+    identities: frozenset[str] = frozenset(),
 ) -> list[tuple[int, str]]:
     """Every stored event after `after_seq` this reader may see, in order, encoded for the wire.
 
-    Staff-only events are left out for visitors, so their seqs may jump; that is expected.
+    Staff-only events are left out for visitors, and events addressed to one person for
+    everyone else (`identities` say who this reader is), so seqs may jump; that is expected.
     """
+    mine = (Event.audience == ONE) & Event.sender.in_(identities) if identities else None
     out: list[tuple[int, str]] = []
     async with db.read() as session:
         while True:
@@ -86,7 +107,12 @@ async def fetch_after(
                 Event.stream_id == stream_id, Event.seq > after_seq
             )
             if not staff:
-                query = query.where(Event.audience == "all")
+                visible = Event.audience == EVERYONE
+                query = query.where(visible | mine if mine is not None else visible)
+            elif mine is not None:
+                query = query.where((Event.audience != ONE) | mine)
+            else:
+                query = query.where(Event.audience != ONE)
             rows = (await session.execute(query.order_by(Event.seq).limit(REPLAY_BATCH))).all()
             out.extend((seq, orjson.dumps(payload).decode()) for seq, payload in rows)
             if len(rows) < REPLAY_BATCH:
@@ -95,9 +121,13 @@ async def fetch_after(
 
 
 __all__ = [
+    "EVERYONE",
+    "ONE",
+    "STAFF",
     "IntegrityError",
     "StreamClosed",
     "append",
+    "audience",
     "fetch_after",
     "find_by_client_id",
     "new_stream",

@@ -58,8 +58,8 @@ class Change:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        # (channel, payload, stream id, staff only) in the order collected.
-        self._news: list[tuple[str, dict[str, Any], int | None, bool]] = []
+        # (channel, payload, stream id, staff only, the one reader) in the order collected.
+        self._news: list[tuple[str, dict[str, Any], int | None, bool, str | None]] = []
         self.events: list[object] = []
         self._after: list[AfterCommit] = []
 
@@ -71,8 +71,12 @@ class Change:
         staff_only: bool = False,
         sender: str = "system",
         client_id: str | None = None,
+        to: str | None = None,
     ) -> dict[str, Any]:
-        """Store an event with the stream's next seq (set into `payload`); published on commit."""
+        """Store an event with the stream's next seq (set into `payload`); published on commit.
+
+        `to` addresses it to one reader alone (see chat/core/streams.py).
+        """
         stored = await streams.append(
             self.session,
             stream_id,
@@ -80,13 +84,14 @@ class Change:
             sender=sender,
             client_id=client_id,
             staff_only=staff_only,
+            to=to,
         )
-        self._news.append((stream_channel(stream_id), stored, stream_id, staff_only))
+        self._news.append((stream_channel(stream_id), stored, stream_id, staff_only, to))
         return stored
 
     def announce(self, channel: str, payload: dict[str, Any]) -> None:
         """News with no stream (queue, alerts, control between nodes); published on commit."""
-        self._news.append((channel, payload, None, False))
+        self._news.append((channel, payload, None, False, None))
 
     def audit(
         self,
@@ -125,8 +130,8 @@ class Change:
 
     def _messages(self) -> list[tuple[str, bytes]]:
         return [
-            (channel, envelope(payload, stream_id, _seq(payload, stream_id), staff_only))
-            for channel, payload, stream_id, staff_only in self._news
+            (channel, envelope(payload, stream_id, _seq(payload, stream_id), staff_only, to))
+            for channel, payload, stream_id, staff_only, to in self._news
         ]
 
 

@@ -6,13 +6,10 @@ decodes frames and calls these.
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass, field
-from typing import Any
-
 from chat.core import floods
 from chat.core.channels import STAFF_CHANNEL, SUPERVISORS_CHANNEL, VISITOR, staff_sender
 from chat.core.models import Staff
+from chat.core.pipeline import Draft
 from chat.core.protocol import (
     PROTOCOL_VERSION,
     EndConversation,
@@ -27,28 +24,9 @@ from chat.core.protocol import (
 from chat.core.sockets import Handler, SocketRoutes
 from chat.core.transport import Connection
 from chat.helpline import conversations as conv
-from moderation.limits import (
-    REASON_EMPTY,
-    REASON_TOO_FAST,
-    REASON_TOO_LONG,
-    SenderHistory,
-    record,
-)
-from moderation.loaded import Rules
-from moderation.pipeline import MessageContext, check, remember
-from moderation.types import Action, Verdict
-from moderation.wording import check_wording
+from chat.helpline.place import ConversationPlace
 
 ADVISING_ROLES = ("adviser", "supervisor")
-
-
-@dataclass
-class Sending:
-    """Her recent messages on this connection: for the pipeline's rate and repeat limits, and
-    her last few read with the next one (kept in memory only)."""
-
-    history: SenderHistory = field(default_factory=SenderHistory)
-    previous: tuple[str, ...] = ()
 
 
 async def welcome(connection: Connection, resume: dict[int, int]) -> None:
@@ -156,82 +134,13 @@ def _address(connection: Connection) -> str | None:
     return found.address if found is not None else None
 
 
-def _moderate(connection: Connection, body: str) -> Verdict:
-    """Run the pure pipeline; a visitor's sending history feeds her rate and repeat limits.
-
-    Staff are known and trusted with their pace, so they keep no history: only the length
-    limit applies to them.
-    """
-    now = time.monotonic()
-    rules = connection.services.features.find(Rules)
-    if connection.visitor is None:
-        return check(body, MessageContext("conversation", "adviser", None, now=now, rules=rules))
-    state = connection.state(Sending)
-    history, previous = state.history, state.previous
-    context = MessageContext(
-        "conversation",
-        "visitor",
-        connection.visitor.language,
-        now=now,
-        history=history,
-        previous=previous,
-        rules=rules,
-    )
-    verdict = check(body, context)
-    if verdict.reason not in (REASON_EMPTY, REASON_TOO_LONG):
-        state.history = record(history, verdict.body, now)
-        state.previous = remember(previous, verdict.body)
-    return verdict
-
-
 async def _message(connection: Connection, event: SendMessage) -> None:
     conversation = _my_conversation(connection, event.conversation_id, "message")
-    sender, label = _sender(connection)
-    if connection.visitor is not None:
-        # Counted for her session, so a fresh socket does not start her count again.
-        wait = await floods.allow(connection.services, floods.MESSAGES, str(connection.visitor.id))
-        if wait is not None:
-            raise ProtocolError(
-                "refused",
-                ref="message",
-                extra={"reason": REASON_TOO_FAST, "client_id": event.client_id},
-            )
-    verdict = _moderate(connection, event.body)
-    if verdict.action is Action.REFUSE:
-        await _after_verdict(connection, conversation, None, verdict)
-        raise ProtocolError(
-            "refused", ref="message", extra={"reason": verdict.reason, "client_id": event.client_id}
-        )
-    extra: dict[str, Any] = {}
-    if label == "adviser" and connection.staff is not None:
-        extra["sender_name"] = connection.staff.display_name
-    sent = await conv.send_message(
-        connection.services, conversation, sender, label, event.client_id, verdict.body, extra
+    await connection.services.messages.write(
+        ConversationPlace(connection, conversation),
+        Draft(event.client_id, event.body),
+        connection.send,
     )
-    ack: dict[str, Any] = {
-        "type": "ack",
-        "conversation_id": conversation,
-        "client_id": event.client_id,
-        "seq": sent.payload["seq"],
-        "duplicate": sent.duplicate,
-    }
-    if connection.staff is not None:
-        suggestions = check_wording(verdict.body)
-        if suggestions:
-            ack["wording"] = [asdict(s) for s in suggestions]
-    connection.send(ack)
-    if not sent.duplicate:
-        await _after_verdict(connection, conversation, sent.payload, verdict)
-
-
-async def _after_verdict(
-    connection: Connection,
-    conversation_id: int,
-    message: dict[str, Any] | None,
-    verdict: Verdict,
-) -> None:
-    for hook in connection.services.sockets.verdict_hooks:
-        await hook(connection, conversation_id, message, verdict)
 
 
 async def _typing(connection: Connection, event: Typing) -> None:

@@ -1,5 +1,6 @@
 // The helplines card in a room: when what she wrote shows danger, the server sends her (and
 // only her) a `helplines` event; the card appears beside the room without taking her focus.
+// It is kept in the room's stream for her alone, so after a reload it comes back in order.
 // Names, numbers and hours are the server's data; the other words come from the catalogue.
 
 import { w } from "./words.js";
@@ -57,7 +58,8 @@ export function showHelplines(event, log) {
   $("helplines-intro").textContent = event.ask_nation ? `${intro} ${w("rooms.helplines.ask_nation")}` : intro;
   $("helplines-list").replaceChildren(...ordered.map(entry));
   $("helplines").hidden = false;
-  log.notice(w("rooms.helplines.notice"));
+  // A replay after a reconnect brings the same card again: one notice per card.
+  if (event.seq == null || !log.at(event.seq)) log.notice(w("rooms.helplines.notice"), event.seq);
 }
 
 export function hideHelplines() {

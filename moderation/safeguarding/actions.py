@@ -13,10 +13,10 @@ from typing import Any, Literal
 from chat.core.channels import SUPERVISORS_CHANNEL, staff_sender
 from chat.core.clock import now
 from chat.core.models import Conversation, Staff, VisitorSession
+from chat.core.pipeline import Written
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
 from chat.core.uow import Change
-from chat.helpline.conversations import publish_queue
 from moderation.alerts import helplines_event, risk_summary
 from moderation.directory import Directory
 from moderation.guidance import Guidance, guidance_for
@@ -24,7 +24,7 @@ from moderation.loaded import ModerationData
 from moderation.safeguarding.measures import count_alert, count_flags, tally_risk
 from moderation.safeguarding.models import Escalation
 from moderation.safeguarding.reports import file_report
-from moderation.types import RiskAssessment, RiskCategory, RiskLevel, Verdict
+from moderation.types import RiskAssessment, RiskCategory, RiskLevel
 
 EscalationLevel = Literal["signpost", "supervisor", "emergency"]
 Consent = Literal["given", "declined", "not_asked"]
@@ -54,58 +54,65 @@ def _guidance(services: Services) -> dict[RiskCategory, Guidance] | None:
     return data.guidance if data is not None else None
 
 
-async def record_verdict(
-    services: Services,
-    directory: Directory,
-    visitor: VisitorSession,
-    conversation_id: int,
-    message: dict[str, Any] | None,
-    verdict: Verdict,
-    tx: Change | None = None,
-) -> None:
-    """Flag it for staff; on current danger raise her priority, show her helplines and
-    alert supervisors. A mention (negated, asked about, past, fiction, a joke) is only the
-    staff-only flag."""
-    if not (verdict.risk.flagged or verdict.pii or verdict.abuse):
+def _concerns(written: Written) -> bool:
+    """Current danger anywhere. One to one also a mention of danger, personal details or
+    abuse, for the adviser's eyes only (in a room those are held, and the mentor sees them
+    there)."""
+    verdict = written.verdict
+    if written.place.visitor is None:
+        return False
+    if verdict.risk.alert:
+        return True
+    return written.place.kind == "conversation" and bool(
+        verdict.risk.flagged or verdict.pii or verdict.abuse
+    )
+
+
+def _concern(services: Services, written: Written) -> dict[str, Any]:
+    message = written.message
+    return {
+        "message_seq": message["seq"] if message else None,
+        "held_id": written.held_id,
+        "refused": message is None and written.held_id is None,
+        **risk_summary(written.verdict),
+        "guidance": guidance_for(written.verdict.risk.categories, _guidance(services)),
+        "at": now().isoformat(),
+    }
+
+
+async def record_written(services: Services, directory: Directory, written: Written) -> None:
+    """The verdict's effects, wherever she wrote: a staff-only flag in the stream; on current
+    danger her place rises (queue priority, her level in a room), supervisors are told, and
+    she is shown the helplines for it, stored in the stream so a reload shows the card again.
+    A mention (negated, asked about, past, fiction, a joke) is only the staff-only flag."""
+    if not _concerns(written):
         return
-    async with services.change(tx) as tx:
-        conversation = await tx.session.get(Conversation, conversation_id)
-        if conversation is None:
+    place, risk = written.place, written.verdict.risk
+    concern = _concern(services, written)
+    async with services.change(written.tx) as tx:
+        shown = await place.raise_risk(tx.session, risk.level if risk.alert else RiskLevel.NONE)
+        if shown is None:
             return
-        categories = verdict.risk.categories
-        flag = {
-            "type": "flag",
-            "conversation_id": conversation_id,
-            "message_seq": message["seq"] if message else None,
-            "refused": message is None,
-            **risk_summary(verdict),
-            "guidance": guidance_for(categories, _guidance(services)),
-            "at": now().isoformat(),
-        }
-        await tx.append(conversation_id, flag, staff_only=True)
-        count_flags(services, verdict)
-        shown = RiskLevel(conversation.risk_level)
-        tx.after(lambda: tally_risk(services, verdict, shown))
-        if verdict.risk.alert:
-            conversation.priority = max(conversation.priority, verdict.risk.level.rank)
-            if verdict.risk.level.rank > shown.rank:
-                conversation.risk_level = verdict.risk.level.value
-        if _needs_card(verdict.risk, shown):
-            card = helplines_event(directory, verdict.risk, visitor.nation, visitor.language)
-            card["conversation_id"] = conversation_id
-            await tx.append(conversation_id, card)
-        if verdict.risk.alert:
-            count_alert(services, "risk", verdict.risk.level.value)
-            _alert_supervisors(
-                tx,
-                "risk",
-                conversation_id,
-                level=verdict.risk.level.value,
-                categories=[c.value for c in verdict.risk.categories],
-                phrases=[m.phrase for m in verdict.risk.matches],
-            )
-            if conversation.status == "waiting":
-                tx.after(lambda: publish_queue(services))
+        await tx.append(place.stream_id, place.flag(concern), staff_only=True)
+        count_flags(services, written.verdict)
+        if place.kind == "conversation":
+            tx.after(lambda: tally_risk(services, written.verdict, shown))
+        if _needs_card(risk, shown):
+            await tx.append(place.stream_id, _card(directory, written), to=place.card_for)
+        if risk.alert:
+            kind = "risk" if place.kind == "conversation" else "room_risk"
+            count_alert(services, kind, risk.level.value)
+            tx.announce(SUPERVISORS_CHANNEL, place.alert(concern))
+        tx.after(place.risk_noted)
+
+
+def _card(directory: Directory, written: Written) -> dict[str, Any]:
+    place, visitor = written.place, written.place.visitor
+    assert visitor is not None
+    language = visitor.language or place.language
+    card = helplines_event(directory, written.verdict.risk, visitor.nation, language)
+    card[place.stream_key] = place.stream_id
+    return card
 
 
 async def _conversation_for_staff(

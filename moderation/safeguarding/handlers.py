@@ -1,8 +1,6 @@
-"""Socket handlers for escalation and reports, and the hook that acts on every 1:1 verdict."""
+"""Socket handlers for escalation and reports."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import select
 
@@ -13,9 +11,8 @@ from chat.core.sockets import SocketRoutes
 from chat.core.transport import Connection
 from chat.helpline.conversations import conversation_for
 from moderation.directory import Directory
-from moderation.safeguarding.actions import escalate, record_outcome, record_verdict, report_message
+from moderation.safeguarding.actions import escalate, record_outcome, report_message
 from moderation.safeguarding.events import Escalate, EscalationOutcome, ReportMessage
-from moderation.types import Verdict
 
 ESCALATING_ROLES = ("adviser", "supervisor")
 
@@ -23,20 +20,6 @@ ESCALATING_ROLES = ("adviser", "supervisor")
 def _directory(connection: Connection) -> Directory:
     """The directory this app loaded at start (handlers are shared by every app in a process)."""
     return connection.services.features.get(Directory)
-
-
-async def verdict_hook(
-    connection: Connection, conversation_id: int, message: dict[str, Any] | None, verdict: Verdict
-) -> None:
-    if connection.visitor is not None:
-        await record_verdict(
-            connection.services,
-            _directory(connection),
-            connection.visitor,
-            conversation_id,
-            message,
-            verdict,
-        )
 
 
 async def on_escalate(connection: Connection, event: Escalate) -> None:
@@ -65,7 +48,6 @@ async def on_outcome(connection: Connection, event: EscalationOutcome) -> None:
 
 
 def install_handlers(routes: SocketRoutes) -> None:
-    routes.on_verdict(verdict_hook)
     routes.handle(Escalate, on_escalate)
     routes.handle(EscalationOutcome, on_outcome)
     routes.handle(ReportMessage, on_report)

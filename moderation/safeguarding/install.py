@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from chat.core.pipeline import Written
 from chat.core.services import Services
 from moderation.loaded import load_moderation_data
+from moderation.safeguarding.actions import record_written
 from moderation.safeguarding.events import EVENTS
 from moderation.safeguarding.handlers import install_handlers
 from moderation.safeguarding.routes import build_router
@@ -26,4 +28,10 @@ def install(app: FastAPI, services: Services) -> None:
     services.features.add(directory)
     services.sockets.add_events(EVENTS)
     install_handlers(services.sockets)
+
+    async def effects(written: Written) -> None:
+        await record_written(services, directory, written)
+
+    # Every place a woman writes (1:1, rooms) has the same effects of a verdict.
+    services.messages.on_written(effects)
     app.include_router(build_router(directory))

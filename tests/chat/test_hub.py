@@ -87,3 +87,35 @@ async def test_a_full_queue_marks_the_member_overflowed_without_waiting(services
     assert not member.overflowed
     member.offer("one too many")
     assert member.overflowed and member.queue.qsize() == 8
+
+
+async def test_an_event_for_one_reader_reaches_her_alone_and_others_keep_their_order(
+    services: Services,
+) -> None:
+    stream_id = await _new_stream(services)
+    her, other, adviser = (
+        Member(64, services.fetch_after),
+        Member(64, services.fetch_after),
+        Member(64, services.fetch_after, staff=True),
+    )
+    her.identities.add("participant:1")
+    for member in (her, other, adviser):
+        await services.hub.join_stream(stream_id, member, 0)
+    published = []
+    for n in range(1, 5):
+        to = "participant:1" if n == 2 else None
+        async with services.db.write() as session:
+            payload = await streams.append(session, stream_id, {"type": "note", "n": n}, to=to)
+        published.append(envelope(payload, stream_id, payload["seq"], to=to))
+    for message in published:
+        await services.broker.publish(stream_channel(stream_id), message)
+    assert await _received(her, 4) == [1, 2, 3, 4]
+    # The others count its seq without seeing it, so nothing is fetched to fill a gap.
+    assert await _received(other, 3) == [1, 3, 4]
+    assert await _received(adviser, 3) == [1, 3, 4]
+
+    for identities, expected in ((set(), [3, 4]), ({"participant:1"}, [2, 3, 4])):
+        late = Member(64, services.fetch_after)
+        late.identities |= identities
+        await services.hub.join_stream(stream_id, late, 1)
+        assert await _received(late, len(expected)) == expected

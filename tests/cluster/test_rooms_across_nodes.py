@@ -8,7 +8,15 @@ import pytest
 
 from tests.cluster.conftest import Cluster
 from tests.cluster.talk import in_queue, receive_where
-from tests.peers.roomkit import Woman, mentor_in, said, say, trained_mentor, woman_in
+from tests.peers.roomkit import (
+    Woman,
+    mentor_in,
+    said,
+    say,
+    slowed_then_muted,
+    trained_mentor,
+    woman_in,
+)
 from tests.wsclient import Server, staff, visitor
 
 pytestmark = pytest.mark.cluster
@@ -137,4 +145,12 @@ async def test_the_room_closes_for_women_on_both_nodes(cluster: Cluster) -> None
         assert (await woman.client.receive("room_exit"))["reason"] == "closed"
     assert (await _listed(cluster.a, room))["open"] is False
     for client in [mentor, *(w.client for w in women)]:
+        await client.close()
+
+
+async def test_slow_mode_and_unmute_set_on_one_node_hold_on_the_other(cluster: Cluster) -> None:
+    mentor, _ = await mentor_in(cluster.a, "newcomers", await trained_mentor(cluster.a))
+    her = await woman_in(cluster.b, "newcomers")
+    await slowed_then_muted(mentor, her)
+    for client in (her.client, mentor):
         await client.close()

@@ -214,6 +214,33 @@ async def test_she_changes_her_name(pages: Pages) -> None:
     await mentor.close()
 
 
+async def test_her_helplines_card_is_there_again_after_a_reload(pages: Pages) -> None:
+    mentor, _ = await mentor_in(pages.server)
+    page = await open_rooms(pages, viewport={"width": 1100, "height": 900})
+    await join_room(page, "First time here")
+    other = await woman_in(pages.server)
+    await page.get_by_label("Your message").fill("I am going to kill myself tonight")
+    await page.get_by_label("Your message").press("Enter")
+    card = page.locator("#helplines")
+    await expect(card).to_be_visible()
+    await expect(card.locator("#helplines-list > li").first).to_be_visible()
+    notice = page.locator("#log .msg-notice", has_text="numbers you can call")
+    await expect(notice).to_have_count(1)
+    await mentor.receive("room_alert")
+
+    await page.reload()
+    await expect(page.locator("#room")).to_be_visible()
+    await expect(card).to_be_visible()
+    await expect(card.locator("#helplines-list > li").first).to_be_visible()
+    await expect(notice).to_have_count(1)
+    await screenshot(page, "rooms-helplines-after-reload")
+    # Nobody else in the room is shown her card.
+    await other.client.drain(0.5)
+    assert other.client.of_type("helplines") == []
+    for client in (mentor, other.client):
+        await client.close()
+
+
 async def test_quick_exit_leaves_the_room_at_once(pages: Pages) -> None:
     mentor, _ = await mentor_in(pages.server)
     page = await open_rooms(pages)

@@ -6,7 +6,14 @@ import dataclasses
 
 import pytest
 
-from moderation.limits import HISTORY_CAPACITY, Limits, SenderHistory, check_limits, record
+from moderation.limits import (
+    HISTORY_CAPACITY,
+    Limits,
+    SenderHistory,
+    check_limits,
+    record,
+    retry_after,
+)
 
 LIMITS = Limits()
 
@@ -43,6 +50,23 @@ def test_ninth_message_within_ten_seconds_is_too_fast() -> None:
     assert check_limits("one more thing", history, LIMITS, 8.5, "room") == "too_fast"
     # Once the burst is older than the window she can write again.
     assert check_limits("one more thing", history, LIMITS, 17.5, "room") is None
+
+
+def test_too_fast_says_when_the_next_message_would_pass() -> None:
+    history = history_of(*((i, f"message number {i}") for i in range(8)))
+    wait = retry_after("one more thing", history, LIMITS, 8.5)
+    # The oldest of the eight (at 0) leaves the ten-second window at 10.
+    assert wait == pytest.approx(1.5)
+    assert check_limits("one more thing", history, LIMITS, 8.5 + wait, "room") is None
+    assert check_limits("one more thing", history, LIMITS, 8.5 + wait - 0.01, "room") == "too_fast"
+
+
+def test_a_flood_waits_for_its_own_shorter_window() -> None:
+    history = history_of(*((i * 0.5, short) for i, short in enumerate(["hi", "?", "x", "ok", "a"])))
+    wait = retry_after("?", history, LIMITS, 2.6)
+    assert wait == pytest.approx(5.0 - 2.6)
+    assert check_limits("?", history, LIMITS, 2.6 + wait, "room") is None
+    assert retry_after("a real sentence", history, LIMITS, 2.6) == 0
 
 
 def test_burst_of_short_messages_is_a_flood() -> None:

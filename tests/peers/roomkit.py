@@ -95,3 +95,25 @@ async def said(client: Client, client_id: str, body: str) -> dict[str, Any]:
 async def close_all(*clients: Client) -> None:
     for client in clients:
         await client.close()
+
+
+async def slowed_then_muted(mentor: Client, her: Woman) -> None:
+    """The mentor sets slow mode, lifts it, mutes her and unmutes her; each holds at once."""
+    await mentor.send({"type": "room_slow_mode", "seconds": 60, "reason": "busy evening"})
+    await her.client.receive("room_settings", slow_mode_seconds=60)
+    await said(her.client, "s1", "first")
+    await say(her.client, "s2", "second")
+    slow = await her.client.receive("error", code="slow_mode", client_id="s2")
+    assert 1 <= slow["retry_after"] <= 60
+    await mentor.send({"type": "room_slow_mode", "seconds": 0, "reason": "quieter now"})
+    await her.client.receive("room_settings", slow_mode_seconds=0)
+    await said(her.client, "s3", "third")
+    await mentor.send(
+        {"type": "room_mute", "participant": her.participant, "minutes": 5, "reason": "pause"}
+    )
+    await her.client.receive("room_muted")
+    await say(her.client, "s4", "let me talk")
+    await her.client.receive("error", code="muted", client_id="s4")
+    await mentor.send({"type": "room_unmute", "participant": her.participant, "reason": "ok"})
+    await her.client.receive("room_unmuted")
+    await said(her.client, "s5", "thank you")
