@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -170,7 +171,11 @@ def test_every_event_type_an_app_declares_is_in_the_architecture_table() -> None
     section = doc.split("## Domain events", 1)[1].split("\n## ", 1)[0]
     listed = set(re.findall(r"^\| `([A-Za-z]+)` \|", section, flags=re.MULTILINE))
     app = create_app(
-        Settings(env="test", secret_key="e" * 40, database_url="sqlite+aiosqlite:///:memory:")
+        Settings(
+            env="test",
+            secret_key=secrets.token_urlsafe(48),
+            database_url="sqlite+aiosqlite:///:memory:",
+        )
     )
     declared = {kind.__name__ for kind in app.state.services.events.types}
     assert declared == listed

@@ -208,6 +208,8 @@ async def test_the_training_body_records_training_with_a_note(server: Server) ->
             "available": False,
             "trained": True,
             "disabled": False,
+            "second_factor": False,
+            "second_factor_needed": False,
         }
         audit = (await http.get("/api/audit?limit=5")).json()
     assert all(is_utc_with_offset(entry["at"]) for entry in audit) and audit
