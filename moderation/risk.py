@@ -151,6 +151,8 @@ class RuleDetector:
 
     def __init__(self, lexicons: dict[str, Lexicon]) -> None:
         self._lexicons = lexicons
+        # Oldest first; a reading depends only on the text, the page language and the rules.
+        self._readings: dict[tuple[str, str | None], _Reading] = {}
         self._all = tuple(lexicons.values())
         self._vocabulary = _Vocabulary(
             {w for lex in self._all for p in _entry_patterns(lex) for w in p.fuzzy_words},
@@ -181,12 +183,26 @@ class RuleDetector:
 
         Never raises for any text.
         """
-        reading = self._read(text, language)
+        reading = self._read_once(text, language)
         recent = [t for t in previous[-_CONTEXT_MESSAGES:] if t]
         if recent and reading.stance in (Stance.CURRENT, Stance.NONE):
-            earlier = [self._read(t, language) for t in recent]
+            earlier = [self._read_once(t, language) for t in recent]
             reading = _situation(reading, earlier)
         return reading.assessment()
+
+    def _read_once(self, text: str, language: str | None) -> _Reading:
+        """A message is read when it arrives and again with each of the next few, as their
+        context: the readings of recent chat-sized messages are remembered, not redone."""
+        if len(text) > _READING_CACHE_MAX_CHARS:
+            return self._read(text, language)
+        key = (text, language)
+        reading = self._readings.get(key)
+        if reading is None:
+            reading = self._read(text, language)
+            if len(self._readings) >= _READING_CACHE_SIZE:
+                del self._readings[next(iter(self._readings))]
+            self._readings[key] = reading
+        return reading
 
     def _read(self, text: str, language: str | None) -> _Reading:
         words = _bounded(normalise(text))
@@ -285,6 +301,9 @@ def _pattern_hits(
 
 
 _WORD_CACHE_SIZE = 20_000
+# Enough for the last few messages of every chat a busy node carries at once.
+_READING_CACHE_SIZE = 4_096
+_READING_CACHE_MAX_CHARS = 2_000
 
 
 class _AnchorIndex:
