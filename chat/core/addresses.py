@@ -61,3 +61,15 @@ def client_address(
         if not _trusted(ip, proxies):
             return ClientAddress(str(ip), forwarded=True)
     return None
+
+
+def forwarded_scheme(
+    peer: str | None, forwarded_proto: str | None, proxies: Sequence[Network]
+) -> str | None:
+    """The scheme her browser used ("https" or "http"), as a named proxy says in
+    X-Forwarded-Proto; None when the peer is not a named proxy or says nothing usable."""
+    peer_ip = _ip(peer) if peer else None
+    if peer_ip is None or not _trusted(peer_ip, proxies) or not forwarded_proto:
+        return None
+    scheme = forwarded_proto.split(",")[0].strip().lower()
+    return scheme if scheme in ("http", "https") else None

@@ -19,7 +19,7 @@ from fastapi import WebSocket
 from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
 
-from chat.core.addresses import ClientAddress, client_address
+from chat.core.addresses import ClientAddress, client_address, forwarded_scheme
 from chat.core.clock import aware, now
 from chat.core.connections import CLOSE_SESSION_ENDED, CLOSE_SESSION_ENDED_REASON
 from chat.core.hub import Member, stream_channel
@@ -136,6 +136,10 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     settings = services.settings
     # Behind the proxy the socket itself is plain ws://; the page is https:// in production.
     scheme = "https" if settings.secure_cookies or websocket.url.scheme == "wss" else "http"
+    # A named proxy that ends TLS says which scheme the page was loaded with.
+    peer = websocket.client.host if websocket.client is not None else None
+    proto = websocket.headers.get("x-forwarded-proto")
+    scheme = forwarded_scheme(peer, proto, settings.trusted_proxies) or scheme
     if not origin_allowed(
         websocket.headers.get("origin"),
         websocket.headers.get("host"),

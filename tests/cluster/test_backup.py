@@ -4,6 +4,7 @@ into an empty one, migrate, and find everything there (accounts log in, chats, r
 from __future__ import annotations
 
 import asyncio
+import secrets
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from chat.core.services import Services
 from chat.core.settings import Settings
 from chat.core.tally import Happening
 from chat.helpline.conversations import request_chat
+from chat.helpline.login_guard import LoginRefused
 from chat.helpline.staff import login
 from chat.helpline.visitors import SessionRequest, start_session
 from chat.reporting.counting import count
@@ -44,7 +46,12 @@ def libpq(url: str) -> str:
 
 def services_on(url: str) -> Services:
     return Services.build(
-        Settings(env="test", secret_key="k" * 40, database_url=url, broker_url="memory://")
+        Settings(
+            env="test",
+            secret_key=secrets.token_urlsafe(48),
+            database_url=url,
+            broker_url="memory://",
+        )
     )
 
 
@@ -76,7 +83,10 @@ async def restored_figures(url: str) -> tuple[int, int, int]:
 async def logs_in(url: str, username: str, password: str) -> bool:
     services = services_on(url)
     try:
-        return await login(services, username, password) is not None
+        await login(services, username, password, None, "127.0.0.1")
+        return True
+    except LoginRefused:
+        return False
     finally:
         await services.db.dispose()
 

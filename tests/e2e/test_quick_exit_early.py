@@ -132,12 +132,12 @@ helplines:
 
 
 async def test_a_helpline_website_opens_here_after_the_quick_exit(
-    browser: Browser, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    browser: Browser, settings: Settings, tmp_path: Path
 ) -> None:
     directory = tmp_path / "directory.yaml"
     directory.write_text(WEB_HELPLINE, encoding="utf-8")
-    monkeypatch.setenv("WILLOW_DIRECTORY_FILE", str(directory))
-    async with running_server(settings) as server:
+    # WILLOW_DIRECTORY_FILE, as the app reads it: through its settings.
+    async with running_server(settings.model_copy(update={"directory_file": directory})) as server:
         pages = Pages(browser, server)
         her = await pages.visitor()
         await start_chat(her)
