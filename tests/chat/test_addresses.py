@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.core.addresses import ClientAddress, client_address, parse_networks
+from chat.core.addresses import ClientAddress, client_address, forwarded_scheme, parse_networks
 
 PROXIES = parse_networks(["127.0.0.1", "10.0.0.0/8"])
 
@@ -28,3 +28,14 @@ def test_a_proxy_without_a_usable_header_has_no_client_address(header: list[str]
 def test_ipv4_mapped_ipv6_is_the_ipv4_address() -> None:
     found = client_address("::ffff:127.0.0.1", ["::ffff:203.0.113.9"], PROXIES)
     assert found == ClientAddress("203.0.113.9", forwarded=True)
+
+
+def test_the_page_scheme_is_believed_only_from_a_named_proxy() -> None:
+    proxies = parse_networks(["127.0.0.1"])
+    assert forwarded_scheme("127.0.0.1", "https", proxies) == "https"
+    assert forwarded_scheme("127.0.0.1", "HTTP, https", proxies) == "http"
+    # Anyone else saying so is ignored, and so is anything but http or https.
+    assert forwarded_scheme("203.0.113.9", "https", proxies) is None
+    assert forwarded_scheme("127.0.0.1", "gopher", proxies) is None
+    assert forwarded_scheme("127.0.0.1", None, proxies) is None
+    assert forwarded_scheme(None, "https", proxies) is None
