@@ -211,7 +211,7 @@ class MessagePipeline:
         if verdict.action is Action.HOLD:
             await self._hold(place, draft, verdict, reply)
             if verdict.reason != REASON_PERSONAL_DETAILS:
-                _count(place, verdict, now)
+                await _count(place, verdict, now)
             return
         appended = await place.append(draft.client_id, verdict.body)
         seq = int(appended.payload["seq"])
@@ -219,7 +219,7 @@ class MessagePipeline:
         reply({**place.ack(draft.client_id, seq, appended.duplicate), **place.ack_extra(verdict)})
         if appended.duplicate:
             return
-        _count(place, verdict, now)
+        await _count(place, verdict, now)
         place.stored(appended.payload)
         await self._effects(Written(place, verdict, appended.payload))
 
@@ -305,14 +305,12 @@ async def _session_refusal(place: Place, verdict: Verdict) -> ProtocolError | No
     return place.refused(too_fast, allowed.retry_after)
 
 
-def _count(place: Place, verdict: Verdict, now: float) -> None:
-    """Only what went through counts in her rate window (and her session's)."""
-    if place.limited and place.visitor is not None:
-        place.services.spawn(_count_session(place.services, place.visitor.id))
-    if place.limited:
-        place.sending.history = record(place.sending.history, verdict.body, now)
-        place.sending.previous = remember(place.sending.previous, verdict.body)
-
-
-async def _count_session(services: Services, visitor_id: int) -> None:
-    await services.throttle.hit(floods.MESSAGES, str(visitor_id))
+async def _count(place: Place, verdict: Verdict, now: float) -> None:
+    """Only what went through counts in her rate window (and her session's); called after
+    her ack, so counting never delays it."""
+    if not place.limited:
+        return
+    place.sending.history = record(place.sending.history, verdict.body, now)
+    place.sending.previous = remember(place.sending.previous, verdict.body)
+    if place.visitor is not None:
+        await place.services.throttle.hit(floods.MESSAGES, str(place.visitor.id))
