@@ -24,7 +24,7 @@ from chat.core.metrics import CONTENT_TYPE
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
-from chat.helpline import retention, staff, staff_account, visitors
+from chat.helpline import continuity, retention, staff, staff_account, visitors, waiting
 from chat.helpline import sockets as helpline_sockets
 from chat.helpline.measures import install_metrics as install_helpline_metrics
 from chat.pageconfig import add_config_route, load_branding
@@ -97,6 +97,8 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     app.add_middleware(GZipMiddleware, minimum_size=MIN_COMPRESSED_BYTES)
 
     helpline_sockets.install(services.sockets)
+    waiting.install(services.sockets)
+    continuity.install(services.sockets)
     retention.install(services)
     install_helpline_metrics(services)
     app.include_router(visitors.router)

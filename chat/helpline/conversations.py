@@ -20,7 +20,7 @@ from chat.core.channels import STAFF_CHANNEL, staff_sender
 from chat.core.clock import aware, now
 from chat.core.events import ConversationEnded, VisitorLeft
 from chat.core.hub import stream_channel
-from chat.core.models import Conversation, Staff, Stream, VisitorSession
+from chat.core.models import Conversation, ReturnVisit, Staff, Stream, VisitorSession
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
 from chat.core.uow import Change
@@ -230,9 +230,15 @@ async def take_next(services: Services, staff: Staff, tx: Change | None = None) 
         session = tx.session
         if await active_count(session, staff.id) >= staff.capacity:
             raise ProtocolError("at_capacity")
+        # She came back with a return code and chose to wait for the adviser she had.
+        kept_for_another = exists().where(
+            ReturnVisit.conversation_id == Conversation.id,
+            ReturnVisit.wait_for_adviser.is_(True),
+            ReturnVisit.adviser_id != staff.id,
+        )
         query = (
             select(Conversation)
-            .where(Conversation.status == "waiting")
+            .where(Conversation.status == "waiting", ~kept_for_another)
             .order_by(Conversation.priority.desc(), Conversation.created_at, Conversation.id)
             .limit(1)
         )
