@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     retention.install(services)
     install_helpline_metrics(services)
     app.include_router(visitors.router)
+    app.include_router(waiting.router)
     app.include_router(staff.router)
     app.include_router(staff.admin_router)
     app.include_router(staff_account.router)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from chat.core.channels import SUPERVISORS_CHANNEL, VISITOR, staff_sender
@@ -185,6 +186,39 @@ async def _on_read_waiting(connection: Connection, event: ReadWaiting) -> None:
     connection.send(
         {"type": "waiting_messages", "conversation_id": event.conversation_id, "messages": messages}
     )
+
+
+# The helplines a waiting woman is shown, by the topic she chose (none: someone to talk to).
+TOPIC_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "abuse": ("domestic_abuse_danger",),
+    "drugs": ("drugs",),
+    "alcohol": ("alcohol",),
+    "children": ("parenting",),
+    "health": ("mental_health",),
+}
+WaitingLanguage = Literal["en", "pl", "ar", "ur", "bn", "pa", "so"]
+WaitingTopic = Literal["talk", "drugs", "alcohol", "abuse", "children", "health", "other"]
+WaitingNation = Literal["england", "wales", "scotland", "northern_ireland"]
+
+router = APIRouter(prefix="/api/visitor", tags=["visitor"])
+
+
+@router.get("/helplines")
+async def waiting_helplines(
+    request: Request,
+    language: WaitingLanguage = "en",
+    topic: WaitingTopic | None = None,
+    nation: WaitingNation | None = None,
+) -> dict[str, Any]:
+    """Helplines to show her while she waits: asks for no token and keeps nothing."""
+    directory = request.app.state.services.features.get(Directory)
+    categories = (*TOPIC_CATEGORIES.get(topic or "", ()), "emotional_support")
+    found = directory.for_visitor(categories, nation, language, RiskLevel.LOW)
+    return {
+        "helplines": [
+            h.model_dump(mode="json", exclude_none=True, exclude={"translations"}) for h in found
+        ]
+    }
 
 
 def install(routes: SocketRoutes) -> None:

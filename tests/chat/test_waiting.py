@@ -156,3 +156,20 @@ async def test_danger_now_is_only_for_her_own_open_conversation(server: Server) 
     assert (await stranger.receive("error", ref="read_waiting"))["code"] == "forbidden"
     for client in (her, stranger, adviser):
         await client.close()
+
+
+async def test_while_she_waits_the_page_can_list_helplines_in_her_language(server: Server) -> None:
+    async with server.http() as http:
+        found = await http.get(
+            "/api/visitor/helplines", params={"language": "pl", "topic": "abuse", "nation": "wales"}
+        )
+        assert found.status_code == 200
+        helplines = found.json()["helplines"]
+        ids = [h["id"] for h in helplines]
+        assert ids and "emergency-999" not in ids, "emergency routes are for danger_now"
+        assert all(h["text_language"] in ("pl", "en") for h in helplines)
+        plain = await http.get("/api/visitor/helplines")
+        assert plain.status_code == 200 and plain.json()["helplines"]
+        bad = await http.get("/api/visitor/helplines", params={"language": "xx"})
+        assert bad.status_code == 422
+        assert "xx" not in bad.text
