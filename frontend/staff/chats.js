@@ -203,6 +203,8 @@ class Chat {
       const item = this.transcript.itemAt(event.message_seq);
       if (item) this.badge(item, event);
       else this.pendingFlags.set(event.message_seq, event);
+    } else if (event.danger_now) {
+      this.transcript.addNotice(t("staff.flag.danger_now"), event.seq, "alert");
     } else {
       this.transcript.addNotice(t("staff.flag.refused_notice", { label: flagLabel(event) }), event.seq, "alert");
     }

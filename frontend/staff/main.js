@@ -10,6 +10,7 @@ import { ChatTabs, setQuietWords } from "./chats.js";
 import { DirectoryPanel } from "./directory.js";
 import { EscalateDialog } from "./escalate.js";
 import { QueueView } from "./queue.js";
+import { installWaitingTools } from "./waiting.js";
 
 const $ = (id) => document.getElementById(id);
 const ADVISING_ROLES = ["adviser", "supervisor"];
@@ -92,6 +93,7 @@ const CONNECTION_TEXT = {
 function connect() {
   socket = new StreamSocket({ hello: (resume) => ({ type: "hello", v: 1, resume }) });
   chats.socket = socket;
+  installWaitingTools({ socket, chats });
   socket.on("state", (value) => {
     const key = CONNECTION_TEXT[value];
     $("connection").textContent = key ? t(key) : "";
