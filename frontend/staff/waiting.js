@@ -20,6 +20,7 @@ export function queueExtras(entry) {
   if (entry.note) parts.push(el("p", "queue-note", t("staff.queue.mentor_note", { note: entry.note })));
   const read = el("button", "secondary queue-read", t("staff.queue.read"));
   read.type = "button";
+  read.setAttribute("aria-label", t("staff.queue.read_label"));
   read.addEventListener("click", () => socket?.send({ type: "read_waiting", conversation_id: entry.conversation_id }));
   parts.push(read);
   return parts;
