@@ -168,3 +168,30 @@ async def test_an_adviser_sees_the_mentors_note_after_a_move_from_a_room(pages: 
     await screenshot(adviser, "staff-mentor-note")
     for client in (woman.client, mentor):
         await client.close()
+
+
+async def test_moved_from_a_room_she_is_told_why_and_keeps_her_helplines_card(
+    pages: Pages,
+) -> None:
+    from tests.e2e.test_rooms_browser import join_room, open_rooms
+
+    mentor, _ = await mentor_in(pages.server)
+    her = await open_rooms(pages)
+    await join_room(her, "First time here")
+    await her.get_by_label("Your message").fill("I am scared he will hurt me tonight")
+    await her.get_by_label("Your message").press("Enter")
+    await expect(her.locator("#helplines, .helplines").first).to_be_visible()
+    flagged = await mentor.receive("room_alert")
+    move = {
+        "type": "room_invite_adviser",
+        "participant": flagged["participant"],
+        "note": "Scared about tonight.",
+    }
+    await mentor.send(move)
+    await expect(her).to_have_url(pages.origin + "/")
+    await expect(her.locator("#moved-note")).to_contain_text("Your group's mentor has asked")
+    card = her.locator("#helplines")
+    await expect(card).to_be_visible()
+    await expect(card).to_contain_text("999")
+    await screenshot(her, "visitor-moved-from-room")
+    await mentor.close()
