@@ -281,7 +281,8 @@ function draw(screen = { name: view.currentScreen() }) {
     $("returning-text").textContent = t(key, { name: offer.adviser_name });
     $("wait-same").textContent = t("return.wait", { name: offer.adviser_name });
     $("wait-same").hidden = offer.chosen !== undefined;
-    $("wait-any").hidden = offer.chosen !== undefined;
+    // Waiting for her adviser, she can still change her mind and take whoever is free.
+    $("wait-any").hidden = offer.chosen === false;
   }
   const ended = screen.name === "ended" && Boolean(state.adviser);
   $("return-area").hidden = !ended;

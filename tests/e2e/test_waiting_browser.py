@@ -53,7 +53,8 @@ async def test_i_am_in_danger_now_from_the_first_screen_puts_her_first_with_the_
     await start_chat(earlier)
 
     her = await pages.visitor()
-    await her.get_by_role("button", name="I am in danger now").click()
+    # On the first screen the words alarm no onlooker; once waiting, they say it plainly.
+    await her.get_by_role("button", name="I need help right now").click()
     notice = her.locator("#danger-noted")
     await expect(notice).to_contain_text("you are next in line")
     await expect(her.locator("#chat-status")).to_have_text("You are number 1 in the queue")
