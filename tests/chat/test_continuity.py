@@ -171,3 +171,31 @@ async def test_the_code_goes_with_the_transcript(server: Server) -> None:
     assert (await back.receive("error", ref="come_back"))["code"] == "return_code_unknown"
     for client in (her, adviser, back):
         await client.close()
+
+
+async def test_bad_input_on_coming_back_is_refused_and_changes_nothing(server: Server) -> None:
+    her, _ = await visitor(server)
+    await her.send({"type": "come_back", "code": "x" * 201})
+    assert (await her.receive("error"))["code"] == "invalid"
+    await her.send({"type": "come_back", "code": ""})
+    assert (await her.receive("error"))["code"] == "invalid"
+    await her.send({"type": "come_back", "code": 1234})
+    assert (await her.receive("error"))["code"] == "invalid"
+    # Not having come back with a code, there is no adviser to wait for.
+    await her.send({"type": "request_chat"})
+    conversation = (await her.receive("queue"))["conversation_id"]
+    await her.send({"type": "wait_for_adviser", "conversation_id": conversation, "wait": True})
+    assert (await her.receive("error", ref="wait_for_adviser"))["code"] == "not_found"
+    await her.send({"type": "wait_for_adviser", "conversation_id": conversation, "wait": "yes"})
+    assert (await her.receive("error"))["code"] == "invalid"
+    # Her place in the queue is untouched by all of it.
+    await her.send(
+        {"type": "message", "conversation_id": conversation, "client_id": "k", "body": "still here"}
+    )
+    await her.receive("ack", client_id="k")
+    assert server.services is not None
+    async with server.services.db.read() as session:
+        stored = await session.get(Conversation, conversation)
+        codes = await session.scalar(select(func.count()).select_from(ReturnCode))
+    assert stored is not None and stored.status == "waiting" and codes == 0
+    await her.close()
