@@ -28,6 +28,8 @@ from chat.core.transport import Connection
 from chat.helpline import conversations as conv
 from moderation.alerts import helplines_event
 from moderation.directory import Directory
+from moderation.guidance import guidance_for
+from moderation.loaded import ModerationData
 from moderation.types import RiskAssessment, RiskCategory, RiskLevel
 
 # Her own word counts as much as the gravest danger anything she wrote can show.
@@ -64,6 +66,12 @@ def emergency_card(
     card["conversation_id"] = conversation_id
     card["danger_now"] = True
     return card
+
+
+def _guidance(services: Services) -> list[dict[str, object]]:
+    """What the staff guidance says for danger now (the app's loaded file, else the shipped one)."""
+    data = services.features.find(ModerationData)
+    return guidance_for(DANGER_CATEGORIES, data.guidance if data is not None else None)
 
 
 async def danger_now(services: Services, visitor_id: int, conversation_id: int) -> bool:
@@ -106,6 +114,7 @@ async def danger_now(services: Services, visitor_id: int, conversation_id: int) 
                 "phrases": [],
                 "pii": [],
                 "abuse": [],
+                "guidance": _guidance(services),
                 "danger_now": True,
                 "at": at,
             },

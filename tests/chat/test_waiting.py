@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from chat.core.models import Event
 from tests.wsclient import Client, Server, staff, visitor
 
 
@@ -127,6 +130,19 @@ async def test_i_am_in_danger_now_puts_her_first_shows_emergency_routes_and_aler
     assert "seq" not in repeat_card
     await supervisor.drain(0.3)
     assert len([a for a in supervisor.of_type("alert") if a.get("kind") == "danger_now"]) == 1
+
+    # Staff have a stored flag with the guidance for danger now; she never sees it.
+    assert server.services is not None
+    async with server.services.db.read() as session:
+        stored = (
+            await session.execute(
+                select(Event.payload, Event.audience).where(
+                    Event.stream_id == conversation, Event.type == "flag"
+                )
+            )
+        ).one()
+    assert stored.audience == "staff" and stored.payload["danger_now"] is True
+    assert stored.payload["guidance"][0]["category"] == "domestic_abuse_danger"
 
     # A reload replays the stored card (once: the repeat was not stored).
     await her.close()
