@@ -224,11 +224,19 @@ async def active_count(session: AsyncSession, staff_id: int) -> int:
     return count or 0
 
 
+async def hold_adviser(session: AsyncSession, staff_id: int) -> int:
+    """Lock her staff row until this transaction ends, so that her consoles on any node count
+    her chats one after another: the count read after this sees every assignment committed
+    before (a write, so SQLite takes its one writer's lock here too)."""
+    await session.execute(update(Staff).where(Staff.id == staff_id).values(capacity=Staff.capacity))
+    return staff_id
+
+
 async def take_next(services: Services, staff: Staff, tx: Change | None = None) -> Conversation:
     """The adviser takes the first waiting chat; exactly one adviser gets each chat."""
     async with services.change(tx) as tx:
         session = tx.session
-        if await active_count(session, staff.id) >= staff.capacity:
+        if await active_count(session, await hold_adviser(session, staff.id)) >= staff.capacity:
             raise ProtocolError("at_capacity")
         query = (
             select(Conversation)
