@@ -62,11 +62,16 @@ class PresenceHold(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     subject: Mapped[int] = mapped_column(Integer, primary_key=True)
     node: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # How many of the subject's sockets the node holds (mentors in a room are counted by it).
+    sockets: Mapped[int] = mapped_column(Integer, default=1)
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 Away = Callable[[int], Awaitable[None]]
 Back = Callable[[int], Awaitable[None]]
+# Called after any change of the subject's sockets (arrive, leave, a node's holds reclaimed).
+Changed = Callable[[int], Awaitable[None]]
+Grace = float | Callable[[], float]
 # (subject, away since) -> done with it
 Expired = Callable[[int, datetime], Awaitable[bool]]
 
@@ -78,10 +83,15 @@ async def _nothing(_subject: int) -> None:
 @dataclass
 class Kind:
     name: str
-    grace_seconds: float
+    grace: Grace
     expired: Expired
     away: Away = _nothing
     back: Back = _nothing
+    changed: Changed | None = None
+
+    @property
+    def grace_seconds(self) -> float:
+        return self.grace() if callable(self.grace) else self.grace
 
 
 class Presence:
@@ -99,14 +109,16 @@ class Presence:
     def track(
         self,
         kind: str,
-        grace_seconds: float,
+        grace_seconds: Grace,
         expired: Expired,
         away: Away = _nothing,
         back: Back = _nothing,
+        changed: Changed | None = None,
     ) -> None:
+        """`grace_seconds` may be a function, read at each sweep (tests shorten it)."""
         if kind in self.kinds:
             raise ValueError(f"presence kind {kind!r} is tracked twice")
-        self.kinds[kind] = Kind(kind, grace_seconds, expired, away, back)
+        self.kinds[kind] = Kind(kind, grace_seconds, expired, away, back, changed)
 
     # --- sockets on this node -------------------------------------------------------------
 
@@ -116,24 +128,32 @@ class Presence:
     async def arrive(self, kind: str, subject: int) -> None:
         """A socket of the subject opened here (after hello)."""
         key = (kind, subject)
+        tracked = self.kinds[kind]
         async with self._lock(key):
             self._held[key] = self._held.get(key, 0) + 1
-            if self._held[key] > 1:
+            if self._held[key] > 1 and tracked.changed is None:
                 return
             at = clock.now()
             async with self._db.write() as session:
                 was_here = await _here(session, kind, subject, at)
-                await self._hold(session, kind, subject, at)
+                await self._hold(session, kind, subject, self._held[key])
         if not was_here:
-            await self.kinds[kind].back(subject)
+            await tracked.back(subject)
+        if tracked.changed is not None:
+            await tracked.changed(subject)
 
     async def leave(self, kind: str, subject: int) -> None:
         """A socket of the subject closed here."""
         key = (kind, subject)
+        tracked = self.kinds[kind]
         async with self._lock(key):
             count = self._held.get(key, 0) - 1
             if count > 0:
                 self._held[key] = count
+                if tracked.changed is not None:
+                    async with self._db.write() as session:
+                        await self._hold(session, kind, subject, count)
+                    await tracked.changed(subject)
                 return
             self._held.pop(key, None)
             at = clock.now()
@@ -150,19 +170,22 @@ class Presence:
                 still_here = await _here(session, kind, subject, at)
         self._locks.pop(key, None)
         if not still_here:
-            await self.kinds[kind].away(subject)
+            await tracked.away(subject)
+        if tracked.changed is not None:
+            await tracked.changed(subject)
 
     def _lock(self, key: tuple[str, int]) -> asyncio.Lock:
         return self._locks.setdefault(key, asyncio.Lock())
 
-    async def _hold(self, session: AsyncSession, kind: str, subject: int, at: datetime) -> None:
+    async def _hold(self, session: AsyncSession, kind: str, subject: int, sockets: int) -> None:
         insert = sqlite_insert if self._db.is_sqlite else postgres_insert
         statement = insert(PresenceHold).values(
-            kind=kind, subject=subject, node=self.node, released_at=None
+            kind=kind, subject=subject, node=self.node, sockets=sockets, released_at=None
         )
         await session.execute(
             statement.on_conflict_do_update(
-                index_elements=["kind", "subject", "node"], set_={"released_at": None}
+                index_elements=["kind", "subject", "node"],
+                set_={"released_at": None, "sockets": sockets},
             )
         )
 
@@ -187,8 +210,8 @@ class Presence:
                 .values(node=self.node, lease_until=until)
                 .on_conflict_do_update(index_elements=["node"], set_={"lease_until": until})
             )
-            for kind, subject in list(self._held):
-                await self._hold(session, kind, subject, at)
+            for (kind, subject), sockets in list(self._held.items()):
+                await self._hold(session, kind, subject, sockets)
 
     async def run_forever(self) -> None:
         """Every node beats for as long as it runs."""
@@ -215,10 +238,14 @@ class Presence:
     async def sweep(self) -> int:
         """Release the holds of lapsed nodes, tell who went away, act on expired absences."""
         at = clock.now()
-        gone = await self._reclaim(at)
+        touched, gone = await self._reclaim(at)
         for name, subject in gone:
             if name in self.kinds:
                 await self.kinds[name].away(subject)
+        for name, subject in touched:
+            changed = self.kinds[name].changed if name in self.kinds else None
+            if changed is not None:
+                await changed(subject)
         done = 0
         for kind in self.kinds.values():
             for subject, since in await self._away_longer_than(kind, at):
@@ -232,8 +259,9 @@ class Presence:
                     done += 1
         return done
 
-    async def _reclaim(self, at: datetime) -> list[tuple[str, int]]:
-        """Holds of nodes whose lease lapsed are released as of the lapse; who is now away."""
+    async def _reclaim(self, at: datetime) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        """Holds of nodes whose lease lapsed are released as of the lapse: whose holds were
+        released, and which of them are now away."""
         async with self._db.write() as session:
             found = await session.execute(
                 select(PresenceNode.node, PresenceNode.lease_until).where(
@@ -271,7 +299,7 @@ class Presence:
                 for kind, subject in sorted(touched)
                 if not await _here(session, kind, subject, at)
             ]
-        return away
+        return sorted(touched), away
 
     async def _away_longer_than(self, kind: Kind, at: datetime) -> list[tuple[int, datetime]]:
         cutoff = at - timedelta(seconds=kind.grace_seconds)
@@ -311,6 +339,21 @@ class Presence:
     async def here(self, kind: str, subject: int) -> bool:
         async with self._db.read() as session:
             return await _here(session, kind, subject, clock.now())
+
+    async def sockets(self, session: AsyncSession, kind: str, subject: int) -> int:
+        """How many sockets of the subject are open on live nodes (in the caller's
+        transaction)."""
+        found = await session.scalar(
+            select(func.coalesce(func.sum(PresenceHold.sockets), 0))
+            .join(PresenceNode, PresenceNode.node == PresenceHold.node)
+            .where(
+                PresenceHold.kind == kind,
+                PresenceHold.subject == subject,
+                PresenceHold.released_at.is_(None),
+                PresenceNode.lease_until > clock.now(),
+            )
+        )
+        return int(found or 0)
 
     async def count_here(self, kind: str, subjects: list[int]) -> set[int]:
         """Which of these subjects are here now."""

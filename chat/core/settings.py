@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     chat_grace_seconds: float = Field(default=600, gt=0)
     # An adviser stops being available this long after her last socket closed.
     staff_grace_seconds: float = Field(default=20, gt=0)
+    # Rooms: a participant with no socket keeps her seat this long; a room with no mentor
+    # closes this long after its last mentor's socket closed (or her node died).
+    room_participant_grace_seconds: float = Field(default=20, gt=0)
+    room_mentor_grace_seconds: float = Field(default=120, gt=0)
     transcript_retention_days: int = Field(default=30, ge=1)
     # Housekeeping (chat/core/housekeeping.py): how often each purge runs, across all nodes.
     housekeeping_seconds: float = Field(default=3600, gt=0)

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("subject", sa.Integer(), nullable=False),
         sa.Column("node", sa.String(length=32), nullable=False),
+        sa.Column("sockets", sa.Integer(), nullable=False),
         sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("kind", "subject", "node"),
     )
