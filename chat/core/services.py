@@ -115,7 +115,9 @@ class Services:
             "presence",
             self.settings.presence_sweep_seconds,
             self.presence.sweep,
-            lease_seconds=max(60.0, 4 * self.settings.presence_sweep_seconds),
+            # Short, so a node that dies mid-sweep delays the next one by a lease at most.
+            lease_seconds=self.settings.presence_lease_seconds
+            + self.settings.presence_sweep_seconds,
         )
         self.metrics.watch_database(self.db.engine)
         self.metrics.count(
