@@ -301,7 +301,7 @@ class Chat {
     const status = this.part(".chat-presence");
     status.hidden = !this.offline;
     status.textContent = this.offline ? t("staff.chat.offline") : "";
-    this.transcript.addNotice(t(event.here ? "staff.chat.back" : "staff.chat.offline"), event.seq);
+    this.transcript.addNotice(t(event.here ? "staff.chat.back" : "staff.chat.went_offline"), event.seq);
   }
 
   end(event) {
