@@ -10,11 +10,12 @@ import pytest
 
 from chat.core.presence import Presence
 from chat.core.services import Services
-from tests.chat.test_presence import Clock, moved  # noqa: F401 (fixture)
+from tests.chat.test_presence import Clock, moved
 
 LEASE = 15.0
 GRACE = 60.0
 KIND = "visitor-test"
+__all__ = ["moved"]  # the fixture
 
 
 class Calls:
