@@ -215,11 +215,19 @@ class Presence:
 
     async def run_forever(self) -> None:
         """Every node beats for as long as it runs."""
+        failing = False
         while True:
             try:
                 await self.heartbeat()
             except Exception:
-                log.warning("presence heartbeat failed; retrying")
+                if not failing:
+                    # One line when beating stops, one when it resumes (not one per beat).
+                    log.warning("presence heartbeat failed; retrying")
+                failing = True
+            else:
+                if failing:
+                    log.warning("presence heartbeat works again")
+                failing = False
             await asyncio.sleep(self.lease_seconds / 3)
 
     async def stop(self) -> None:

@@ -48,3 +48,19 @@ async def test_the_adviser_sees_her_go_offline_and_come_back(pages: Pages) -> No
     await expect(panel.locator(".composer")).to_be_visible()
     await expect(her.locator("#chat-status")).to_have_text("You are talking with Asha")
     await screenshot(adviser, "adviser-sees-her-back")
+
+
+async def test_with_no_adviser_online_she_is_not_given_a_number_in_the_queue(
+    pages: Pages,
+) -> None:
+    her = await pages.visitor()
+    await start_chat(her, topic="drugs")
+    status = her.locator("#chat-status")
+    await expect(status).to_have_text(
+        "No adviser is online right now. You keep your place in the queue."
+    )
+    await screenshot(her, "visitor-nobody-online")
+
+    adviser = await pages.adviser("Asha")
+    await adviser.locator("#availability").click()
+    await expect(status).to_have_text("You are number 1 in the queue")
