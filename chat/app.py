@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,6 +26,7 @@ from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
 from chat.helpline import continuity, retention, staff, staff_account, visitors, waiting
+from chat.helpline import presence as helpline_presence
 from chat.helpline import sockets as helpline_sockets
 from chat.helpline.measures import install_metrics as install_helpline_metrics
 from chat.pageconfig import add_config_route, load_branding
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
         if services.db.is_sqlite:
             await upgrade(services.db.engine)
         await services.start()
+        await services.presence.heartbeat()
+        heartbeat = asyncio.create_task(services.presence.run_forever(), name="willow-presence")
         housekeeping = asyncio.create_task(
             services.housekeeping.run_forever(), name="willow-housekeeping"
         )
@@ -76,7 +80,10 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
             yield
         finally:
             housekeeping.cancel()
+            heartbeat.cancel()
             await services.stop_background()
+            with contextlib.suppress(Exception):
+                await services.presence.stop()
             await services.broker.close()
             await services.db.dispose()
 
@@ -96,6 +103,8 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     # through untouched; bodies under a packet are not worth compressing.
     app.add_middleware(GZipMiddleware, minimum_size=MIN_COMPRESSED_BYTES)
 
+    # Presence first: her hold is taken before the welcome tells her what is open.
+    helpline_presence.install(services)
     helpline_sockets.install(services.sockets)
     waiting.install(services.sockets)
     continuity.install(services.sockets)

@@ -12,6 +12,7 @@ import { WordingHelper } from "./wording.js";
 const ENDED_TEXT = {
   adviser: "staff.chat.ended_by_you",
   visitor: "staff.chat.ended_by_visitor",
+  left: "staff.chat.ended_left",
 };
 
 // The visitor pages' agreed words (one per language, from /api/config): a message that is
@@ -295,8 +296,19 @@ class Chat {
     this.setTabLabel();
   }
 
+  // She went offline (her page closed, or its connection or node died), or came back.
+  presence(event) {
+    if (this.ended) return;
+    this.offline = !event.here;
+    const status = this.part(".chat-presence");
+    status.hidden = !this.offline;
+    status.textContent = this.offline ? t("staff.chat.offline") : "";
+    this.transcript.addNotice(t(event.here ? "staff.chat.back" : "staff.chat.went_offline"), event.seq);
+  }
+
   end(event) {
     this.ended = true;
+    this.part(".chat-presence").hidden = true;
     this.leftQuickly = event.by === "quick_exit";
     for (const { clientId } of this.transcript.unacknowledged()) this.transcript.fail(clientId);
     this.typing.stop(false);

@@ -131,6 +131,7 @@ function connect() {
   socket.on("typing", (event) => {
     if (event.from === "visitor") chats.get(event.conversation_id)?.visitorTyping.update(event.active);
   });
+  socket.on("visitor_presence", (event) => chats.get(event.conversation_id)?.presence(event));
   socket.on("ended", (event) => chats.open(event.conversation_id).end(event));
   socket.on("error", onError);
   socket.connect();

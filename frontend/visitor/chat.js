@@ -107,7 +107,8 @@ function onQueue(event) {
   if (!current) {
     updateSession({ conversationId: event.conversation_id, lastSeq: 0 });
   }
-  view.show("waiting", { position: event.position });
+  // With no adviser online her number in the queue would promise what nobody can keep.
+  view.show("waiting", { position: event.position, nobodyOnline: event.advisers_online === 0 });
 }
 
 function onAssigned(event) {

@@ -89,10 +89,12 @@ function drawIntro() {
 }
 
 function drawWaiting() {
-  const { position } = screen;
-  e.heading.textContent = position
-    ? t("chat.queue_position", { position: formatNumber(position) })
-    : t("chat.connecting_adviser");
+  const { position, nobodyOnline } = screen;
+  e.heading.textContent = nobodyOnline
+    ? t("chat.nobody_online")
+    : position
+      ? t("chat.queue_position", { position: formatNumber(position) })
+      : t("chat.connecting_adviser");
   e.hint.textContent = t("chat.waiting_hint");
   e.end.textContent = t("chat.leave_queue");
 }
@@ -109,6 +111,7 @@ function drawEnded() {
   const reasons = {
     adviser: t("ended.by_adviser"),
     visitor: t("ended.by_you"),
+    left: t("ended.left"),
   };
   e.endedText.textContent = reasons[screen.by] ?? t("ended.other");
   hideEndConfirm();
