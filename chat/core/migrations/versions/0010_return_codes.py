@@ -1,7 +1,7 @@
 """return codes (only their keyed hash) and the conversations she came back with one
 
 Revision ID: 0010_return_codes
-Revises: 0006
+Revises: 0007_presence
 """
 
 from collections.abc import Sequence
