@@ -26,6 +26,7 @@ from chat.core.services import Services
 from chat.core.settings import Settings
 from chat.helpline import retention, staff, staff_account, visitors
 from chat.helpline import sockets as helpline_sockets
+from chat.helpline.console import install as install_console
 from chat.helpline.measures import install_metrics as install_helpline_metrics
 from chat.pageconfig import add_config_route, load_branding
 from chat.reporting.install import install as install_reporting
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     app.add_middleware(GZipMiddleware, minimum_size=MIN_COMPRESSED_BYTES)
 
     helpline_sockets.install(services.sockets)
+    install_console(app, services)
     retention.install(services)
     install_helpline_metrics(services)
     app.include_router(visitors.router)
