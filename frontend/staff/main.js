@@ -130,6 +130,19 @@ function connect() {
     if (event.from === "visitor") chats.get(event.conversation_id)?.visitorTyping.update(event.active);
   });
   socket.on("ended", (event) => chats.open(event.conversation_id).end(event));
+  // Console tools (chat-tools.js): notes, transfer, wrap-up.
+  socket.on("note", (event) => chats.open(event.conversation_id).tools.notes.add(event));
+  socket.on("transferred", (event) => chats.open(event.conversation_id).tools.transferred(event));
+  socket.on("transfer_note", (event) => chats.open(event.conversation_id).tools.transferNote(event));
+  socket.on("transfer_done", (event) => {
+    const chat = chats.get(event.conversation_id);
+    chat?.transcript.addNotice(chat.tools.transfer.done(event.to));
+  });
+  socket.on("transferred_away", (event) => chats.get(event.conversation_id)?.tools.handedOver());
+  socket.on("wrapped_up", (event) => chats.get(event.conversation_id)?.tools.wrappedUp());
+  socket.on("wrapup_pending", (event) => {
+    for (const id of event.conversations ?? []) chats.open(id);
+  });
   socket.on("error", onError);
   socket.connect();
 }
@@ -159,6 +172,10 @@ function routeError(event) {
   if (event.ref === "report") {
     const pending = chats.reporting.shift();
     if (pending) chats.get(pending.id)?.reportFailed(pending.seq);
+    return true;
+  }
+  if (["note", "transfer", "wrap_up"].includes(event.ref) && chats.get(event.conversation_id ?? chats.selectedId)) {
+    chats.get(event.conversation_id ?? chats.selectedId).tools.error(event, text);
     return true;
   }
   if (event.ref === "join") {
