@@ -6,6 +6,7 @@ import { setLanguage, t } from "../shared/i18n.js";
 import { StreamSocket } from "../shared/socket.js";
 import { AlertsPanel } from "./alerts.js";
 import { AuditPanel } from "./audit.js";
+import { CannedAdmin } from "./canned-admin.js";
 import { ChatTabs, setQuietWords } from "./chats.js";
 import { DirectoryPanel } from "./directory.js";
 import { EscalateDialog } from "./escalate.js";
@@ -32,6 +33,7 @@ const escalateDialog = new EscalateDialog((event) => socket?.send(event) ?? fals
 const alerts = new AlertsPanel({ openChat, csrf: () => state.csrf });
 new DirectoryPanel();
 new AuditPanel();
+new CannedAdmin(() => state.csrf);
 
 // A supervisor opens any chat from an alert: she reads it (and may escalate), not writes.
 function openChat(conversationId) {
@@ -69,6 +71,7 @@ function showConsole(staff) {
   $("chats-panel").hidden = !advising;
   $("alerts-panel").hidden = staff.role !== "supervisor";
   $("records").hidden = !AUDIT_ROLES.includes(staff.role);
+  $("canned-admin").hidden = staff.role !== "admin";
   $("availability").hidden = !advising;
   $("availability-state").hidden = !advising;
   $("not-adviser").hidden = advising;

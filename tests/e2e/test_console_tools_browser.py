@@ -9,6 +9,7 @@ from playwright.async_api import expect
 
 from tests.e2e.browser import Pages, screenshot, start_chat, take_chat
 from tests.e2e.test_accessibility import problems
+from tests.e2e.test_safeguarding_browser import staff_page
 
 pytestmark = pytest.mark.e2e
 
@@ -152,3 +153,42 @@ async def test_warm_transfer_she_is_told_and_the_receiver_sees_everything(pages:
     await received.get_by_label("Your reply").fill("Dzień dobry, tu Bea.")
     await received.get_by_label("Your reply").press("Enter")
     await expect(her.locator("#log .msg-other .msg-body").last).to_have_text("Dzień dobry, tu Bea.")
+
+
+async def test_an_admin_edits_a_canned_reply_and_a_bad_edit_changes_nothing(
+    pages: Pages,
+) -> None:
+    admin = await staff_page(pages, "admin", "Ada")
+    section = admin.locator("#canned-admin")
+    await section.get_by_role("button", name="Edit canned replies").click()
+    await section.get_by_label("Reply", exact=True).select_option(label="Come back any time")
+    await section.get_by_label("Language", exact=True).select_option("en")
+    text = section.get_by_label("Text in this language (empty: none yet)")
+    await expect(text).to_have_value(
+        "You can come back here whenever you like. "
+        "Nothing you have told me has to be decided today."
+    )
+    # English cannot be emptied: the server refuses and says why.
+    await text.fill("")
+    await section.get_by_role("button", name="Save").click()
+    await expect(section.get_by_role("status")).to_contain_text("Not saved:")
+    await expect(section.get_by_role("status")).to_contain_text("English")
+    await text.fill("Come back whenever you like. You must call us.")
+    await section.get_by_role("button", name="Save").click()
+    await expect(section.get_by_role("status")).to_contain_text(
+        "Saved. The kinder-wording check has suggestions for: come_back (en): must"
+    )
+    assert await problems(admin) == []
+    await screenshot(admin, "admin-canned-replies")
+
+    # An adviser's library now has the new wording.
+    adviser = await pages.adviser("Vic")
+    her = await pages.visitor()
+    await start_chat(her)
+    await take_chat(adviser)
+    panel = adviser.get_by_role("tabpanel")
+    await panel.get_by_role("button", name="Canned reply (Ctrl+/)").click()
+    await panel.get_by_role("combobox").fill("come back")
+    await expect(panel.get_by_role("option")).to_have_text(
+        ["Come back any time Come back whenever you like. You must call us."]
+    )
