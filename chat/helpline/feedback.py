@@ -46,6 +46,10 @@ async def give_feedback(
                 day=now().date(), language=language, helped=helped, listened=listened, again=again
             )
         )
+        # Anonymised daily counts (chat/reporting), like every other figure for funders.
+        tx.after(
+            lambda: services.tally.note("feedback", helped=helped, listened=listened, again=again)
+        )
 
 
 async def feedback_counts(services: Services) -> dict[str, dict[str, int]]:

@@ -18,6 +18,7 @@ from chat.helpline.choices import LANGUAGES
 from chat.helpline.models import Feedback, WrapUp
 from chat.helpline.retention import purge_expired
 from chat.helpline.wrapup import load_outcomes
+from chat.reporting.models import ReportCount
 from moderation.datafiles import DataFileError
 from moderation.wording import check_wording
 from tests.wsclient import Client, Server, StaffLogin, connected_pair, staff, visitor
@@ -181,6 +182,21 @@ async def test_her_feedback_is_kept_apart_and_survives_the_purge(server: Server)
         rows = (await session.scalars(select(Feedback))).all()
     assert [(r.helped, r.listened, r.again, r.language) for r in rows] == [
         ("a_little", "not_given", "yes", "en")
+    ]
+    # Counted in the anonymised daily figures too, by answer.
+    async with server.services.db.read() as session:
+        cells = (
+            await session.execute(
+                select(ReportCount.dimension, ReportCount.value, ReportCount.count).where(
+                    ReportCount.measure == "feedback"
+                )
+            )
+        ).all()
+    assert sorted(cells) == [
+        ("again", "yes", 1),
+        ("helped", "a_little", 1),
+        ("listened", "not_given", 1),
+        ("total", "all", 1),
     ]
     assert set(Feedback.__table__.columns.keys()) == {
         "id",
