@@ -19,16 +19,26 @@ export class CannedAdmin {
       event.preventDefault();
       this.save();
     });
+    $("canned-admin-remove").addEventListener("click", () => this.remove());
+    $("canned-admin-add").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.add();
+    });
   }
 
   async load() {
-    const status = $("canned-admin-status");
     try {
       this.library = await getJson("/api/staff/canned");
     } catch {
-      status.textContent = t("staff.canned_admin.load_failed");
+      $("canned-admin-status").textContent = t("staff.canned_admin.load_failed");
       return;
     }
+    this.draw();
+    $("canned-admin-status").textContent = "";
+    this.fill();
+  }
+
+  draw() {
     const replies = $("canned-admin-reply");
     replies.replaceChildren(
       ...this.library.groups.map((group) => {
@@ -41,9 +51,45 @@ export class CannedAdmin {
     $("canned-admin-language").replaceChildren(
       ...this.library.languages.map((code) => new Option(t(`staff.lang.${code}`), code)),
     );
+    $("canned-admin-add-group").replaceChildren(
+      ...this.library.groups.map((group) => new Option(group.title, group.id)),
+    );
     $("canned-admin-form").hidden = false;
-    status.textContent = "";
+    $("canned-admin-add").hidden = false;
+  }
+
+  // A new reply gets an id made from its title; the server refuses a repeated one.
+  async add() {
+    const title = $("canned-admin-add-title").value.trim();
+    const text = $("canned-admin-add-text").value.trim();
+    const id = title.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 40);
+    const groups = structuredClone(this.library.groups);
+    const group = groups.find((each) => each.id === $("canned-admin-add-group").value);
+    if (!group) return;
+    group.replies.push({ id: /^[a-z]/.test(id) ? id : `reply_${id}`, title, text: { en: text } });
+    if (await this.put(groups)) {
+      $("canned-admin-add-title").value = "";
+      $("canned-admin-add-text").value = "";
+      this.reload(group.replies.at(-1).id);
+    }
+  }
+
+  async remove() {
+    const reply = this.reply();
+    if (!reply) return;
+    const groups = structuredClone(this.library.groups)
+      .map((group) => ({ ...group, replies: group.replies.filter((each) => each.id !== reply.id) }))
+      .filter((group) => group.replies.length);
+    if (await this.put(groups)) this.reload(null);
+  }
+
+  // Redraw the lists from the saved library, keeping the status line.
+  reload(selected) {
+    const status = $("canned-admin-status").textContent;
+    this.draw();
+    if (selected) $("canned-admin-reply").value = selected;
     this.fill();
+    $("canned-admin-status").textContent = status;
   }
 
   reply() {
@@ -61,7 +107,6 @@ export class CannedAdmin {
 
   async save() {
     const reply = this.reply();
-    const status = $("canned-admin-status");
     if (!reply) return;
     const language = $("canned-admin-language").value;
     const text = $("canned-admin-text").value.trim();
@@ -74,6 +119,12 @@ export class CannedAdmin {
         else delete each.text[language];
       }
     }
+    await this.put(groups);
+  }
+
+  // Save the whole library; true if the server took it.
+  async put(groups) {
+    const status = $("canned-admin-status");
     try {
       const response = await fetch("/api/admin/canned", {
         method: "PUT",
@@ -88,9 +139,11 @@ export class CannedAdmin {
       status.textContent = notes.length
         ? t("staff.canned_admin.saved_with_wording", { notes: notes.join("; ") })
         : t("staff.canned_admin.saved");
+      return true;
     } catch (error) {
       const detail = typeof error?.detail === "string" ? error.detail : "";
       status.textContent = t("staff.canned_admin.refused", { detail });
+      return false;
     }
   }
 }

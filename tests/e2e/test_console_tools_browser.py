@@ -178,6 +178,21 @@ async def test_an_admin_edits_a_canned_reply_and_a_bad_edit_changes_nothing(
     await expect(section.get_by_role("status")).to_contain_text(
         "Saved. The kinder-wording check has suggestions for: come_back (en): must"
     )
+    # A new reply joins a group; another one is removed.
+    await section.get_by_label("Group").select_option(label="Closing")
+    await section.get_by_label("Title (staff see it)").last.fill("Check in later")
+    await section.get_by_label("Text in English (add other languages after saving)").fill(
+        "Would it help to check in again later this week?"
+    )
+    await section.get_by_role("button", name="Add reply").click()
+    await expect(section.get_by_role("status")).to_have_text(
+        "Saved. The kinder-wording check has suggestions for: come_back (en): must"
+    )
+    reply_choice = section.get_by_label("Reply", exact=True)
+    await expect(reply_choice).to_have_value("check_in_later")
+    await reply_choice.select_option(label="Ending the chat")
+    await section.get_by_role("button", name="Remove this reply").click()
+    await expect(reply_choice.locator("option", has_text="Ending the chat")).to_have_count(0)
     assert await problems(admin) == []
     await screenshot(admin, "admin-canned-replies")
 
@@ -192,3 +207,9 @@ async def test_an_admin_edits_a_canned_reply_and_a_bad_edit_changes_nothing(
     await expect(panel.get_by_role("option")).to_have_text(
         ["Come back any time Come back whenever you like. You must call us."]
     )
+    await panel.get_by_role("combobox").fill("check in")
+    await expect(panel.get_by_role("option")).to_have_text(
+        ["Check in later Would it help to check in again later this week?"]
+    )
+    await panel.get_by_role("combobox").fill("end our chat")
+    await expect(panel.get_by_role("option")).to_have_count(0)
