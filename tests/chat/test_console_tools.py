@@ -241,6 +241,15 @@ async def test_canned_library_read_by_staff_and_edited_by_admins(server: Server)
         )
         assert answer.status_code == 422
         assert "English" in answer.json()["detail"]
+        not_json = await http.put(
+            "/api/admin/canned",
+            content="groups:",
+            headers=admin.headers,
+            cookies={"willow_staff": admin.cookie},
+        )
+        assert not_json.status_code == 400
+        unchanged = await http.get("/api/staff/canned", cookies={"willow_staff": admin.cookie})
+        assert unchanged.json()["edited"] is False
         saved = await http.put(
             "/api/admin/canned",
             json=changed,
