@@ -28,6 +28,7 @@ from chat.core.settings import Settings
 from chat.helpline import continuity, retention, staff, staff_account, visitors, waiting
 from chat.helpline import presence as helpline_presence
 from chat.helpline import sockets as helpline_sockets
+from chat.helpline.console import install as install_console
 from chat.helpline.measures import install_metrics as install_helpline_metrics
 from chat.pageconfig import add_config_route, load_branding
 from chat.reporting.install import install as install_reporting
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     helpline_sockets.install(services.sockets)
     waiting.install(services.sockets)
     continuity.install(services.sockets)
+    install_console(app, services)
     retention.install(services)
     install_helpline_metrics(services)
     app.include_router(visitors.router)

@@ -19,12 +19,14 @@ TABLE_MODULES = (
     "moderation.safeguarding.models",
     "peers.models",
     "chat.reporting.models",
+    "chat.helpline.models",
 )
 VERSION_DIRECTORIES = (
     Path(migrate.__file__).parent / "migrations" / "versions",
     Path(importlib.import_module("moderation.safeguarding").__file__ or "").parent / "migrations",
     Path(importlib.import_module("peers").__file__ or "").parent / "migrations",
     Path(importlib.import_module("chat.reporting").__file__ or "").parent / "migrations",
+    Path(importlib.import_module("chat.helpline").__file__ or "").parent / "migrations",
 )
 
 

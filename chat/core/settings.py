@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     wordlist_dir: Path | None = None
     lexicon_dir: Path | None = None
     guidance_file: Path | None = None
+    # The helpline console's canned replies and wrap-up codes; the files shipped in
+    # chat/helpline/data when unset (checked at start, see docs/OPERATIONS.md).
+    canned_file: Path | None = None
+    outcomes_file: Path | None = None
     # A deployment's name, tab title, favicon, colours, exit address and confidentiality text
     # (JSON, checked at start; see docs/OPERATIONS.md). Willow's calm defaults when unset.
     branding_file: Path | None = None

@@ -101,6 +101,20 @@ def _escalation(happening: Happening) -> Iterator[tuple[str, str]]:
     yield "level", choice(happening.facts.get("level"), ESCALATION_LEVELS)
 
 
+# Her end-of-chat answers (chat/helpline/feedback.py); each question is optional.
+FEEDBACK: dict[str, tuple[str, ...]] = {
+    "helped": ("yes", "a_little", "no"),
+    "listened": ("yes", "partly", "no"),
+    "again": ("yes", "maybe", "no"),
+}
+
+
+def _feedback(happening: Happening) -> Iterator[tuple[str, str]]:
+    for question, answers in FEEDBACK.items():
+        answer = happening.facts.get(question)
+        yield question, choice(None if answer == NOT_GIVEN else answer, answers)
+
+
 def _room(happening: Happening) -> Iterator[tuple[str, str]]:
     yield "room", slug(happening.facts.get("room"))
 
@@ -114,6 +128,7 @@ _CELLS = {
     "escalation_closed": ("escalation_outcomes", _escalation),
     "room_session": ("room_sessions", _room),
     "room_attendance": ("room_attendance", _room),
+    "feedback": ("feedback", _feedback),
 }
 MEASURES = tuple(measure for measure, _facts in _CELLS.values())
 _BANDS = (*(name for _limit, name in SPAN_BANDS), LONGEST_BAND)
@@ -134,6 +149,7 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "category": (*CATEGORIES, *_UNKNOWN),
     "level": (*LEVELS, *ESCALATION_LEVELS, *_UNKNOWN),
     "room": _UNKNOWN,
+    **{question: (*answers, *_UNKNOWN) for question, answers in FEEDBACK.items()},
 }
 
 

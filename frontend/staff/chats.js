@@ -7,6 +7,7 @@ import { TypingIndicator, TypingNotifier } from "../shared/typing.js";
 import { higher, levelBadge, levelName } from "./levels.js";
 import { languageName, safeToTalkText, topicName } from "./queue.js";
 import { SafetyPanel, escalationLevelName, flagLabel } from "./safety.js";
+import { ChatTools } from "./chat-tools.js";
 import { WordingHelper } from "./wording.js";
 
 const ENDED_TEXT = {
@@ -97,6 +98,7 @@ class Chat {
       note.textContent = t("staff.chat.observer");
       note.hidden = false;
     }
+    this.tools = new ChatTools(this);
     this.wire();
   }
 
@@ -323,6 +325,7 @@ class Chat {
     this.part(".end-confirm").hidden = true;
     this.part(".close").hidden = false;
     this.wording.sent();
+    this.tools.ended();
     this.setTabLabel();
   }
 

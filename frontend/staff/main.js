@@ -6,6 +6,7 @@ import { setLanguage, t } from "../shared/i18n.js";
 import { StreamSocket } from "../shared/socket.js";
 import { AlertsPanel } from "./alerts.js";
 import { AuditPanel } from "./audit.js";
+import { CannedAdmin } from "./canned-admin.js";
 import { ChatTabs, setQuietWords } from "./chats.js";
 import { DirectoryPanel } from "./directory.js";
 import { EscalateDialog } from "./escalate.js";
@@ -33,6 +34,7 @@ const escalateDialog = new EscalateDialog((event) => socket?.send(event) ?? fals
 const alerts = new AlertsPanel({ openChat, csrf: () => state.csrf });
 new DirectoryPanel();
 new AuditPanel();
+new CannedAdmin(() => state.csrf);
 
 // A supervisor opens any chat from an alert: she reads it (and may escalate), not writes.
 function openChat(conversationId) {
@@ -70,6 +72,7 @@ function showConsole(staff) {
   $("chats-panel").hidden = !advising;
   $("alerts-panel").hidden = staff.role !== "supervisor";
   $("records").hidden = !AUDIT_ROLES.includes(staff.role);
+  $("canned-admin").hidden = staff.role !== "admin";
   $("availability").hidden = !advising;
   $("availability-state").hidden = !advising;
   $("not-adviser").hidden = advising;
@@ -133,6 +136,19 @@ function connect() {
   });
   socket.on("visitor_presence", (event) => chats.get(event.conversation_id)?.presence(event));
   socket.on("ended", (event) => chats.open(event.conversation_id).end(event));
+  // Console tools (chat-tools.js): notes, transfer, wrap-up.
+  socket.on("note", (event) => chats.open(event.conversation_id).tools.notes.add(event));
+  socket.on("transferred", (event) => chats.open(event.conversation_id).tools.transferred(event));
+  socket.on("transfer_note", (event) => chats.open(event.conversation_id).tools.transferNote(event));
+  socket.on("transfer_done", (event) => {
+    const chat = chats.get(event.conversation_id);
+    chat?.transcript.addNotice(chat.tools.transfer.done(event.to));
+  });
+  socket.on("transferred_away", (event) => chats.get(event.conversation_id)?.tools.handedOver());
+  socket.on("wrapped_up", (event) => chats.get(event.conversation_id)?.tools.wrappedUp());
+  socket.on("wrapup_pending", (event) => {
+    for (const id of event.conversations ?? []) chats.open(id);
+  });
   socket.on("error", onError);
   socket.connect();
 }
@@ -162,6 +178,10 @@ function routeError(event) {
   if (event.ref === "report") {
     const pending = chats.reporting.shift();
     if (pending) chats.get(pending.id)?.reportFailed(pending.seq);
+    return true;
+  }
+  if (["note", "transfer", "wrap_up"].includes(event.ref) && chats.get(event.conversation_id ?? chats.selectedId)) {
+    chats.get(event.conversation_id ?? chats.selectedId).tools.error(event, text);
     return true;
   }
   if (event.ref === "join") {

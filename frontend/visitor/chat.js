@@ -8,6 +8,7 @@ import { StreamSocket } from "../shared/socket.js";
 import { Transcript, newClientId } from "../shared/transcript.js";
 import { TypingIndicator, TypingNotifier } from "../shared/typing.js";
 import { startExtensions } from "./extensions.js";
+import { feedbackFailed, feedbackThanks, hideFeedback, offerFeedback } from "./feedback.js";
 import { clearHelplines, installHelplines } from "./helplines.js";
 import { forgetSession, session, updateSession } from "./session.js";
 import * as view from "./view.js";
@@ -66,6 +67,8 @@ function connect() {
   socket.on("ack", (ack) => transcript.confirm(ack.client_id, ack.seq));
   socket.on("typing", onTyping);
   socket.on("ended", onEnded);
+  socket.on("transferred", onTransferred);
+  socket.on("feedback_thanks", feedbackThanks);
   socket.on("error", onError);
   socket.on("reported", onReported);
   socket.on("*", noteSeq);
@@ -163,9 +166,22 @@ function onEnded(event) {
   typing.stop(false);
   adviserTyping.clear();
   view.show("ended", { by: event.by });
+  if (chat.adviser && event.by !== "quick_exit") offerFeedback((payload) => socket?.send(payload) ?? false);
+}
+
+// Her adviser handed the chat to someone else: she is told who is joining.
+function onTransferred(event) {
+  if (event.conversation_id !== session().conversationId) return;
+  chat.adviser = event.adviser_name;
+  transcript.addNotice(t("chat.transferred", { name: event.adviser_name }), event.seq);
+  if (view.currentScreen() === "talking") view.show("talking", { adviser: event.adviser_name });
 }
 
 function onError(event) {
+  if (event.ref === "feedback") {
+    feedbackFailed();
+    return;
+  }
   if (event.ref === "hello" && event.code === "unauthorized") {
     // Her session is over (she left quickly elsewhere, or it expired): start clean.
     socket.close();
@@ -247,6 +263,7 @@ function endChat() {
 }
 
 function newChat() {
+  hideFeedback();
   if (!socket || !session().token) {
     view.show("intro");
     return;
