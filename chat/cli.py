@@ -101,6 +101,12 @@ async def _profile(settings: Settings, username: str, change: ProfileChange | No
         await services.db.dispose()
 
 
+def specialisms_text(specialisms: list[str] | None) -> str:
+    if specialisms is None:
+        return "not recorded (takes any topic)"
+    return ",".join(specialisms) or "none"
+
+
 def _profile_change(args: argparse.Namespace) -> ProfileChange | None:
     fields: dict[str, object] = {}
     if args.languages is not None:
@@ -276,7 +282,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"willow: --{first['loc'][0]}: {first['msg']}")
         print(
             f"{shown.username}: languages {','.join(shown.languages)}; specialisms "
-            f"{','.join(shown.specialisms) or 'none'}; capacity {shown.capacity}; "
+            f"{specialisms_text(shown.specialisms)}; capacity {shown.capacity}; "
             f"training {'recorded' if shown.trained else 'not recorded (takes no chats)'}"
         )
     elif args.command == "staff" and args.staff_command == "disable":

@@ -243,6 +243,8 @@ async def routed_next(
     adviser = replace(adviser, available=True)
     rows = await queue_state.waiting_rows(session)
     chosen = routing.next_for([queue_state.as_waiting(c) for c in rows], adviser)
+    if chosen is None and rows:
+        raise ProtocolError("queue_empty", "no waiting chat matches your languages and specialisms")
     return next((c for c in rows if chosen is not None and c.id == chosen.id), None)
 
 

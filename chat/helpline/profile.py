@@ -30,7 +30,8 @@ class Profile(BaseModel):
     staff_id: int
     username: str
     languages: list[str]
-    specialisms: list[str]
+    # None: never recorded, and she takes chats on any topic.
+    specialisms: list[str] | None
     capacity: int
     trained: StrictBool
 
@@ -40,7 +41,7 @@ class Profile(BaseModel):
             staff_id=staff.id,
             username=staff.username,
             languages=languages_of(staff),
-            specialisms=list(staff.specialisms or []),
+            specialisms=None if staff.specialisms is None else list(staff.specialisms),
             capacity=staff.capacity,
             trained=staff.trained_at is not None,
         )

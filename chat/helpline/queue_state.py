@@ -96,7 +96,7 @@ def as_adviser(staff: Staff, active: int, settings: Settings) -> Adviser:
         available=bool(staff.available) and not staff.disabled,
         trained=staff.trained_at is not None or not settings.chats_need_training,
         languages=frozenset(staff.languages or DEFAULT_LANGUAGES),
-        specialisms=frozenset(staff.specialisms or ()),
+        specialisms=None if staff.specialisms is None else frozenset(staff.specialisms),
     )
 
 

@@ -3,7 +3,8 @@
 The order is risk first (her own "I am in danger now" and what she writes both raise the
 conversation's `priority`), then time waited, then the conversation id. A chat goes only to an
 adviser who is available, trained, below her own capacity, reads the woman's language and,
-when the woman named a topic, has that specialism. When no such adviser frees up within the
+when the woman named a topic, has that specialism (an adviser whose specialisms were never
+recorded takes any topic). When no such adviser frees up within the
 configured time, the woman is offered the choice to talk to any adviser (`should_offer`); only
 her "yes" (`any_adviser`) relaxes the match, and her language is still shown to the adviser.
 
@@ -73,7 +74,8 @@ class Adviser:
     available: bool = True
     trained: bool = True
     languages: frozenset[str] = field(default=DEFAULT_LANGUAGES)
-    specialisms: frozenset[str] = field(default_factory=frozenset)
+    # None: her specialisms were never recorded, and she takes any topic (a generalist).
+    specialisms: frozenset[str] | None = field(default_factory=frozenset)
 
     @property
     def free(self) -> int:
@@ -100,7 +102,9 @@ def matches(waiting: Waiting, adviser: Adviser) -> bool:
     languages = adviser.languages or DEFAULT_LANGUAGES
     if waiting.language is not None and waiting.language not in languages:
         return False
-    return waiting.specialism is None or waiting.specialism in adviser.specialisms
+    if waiting.specialism is None or adviser.specialisms is None:
+        return True
+    return waiting.specialism in adviser.specialisms
 
 
 def could_ever_serve(waiting: Waiting, adviser: Adviser) -> bool:

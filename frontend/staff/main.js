@@ -108,6 +108,10 @@ function connect() {
     queue.update(snapshot);
     drawAvailability();
   });
+  socket.on("queue_changes", (changes) => {
+    queue.applyChanges(changes);
+    drawAvailability();
+  });
   socket.on("status", (status) => {
     state.available = Boolean(status.available);
     drawAvailability();

@@ -9,6 +9,7 @@ import { Transcript, newClientId } from "../shared/transcript.js";
 import { TypingIndicator, TypingNotifier } from "../shared/typing.js";
 import { startExtensions } from "./extensions.js";
 import { clearHelplines, installHelplines } from "./helplines.js";
+import "./routing.js";
 import { forgetSession, session, updateSession } from "./session.js";
 import * as view from "./view.js";
 
@@ -175,6 +176,8 @@ function onError(event) {
     return;
   }
   if (["already_waiting", "conversation_ended"].includes(event.code)) return;
+  // Closed or full: routing.js says so, with when advisers next answer and other help.
+  if (["helpline_closed", "helpline_full"].includes(event.code)) return;
   if (event.code === "refused" && event.client_id) {
     refused(event.client_id, view.refusalText(event.reason));
     return;

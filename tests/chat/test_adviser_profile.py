@@ -23,7 +23,7 @@ async def test_an_admin_reads_and_changes_a_profile_and_bad_values_change_nothin
         adviser_id = next(s["id"] for s in staff_list if s["username"] == adviser.username)
         url = f"/api/admin/staff/{adviser_id}/profile"
         shown = (await http.get(url)).json()
-        assert shown["languages"] == ["en"] and shown["specialisms"] == []
+        assert shown["languages"] == ["en"] and shown["specialisms"] is None
         assert shown["capacity"] == 3 and shown["trained"] is False
         change = {"languages": ["ur", "en"], "specialisms": ["forced_marriage_honour"]}
         assert (await http.put(url, json=change)).status_code == 403  # no CSRF token
@@ -72,7 +72,7 @@ def test_willow_staff_profile_shows_and_changes_it(tmp_path: Path) -> None:
     env = {"WILLOW_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"}
     assert _willow(["staff", "add", "--role", "adviser", "amina"], env, tmp_path).returncode == 0
     shown = _willow(["staff", "profile", "amina"], env, tmp_path)
-    assert "languages en; specialisms none; capacity 3" in shown.stdout
+    assert "languages en; specialisms not recorded (takes any topic); capacity 3" in shown.stdout
     assert "not recorded (takes no chats)" in shown.stdout
     changed = _willow(
         [

@@ -79,6 +79,12 @@ def test_next_for_and_picking_never_pass_over_higher_risk_she_matches() -> None:
     assert may_pick(queue, english, 99) is False
 
 
+def test_an_adviser_whose_specialisms_were_never_recorded_takes_any_topic() -> None:
+    her = Waiting(1, 0, 0, specialism="sex_work")
+    assert assign([her], [Adviser(10, 1, specialisms=None)]) == [(1, 10)]
+    assert assign([her], [Adviser(10, 1, specialisms=frozenset())]) == []
+
+
 def test_topics_map_to_specialisms() -> None:
     assert specialism_for("abuse") == "domestic_abuse"
     assert specialism_for("talk") is None
@@ -103,7 +109,7 @@ advisers = st.builds(
     available=st.booleans(),
     trained=st.booleans(),
     languages=st.frozensets(st.sampled_from(LANGS), max_size=3),
-    specialisms=st.frozensets(st.sampled_from(SPECIALISMS[:3]), max_size=2),
+    specialisms=st.one_of(st.none(), st.frozensets(st.sampled_from(SPECIALISMS[:3]), max_size=2)),
 )
 queues = st.lists(waitings, max_size=40, unique_by=lambda w: w.id)
 teams = st.lists(advisers, max_size=8, unique_by=lambda a: a.id)
