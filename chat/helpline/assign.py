@@ -13,17 +13,18 @@ has passed even if nothing else happens, and nothing waits on a lost piece of ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from sqlalchemy import func, select, update
 
 from chat.core.clock import now
 from chat.core.events import ConversationEnded, DomainEvent
-from chat.core.models import Conversation
+from chat.core.models import Conversation, Staff
 from chat.core.protocol import ClientEventModel, ProtocolError, RowId
 from chat.core.services import Services
 from chat.core.transport import Connection
+from chat.core.uow import Change
 from chat.helpline import conversations as conv
 from chat.helpline import queue_state, routing
 from chat.helpline.hours import ServiceHours
@@ -66,13 +67,7 @@ async def route(services: Services) -> list[tuple[int, int]]:
         staff = await queue_state.advisers(session, settings)
         team = [adviser for _, adviser in staff.values()]
         if settings.assignment == "auto" and any(adviser.can_take for adviser in team):
-            rows = await queue_state.waiting_rows(session)
-            by_id = {c.id: c for c in rows}
-            queue = [queue_state.as_waiting(c) for c in rows]
-            for conversation_id, adviser_id in routing.assign(queue, team):
-                await conv.hand_over(services, tx, by_id[conversation_id], staff[adviser_id][0])
-                tx.emit(ConversationAssigned(conversation_id, adviser_id))
-                made.append((conversation_id, adviser_id))
+            made = await _assign_in_pages(services, tx, staff, team)
         taken = {c for c, _ in made}
         at = now()
         for conversation in await queue_state.due_for_offer(session, settings, at):
@@ -85,6 +80,39 @@ async def route(services: Services) -> list[tuple[int, int]]:
                     waiting.id,
                     {"type": "routing_offer", "conversation_id": waiting.id, "at": at.isoformat()},
                 )
+    return made
+
+
+async def _assign_in_pages(
+    services: Services,
+    tx: Change,
+    staff: dict[int, tuple[Staff, routing.Adviser]],
+    team: list[routing.Adviser],
+) -> list[tuple[int, int]]:
+    """Read the queue in its order, a page at a time, only until every free place is given:
+    pages are in order and the choice is greedy, so the result is the one `routing.assign`
+    would give on the whole queue."""
+    made: list[tuple[int, int]] = []
+    offset = 0
+    while any(adviser.can_take for adviser in team):
+        page = await queue_state.waiting_page(tx.session, offset)
+        if not page:
+            break
+        offset += len(page)
+        decided = routing.assign([w for w, _ in page], team)
+        if not decided:
+            continue
+        rows = await tx.session.execute(
+            select(Conversation).where(Conversation.id.in_([c for c, _ in decided]))
+        )
+        by_id = {c.id: c for c in rows.scalars()}
+        for conversation_id, adviser_id in decided:
+            await conv.hand_over(services, tx, by_id[conversation_id], staff[adviser_id][0])
+            tx.emit(ConversationAssigned(conversation_id, adviser_id))
+            made.append((conversation_id, adviser_id))
+            team = [replace(a, active=a.active + 1) if a.id == adviser_id else a for a in team]
+        # Chats given away leave the queue: the next page starts that much earlier.
+        offset -= len(decided)
     return made
 
 

@@ -241,11 +241,19 @@ async def routed_next(
         raise RoutingError("not_trained")
     # Whether she pressed "available" is not asked here: taking a chat is asking for one.
     adviser = replace(adviser, available=True)
-    rows = await queue_state.waiting_rows(session)
-    chosen = routing.next_for([queue_state.as_waiting(c) for c in rows], adviser)
-    if chosen is None and rows:
+    offset, seen = 0, 0
+    while True:
+        page = await queue_state.waiting_page(session, offset)
+        if not page:
+            break
+        offset += len(page)
+        seen += len(page)
+        chosen = routing.next_for([w for w, _ in page], adviser)
+        if chosen is not None:
+            return await session.get(Conversation, chosen.id)
+    if seen:
         raise ProtocolError("queue_empty", "no waiting chat matches your languages and specialisms")
-    return next((c for c in rows if chosen is not None and c.id == chosen.id), None)
+    return None
 
 
 async def hand_over(

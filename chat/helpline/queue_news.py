@@ -134,14 +134,15 @@ class QueueNews:
             self._handling_at = loop.time()
         return self._handling
 
-    async def current(self) -> tuple[list[Conversation], dict[int, dict[str, Any]]]:
-        """The waiting chats and every one's `queue` event, from one read of the queue."""
+    async def current(self) -> tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]]:
+        """The waiting chats (with visitor ids) and every one's `queue` event, from one read
+        of the queue's plain columns."""
         settings = self.services.settings
         async with self.services.db.read() as session:
-            rows = await queue_state.waiting_rows(session)
+            page = await queue_state.waiting_page(session, limit=None)
             team = [a for _, a in (await queue_state.advisers(session, settings)).values()]
-        news = women_news([queue_state.as_waiting(c) for c in rows], team, await self.handling())
-        return rows, news
+        news = women_news([w for w, _ in page], team, await self.handling())
+        return page, news
 
     async def one_for(self, conversation_id: int) -> dict[str, Any] | None:
         _, news = await self.current()
@@ -153,22 +154,22 @@ class QueueNews:
     async def tell_women_here(self) -> int:
         """Send each waiting woman connected to this node her news if it changed; how many."""
         connections = self.services.connections
-        rows, news = await self.current()
+        page, news = await self.current()
         told = 0
-        for conversation in rows:
-            here = connections.of_visitor(conversation.visitor_id)
+        for waiting, visitor_id in page:
+            here = connections.of_visitor(visitor_id)
             if not here:
                 continue
-            event = news[conversation.id]
-            if self.sent.get(conversation.id) == event:
+            event = news[waiting.id]
+            if self.sent.get(waiting.id) == event:
                 continue
-            self.sent[conversation.id] = event
+            self.sent[waiting.id] = event
             for connection in here:
-                if connection.conversation_id == conversation.id:
+                if connection.conversation_id == waiting.id:
                     connection.send(event)
                     told += 1
-        waiting = {c.id for c in rows}
-        for gone in [c for c in self.sent if c not in waiting]:
+        still = {w.id for w, _ in page}
+        for gone in [c for c in self.sent if c not in still]:
             del self.sent[gone]
         return told
 

@@ -42,20 +42,25 @@ class Router:
         self.one_round = one_round
         self.pending = False
         self.ticking = False
+        self.last = float("-inf")
 
     def wanted(self) -> None:
-        """Something changed that may let a chat start: run a round soon."""
+        """Something changed that may let a chat start: run a round at once, or, when one
+        ran less than ROUND_DELAY ago, as soon as that much time has passed."""
         if not self.ticking:
             self.ticking = True
             self.services.spawn(self._tick())
         if self.pending:
             return
         self.pending = True
-        self.services.spawn(self._soon())
+        loop = asyncio.get_running_loop()
+        self.services.spawn(self._soon(max(0.0, self.last + ROUND_DELAY - loop.time())))
 
-    async def _soon(self) -> None:
-        await asyncio.sleep(ROUND_DELAY)
+    async def _soon(self, wait: float) -> None:
+        if wait > 0:
+            await asyncio.sleep(wait)
         self.pending = False
+        self.last = asyncio.get_running_loop().time()
         try:
             await self.one_round()
         except Exception:
@@ -107,6 +112,48 @@ async def waiting_rows(session: AsyncSession) -> list[Conversation]:
         .order_by(Conversation.priority.desc(), Conversation.created_at, Conversation.id)
     )
     return list(result.scalars())
+
+
+# How many waiting chats one read takes, in the queue's order (a surge is read in pages
+# only as far as free places reach).
+PAGE = 500
+
+
+async def waiting_page(
+    session: AsyncSession, offset: int = 0, limit: int | None = PAGE
+) -> list[tuple[Waiting, int]]:
+    """Waiting chats in the queue's order as routing sees them, with each one's visitor id:
+    plain columns, no ORM objects, so reading thousands stays cheap."""
+    query = (
+        select(
+            Conversation.id,
+            Conversation.priority,
+            Conversation.created_at,
+            Conversation.language,
+            Conversation.topic,
+            Conversation.any_adviser,
+            Conversation.visitor_id,
+        )
+        .where(Conversation.status == "waiting")
+        .order_by(Conversation.priority.desc(), Conversation.created_at, Conversation.id)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        (
+            Waiting(
+                id=row.id,
+                risk=row.priority,
+                since=seconds(row.created_at),
+                language=row.language,
+                specialism=specialism_for(row.topic),
+                any_adviser=bool(row.any_adviser),
+            ),
+            row.visitor_id,
+        )
+        for row in await session.execute(query)
+    ]
 
 
 async def active_counts(
