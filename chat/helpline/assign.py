@@ -61,6 +61,10 @@ async def route(services: Services) -> list[tuple[int, int]]:
     """
     settings = services.settings
     made: list[tuple[int, int]] = []
+    router = services.features.find(Router)
+    offers = router is None or router.offers_due
+    if router is not None:
+        router.offers_due = False
     async with services.change() as tx:
         session = tx.session
         await queue_state.lock_routing(session)
@@ -68,6 +72,12 @@ async def route(services: Services) -> list[tuple[int, int]]:
         team = [adviser for _, adviser in staff.values()]
         if settings.assignment == "auto" and any(adviser.can_take for adviser in team):
             made = await _assign_in_pages(services, tx, staff, team)
+        if router is not None:
+            # Whether any place is left after this round (read before it: one less per chat).
+            left = sum(a.free for a in team if a.can_take) - len(made)
+            router.full = left <= 0
+        if not offers:
+            return made
         taken = {c for c, _ in made}
         at = now()
         for conversation in await queue_state.due_for_offer(session, settings, at):

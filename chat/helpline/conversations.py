@@ -169,7 +169,7 @@ async def publish_queue(
     """
     router = services.features.find(queue_state.Router)
     if router is not None:
-        router.wanted()
+        router.wanted(arrival=bool(added) and not removed and not changed)
     news_of(services).note(added or set(), removed or set(), changed or set())
     if services.queue_news_pending:
         return

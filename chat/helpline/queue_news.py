@@ -18,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from chat.core.channels import STAFF_CHANNEL
 from chat.core.models import Conversation, Staff, VisitorSession
@@ -77,8 +77,13 @@ class QueueNews:
         self.ticking = False
         self._handling = Handling()
         self._handling_at = float("-inf")
+        # The latest reading of the whole queue (the tick's), for an arrival's first estimate.
+        self.latest: tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]] | None = None
 
     def note(self, added: set[int], removed: set[int], changed: set[int]) -> None:
+        if removed or changed or not added:
+            # Places or advisers changed: an arrival's first estimate reads afresh.
+            self.latest = None
         self.added |= added
         self.removed |= removed
         self.changed |= changed
@@ -142,14 +147,72 @@ class QueueNews:
             page = await queue_state.waiting_page(session, limit=None)
             team = [a for _, a in (await queue_state.advisers(session, settings)).values()]
         news = women_news([w for w, _ in page], team, await self.handling())
+        self.latest = (page, news)
         return page, news
 
     async def one_for(self, conversation_id: int) -> dict[str, Any] | None:
-        _, news = await self.current()
-        found = news.get(conversation_id)
-        if found is not None:
-            self.sent[conversation_id] = found
-        return found
+        """Her `queue` event now. Her position is counted in the database; her estimate is
+        that of the last woman in the latest reading who matches the same advisers (the
+        tick corrects it within WAIT_NEWS_SECONDS). Only when there is none is the whole
+        queue read, so a surge of arrivals does not read the queue once per arrival."""
+        async with self.services.db.read() as session:
+            mine = await session.get(Conversation, conversation_id)
+            if mine is None or mine.status != "waiting":
+                return None
+            me = queue_state.as_waiting(mine)
+            waiting = await session.scalar(
+                select(func.count())
+                .select_from(Conversation)
+                .where(Conversation.status == "waiting")
+            )
+            ahead = await session.scalar(
+                select(func.count())
+                .select_from(Conversation)
+                .where(
+                    Conversation.status == "waiting",
+                    # Ids follow the order of joining (SQLite keeps times as text, whole
+                    # seconds by default, so they cannot order two joins in one second).
+                    or_(
+                        Conversation.priority > mine.priority,
+                        and_(Conversation.priority == mine.priority, Conversation.id < mine.id),
+                    ),
+                )
+            )
+        like = self._like(me)
+        if like is None:
+            _, news = await self.current()
+            found = news.get(conversation_id)
+            if found is None:
+                return None
+            estimate = found["estimate"]
+        else:
+            estimate = None if like is False else like
+        event = {
+            "type": "queue",
+            "conversation_id": conversation_id,
+            "position": (ahead or 0) + 1,
+            "waiting": waiting or 0,
+            "estimate": estimate,
+        }
+        self.sent[conversation_id] = event
+        return event
+
+    def _like(self, me: Waiting) -> dict[str, int] | Literal[False] | None:
+        """The latest estimate of the last woman like her (same risk, language, topic and
+        choice), or None when the latest reading has no one like her."""
+        if self.latest is None:
+            return None
+        page, news = self.latest
+        for waiting, _visitor in reversed(page):
+            if (waiting.risk, waiting.language, waiting.specialism, waiting.any_adviser) == (
+                me.risk,
+                me.language,
+                me.specialism,
+                me.any_adviser,
+            ):
+                found = news[waiting.id]["estimate"]
+                return found if found is not None else False
+        return None
 
     async def tell_women_here(self) -> int:
         """Send each waiting woman connected to this node her news if it changed; how many."""

@@ -43,13 +43,24 @@ class Router:
         self.pending = False
         self.ticking = False
         self.last = float("-inf")
+        # The last round found no adviser with a free place.
+        self.full = False
+        self.offers_due = False
 
-    def wanted(self) -> None:
+    def wanted(self, arrival: bool = False) -> None:
         """Something changed that may let a chat start: run a round at once, or, when one
-        ran less than ROUND_DELAY ago, as soon as that much time has passed."""
+        ran less than ROUND_DELAY ago, as soon as that much time has passed.
+
+        A new arrival needs no round while every adviser is full (`full`, from the last
+        round): only a change that frees a place can start a chat then, and that change
+        runs a round itself, on whichever node it happens. So a surge of arrivals costs
+        nothing here.
+        """
         if not self.ticking:
             self.ticking = True
             self.services.spawn(self._tick())
+        if arrival and self.full:
+            return
         if self.pending:
             return
         self.pending = True
@@ -69,6 +80,8 @@ class Router:
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(TICK_SECONDS)
+            # The offer's time may have come for someone: the tick's round looks.
+            self.offers_due = True
             self.wanted()
 
 
