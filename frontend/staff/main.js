@@ -45,6 +45,7 @@ function openChat(conversationId) {
 const TAKE_ERRORS = {
   queue_empty: "staff.error.queue_empty",
   at_capacity: "staff.error.at_capacity",
+  not_trained: "staff.error.not_trained",
   forbidden: "staff.error.forbidden",
 };
 
