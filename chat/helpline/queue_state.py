@@ -129,7 +129,7 @@ async def waiting_rows(session: AsyncSession) -> list[Conversation]:
 
 # How many waiting chats one read takes, in the queue's order (a surge is read in pages
 # only as far as free places reach).
-PAGE = 500
+PAGE = 100
 
 
 async def waiting_page(
