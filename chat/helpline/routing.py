@@ -36,8 +36,6 @@ TOPIC_SPECIALISM = {
     "alcohol": "substance_use",
     "children": "pregnancy_parenting",
     "health": "mental_health",
-    "mental_health": "mental_health",
-    "pregnancy": "pregnancy_parenting",
     "sex_work": "sex_work",
     "sexual_violence": "sexual_violence",
     "forced_marriage": "forced_marriage_honour",

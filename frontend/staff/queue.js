@@ -20,6 +20,9 @@ const TOPIC_NAMES = {
   abuse: "staff.topic.abuse",
   children: "staff.topic.children",
   health: "staff.topic.health",
+  sexual_violence: "staff.topic.sexual_violence",
+  forced_marriage: "staff.topic.forced_marriage",
+  sex_work: "staff.topic.sex_work",
   other: "staff.topic.other",
 };
 const RISK_NAMES = {
