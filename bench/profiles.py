@@ -40,6 +40,9 @@ class Profile:
     # queue routing: arrivals/s, advisers taking chats as they come
     routing_rates: tuple[int, ...]
     routing_advisers: int
+    # a surge: women joining at 50/s while every adviser is full (bench/scenarios/surge.py)
+    surge_women: int
+    surge_advisers: int
 
 
 SHORT = Profile(
@@ -68,6 +71,8 @@ SHORT = Profile(
     idle_connections=2_000,
     routing_rates=(10, 25, 50, 100),
     routing_advisers=4,
+    surge_women=1_000,
+    surge_advisers=2,
 )
 
 FULL = Profile(
@@ -95,6 +100,8 @@ FULL = Profile(
     idle_connections=20_000,
     routing_rates=(10, 25, 50, 100, 200),
     routing_advisers=8,
+    surge_women=5_000,
+    surge_advisers=4,
 )
 
 # What the smoke test runs: a few pairs at a tiny rate for about two seconds.
@@ -123,6 +130,8 @@ SMOKE = Profile(
     idle_connections=20,
     routing_rates=(5,),
     routing_advisers=2,
+    surge_women=100,
+    surge_advisers=1,
 )
 
 PROFILES = {p.name: p for p in (SHORT, FULL, SMOKE)}

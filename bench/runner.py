@@ -14,7 +14,16 @@ from typing import Any
 from bench import machine, report
 from bench.context import Context
 from bench.profiles import Profile
-from bench.scenarios import idle, one_to_one, reconnect, rooms, routing, stalled, two_nodes
+from bench.scenarios import (
+    idle,
+    one_to_one,
+    reconnect,
+    rooms,
+    routing,
+    stalled,
+    surge,
+    two_nodes,
+)
 
 Scenario = Callable[[Context], Awaitable[dict[str, Any]]]
 
@@ -26,6 +35,7 @@ SCENARIOS: dict[str, Scenario] = {
     "reconnect": reconnect.run,
     "idle": idle.run,
     "routing": routing.run,
+    "surge": surge.run,
 }
 
 

@@ -86,7 +86,9 @@ async def _advisers(services: Services, count: int, role: str = "adviser") -> li
     first = await create_staff(
         services, f"bench-{role}-0", role, secrets.token_urlsafe(16), f"Bench {role} 0"
     )
-    trained = datetime.now(UTC) if role == "mentor" else None
+    # Training recorded for everyone: untrained mentors open no rooms, untrained advisers
+    # take no chats.
+    trained = datetime.now(UTC)
     rows = [
         {
             "username": f"bench-{role}-{index}",

@@ -156,6 +156,8 @@ class WillowConfig:
                 "WILLOW_SESSIONS_PER_ADDRESS_PER_HOUR": "0",
                 "WILLOW_JOINS_PER_ADDRESS_PER_HOUR": "0",
                 "WILLOW_SOCKETS_PER_ADDRESS": "0",
+                # The scenarios drive "take next" themselves; the surge sets "auto".
+                "WILLOW_ASSIGNMENT": "pick",
                 **self.extra,
             }
         )

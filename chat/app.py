@@ -25,7 +25,16 @@ from chat.core.metrics import CONTENT_TYPE
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
-from chat.helpline import continuity, retention, staff, staff_account, visitors, waiting
+from chat.helpline import (
+    assign,
+    continuity,
+    profile,
+    retention,
+    staff,
+    staff_account,
+    visitors,
+    waiting,
+)
 from chat.helpline import presence as helpline_presence
 from chat.helpline import sockets as helpline_sockets
 from chat.helpline.console import install as install_console
@@ -111,11 +120,13 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     continuity.install(services.sockets)
     install_console(app, services)
     retention.install(services)
+    assign.install(services)
     install_helpline_metrics(services)
     app.include_router(visitors.router)
     app.include_router(waiting.router)
     app.include_router(staff.router)
     app.include_router(staff.admin_router)
+    app.include_router(profile.router)
     app.include_router(staff_account.router)
     install_moderation(app, services)
     install_rooms(app, services)

@@ -15,6 +15,7 @@ from chat.core.db import Database
 from chat.core.models import Staff
 from chat.core.services import Services
 from chat.core.settings import Settings, SettingsError, describe
+from chat.helpline.profile import Profile, ProfileChange, ProfileError, get_profile, set_profile
 from chat.helpline.staff import ROLES, StaffError, create_staff, disable_staff, set_training
 from chat.helpline.staff_account import issue_reset_code
 from chat.schema import upgrade
@@ -89,6 +90,34 @@ async def _train(settings: Settings, username: str, trained: bool, note: str) ->
         await services.db.dispose()
 
 
+async def _profile(settings: Settings, username: str, change: ProfileChange | None) -> Profile:
+    services = Services.build(settings)
+    try:
+        await upgrade(services.db.engine)
+        if change is None:
+            return await get_profile(services, username)
+        return await set_profile(services, username, change, "cli")
+    finally:
+        await services.db.dispose()
+
+
+def specialisms_text(specialisms: list[str] | None) -> str:
+    if specialisms is None:
+        return "not recorded (takes any topic)"
+    return ",".join(specialisms) or "none"
+
+
+def _profile_change(args: argparse.Namespace) -> ProfileChange | None:
+    fields: dict[str, object] = {}
+    if args.languages is not None:
+        fields["languages"] = [v.strip() for v in args.languages.split(",") if v.strip()]
+    if args.specialisms is not None:
+        fields["specialisms"] = [v.strip() for v in args.specialisms.split(",") if v.strip()]
+    if args.capacity is not None:
+        fields["capacity"] = args.capacity
+    return ProfileChange.model_validate(fields) if fields else None
+
+
 async def _disable(settings: Settings, username: str, note: str) -> None:
     """Through the broker, every running node closes the account's sockets at once."""
     services = Services.build(settings)
@@ -121,6 +150,8 @@ async def _first_accounts(settings: Settings) -> list[tuple[str, str, str]] | No
             password = secrets.token_urlsafe(12)
             try:
                 await create_staff(services, role, role, password, name)
+                # Trial accounts on a development machine: they may take chats at once.
+                await set_training(services, role, True, "cli", "development trial account")
             except (StaffError, IntegrityError):
                 # Another node starting at the same moment made them and printed them.
                 break
@@ -206,6 +237,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     disable.add_argument("--note", default="", help="why, for the audit log")
     disable.add_argument("username")
+    profile = staff_commands.add_parser(
+        "profile",
+        help="show an adviser's routing profile, or change it with the options given",
+    )
+    profile.add_argument("--languages", help="comma-separated language codes, e.g. en,ur")
+    profile.add_argument("--specialisms", help="comma-separated specialisms (empty string: none)")
+    profile.add_argument("--capacity", type=int, help="how many chats she takes at once")
+    profile.add_argument("username")
     args = parser.parse_args(argv)
 
     settings = _settings()
@@ -235,6 +274,19 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.command == "staff" and args.staff_command == "list":
         _print_staff(asyncio.run(_list_staff(settings)))
+    elif args.command == "staff" and args.staff_command == "profile":
+        try:
+            shown = asyncio.run(_profile(settings, args.username, _profile_change(args)))
+        except (StaffError, ProfileError) as exc:
+            sys.exit(f"willow: {exc}")
+        except ValidationError as exc:
+            first = exc.errors(include_input=False, include_url=False)[0]
+            sys.exit(f"willow: --{first['loc'][0]}: {first['msg']}")
+        print(
+            f"{shown.username}: languages {','.join(shown.languages)}; specialisms "
+            f"{specialisms_text(shown.specialisms)}; capacity {shown.capacity}; "
+            f"training {'recorded' if shown.trained else 'not recorded (takes no chats)'}"
+        )
     elif args.command == "staff" and args.staff_command == "disable":
         try:
             asyncio.run(_disable(settings, args.username, args.note))

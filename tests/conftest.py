@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -22,6 +23,12 @@ from chat.core.settings import Settings
 from chat.schema import import_all_tables, upgrade
 from tests.services import BROKER_URL, DATABASE_URL, scratch_postgres
 from tests.wsclient import Server
+
+# Most tests drive "take next" themselves with advisers they just made: they run with picking
+# from the queue and no training needed (also in the servers they start, which inherit this).
+# The routing tests set "auto" and training explicitly (tests/chat/test_routing_server.py).
+os.environ.setdefault("WILLOW_ASSIGNMENT", "pick")
+os.environ.setdefault("WILLOW_CHATS_NEED_TRAINING", "false")
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection
 
 from chat.core.identity import COOKIE
 from chat.core.services import Services
+from chat.helpline.profile import ProfileChange, set_profile
 from chat.helpline.staff import create_staff
 
 _ids = itertools.count(1)
@@ -50,6 +51,11 @@ class Server:
         shown = name.title() if name else f"Kim {username.rsplit('-', 1)[-1]}"
         await create_staff(self.services, username, role, password, display_name=shown)
         return username, password
+
+    async def set_profile(self, username: str, **change: Any) -> None:
+        """Her routing profile (languages, specialisms, capacity), as an admin would set it."""
+        assert self.services is not None
+        await set_profile(self.services, username, ProfileChange(**change), "test")
 
     async def staff_session(self, role: str = "adviser", name: str | None = None) -> StaffLogin:
         username, password = await self.add_staff(role, name)

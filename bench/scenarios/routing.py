@@ -41,6 +41,9 @@ class AutoAdviser:
         kind = event.get("type")
         if kind == "queue_snapshot":
             self.waiting = len(event.get("waiting", ()))
+        elif kind == "queue_changes":
+            added, removed = len(event.get("added", ())), len(event.get("removed", ()))
+            self.waiting = max(0, self.waiting + added - removed)
         elif kind == "assigned":
             self.busy = False
         elif kind == "error":

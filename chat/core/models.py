@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -54,6 +55,10 @@ class Staff(Base):
     reset_expires_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
+    # Routing (chat/helpline/routing.py): the languages she reads (None: English) and her
+    # specialisms, codes from fixed lists.
+    languages: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    specialisms: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class StaffSession(Base):
@@ -134,6 +139,9 @@ class Conversation(Base):
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ended_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # She said any adviser will do (after being asked, never silently), and when she was asked.
+    any_adviser: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    offered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AuditEntry(Base):

@@ -115,6 +115,20 @@ class Settings(BaseSettings):
     # closes this long after its last mentor's socket closed (or her node died).
     room_participant_grace_seconds: float = Field(default=20, gt=0)
     room_mentor_grace_seconds: float = Field(default=120, gt=0)
+    # Routing (chat/helpline/routing.py; docs/OPERATIONS.md). "auto": each waiting chat goes
+    # to a matching adviser with a free place; "pick": advisers take chats from the queue.
+    assignment: Literal["auto", "pick"] = "auto"
+    # Advisers without recorded training take no chats.
+    chats_need_training: bool = True
+    # How long she waits for an adviser who reads her language and knows her topic before
+    # she is asked whether any adviser will do.
+    match_wait_seconds: float = Field(default=180, ge=0, le=3600)
+    # Weekly hours and holidays (YAML, deploy/hours.example.yaml); unset: always open.
+    hours_file: Path | None = None
+    # Surge limit: no new chat joins a queue this long (0: no limit), or whose estimated wait
+    # would pass this many minutes (0: no limit); she is told so and shown other help.
+    surge_queue_limit: int = Field(default=0, ge=0)
+    surge_wait_minutes: float = Field(default=0, ge=0)
     transcript_retention_days: int = Field(default=30, ge=1)
     # Housekeeping (chat/core/housekeeping.py): how often each purge runs, across all nodes.
     housekeeping_seconds: float = Field(default=3600, gt=0)

@@ -3,5 +3,16 @@
 from __future__ import annotations
 
 LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa", "so")
-TOPICS = ("talk", "drugs", "alcohol", "abuse", "children", "health", "other")
+TOPICS = (
+    "talk",
+    "drugs",
+    "alcohol",
+    "abuse",
+    "children",
+    "health",
+    "sexual_violence",
+    "forced_marriage",
+    "sex_work",
+    "other",
+)
 NATIONS = ("england", "wales", "scotland", "northern_ireland")

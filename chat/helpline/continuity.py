@@ -282,7 +282,7 @@ async def wait_for_adviser(
         if conversation.status != "waiting":
             raise ProtocolError("conversation_ended", ref="wait_for_adviser")
         visit.wait_for_adviser = wait
-        tx.after(lambda: conv.publish_queue(services))
+        tx.after(lambda: conv.publish_queue(services, changed={conversation_id}))
 
 
 async def preferred_adviser(session: AsyncSession, conversation_id: int) -> int | None:

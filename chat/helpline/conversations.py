@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any, Literal
 
 from sqlalchemy import exists, func, select, update
@@ -16,14 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core import streams
 from chat.core.appender import Appended
-from chat.core.channels import STAFF_CHANNEL, staff_sender
+from chat.core.channels import staff_sender
 from chat.core.clock import aware, now
 from chat.core.events import ConversationEnded, VisitorLeft
 from chat.core.hub import stream_channel
-from chat.core.models import Conversation, ReturnVisit, Staff, Stream, VisitorSession
+from chat.core.models import Conversation, Staff, Stream, VisitorSession
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
 from chat.core.uow import Change
+from chat.helpline import queue_state, routing
 from chat.helpline.measures import (
     contact_facts,
     ending_facts,
@@ -31,6 +33,8 @@ from chat.helpline.measures import (
     observe_wait,
     waited,
 )
+from chat.helpline.queue_news import news_of
+from chat.helpline.routing_errors import RoutingError
 
 # At most one round of queue news per node this often (50 rounds a second).
 QUEUE_NEWS_DELAY = 0.02
@@ -93,7 +97,7 @@ async def request_chat(
         )
         session.add(conversation)
         await session.flush()
-        tx.after(lambda: publish_queue(services))
+        tx.after(lambda: publish_queue(services, added={conversation.id}))
         tx.after(lambda: services.tally.note("contact", **contact_facts(visitor)))
     return conversation
 
@@ -120,6 +124,8 @@ def queue_entry(conversation: Conversation, safe_to_talk: bool | None) -> dict[s
         "priority": conversation.priority,
         "risk_level": conversation.risk_level,
         "note": conversation.note,
+        # She chose to talk to any adviser after being asked (her language may not be yours).
+        "any_adviser": bool(conversation.any_adviser),
     }
 
 
@@ -154,14 +160,23 @@ async def advisers_online(session: AsyncSession) -> int:
     return available or 0
 
 
-async def publish_queue(services: Services) -> None:
-    """The queue changed: staff and waiting visitors hear of it at once, or, when news went
-    out less than QUEUE_NEWS_DELAY ago, as soon as that much time has passed.
+async def publish_queue(
+    services: Services,
+    added: set[int] | None = None,
+    removed: set[int] | None = None,
+    changed: set[int] | None = None,
+) -> None:
+    """The queue changed: staff hear what changed (chat/helpline/queue_news.py) at once, or,
+    when news went out less than QUEUE_NEWS_DELAY ago, as soon as that much time has passed;
+    routing runs a round. Each waiting woman hears her own position on the news tick.
 
-    A burst of changes (many arrivals, several advisers taking chats) makes one snapshot, not
-    one per change: news for every adviser and every waiting visitor on every change would
-    grow with the square of the queue. A change after a quiet spell is not held back.
+    A burst of changes (many arrivals, several advisers taking chats) makes one round of
+    news, not one per change. A change after a quiet spell is not held back.
     """
+    router = services.features.find(queue_state.Router)
+    if router is not None:
+        router.wanted(arrival=bool(added) and not removed and not changed)
+    news_of(services).note(added or set(), removed or set(), changed or set())
     if services.queue_news_pending:
         return
     services.queue_news_pending = True
@@ -177,43 +192,14 @@ async def _publish_queue_soon(services: Services, wait: float) -> None:
     services.queue_news_pending = False
     services.queue_news_at = asyncio.get_running_loop().time()
     try:
-        await _publish_queue_now(services)
+        await news_of(services).publish_staff()
     except Exception:
         log.exception("queue news failed")
 
 
-async def _publish_queue_now(services: Services) -> None:
-    snapshot = await queue_snapshot(services)
-    await services.publish(STAFF_CHANNEL, snapshot)
-    total = len(snapshot["waiting"])
-    for position, entry in enumerate(snapshot["waiting"], start=1):
-        conversation_id = entry["conversation_id"]
-        await services.publish(
-            stream_channel(conversation_id),
-            {
-                "type": "queue",
-                "conversation_id": conversation_id,
-                "position": position,
-                "waiting": total,
-                "advisers_online": snapshot["available_advisers"],
-            },
-        )
-
-
 async def queue_position(services: Services, conversation_id: int) -> dict[str, Any] | None:
-    async with services.db.read() as session:
-        waiting = await waiting_conversations(session)
-        online = await advisers_online(session)
-    for position, conversation in enumerate(waiting, start=1):
-        if conversation.id == conversation_id:
-            return {
-                "type": "queue",
-                "conversation_id": conversation_id,
-                "position": position,
-                "waiting": len(waiting),
-                "advisers_online": online,
-            }
-    return None
+    """Her `queue` event now: position, how many wait, her estimate (None: not waiting)."""
+    return await news_of(services).one_for(conversation_id)
 
 
 async def set_available(services: Services, staff: Staff, available: bool) -> None:
@@ -242,50 +228,74 @@ async def hold_adviser(session: AsyncSession, staff_id: int) -> int:
 
 
 async def take_next(services: Services, staff: Staff, tx: Change | None = None) -> Conversation:
-    """The adviser takes the first waiting chat; exactly one adviser gets each chat."""
+    """The adviser takes the chat routing gives her (chat/helpline/routing.py): the most urgent
+    one she matches; exactly one adviser gets each chat."""
     async with services.change(tx) as tx:
         session = tx.session
+        await queue_state.lock_routing(session)
         if await active_count(session, await hold_adviser(session, staff.id)) >= staff.capacity:
             raise ProtocolError("at_capacity")
-        # She came back with a return code and chose to wait for the adviser she had.
-        kept_for_another = exists().where(
-            ReturnVisit.conversation_id == Conversation.id,
-            ReturnVisit.wait_for_adviser.is_(True),
-            ReturnVisit.adviser_id != staff.id,
-        )
-        query = (
-            select(Conversation)
-            .where(Conversation.status == "waiting", ~kept_for_another)
-            .order_by(Conversation.priority.desc(), Conversation.created_at, Conversation.id)
-            .limit(1)
-        )
-        if not services.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        conversation = (await session.execute(query)).scalar_one_or_none()
+        conversation = await routed_next(services, session, staff)
         if conversation is None:
             raise ProtocolError("queue_empty")
-        conversation.status = "active"
-        conversation.adviser_id = staff.id
-        conversation.assigned_at = now()
-        observe_wait(services, conversation)
-        await tx.append(
-            conversation.id,
-            {
-                "type": "assigned",
-                "conversation_id": conversation.id,
-                "adviser_name": staff.display_name,
-                "at": now().isoformat(),
-            },
-        )
-        visitor = await session.get(VisitorSession, conversation.visitor_id)
-        safe = visitor.safe_to_talk if visitor else None
-        triage = {**queue_entry(conversation, safe), "type": "triage"}
-        triage["nation"] = visitor.nation if visitor else None
-        # What the adviser needs to know before replying, kept with the chat for a reload.
-        await tx.append(conversation.id, triage, staff_only=True)
-        tx.after(lambda: publish_queue(services))
-        tx.after(lambda: services.tally.note("taken", seconds=waited(conversation)))
+        await hand_over(services, tx, conversation, staff)
     return conversation
+
+
+async def routed_next(
+    services: Services, session: AsyncSession, staff: Staff
+) -> Conversation | None:
+    """The waiting chat routing picks for this adviser, read under the routing lock."""
+    fresh = await session.get(Staff, staff.id, populate_existing=True)
+    if fresh is None:
+        return None
+    active = await active_count(session, staff.id)
+    adviser = queue_state.as_adviser(fresh, active, services.settings)
+    if not adviser.trained:
+        raise RoutingError("not_trained")
+    # Whether she pressed "available" is not asked here: taking a chat is asking for one.
+    adviser = replace(adviser, available=True)
+    offset, seen = 0, 0
+    while True:
+        page = await queue_state.waiting_page(session, offset)
+        if not page:
+            break
+        offset += len(page)
+        seen += len(page)
+        chosen = routing.next_for([w for w, _ in page], adviser)
+        if chosen is not None:
+            return await session.get(Conversation, chosen.id)
+    if seen:
+        raise ProtocolError("queue_empty", "no waiting chat matches your languages and specialisms")
+    return None
+
+
+async def hand_over(
+    services: Services, tx: Change, conversation: Conversation, staff: Staff
+) -> None:
+    """Give a waiting chat to this adviser, in the caller's unit of work (routing lock held)."""
+    session = tx.session
+    conversation.status = "active"
+    conversation.adviser_id = staff.id
+    conversation.assigned_at = now()
+    observe_wait(services, conversation)
+    await tx.append(
+        conversation.id,
+        {
+            "type": "assigned",
+            "conversation_id": conversation.id,
+            "adviser_name": staff.display_name,
+            "at": now().isoformat(),
+        },
+    )
+    visitor = await session.get(VisitorSession, conversation.visitor_id)
+    safe = visitor.safe_to_talk if visitor else None
+    triage = {**queue_entry(conversation, safe), "type": "triage"}
+    triage["nation"] = visitor.nation if visitor else None
+    # What the adviser needs to know before replying, kept with the chat for a reload.
+    await tx.append(conversation.id, triage, staff_only=True)
+    tx.after(lambda: publish_queue(services, removed={conversation.id}))
+    tx.after(lambda: services.tally.note("taken", seconds=waited(conversation)))
 
 
 async def conversation_for(services: Services, conversation_id: int) -> Conversation:
@@ -346,7 +356,7 @@ async def end_conversation(
         if conversation.status == "ended":
             return None
         if conversation.status == "waiting":
-            tx.after(lambda: publish_queue(services))
+            tx.after(lambda: publish_queue(services, removed={conversation_id}))
         tx.emit(ConversationEnded(conversation_id, conversation.visitor_id, by))
         conversation.status = "ended"
         conversation.ended_at = now()

@@ -102,4 +102,4 @@ class ConversationPlace(Place):
 
     async def risk_noted(self) -> None:
         if self._waiting:
-            await conv.publish_queue(self.services)
+            await conv.publish_queue(self.services, changed={self.stream_id})

@@ -24,6 +24,7 @@ from chat.core.protocol import (
 from chat.core.sockets import Handler, SocketRoutes
 from chat.core.transport import Connection
 from chat.helpline import conversations as conv
+from chat.helpline.assign import admit
 from chat.helpline.place import ConversationPlace
 
 ADVISING_ROLES = ("adviser", "supervisor")
@@ -116,6 +117,7 @@ async def _request_chat(connection: Connection, _event: RequestChat) -> None:
             (floods.per_address("queue-join-address", _joins(connection)), _address(connection)),
         ],
     )
+    await admit(connection.services)
     conversation = await conv.request_chat(connection.services, connection.visitor)
     connection.conversation_id = conversation.id
     connection.writable = {conversation.id}

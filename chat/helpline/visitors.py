@@ -27,7 +27,21 @@ router = APIRouter(prefix="/api/visitor", tags=["visitor"])
 
 class SessionRequest(StrictBody):
     language: Literal["en", "pl", "ar", "ur", "bn", "pa", "so"] | None = None
-    topic: Literal["talk", "drugs", "alcohol", "abuse", "children", "health", "other"] | None = None
+    topic: (
+        Literal[
+            "talk",
+            "drugs",
+            "alcohol",
+            "abuse",
+            "children",
+            "health",
+            "sexual_violence",
+            "forced_marriage",
+            "sex_work",
+            "other",
+        ]
+        | None
+    ) = None
     safe_to_talk: bool | None = None
     nation: Literal["england", "wales", "scotland", "northern_ireland"] | None = None
 

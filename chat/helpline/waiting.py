@@ -133,7 +133,7 @@ async def danger_now(services: Services, visitor_id: int, conversation_id: int) 
         )
         tx.audit(VISITOR, "conversation.danger_now", f"conversation:{conversation_id}")
         if conversation.status == "waiting":
-            tx.after(lambda: conv.publish_queue(services))
+            tx.after(lambda: conv.publish_queue(services, changed={conversation_id}))
     return True
 
 

@@ -48,6 +48,7 @@ function openChat(conversationId) {
 const TAKE_ERRORS = {
   queue_empty: "staff.error.queue_empty",
   at_capacity: "staff.error.at_capacity",
+  not_trained: "staff.error.not_trained",
   forbidden: "staff.error.forbidden",
 };
 
@@ -111,6 +112,10 @@ function connect() {
   });
   socket.on("queue_snapshot", (snapshot) => {
     queue.update(snapshot);
+    drawAvailability();
+  });
+  socket.on("queue_changes", (changes) => {
+    queue.applyChanges(changes);
     drawAvailability();
   });
   socket.on("status", (status) => {

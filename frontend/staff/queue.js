@@ -21,6 +21,9 @@ const TOPIC_NAMES = {
   abuse: "staff.topic.abuse",
   children: "staff.topic.children",
   health: "staff.topic.health",
+  sexual_violence: "staff.topic.sexual_violence",
+  forced_marriage: "staff.topic.forced_marriage",
+  sex_work: "staff.topic.sex_work",
   other: "staff.topic.other",
 };
 const RISK_NAMES = {
@@ -31,6 +34,16 @@ const RISK_NAMES = {
   imminent: "staff.risk.imminent",
 };
 const REFRESH_MS = 15000;
+const MAX_ROWS = 200;
+
+// The server's order: risk (priority) first, then the longest wait, then the id.
+function queueOrder(a, b) {
+  return (
+    (b.priority ?? 0) - (a.priority ?? 0) ||
+    String(a.waiting_since).localeCompare(String(b.waiting_since)) ||
+    a.conversation_id - b.conversation_id
+  );
+}
 
 const label = (names, value) => (value && names[value] ? t(names[value]) : value ?? t("staff.unknown"));
 
@@ -65,13 +78,32 @@ export class QueueView {
     this.summary = summary;
     this.entries = [];
     this.known = new Map(); // conversation_id -> the last entry seen, for the chat's header
+    this.gone = new Set(); // chats that left the queue: they never come back
     setInterval(() => this.draw(), REFRESH_MS);
   }
 
   update(snapshot) {
-    this.entries = snapshot.waiting ?? [];
+    this.entries = (snapshot.waiting ?? []).filter((e) => !this.gone.has(e.conversation_id));
     for (const entry of this.entries) this.known.set(entry.conversation_id, entry);
     this.available = snapshot.available_advisers ?? 0;
+    this.draw();
+  }
+
+  // What changed since the last news (queue_changes): only the changed chats travel. A chat
+  // that left never returns, so a late "added" for it is ignored whatever order news came in.
+  applyChanges(changes) {
+    for (const id of changes.removed ?? []) this.gone.add(id);
+    const byId = new Map(this.entries.map((e) => [e.conversation_id, e]));
+    for (const id of changes.removed ?? []) byId.delete(id);
+    for (const entry of changes.added ?? []) {
+      if (!this.gone.has(entry.conversation_id)) byId.set(entry.conversation_id, entry);
+    }
+    for (const entry of changes.changed ?? []) {
+      if (byId.has(entry.conversation_id)) byId.set(entry.conversation_id, entry);
+    }
+    for (const entry of byId.values()) this.known.set(entry.conversation_id, entry);
+    this.entries = [...byId.values()].sort(queueOrder);
+    this.available = changes.available_advisers ?? this.available;
     this.draw();
   }
 
@@ -88,7 +120,19 @@ export class QueueView {
     this.summary.textContent = count
       ? t("staff.queue.count", { count, available: this.available })
       : t("staff.queue.empty");
-    this.rows.replaceChildren(...this.entries.map((entry) => this.row(entry)));
+    // The first in line are what an adviser acts on; a surge of thousands is summed up.
+    const shown = this.entries.slice(0, MAX_ROWS).map((entry) => this.row(entry));
+    if (count > MAX_ROWS) shown.push(this.moreRow(count - MAX_ROWS));
+    this.rows.replaceChildren(...shown);
+  }
+
+  moreRow(more) {
+    const tr = document.createElement("tr");
+    const td = document.createElement("td");
+    td.colSpan = 6;
+    td.textContent = t("staff.queue.more", { count: more });
+    tr.append(td);
+    return tr;
   }
 
   row(entry) {
@@ -97,7 +141,9 @@ export class QueueView {
     if (risky) tr.classList.add("is-risky");
     const cells = [
       waitingText(entry.waiting_since),
-      languageName(entry.language),
+      entry.any_adviser
+        ? `${languageName(entry.language)} · ${t("staff.queue.any_adviser")}`
+        : languageName(entry.language),
       topicName(entry.topic),
       safeToTalkText(entry.safe_to_talk),
       riskText(entry.risk_level),

@@ -10,6 +10,7 @@ import { TypingIndicator, TypingNotifier } from "../shared/typing.js";
 import { startExtensions } from "./extensions.js";
 import { feedbackFailed, feedbackThanks, hideFeedback, offerFeedback } from "./feedback.js";
 import { clearHelplines, installHelplines } from "./helplines.js";
+import "./routing.js";
 import { forgetSession, session, updateSession } from "./session.js";
 import * as view from "./view.js";
 import { firstRequest, QUIET_ERRORS } from "./waiting.js";
@@ -110,8 +111,9 @@ function onQueue(event) {
   if (!current) {
     updateSession({ conversationId: event.conversation_id, lastSeq: 0 });
   }
-  // With no adviser online her number in the queue would promise what nobody can keep.
-  view.show("waiting", { position: event.position, nobodyOnline: event.advisers_online === 0 });
+  // With no adviser online who could answer her (routing's estimate is null), her number in
+  // the queue would promise what nobody can keep.
+  view.show("waiting", { position: event.position, nobodyOnline: event.estimate === null || event.advisers_online === 0 });
 }
 
 function onAssigned(event) {
@@ -193,6 +195,8 @@ function onError(event) {
     return;
   }
   if (["already_waiting", "conversation_ended", ...QUIET_ERRORS].includes(event.code)) return;
+  // Closed or full: routing.js says so, with when advisers next answer and other help.
+  if (["helpline_closed", "helpline_full"].includes(event.code)) return;
   if (event.code === "refused" && event.client_id) {
     refused(event.client_id, view.refusalText(event.reason));
     return;

@@ -282,7 +282,7 @@ function draw(screen = { name: view.currentScreen() }) {
     $("wait-same").textContent = t("return.wait", { name: offer.adviser_name });
     $("wait-same").hidden = offer.chosen !== undefined;
     // Waiting for her adviser, she can still change her mind and take whoever is free.
-    $("wait-any").hidden = offer.chosen === false;
+    $("return-any").hidden = offer.chosen === false;
   }
   const ended = screen.name === "ended" && Boolean(state.adviser);
   $("return-area").hidden = !ended;
@@ -313,7 +313,7 @@ function reset() {
 function wire() {
   $("danger").addEventListener("click", askDanger);
   $("wait-same").addEventListener("click", () => chooseWait(true));
-  $("wait-any").addEventListener("click", () => chooseWait(false));
+  $("return-any").addEventListener("click", () => chooseWait(false));
   $("return-again").addEventListener("submit", retryCode);
   $("return-new-chat").addEventListener("click", startPlain);
   $("return-take").addEventListener("click", takeCode);

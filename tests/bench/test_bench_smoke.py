@@ -13,7 +13,7 @@ pytest.importorskip("picows", reason="the bench extra is not installed (pip inst
 pytest.importorskip("hdrh", reason="the bench extra is not installed (pip install -e '.[bench]')")
 
 REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = {"one_to_one", "rooms", "two_nodes", "stalled", "reconnect", "idle", "routing"}
+SCENARIOS = {"one_to_one", "rooms", "two_nodes", "stalled", "reconnect", "idle", "routing", "surge"}
 
 
 def test_a_short_run_delivers_every_message_in_order(tmp_path: Path) -> None:

@@ -80,7 +80,10 @@ async def test_the_adviser_gets_a_staff_only_triage_summary_she_never_sees(serve
     her, _ = await visitor(server, response.json()["token"])
     await her.send({"type": "request_chat"})
     await her.receive("queue")
-    adviser = await staff(server, await server.staff_session("adviser"))
+    login = await server.staff_session("adviser")
+    # Routing gives her chat to an adviser who reads Polish and knows substance use.
+    await server.set_profile(login.username, languages=["en", "pl"], specialisms=["substance_use"])
+    adviser = await staff(server, login)
     await adviser.send({"type": "take_next"})
     triage = await adviser.receive("triage")
     assert (triage["language"], triage["topic"], triage["safe_to_talk"], triage["nation"]) == (

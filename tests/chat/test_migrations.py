@@ -83,7 +83,7 @@ async def _upgrade_and_look(url: str) -> None:
     assert versions == {
         "0003",
         "0004",
-        "0010_return_codes",
+        "0007_routing_profile",
         "reporting_0001",
         "helpline_0001_console",
     }

@@ -103,8 +103,8 @@ async def test_a_wait_nobody_is_behind_leaves_the_queue_when_the_grace_ends(
 
     await later(node, moved, 20)
     assert await status(node, conversation) == ("ended", "left")
-    snapshot = await adviser.receive("queue_snapshot", waiting=[])
-    assert snapshot["waiting"] == []
+    changes = await adviser.receive("queue_changes", removed=[conversation])
+    assert changes["added"] == []
 
 
 async def test_coming_back_within_the_grace_keeps_her_place(node: Server, moved: Clock) -> None:
@@ -168,8 +168,8 @@ async def test_an_adviser_is_no_longer_available_after_her_last_socket_closed(
     assert await available(node, login.username) is True
     await later(node, moved, 10)
     assert await available(node, login.username) is False
-    snapshot = await watcher.receive("queue_snapshot", available_advisers=0)
-    assert snapshot["available_advisers"] == 0
+    changes = await watcher.receive("queue_changes", available_advisers=0)
+    assert changes["available_advisers"] == 0
     await watcher.close()
 
 

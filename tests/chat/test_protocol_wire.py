@@ -172,8 +172,9 @@ async def test_queue_entries_carry_a_note_and_every_time_has_a_utc_offset(server
 
 async def _queue_entry(adviser: Client, conversation_id: int) -> dict[str, Any]:
     while True:
-        snapshot = await adviser.receive("queue_snapshot")
-        for entry in snapshot["waiting"]:
+        # After hello the adviser holds the queue and hears only its changes.
+        changes = await adviser.receive("queue_changes")
+        for entry in changes["added"]:
             if entry["conversation_id"] == conversation_id:
                 return dict(entry)
 

@@ -79,11 +79,17 @@ async def test_danger_written_while_waiting_moves_her_up_and_alerts_a_supervisor
     await her.receive("ack", client_id="d1")
     alert = await supervisor.receive("alert", conversation_id=conversation)
     assert alert["kind"] == "risk"
-    # Queue news follows the raised priority.
-    snapshot = await supervisor.receive("queue_snapshot")
-    while snapshot["waiting"][0]["conversation_id"] != conversation:
-        snapshot = await supervisor.receive("queue_snapshot")
-    assert snapshot["waiting"][0]["risk_level"] in ("high", "imminent")
+
+    # Queue news follows the raised priority: staff hear of the change, not the whole queue.
+    def raised(event: dict[str, Any]) -> bool:
+        return any(
+            entry["conversation_id"] == conversation and entry["risk_level"] in ("high", "imminent")
+            for entry in event["changed"] + event["added"]
+        )
+
+    changes = await supervisor.receive("queue_changes")
+    while not raised(changes):
+        changes = await supervisor.receive("queue_changes")
     assert (await her.receive("queue", position=1))["conversation_id"] == conversation
     await first.close()
     await her.close()
@@ -117,10 +123,12 @@ async def test_i_am_in_danger_now_puts_her_first_shows_emergency_routes_and_aler
 
     alert = await supervisor.receive("alert", kind="danger_now")
     assert alert["conversation_id"] == conversation and alert["level"] == "imminent"
-    snapshot = await supervisor.receive("queue_snapshot")
-    while snapshot["waiting"][0]["conversation_id"] != conversation:
-        snapshot = await supervisor.receive("queue_snapshot")
-    assert snapshot["waiting"][0]["risk_level"] == "imminent"
+    changes = await supervisor.receive("queue_changes")
+    while not any(
+        e["conversation_id"] == conversation and e["risk_level"] == "imminent"
+        for e in changes["changed"]
+    ):
+        changes = await supervisor.receive("queue_changes")
 
     # Pressed again: the routes again for her, no second alert, nothing stored twice.
     await her.send({"type": "danger_now", "conversation_id": conversation})

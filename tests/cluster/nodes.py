@@ -69,6 +69,9 @@ class ClusterConfig:
             "WILLOW_SOCKETS_PER_ADDRESS": "0",
             # As the shipped service unit: the reverse proxy on this host is named.
             "WILLOW_FORWARDED_ALLOW_IPS": '["127.0.0.1"]',
+            # As tests/conftest.py: the tests drive "take next" with advisers they just made.
+            "WILLOW_ASSIGNMENT": "pick",
+            "WILLOW_CHATS_NEED_TRAINING": "false",
             **extra,
         }
 

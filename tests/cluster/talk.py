@@ -59,10 +59,20 @@ async def collect(
 
 
 def in_queue(conversation_id: int) -> Callable[[Event], bool]:
-    """Check for a queue_snapshot: does it list this chat as waiting?"""
+    """Check for a queue_snapshot (at hello) or queue_changes: does it add this chat?"""
 
-    def check(snapshot: Event) -> bool:
-        return conversation_id in [entry["conversation_id"] for entry in snapshot["waiting"]]
+    def check(news: Event) -> bool:
+        entries = [*news.get("waiting", []), *news.get("added", [])]
+        return conversation_id in [entry["conversation_id"] for entry in entries]
+
+    return check
+
+
+def left_queue(conversation_id: int) -> Callable[[Event], bool]:
+    """Check for queue_changes saying this chat left the queue."""
+
+    def check(news: Event) -> bool:
+        return conversation_id in news.get("removed", [])
 
     return check
 

@@ -24,7 +24,7 @@ async def test_visitor_on_a_and_adviser_on_b_talk_both_ways(cluster: Cluster) ->
     await her.send({"type": "request_chat"})
     conversation = int((await her.receive("queue"))["conversation_id"])
 
-    await receive_where(adviser, "queue_snapshot", in_queue(conversation))
+    await receive_where(adviser, "queue_changes", in_queue(conversation))
 
     await adviser.send({"type": "set_available", "available": True})
     await adviser.send({"type": "take_next"})

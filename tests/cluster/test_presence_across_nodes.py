@@ -19,7 +19,7 @@ from tests.cluster.presence_nodes import (
     presence_nodes,
     two,
 )
-from tests.cluster.talk import adviser_on, pair, read_what_is_left, receive_where
+from tests.cluster.talk import adviser_on, left_queue, pair, read_what_is_left, receive_where
 from tests.wsclient import Client, visitor
 
 pytestmark = pytest.mark.cluster
@@ -86,13 +86,9 @@ async def test_a_wait_on_a_killed_node_leaves_the_queue_unless_she_comes_back(
     await asyncio.sleep(GRACE)
     assert await two.status(kept_chat) == ("waiting", None)
     assert await two.status(elsewhere_chat) == ("waiting", None)
-    # Queue news went out: the staff see two waiting, she is number 1.
-    snapshot = await receive_where(
-        watcher,
-        "queue_snapshot",
-        lambda e: [w["conversation_id"] for w in e["waiting"]] == [kept_chat, elsewhere_chat],
-    )
-    assert len(snapshot["waiting"]) == 2
+    # Queue news went out: the staff hear the gone chat left the queue, she is number 1.
+    await receive_where(watcher, "queue_changes", left_queue(gone_chat))
+    assert kept_chat not in [r for e in watcher.of_type("queue_changes") for r in e["removed"]]
     assert (await back.receive("queue", conversation_id=kept_chat, position=1))["waiting"] == 2
     for client in (watcher, back, elsewhere):
         await client.close()
@@ -106,8 +102,9 @@ async def test_an_advisers_availability_ends_with_her_last_socket_even_when_her_
     await adviser.send({"type": "set_available", "available": True})
     await adviser.receive("status")
     her, _, chat = await waiting_on("b", two)
-    queued = await her.receive("queue", conversation_id=chat, advisers_online=1)
-    assert queued["advisers_online"] == 1
+    # An adviser who could answer her is online: her queue news carries an estimate.
+    queued = await receive_where(her, "queue", lambda e: e["estimate"] is not None)
+    assert queued["conversation_id"] == chat
 
     # One console closes: she is still online on the other node.
     await also.close()
@@ -121,7 +118,7 @@ async def test_an_advisers_availability_ends_with_her_last_socket_even_when_her_
     news = await receive_where(
         her,
         "queue",
-        lambda e: e["advisers_online"] == 0,
+        lambda e: e["estimate"] is None,
         timeout=STAFF_GRACE + NOTICED + 2,
     )
     assert news["position"] == 1

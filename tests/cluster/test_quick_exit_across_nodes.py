@@ -11,6 +11,7 @@ from tests.cluster.conftest import Cluster
 from tests.cluster.talk import (
     adviser_on,
     in_queue,
+    left_queue,
     pair,
     read_what_is_left,
     receive_where,
@@ -64,10 +65,10 @@ async def test_quick_exit_while_waiting_takes_her_off_the_queue_on_every_node(
     await waiting.send({"type": "request_chat"})
     conversation = int((await waiting.receive("queue"))["conversation_id"])
     listed = in_queue(conversation)
-    await receive_where(watcher, "queue_snapshot", listed)
+    await receive_where(watcher, "queue_changes", listed)
 
     assert await beacon_exit(cluster.b, token) == 204
-    await receive_where(watcher, "queue_snapshot", lambda snapshot: not listed(snapshot))
+    await receive_where(watcher, "queue_changes", left_queue(conversation))
     await read_what_is_left(waiting)
     await waiting.close()
     await watcher.close()
@@ -83,5 +84,6 @@ async def test_quick_exit_through_b_closes_her_socket_on_a_before_she_can_start_
     assert await closed_with(talk.her) == CLOSE_SESSION_ENDED
     await watcher.drain(0.5)
     assert all(snapshot["waiting"] == [] for snapshot in watcher.of_type("queue_snapshot"))
+    assert all(news["added"] == [] for news in watcher.of_type("queue_changes"))
     for client in (talk.adviser, watcher):
         await client.close()

@@ -131,8 +131,8 @@ async def test_moved_to_an_adviser_on_the_other_node(cluster: Cluster) -> None:
     moved = await her.client.receive("room_exit")
     conversation_id = moved["conversation_id"]
     await her.client.receive("queue", conversation_id=conversation_id)
-    snapshot = await receive_where(adviser, "queue_snapshot", in_queue(conversation_id))
-    entry = next(e for e in snapshot["waiting"] if e["conversation_id"] == conversation_id)
+    news = await receive_where(adviser, "queue_changes", in_queue(conversation_id))
+    entry = next(e for e in news["added"] if e["conversation_id"] == conversation_id)
     assert entry["priority"] > 0 and entry["note"] == "wants to talk"
     await adviser.send({"type": "set_available", "available": True})
     await adviser.send({"type": "take_next"})

@@ -21,7 +21,7 @@ from tests.e2e.browser import (
 from tests.wsclient import Client
 
 pytestmark = pytest.mark.e2e
-NOBODY_ONLINE = "No adviser is online right now. You keep your place in the queue."
+NOBODY_ONLINE = "No one can answer right now. You keep your place in the queue."
 
 
 async def stored_choices(pages: Pages) -> list[tuple[object, ...]]:

@@ -57,7 +57,7 @@ async def test_with_no_adviser_online_she_is_not_given_a_number_in_the_queue(
     await start_chat(her, topic="drugs")
     status = her.locator("#chat-status")
     await expect(status).to_have_text(
-        "No adviser is online right now. You keep your place in the queue."
+        "No one can answer right now. You keep your place in the queue."
     )
     await screenshot(her, "visitor-nobody-online")
 

@@ -300,7 +300,10 @@ async def test_mentor_moves_her_to_an_adviser_with_priority_and_a_note(
     left = await other.client.receive("room_left")
     assert left["name"] == her.name and "moved" not in str(left)
 
-    snapshot = await _snapshot_with(adviser, conversation_id)
+    await _snapshot_with(adviser, conversation_id)
+    # The queue's order, as a console that opens now sees it: she is ahead.
+    fresh = await staff(server, await server.staff_session("adviser"))
+    snapshot = await fresh.receive("queue_snapshot")
     first = snapshot["waiting"][0]
     assert first["conversation_id"] == conversation_id
     assert first["priority"] > 0 and first["note"] == note
@@ -329,7 +332,7 @@ async def _snapshot_with(adviser: object, conversation_id: int) -> dict[str, obj
     from tests.wsclient import Client
 
     assert isinstance(adviser, Client)
-    return await receive_where(adviser, "queue_snapshot", in_queue(conversation_id))
+    return await receive_where(adviser, "queue_changes", in_queue(conversation_id))
 
 
 async def test_she_cannot_be_moved_twice(rooms: RoomServer) -> None:

@@ -1,0 +1,254 @@
+"""Queue news that scales: staff get changes, each waiting woman her own position and wait.
+
+Staff: a change to the queue (she joins, a chat is taken, she leaves, her risk rises, she
+says any adviser will do) sends staff one `queue_changes` event naming only what changed, so
+what goes out grows with the change, not with the queue. The full `queue_snapshot` goes only
+to an adviser's socket when it says hello. A chat never returns to the queue once it has
+left, and its risk only rises, so changes from several nodes arriving in any order still
+leave every console with the same queue.
+
+Her: each node, every WAIT_NEWS_SECONDS, reads the queue once, works out every position and
+estimate (chat/helpline/estimate.py, one pass) and sends each waiting woman with a socket on
+this node her own `queue` event, only when it differs from what she was last sent. A woman
+gets at most one small event per interval, whatever the size of the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from typing import Any, Literal
+
+from sqlalchemy import and_, func, or_, select
+
+from chat.core.channels import STAFF_CHANNEL
+from chat.core.models import Conversation, Staff, VisitorSession
+from chat.core.services import Services
+from chat.helpline import queue_state
+from chat.helpline.estimate import Estimate, Handling, estimates, smooth
+from chat.helpline.routing import Adviser, Waiting, in_order
+
+log = logging.getLogger("willow.queue")
+
+WAIT_NEWS_SECONDS = 2.0
+# Recent handling times are read again this often (seconds).
+HANDLING_SECONDS = 60.0
+
+
+def estimate_fields(found: Estimate | None) -> dict[str, int] | None:
+    """Whole minutes for the page: the low end rounded down, the high end up."""
+    if found is None:
+        return None
+    return {
+        "low_minutes": math.floor(found.low / 60),
+        "high_minutes": math.ceil(found.high / 60),
+    }
+
+
+def women_news(
+    queue: list[Waiting], advisers: list[Adviser], handling: Handling
+) -> dict[int, dict[str, Any]]:
+    """Every waiting chat's `queue` event (pure)."""
+    ordered = in_order(queue)
+    waits = estimates(ordered, advisers, handling)
+    total = len(ordered)
+    return {
+        waiting.id: {
+            "type": "queue",
+            "conversation_id": waiting.id,
+            "position": position,
+            "waiting": total,
+            "estimate": estimate_fields(waits[waiting.id]),
+        }
+        for position, waiting in enumerate(ordered, start=1)
+    }
+
+
+class QueueNews:
+    """This node's queue news: staff changes gathered between rounds, her news on a tick."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.added: set[int] = set()
+        self.removed: set[int] = set()
+        self.changed: set[int] = set()
+        self.sent: dict[int, dict[str, Any]] = {}
+        self.ticking = False
+        self._handling = Handling()
+        self._handling_at = float("-inf")
+        # The latest reading of the whole queue (the tick's), for an arrival's first estimate.
+        self.latest: tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]] | None = None
+
+    def note(self, added: set[int], removed: set[int], changed: set[int]) -> None:
+        if removed or changed or not added:
+            # Places or advisers changed: an arrival's first estimate reads afresh.
+            self.latest = None
+        self.added |= added
+        self.removed |= removed
+        self.changed |= changed
+        self.start()
+
+    def start(self) -> None:
+        if not self.ticking:
+            self.ticking = True
+            self.services.spawn(self._tick())
+
+    async def staff_changes(self) -> dict[str, Any]:
+        """What changed since the last round, read for only those chats."""
+        added, removed, changed = self.added, self.removed, self.changed
+        self.added, self.removed, self.changed = set(), set(), set()
+        wanted = (added | changed) - removed
+        # Imported here: conversations.py imports this module.
+        from chat.helpline.conversations import queue_entry
+
+        async with self.services.db.read() as session:
+            rows = list(
+                (
+                    await session.execute(
+                        select(Conversation, VisitorSession.safe_to_talk)
+                        .join(VisitorSession, VisitorSession.id == Conversation.visitor_id)
+                        .where(Conversation.id.in_(wanted), Conversation.status == "waiting")
+                    )
+                ).all()
+            )
+            available = await session.scalar(
+                select(func.count())
+                .select_from(Staff)
+                .where(Staff.available.is_(True), Staff.disabled.is_(False))
+            )
+        still = {conversation.id for conversation, _ in rows}
+        entries = {c.id: queue_entry(c, safe) for c, safe in rows}
+        return {
+            "type": "queue_changes",
+            "added": [entries[i] for i in sorted(added & still)],
+            "changed": [entries[i] for i in sorted((changed - added) & still)],
+            # Gone before news of it went out counts as gone.
+            "removed": sorted(removed | (wanted - still)),
+            "available_advisers": available or 0,
+        }
+
+    async def publish_staff(self) -> None:
+        await self.services.publish(STAFF_CHANNEL, await self.staff_changes())
+
+    async def handling(self) -> Handling:
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._handling_at > HANDLING_SECONDS:
+            async with self.services.db.read() as session:
+                self._handling = smooth(await queue_state.recent_handling_seconds(session))
+            self._handling_at = loop.time()
+        return self._handling
+
+    async def current(self) -> tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]]:
+        """The waiting chats (with visitor ids) and every one's `queue` event, from one read
+        of the queue's plain columns."""
+        settings = self.services.settings
+        async with self.services.db.read() as session:
+            page = await queue_state.waiting_page(session, limit=None)
+            team = [a for _, a in (await queue_state.advisers(session, settings)).values()]
+        news = women_news([w for w, _ in page], team, await self.handling())
+        self.latest = (page, news)
+        return page, news
+
+    async def one_for(self, conversation_id: int) -> dict[str, Any] | None:
+        """Her `queue` event now. Her position is counted in the database; her estimate is
+        that of the last woman in the latest reading who matches the same advisers (the
+        tick corrects it within WAIT_NEWS_SECONDS). Only when there is none is the whole
+        queue read, so a surge of arrivals does not read the queue once per arrival."""
+        async with self.services.db.read() as session:
+            mine = await session.get(Conversation, conversation_id)
+            if mine is None or mine.status != "waiting":
+                return None
+            me = queue_state.as_waiting(mine)
+            waiting = await session.scalar(
+                select(func.count())
+                .select_from(Conversation)
+                .where(Conversation.status == "waiting")
+            )
+            ahead = await session.scalar(
+                select(func.count())
+                .select_from(Conversation)
+                .where(
+                    Conversation.status == "waiting",
+                    # Ids follow the order of joining (SQLite keeps times as text, whole
+                    # seconds by default, so they cannot order two joins in one second).
+                    or_(
+                        Conversation.priority > mine.priority,
+                        and_(Conversation.priority == mine.priority, Conversation.id < mine.id),
+                    ),
+                )
+            )
+        like = self._like(me)
+        if like is None:
+            _, news = await self.current()
+            found = news.get(conversation_id)
+            if found is None:
+                return None
+            estimate = found["estimate"]
+        else:
+            estimate = None if like is False else like
+        event = {
+            "type": "queue",
+            "conversation_id": conversation_id,
+            "position": (ahead or 0) + 1,
+            "waiting": waiting or 0,
+            "estimate": estimate,
+        }
+        self.sent[conversation_id] = event
+        return event
+
+    def _like(self, me: Waiting) -> dict[str, int] | Literal[False] | None:
+        """The latest estimate of the last woman like her (same risk, language, topic and
+        choice), or None when the latest reading has no one like her."""
+        if self.latest is None:
+            return None
+        page, news = self.latest
+        for waiting, _visitor in reversed(page):
+            if (waiting.risk, waiting.language, waiting.specialism, waiting.any_adviser) == (
+                me.risk,
+                me.language,
+                me.specialism,
+                me.any_adviser,
+            ):
+                found = news[waiting.id]["estimate"]
+                return found if found is not None else False
+        return None
+
+    async def tell_women_here(self) -> int:
+        """Send each waiting woman connected to this node her news if it changed; how many."""
+        connections = self.services.connections
+        page, news = await self.current()
+        told = 0
+        for waiting, visitor_id in page:
+            here = connections.of_visitor(visitor_id)
+            if not here:
+                continue
+            event = news[waiting.id]
+            if self.sent.get(waiting.id) == event:
+                continue
+            self.sent[waiting.id] = event
+            for connection in here:
+                if connection.conversation_id == waiting.id:
+                    connection.send(event)
+                    told += 1
+        still = {w.id for w, _ in page}
+        for gone in [c for c in self.sent if c not in still]:
+            del self.sent[gone]
+        return told
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(WAIT_NEWS_SECONDS)
+            try:
+                if self.services.hub.member_count():
+                    await self.tell_women_here()
+            except Exception:
+                log.exception("waiting news failed")
+
+
+def news_of(services: Services) -> QueueNews:
+    found = services.features.find(QueueNews)
+    if found is None:
+        found = QueueNews(services)
+        services.features.add(found)
+    return found

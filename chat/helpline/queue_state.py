@@ -1,0 +1,243 @@
+"""The queue and the advisers as routing sees them, read inside the transaction that acts on
+the decision (chat/helpline/routing.py is the decision; this module only reads rows).
+
+Every transaction that assigns chats first takes one routing lock: a transaction-level
+advisory lock on PostgreSQL (released by its commit or rollback, so a dead node never holds
+it), the database's single writer on SQLite. Two nodes therefore never decide from the same
+picture: a chat goes to one adviser, and no adviser passes her capacity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat.core.clock import aware
+from chat.core.models import Conversation, ReturnVisit, Staff
+from chat.core.services import Services
+from chat.core.settings import Settings
+from chat.helpline.routing import DEFAULT_LANGUAGES, Adviser, Waiting, specialism_for
+
+# Any fixed 64-bit number: the key of the routing lock (pg_advisory_xact_lock).
+ROUTING_LOCK = 0x57494C4C4F57  # "WILLOW"
+ADVISING_ROLES = ("adviser", "supervisor")
+# At most one routing round per node this often; and a round at least this often anyway.
+ROUND_DELAY = 0.02
+TICK_SECONDS = 5.0
+log = logging.getLogger("willow.routing")
+
+
+class Router:
+    """This node's routing rounds (chat/helpline/assign.py): one asked for at a time, so a
+    burst of changes makes one round; and a slow tick, so an offer whose time has come goes
+    out even when nothing else happens."""
+
+    def __init__(self, services: Services, one_round: Callable[[], Awaitable[None]]) -> None:
+        self.services = services
+        self.one_round = one_round
+        self.pending = False
+        self.ticking = False
+        self.last = float("-inf")
+        # The last round found no adviser with a free place.
+        self.full = False
+        self.offers_due = False
+
+    def wanted(self, arrival: bool = False) -> None:
+        """Something changed that may let a chat start: run a round at once, or, when one
+        ran less than ROUND_DELAY ago, as soon as that much time has passed.
+
+        A new arrival needs no round while every adviser is full (`full`, from the last
+        round): only a change that frees a place can start a chat then, and that change
+        runs a round itself, on whichever node it happens. So a surge of arrivals costs
+        nothing here.
+        """
+        if not self.ticking:
+            self.ticking = True
+            self.services.spawn(self._tick())
+        if arrival and self.full:
+            return
+        if self.pending:
+            return
+        self.pending = True
+        loop = asyncio.get_running_loop()
+        self.services.spawn(self._soon(max(0.0, self.last + ROUND_DELAY - loop.time())))
+
+    async def _soon(self, wait: float) -> None:
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self.pending = False
+        self.last = asyncio.get_running_loop().time()
+        try:
+            await self.one_round()
+        except Exception:
+            log.exception("routing round failed")
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            # The offer's time may have come for someone: the tick's round looks.
+            self.offers_due = True
+            self.wanted()
+
+
+async def lock_routing(session: AsyncSession) -> None:
+    """Hold the routing lock until this transaction ends (a no-op on SQLite's single writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROUTING_LOCK})
+
+
+def seconds(at: datetime | None) -> float:
+    return aware(at).timestamp() if at is not None else 0.0
+
+
+def as_waiting(conversation: Conversation) -> Waiting:
+    return Waiting(
+        id=conversation.id,
+        risk=conversation.priority,
+        since=seconds(conversation.created_at),
+        language=conversation.language,
+        specialism=specialism_for(conversation.topic),
+        any_adviser=bool(conversation.any_adviser),
+    )
+
+
+def as_adviser(staff: Staff, active: int, settings: Settings) -> Adviser:
+    return Adviser(
+        id=staff.id,
+        capacity=staff.capacity,
+        active=active,
+        available=bool(staff.available) and not staff.disabled,
+        trained=staff.trained_at is not None or not settings.chats_need_training,
+        languages=frozenset(staff.languages or DEFAULT_LANGUAGES),
+        specialisms=None if staff.specialisms is None else frozenset(staff.specialisms),
+    )
+
+
+async def waiting_rows(session: AsyncSession) -> list[Conversation]:
+    result = await session.execute(
+        select(Conversation)
+        .where(Conversation.status == "waiting")
+        .order_by(Conversation.priority.desc(), Conversation.created_at, Conversation.id)
+    )
+    return list(result.scalars())
+
+
+# How many waiting chats one read takes, in the queue's order (a surge is read in pages
+# only as far as free places reach).
+PAGE = 100
+
+
+async def waiting_page(
+    session: AsyncSession, offset: int = 0, limit: int | None = PAGE
+) -> list[tuple[Waiting, int]]:
+    """Waiting chats in the queue's order as routing sees them, with each one's visitor id:
+    plain columns, no ORM objects, so reading thousands stays cheap."""
+    query = (
+        select(
+            Conversation.id,
+            Conversation.priority,
+            Conversation.created_at,
+            Conversation.language,
+            Conversation.topic,
+            Conversation.any_adviser,
+            Conversation.visitor_id,
+            ReturnVisit.adviser_id.label("for_adviser"),
+        )
+        .outerjoin(
+            ReturnVisit,
+            (ReturnVisit.conversation_id == Conversation.id)
+            & ReturnVisit.wait_for_adviser.is_(True),
+        )
+        .where(Conversation.status == "waiting")
+        .order_by(Conversation.priority.desc(), Conversation.created_at, Conversation.id)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        (
+            Waiting(
+                id=row.id,
+                risk=row.priority,
+                since=seconds(row.created_at),
+                language=row.language,
+                specialism=specialism_for(row.topic),
+                any_adviser=bool(row.any_adviser),
+                for_adviser=row.for_adviser,
+            ),
+            row.visitor_id,
+        )
+        for row in await session.execute(query)
+    ]
+
+
+async def active_counts(
+    session: AsyncSession, staff_ids: list[int] | None = None
+) -> dict[int, int]:
+    query = (
+        select(Conversation.adviser_id, func.count())
+        .where(Conversation.status == "active", Conversation.adviser_id.is_not(None))
+        .group_by(Conversation.adviser_id)
+    )
+    if staff_ids is not None:
+        query = query.where(Conversation.adviser_id.in_(staff_ids))
+    rows = (await session.execute(query)).all()
+    return {int(adviser): int(count) for adviser, count in rows if adviser is not None}
+
+
+async def adviser_rows(session: AsyncSession) -> list[Staff]:
+    result = await session.execute(
+        select(Staff).where(
+            Staff.available.is_(True),
+            Staff.disabled.is_(False),
+            Staff.role.in_(ADVISING_ROLES),
+        )
+    )
+    return list(result.scalars())
+
+
+async def advisers(session: AsyncSession, settings: Settings) -> dict[int, tuple[Staff, Adviser]]:
+    """Every available adviser, with her chats counted now."""
+    rows = await adviser_rows(session)
+    counts = await active_counts(session, [s.id for s in rows])
+    return {s.id: (s, as_adviser(s, counts.get(s.id, 0), settings)) for s in rows}
+
+
+async def due_for_offer(
+    session: AsyncSession, settings: Settings, at: datetime, limit: int = 200
+) -> list[Conversation]:
+    """Waiting chats not yet asked whether any adviser will do, whose time to match is up."""
+    cutoff = at - timedelta(seconds=settings.match_wait_seconds)
+    result = await session.execute(
+        select(Conversation)
+        .where(
+            Conversation.status == "waiting",
+            Conversation.offered_at.is_(None),
+            Conversation.any_adviser.is_(False),
+            Conversation.created_at <= cutoff,
+            or_(Conversation.language.is_not(None), Conversation.topic.is_not(None)),
+        )
+        .order_by(Conversation.created_at)
+        .limit(limit)
+    )
+    return list(result.scalars())
+
+
+async def recent_handling_seconds(session: AsyncSession, limit: int = 200) -> list[float]:
+    """How long the most recently ended chats lasted from assignment to end, oldest first."""
+    result = await session.execute(
+        select(Conversation.assigned_at, Conversation.ended_at)
+        .where(
+            Conversation.status == "ended",
+            Conversation.assigned_at.is_not(None),
+            Conversation.ended_at.is_not(None),
+        )
+        .order_by(Conversation.ended_at.desc())
+        .limit(limit)
+    )
+    return [seconds(ended) - seconds(assigned) for assigned, ended in reversed(result.all())]
