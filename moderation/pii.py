@@ -213,6 +213,10 @@ def redact(text: str, findings: Iterable[PiiFinding]) -> str:
 
 def _phones(text: str, region: str) -> Iterator[PiiFinding]:
     searchable = _DIGITISH_RUN.sub(_letters_as_digits, text)
+    if sum(map(str.isdigit, searchable)) < _MIN_PHONE_DIGITS:
+        # Every number found is a run of this text, and one with fewer digits is skipped
+        # below: too few digits in the whole message, and the matcher need not run.
+        return
     try:
         matches = list(phonenumbers.PhoneNumberMatcher(searchable, region, Leniency.POSSIBLE))
     except Exception:
