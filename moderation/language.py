@@ -80,7 +80,30 @@ def script_of(text: str) -> str | None:
 
 def detect(text: str, page_language: str | None = None) -> tuple[str, ...]:
     """The languages whose rules to read for `text`, most likely first, English always in."""
-    found = _detect_languages(text)
+    return _with_page(_detect_languages(text), page_language)
+
+
+def settled(text: str, page_language: str | None = None) -> tuple[str, ...] | None:
+    """What `detect` gives, when that needs no model: None when only the model can tell
+    (plain Latin script with no Polish letters and no romanised words); then `detect` gives
+    one of `model_outcomes(page_language)`."""
+    if _script_of_latin_undecided(text):
+        return None
+    return detect(text, page_language)
+
+
+def model_outcomes(page_language: str | None = None) -> tuple[tuple[str, ...], ...]:
+    """Every answer `detect` can give when the model decides (Polish, English, or neither)."""
+    return tuple(_with_page(found, page_language) for found in _MODEL_ANSWERS)
+
+
+def _script_of_latin_undecided(text: str) -> bool:
+    return (
+        script_of(text) == "Latn" and _POLISH_LETTERS.search(text) is None and not _romanised(text)
+    )
+
+
+def _with_page(found: tuple[str, ...], page_language: str | None) -> tuple[str, ...]:
     if page_language in KNOWN:
         found = (*found, page_language)
     return _with_english(found)
@@ -117,10 +140,14 @@ def _latin_script(text: str) -> tuple[str, ...]:
     roman = _romanised(text)
     if roman:
         return roman
+    # The only answers the model gives here (`_MODEL_ANSWERS`).
     language, confidence = _classify(text, ("en", "pl"))
     if language == "pl" and confidence >= 0.9:
         return ("pl",)
     return ("en",) if confidence >= 0.9 else ()
+
+
+_MODEL_ANSWERS: tuple[tuple[str, ...], ...] = (("pl",), ("en",), ())
 
 
 def _romanised(text: str) -> tuple[str, ...]:
