@@ -39,7 +39,8 @@ _SERVICE_NUMBER_TYPES = frozenset(
     }
 )
 # "O7700 9OO123": letters standing in for digits inside a run that already has digits.
-_DIGITISH_RUN = re.compile(r"[0-9OoIl|]+")
+# Only runs with a digit can change (see `_letters_as_digits`); each is matched whole.
+_DIGITISH_RUN = re.compile(r"[OoIl|]*[0-9][0-9OoIl|]*")
 _AS_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
 
 _EMAIL = re.compile(
@@ -48,6 +49,8 @@ _EMAIL = re.compile(
 # "becky at gmail dot com": only with a common ending, so "at home dot" is left alone.
 _AT = r"(?:\s*[(\[{]\s*at\s*[)\]}]\s*|\s+at\s+)"
 _DOT = r"(?:\.|\s*[(\[{]\s*dot\s*[)\]}]\s*|\s+dot\s+)"
+# Found wherever `_AT` can match (it needs "at" after a space or bracket and before one).
+_AT_ALONE = re.compile(r"(?:\s|[(\[{])at(?:\s|[)\]}])", re.IGNORECASE)
 _LOCAL_PART = rf"[\w+-][\w.+-]{{0,63}}(?:{_DOT}[\w+-]{{1,63}}){{0,3}}"
 _EMAIL_SPELLED = re.compile(
     rf"(?<![\w.+-]){_LOCAL_PART}{_AT}[\w-]{{1,63}}(?:{_DOT}[\w-]{{1,63}})*?"
@@ -185,8 +188,7 @@ def find_pii(
         *_phones(text, region),
         *_spoken_numbers(text),
         *_regex_findings(text, _EMAIL, PiiKind.EMAIL),
-        *_regex_findings(text, _EMAIL_SPELLED, PiiKind.EMAIL),
-        *_regex_findings(text, _EMAIL_PROVIDER, PiiKind.EMAIL),
+        *_spelled_emails(text),
         *_regex_findings(text, _POSTCODE, PiiKind.POSTCODE),
         *_addresses(text),
         *_regex_findings(text, _URDU_ADDRESS, PiiKind.ADDRESS),
@@ -278,6 +280,16 @@ def _letters_as_digits(match: re.Match[str]) -> str:
 def _regex_findings(text: str, pattern: re.Pattern[str], kind: PiiKind) -> Iterator[PiiFinding]:
     for match in pattern.finditer(text):
         yield PiiFinding(kind, match.start(), match.end(), match.group(0))
+
+
+def _spelled_emails(text: str) -> Iterator[PiiFinding]:
+    # Both patterns try every word as the start of an address; an "at" on its own (or "@"
+    # for a provider) must be somewhere first, and most messages have neither.
+    has_at = _AT_ALONE.search(text) is not None
+    if has_at:
+        yield from _regex_findings(text, _EMAIL_SPELLED, PiiKind.EMAIL)
+    if has_at or "@" in text:
+        yield from _regex_findings(text, _EMAIL_PROVIDER, PiiKind.EMAIL)
 
 
 def _addresses(text: str) -> Iterator[PiiFinding]:
