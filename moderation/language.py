@@ -69,8 +69,14 @@ def _markers() -> _Markers:
     return _Markers(frozenset(str(data["shahmukhi"]).split()), roman, shared)
 
 
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
 def script_of(text: str) -> str | None:
     """The script most of the message's letters are in (ISO 15924), or None."""
+    if text.isascii():
+        # Only the Latin range holds ASCII letters.
+        return "Latn" if _ASCII_LETTER.search(text) else None
     counts: Counter[str] = Counter()
     for name, letters in _SCRIPTS:
         counts[name] = len(letters.findall(text))
@@ -87,20 +93,18 @@ def settled(text: str, page_language: str | None = None) -> tuple[str, ...] | No
     """What `detect` gives, when that needs no model: None when only the model can tell
     (plain Latin script with no Polish letters and no romanised words); then `detect` gives
     one of `model_outcomes(page_language)`."""
-    if _script_of_latin_undecided(text):
-        return None
-    return detect(text, page_language)
+    script = script_of(text)
+    if script != "Latn":
+        return _with_page(_by_script(text, script), page_language)
+    if _POLISH_LETTERS.search(text):
+        return _with_page(("pl",), page_language)
+    roman = _romanised(text)
+    return _with_page(roman, page_language) if roman else None
 
 
 def model_outcomes(page_language: str | None = None) -> tuple[tuple[str, ...], ...]:
     """Every answer `detect` can give when the model decides (Polish, English, or neither)."""
     return tuple(_with_page(found, page_language) for found in _MODEL_ANSWERS)
-
-
-def _script_of_latin_undecided(text: str) -> bool:
-    return (
-        script_of(text) == "Latn" and _POLISH_LETTERS.search(text) is None and not _romanised(text)
-    )
 
 
 def _with_page(found: tuple[str, ...], page_language: str | None) -> tuple[str, ...]:
@@ -110,7 +114,10 @@ def _with_page(found: tuple[str, ...], page_language: str | None) -> tuple[str, 
 
 
 def _detect_languages(text: str) -> tuple[str, ...]:
-    script = script_of(text)
+    return _by_script(text, script_of(text))
+
+
+def _by_script(text: str, script: str | None) -> tuple[str, ...]:
     if script == "Beng":
         return ("bn",)
     if script == "Guru":

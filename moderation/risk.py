@@ -153,6 +153,7 @@ class RuleDetector:
         self._lexicons = lexicons
         # Oldest first; a reading depends only on the text, the page language and the rules.
         self._readings: dict[tuple[str, str | None], _Reading] = {}
+        self._imminent = {id(lex): {id(p): p for p in lex.imminent} for lex in lexicons.values()}
         self._undecided_by_outcomes: dict[
             tuple[tuple[str, ...], ...], tuple[frozenset[int], tuple[Lexicon, ...]]
         ] = {}
@@ -306,7 +307,12 @@ class RuleDetector:
         return canon, present
 
     def _now(self, canon: str, present: set[int], lexicons: Sequence[Lexicon]) -> bool:
-        return any(id(p) in present and p.search(canon) for lex in lexicons for p in lex.imminent)
+        # Only the time cues whose anchors are present can match.
+        return any(
+            self._imminent[id(lex)][pid].search(canon)
+            for lex in lexicons
+            for pid in present.intersection(self._imminent[id(lex)])
+        )
 
     def _hits(
         self, canon: str, present: set[int], lexicons: Sequence[Lexicon], now: bool
