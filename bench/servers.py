@@ -187,6 +187,19 @@ async def start_raw(logs: Path) -> ServerProcess:
     return server
 
 
+async def start_socketio(logs: Path) -> ServerProcess:
+    """python-socketio's room emit on uvicorn (bench/socketioserver.py)."""
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.socketioserver", "--port", str(port)]
+    server = _spawn("python-socketio", argv, dict(os.environ), port, logs)
+    try:
+        await wait_ready(server, "/nothing")
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
 @contextlib.asynccontextmanager
 async def running(*servers: ServerProcess) -> AsyncIterator[None]:
     try:
