@@ -105,6 +105,8 @@ _PLATFORM = (
     r"insta(?:gram)?|ig|snap(?:chat)?|sc|tik\s?tok|tt|twitter|fb|facebook|messenger|"
     r"telegram|discord|kik|threads|bluesky|signal|whatsapp|wa|skype|youtube|onlyfans|reddit"
 )
+# Where a handle pattern below could start: a platform's name, then what may follow it.
+_PLATFORM_NAMED = re.compile(rf"\b(?:{_PLATFORM})(?=[\s:='’a])", re.IGNORECASE)
 _HANDLE_NAME = r"(@?[^\W_][\w.]{1,29})"
 _HANDLE_LABEL = r"(?:\s+(?:name|username|user\s?name|handle|id|account))?"
 _HANDLE_PATTERNS = (
@@ -134,6 +136,12 @@ _DIGIT_WORDS = {
 }  # fmt: skip
 _REPEATS = {"double": 2, "triple": 3, "treble": 3}
 _NUMBER_TOKEN = re.compile(r"[^\W_]+|\d+", re.IGNORECASE)
+# One of the words above as a whole token (in ASCII text, where casefolding is lowering).
+_SPOKEN_WORD = re.compile(
+    rf"(?<![^\W_])(?:{'|'.join(sorted([*_DIGIT_WORDS, *_REPEATS], key=len, reverse=True))})"
+    r"(?![^\W_])",
+    re.IGNORECASE,
+)
 # A person's full name after words that introduce one ("my husband is Imran Ali").
 _NAME_WORD = r"[A-ZÀ-ÞŁŚŻŹĆŃÓ][\w'’-]{1,30}"
 _NAME_CUES = (
@@ -238,6 +246,8 @@ def _spoken_numbers(text: str) -> Iterator[PiiFinding]:
 
     Runs of digits alone are the phone finder's, which knows service numbers apart.
     """
+    if text.isascii() and _SPOKEN_WORD.search(text) is None:
+        return  # no number said in words: nothing here is this finder's
     run: list[re.Match[str]] = []
     digits = 0
     repeat = 1
@@ -301,7 +311,11 @@ def _addresses(text: str) -> Iterator[PiiFinding]:
 
 
 def _handles(text: str, allowed: set[str]) -> Iterator[PiiFinding]:
-    for pattern in _HANDLE_PATTERNS:
+    # Each pattern needs an "@" (the first) or a platform's name (the others) first.
+    at, platform = "@" in text, _PLATFORM_NAMED.search(text) is not None
+    for index, pattern in enumerate(_HANDLE_PATTERNS):
+        if not (at if index == 0 else platform):
+            continue
         for match in pattern.finditer(text):
             # A full stop after a handle usually ends the sentence.
             handle = match.group(1).rstrip(".")
