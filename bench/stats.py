@@ -103,9 +103,10 @@ def per_cpu_second(step: dict[str, Any] | None) -> float | None:
 def common_step(
     *ladders: list[dict[str, Any]],
 ) -> tuple[float | None, list[dict[str, Any] | None]]:
-    """The highest offered rate every ladder ran and kept up at, with each ladder's step."""
-    kept = [{s["offered_rate"] for s in steps if s.get("kept_up")} for steps in ladders]
-    rates = set.intersection(*kept) if kept else set()
+    """The highest offered rate at which every ladder delivered everything (kept up or not:
+    per CPU-second does not need the schedule kept), with each ladder's step."""
+    whole = [{s["offered_rate"] for s in steps if s.get("undelivered") == 0} for steps in ladders]
+    rates = set.intersection(*whole) if whole else set()
     if not rates:
         return None, [None for _ in ladders]
     rate = max(rates)
