@@ -91,7 +91,9 @@ class ServerProcess:
                 self.process.wait(timeout=8)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait(timeout=5)
+                # Tens of thousands of sockets take the kernel a while to tear down on a
+                # busy machine, even after SIGKILL.
+                self.process.wait(timeout=60)
 
 
 def _spawn(name: str, argv: list[str], env: dict[str, str], port: int, logs: Path) -> ServerProcess:
