@@ -142,6 +142,7 @@ async def connect(
     cookie: str | None = None,
     source_ip: str | None = None,
     receive_buffer: int | None = None,
+    listener_type: type[Peer] | None = None,
 ) -> Peer:
     """Open one websocket; `source_ip` spreads many connections over 127.0.0.x addresses."""
     headers = {"Origin": origin}
@@ -161,7 +162,7 @@ async def connect(
         return sock
 
     _transport, listener = await ws_connect(
-        Peer,
+        listener_type or Peer,
         url,
         extra_headers=headers,
         socket_factory=make_socket,

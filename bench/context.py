@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.profiles import Profile
 from bench.seed import Seeded, create_scratch_database, drop_scratch_database, seed
-from bench.servers import ServerProcess, WillowConfig, start_raw, start_willow
+from bench.servers import ServerProcess, WillowConfig, start_raw, start_socketio, start_willow
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -90,6 +90,14 @@ class Context:
     @contextlib.asynccontextmanager
     async def raw(self) -> AsyncIterator[ServerProcess]:
         server = await start_raw(self.logs)
+        try:
+            yield server
+        finally:
+            server.stop()
+
+    @contextlib.asynccontextmanager
+    async def socketio(self) -> AsyncIterator[ServerProcess]:
+        server = await start_socketio(self.logs)
         try:
             yield server
         finally:

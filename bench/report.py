@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench.stats import per_cpu_second
+
 DASH = "—"
 
 
@@ -64,6 +66,7 @@ STEP_HEADER = [
     "seq gaps",
     "errors",
     "server CPU",
+    "per CPU-s",
     "peak RSS MiB",
     "generator CPU",
     "send lag p99 ms",
@@ -89,6 +92,7 @@ def _step_row(label: str, step: dict[str, Any]) -> list[Any]:
         step.get("seq_missing"),
         errors,
         _cpu(step),
+        per_cpu_second(step) if step.get("server_cpu") else None,
         _rss(step),
         f"{step.get('generator_cpu', 0):.0%}",
         step.get("send_lag", {}).get("p99_ms"),
@@ -112,6 +116,10 @@ def targets(results: dict[str, Any]) -> list[str]:
     s = results["scenarios"]
     one = s.get("one_to_one", {}).get("summary", {})
     rooms50 = s.get("rooms", {}).get("summary", {}).get("50", {})
+    room_sizes = {
+        k: v for k, v in s.get("rooms", {}).get("summary", {}).items() if k in ("50", "200")
+    }
+    sized = list(room_sizes.items())
     idle = s.get("idle", {}).get("summary", {})
     routing = s.get("routing", {}).get("summary", {})
     two = s.get("two_nodes", {}).get("summary", {})
@@ -150,6 +158,26 @@ def targets(results: dict[str, Any]) -> list[str]:
             rooms50.get("ratio_of_raw"),
             1.0,
             _met(rooms50.get("ratio_of_raw"), 0.25, True),
+        ],
+        *[
+            [
+                f"rooms of {size}: per server CPU-second, share of raw",
+                "≥ 0.6",
+                rooms.get("per_cpu_ratio_of_raw"),
+                1.0,
+                _met(rooms.get("per_cpu_ratio_of_raw"), 0.6, True),
+            ]
+            for size, rooms in room_sizes.items()
+        ],
+        *[
+            [
+                f"{name}: per server CPU-second, times python-socketio",
+                "≥ 5",
+                figures.get("per_cpu_times_socketio"),
+                DASH,
+                _met(figures.get("per_cpu_times_socketio"), 5.0, True),
+            ]
+            for name, figures in (("1:1", one), *[(f"rooms of {k}", v) for k, v in sized])
         ],
         [
             f"idle: KiB per connection ({_num(idle.get('connections'))} open)",
@@ -196,6 +224,7 @@ def _one_to_one(section: dict[str, Any]) -> list[str]:
     rows = [_step_row("Willow", st) for st in section["willow"]] + [
         _step_row("raw", st) for st in section["raw"]
     ]
+    rows += [_step_row("python-socketio", st) for st in section.get("socketio", [])]
     lines += _table(STEP_HEADER, rows)
     summary = section["summary"]
     lines += _table(["figure", "value"], [[k.replace("_", " "), v] for k, v in summary.items()])
@@ -214,12 +243,21 @@ def _rooms(section: dict[str, Any]) -> list[str]:
     rows = []
     for size, steps in section.get("raw", {}).items():
         rows += [_step_row(f"raw, rooms of {size}", st) for st in steps]
+    for size, steps in section.get("socketio", {}).items():
+        rows += [_step_row(f"python-socketio, rooms of {size}", st) for st in steps]
     for size, steps in willow.items():
         if isinstance(steps, list):
             rows += [_step_row(f"Willow, rooms of {size}", st) for st in steps]
     lines += ["Offered and delivered are deliveries/s (messages/s × listeners).", ""]
     header = ["server", *STEP_HEADER[1:]]
     lines += _table(header, [_as_deliveries(r, section) for r in rows])
+    figures = [
+        [f"rooms of {size}", key.replace("_", " "), value]
+        for size, summary in section.get("summary", {}).items()
+        for key, value in summary.items()
+    ]
+    if figures:
+        lines += _table(["rooms", "figure", "value"], figures)
     return lines
 
 

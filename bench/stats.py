@@ -91,6 +91,28 @@ def best_sustained(steps: list[dict[str, Any]]) -> float | None:
     return max(rates) if rates else None
 
 
+def per_cpu_second(step: dict[str, Any] | None) -> float | None:
+    """Deliveries per second of server CPU (its share of a core summed over its processes):
+    a figure that does not depend on whether the generator kept up with its schedule."""
+    if step is None:
+        return None
+    cpu = sum(step.get("server_cpu", []))
+    return round(step["delivered_rate"] / cpu) if cpu > 0 else None
+
+
+def common_step(
+    *ladders: list[dict[str, Any]],
+) -> tuple[float | None, list[dict[str, Any] | None]]:
+    """The highest offered rate at which every ladder delivered everything (kept up or not:
+    per CPU-second does not need the schedule kept), with each ladder's step."""
+    whole = [{s["offered_rate"] for s in steps if s.get("undelivered") == 0} for steps in ladders]
+    rates = set.intersection(*whole) if whole else set()
+    if not rates:
+        return None, [None for _ in ladders]
+    rate = max(rates)
+    return rate, [step_at(steps, rate) for steps in ladders]
+
+
 def step_at(steps: list[dict[str, Any]], rate: float) -> dict[str, Any] | None:
     """The step whose offered rate is `rate`, if that step ran."""
     for step in steps:

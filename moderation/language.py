@@ -69,8 +69,14 @@ def _markers() -> _Markers:
     return _Markers(frozenset(str(data["shahmukhi"]).split()), roman, shared)
 
 
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
 def script_of(text: str) -> str | None:
     """The script most of the message's letters are in (ISO 15924), or None."""
+    if text.isascii():
+        # Only the Latin range holds ASCII letters.
+        return "Latn" if _ASCII_LETTER.search(text) else None
     counts: Counter[str] = Counter()
     for name, letters in _SCRIPTS:
         counts[name] = len(letters.findall(text))
@@ -80,14 +86,38 @@ def script_of(text: str) -> str | None:
 
 def detect(text: str, page_language: str | None = None) -> tuple[str, ...]:
     """The languages whose rules to read for `text`, most likely first, English always in."""
-    found = _detect_languages(text)
+    return _with_page(_detect_languages(text), page_language)
+
+
+def settled(text: str, page_language: str | None = None) -> tuple[str, ...] | None:
+    """What `detect` gives, when that needs no model: None when only the model can tell
+    (plain Latin script with no Polish letters and no romanised words); then `detect` gives
+    one of `model_outcomes(page_language)`."""
+    script = script_of(text)
+    if script != "Latn":
+        return _with_page(_by_script(text, script), page_language)
+    if _POLISH_LETTERS.search(text):
+        return _with_page(("pl",), page_language)
+    roman = _romanised(text)
+    return _with_page(roman, page_language) if roman else None
+
+
+def model_outcomes(page_language: str | None = None) -> tuple[tuple[str, ...], ...]:
+    """Every answer `detect` can give when the model decides (Polish, English, or neither)."""
+    return tuple(_with_page(found, page_language) for found in _MODEL_ANSWERS)
+
+
+def _with_page(found: tuple[str, ...], page_language: str | None) -> tuple[str, ...]:
     if page_language in KNOWN:
         found = (*found, page_language)
     return _with_english(found)
 
 
 def _detect_languages(text: str) -> tuple[str, ...]:
-    script = script_of(text)
+    return _by_script(text, script_of(text))
+
+
+def _by_script(text: str, script: str | None) -> tuple[str, ...]:
     if script == "Beng":
         return ("bn",)
     if script == "Guru":
@@ -117,10 +147,14 @@ def _latin_script(text: str) -> tuple[str, ...]:
     roman = _romanised(text)
     if roman:
         return roman
+    # The only answers the model gives here (`_MODEL_ANSWERS`).
     language, confidence = _classify(text, ("en", "pl"))
     if language == "pl" and confidence >= 0.9:
         return ("pl",)
     return ("en",) if confidence >= 0.9 else ()
+
+
+_MODEL_ANSWERS: tuple[tuple[str, ...], ...] = (("pl",), ("en",), ())
 
 
 def _romanised(text: str) -> tuple[str, ...]:

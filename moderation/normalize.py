@@ -42,9 +42,23 @@ _STRIP_TABLE[0x2028] = "\n"  # line separator
 _STRIP_TABLE[0x2029] = "\n"  # paragraph separator
 
 
+def _ascii_keys(table: dict[int, str | None]) -> re.Pattern[str]:
+    """Finds the ASCII characters a translation table changes (a plain ASCII text without
+    any of them would come out of `str.translate` as it went in)."""
+    return re.compile("[" + re.escape("".join(chr(c) for c in table if c < 0x80)) + "]")
+
+
+_STRIP_ASCII = _ascii_keys(_STRIP_TABLE)
+
+
 def strip_invisible(text: str) -> str:
     """Remove invisible, control and direction-override characters; NFKC. Case is kept."""
-    text = _SURROGATES.sub(_REPLACEMENT, text)
+    if text.isascii():
+        # Most messages: no surrogate, nothing NFKC changes; only controls can go.
+        if _STRIP_ASCII.search(text) is None:
+            return text
+    else:
+        text = _SURROGATES.sub(_REPLACEMENT, text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.translate(_STRIP_TABLE)
     return unicodedata.normalize("NFKC", text)
@@ -109,6 +123,7 @@ _FILTER_MAP.update(
         0x06C0: "\u0647",  # heh forms, ta marbuta -> heh
     }
 )
+_FILTER_ASCII = _ascii_keys(_FILTER_MAP)
 
 # Cyrillic and Greek letters that look like Latin ones, both cases (applied before casefold).
 _CONFUSABLE_PAIRS = (
@@ -159,11 +174,52 @@ def normalise(text: str) -> str:
 
 
 def _normalise(text: str) -> str:
-    text = strip_invisible(text).translate(_FILTER_MAP)
+    text = strip_invisible(text)
+    if not text.isascii() or _FILTER_ASCII.search(text) is not None:
+        text = text.translate(_FILTER_MAP)
     text = _fold_latin_marks(text)
-    text = _SPACED_RUN.sub(_join_spaced_letters, text)
-    out = " ".join(_normalise_word(word) for word in text.split())
-    return _LETTER_RUN.sub(r"\1\1", out)
+    words = text.split()
+    if _two_single_letters(words):
+        text = _SPACED_RUN.sub(_join_spaced_letters, text)
+        words = text.split()
+    out = " ".join([_WORDS.get(word) or _normalised_word(word) for word in words])
+    if _has_a_run(out):
+        out = _LETTER_RUN.sub(r"\1\1", out)
+    return out
+
+
+def _two_single_letters(words: list[str]) -> bool:
+    """Whether two one-character words stand side by side: a spaced-out run ("k i l l")
+    starts so, and most messages have none, so the run's pattern need not be searched."""
+    single = False
+    for word in words:
+        if len(word) == 1:
+            if single:
+                return True
+            single = True
+        else:
+            single = False
+    return False
+
+
+def _has_a_run(text: str) -> bool:
+    """Whether any character appears three times in a row (a letter run needs that)."""
+    return any(ch * 3 in text for ch in set(text))
+
+
+# Words repeat from message to message: each one's filter form is remembered (bounded).
+_WORDS: dict[str, str] = {}
+_WORDS_KEPT = 50_000
+_WORD_MAX_CHARS = 64
+
+
+def _normalised_word(word: str) -> str:
+    form = _normalise_word(word)
+    if len(word) <= _WORD_MAX_CHARS:
+        if len(_WORDS) >= _WORDS_KEPT:
+            _WORDS.clear()
+        _WORDS[word] = form
+    return form
 
 
 _CACHE_MAX_CHARS = 8_192

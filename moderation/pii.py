@@ -39,7 +39,8 @@ _SERVICE_NUMBER_TYPES = frozenset(
     }
 )
 # "O7700 9OO123": letters standing in for digits inside a run that already has digits.
-_DIGITISH_RUN = re.compile(r"[0-9OoIl|]+")
+# Only runs with a digit can change (see `_letters_as_digits`); each is matched whole.
+_DIGITISH_RUN = re.compile(r"[OoIl|]*[0-9][0-9OoIl|]*")
 _AS_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
 
 _EMAIL = re.compile(
@@ -48,6 +49,8 @@ _EMAIL = re.compile(
 # "becky at gmail dot com": only with a common ending, so "at home dot" is left alone.
 _AT = r"(?:\s*[(\[{]\s*at\s*[)\]}]\s*|\s+at\s+)"
 _DOT = r"(?:\.|\s*[(\[{]\s*dot\s*[)\]}]\s*|\s+dot\s+)"
+# Found wherever `_AT` can match (it needs "at" after a space or bracket and before one).
+_AT_ALONE = re.compile(r"(?:\s|[(\[{])at(?:\s|[)\]}])", re.IGNORECASE)
 _LOCAL_PART = rf"[\w+-][\w.+-]{{0,63}}(?:{_DOT}[\w+-]{{1,63}}){{0,3}}"
 _EMAIL_SPELLED = re.compile(
     rf"(?<![\w.+-]){_LOCAL_PART}{_AT}[\w-]{{1,63}}(?:{_DOT}[\w-]{{1,63}})*?"
@@ -102,6 +105,8 @@ _PLATFORM = (
     r"insta(?:gram)?|ig|snap(?:chat)?|sc|tik\s?tok|tt|twitter|fb|facebook|messenger|"
     r"telegram|discord|kik|threads|bluesky|signal|whatsapp|wa|skype|youtube|onlyfans|reddit"
 )
+# Where a handle pattern below could start: a platform's name, then what may follow it.
+_PLATFORM_NAMED = re.compile(rf"\b(?:{_PLATFORM})(?=[\s:='’a])", re.IGNORECASE)
 _HANDLE_NAME = r"(@?[^\W_][\w.]{1,29})"
 _HANDLE_LABEL = r"(?:\s+(?:name|username|user\s?name|handle|id|account))?"
 _HANDLE_PATTERNS = (
@@ -131,6 +136,12 @@ _DIGIT_WORDS = {
 }  # fmt: skip
 _REPEATS = {"double": 2, "triple": 3, "treble": 3}
 _NUMBER_TOKEN = re.compile(r"[^\W_]+|\d+", re.IGNORECASE)
+# One of the words above as a whole token (in ASCII text, where casefolding is lowering).
+_SPOKEN_WORD = re.compile(
+    rf"(?<![^\W_])(?:{'|'.join(sorted([*_DIGIT_WORDS, *_REPEATS], key=len, reverse=True))})"
+    r"(?![^\W_])",
+    re.IGNORECASE,
+)
 # A person's full name after words that introduce one ("my husband is Imran Ali").
 _NAME_WORD = r"[A-ZÀ-ÞŁŚŻŹĆŃÓ][\w'’-]{1,30}"
 _NAME_CUES = (
@@ -185,8 +196,7 @@ def find_pii(
         *_phones(text, region),
         *_spoken_numbers(text),
         *_regex_findings(text, _EMAIL, PiiKind.EMAIL),
-        *_regex_findings(text, _EMAIL_SPELLED, PiiKind.EMAIL),
-        *_regex_findings(text, _EMAIL_PROVIDER, PiiKind.EMAIL),
+        *_spelled_emails(text),
         *_regex_findings(text, _POSTCODE, PiiKind.POSTCODE),
         *_addresses(text),
         *_regex_findings(text, _URDU_ADDRESS, PiiKind.ADDRESS),
@@ -213,6 +223,10 @@ def redact(text: str, findings: Iterable[PiiFinding]) -> str:
 
 def _phones(text: str, region: str) -> Iterator[PiiFinding]:
     searchable = _DIGITISH_RUN.sub(_letters_as_digits, text)
+    if sum(map(str.isdigit, searchable)) < _MIN_PHONE_DIGITS:
+        # Every number found is a run of this text, and one with fewer digits is skipped
+        # below: too few digits in the whole message, and the matcher need not run.
+        return
     try:
         matches = list(phonenumbers.PhoneNumberMatcher(searchable, region, Leniency.POSSIBLE))
     except Exception:
@@ -232,6 +246,8 @@ def _spoken_numbers(text: str) -> Iterator[PiiFinding]:
 
     Runs of digits alone are the phone finder's, which knows service numbers apart.
     """
+    if text.isascii() and _SPOKEN_WORD.search(text) is None:
+        return  # no number said in words: nothing here is this finder's
     run: list[re.Match[str]] = []
     digits = 0
     repeat = 1
@@ -276,6 +292,16 @@ def _regex_findings(text: str, pattern: re.Pattern[str], kind: PiiKind) -> Itera
         yield PiiFinding(kind, match.start(), match.end(), match.group(0))
 
 
+def _spelled_emails(text: str) -> Iterator[PiiFinding]:
+    # Both patterns try every word as the start of an address; an "at" on its own (or "@"
+    # for a provider) must be somewhere first, and most messages have neither.
+    has_at = _AT_ALONE.search(text) is not None
+    if has_at:
+        yield from _regex_findings(text, _EMAIL_SPELLED, PiiKind.EMAIL)
+    if has_at or "@" in text:
+        yield from _regex_findings(text, _EMAIL_PROVIDER, PiiKind.EMAIL)
+
+
 def _addresses(text: str) -> Iterator[PiiFinding]:
     for match in _ADDRESS.finditer(text):
         names = match.group(2).split()
@@ -285,7 +311,11 @@ def _addresses(text: str) -> Iterator[PiiFinding]:
 
 
 def _handles(text: str, allowed: set[str]) -> Iterator[PiiFinding]:
-    for pattern in _HANDLE_PATTERNS:
+    # Each pattern needs an "@" (the first) or a platform's name (the others) first.
+    at, platform = "@" in text, _PLATFORM_NAMED.search(text) is not None
+    for index, pattern in enumerate(_HANDLE_PATTERNS):
+        if not (at if index == 0 else platform):
+            continue
         for match in pattern.finditer(text):
             # A full stop after a handle usually ends the sentence.
             handle = match.group(1).rstrip(".")

@@ -46,7 +46,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from moderation.language import KNOWN, detect
+from moderation.language import KNOWN, detect, model_outcomes, settled
 from moderation.lexicon import (
     WORD_CHAR,
     Entry,
@@ -153,6 +153,10 @@ class RuleDetector:
         self._lexicons = lexicons
         # Oldest first; a reading depends only on the text, the page language and the rules.
         self._readings: dict[tuple[str, str | None], _Reading] = {}
+        self._imminent = {id(lex): {id(p): p for p in lex.imminent} for lex in lexicons.values()}
+        self._undecided_by_outcomes: dict[
+            tuple[tuple[str, ...], ...], tuple[frozenset[int], tuple[Lexicon, ...]]
+        ] = {}
         self._all = tuple(lexicons.values())
         self._vocabulary = _Vocabulary(
             {w for lex in self._all for p in _entry_patterns(lex) for w in p.fuzzy_words},
@@ -208,19 +212,111 @@ class RuleDetector:
         words = _bounded(normalise(text))
         if not words:
             return _Reading()
-        languages = detect(text[:_DETECT_CHARS], language)
+        head = text[:_DETECT_CHARS]
+        languages = settled(head, language)
+        canon, present = self._canon(words)
+        if languages is None:
+            # Only the language model can tell English from Polish here, and it costs more
+            # than the rest of the reading. It is not asked when no phrase of the lexicon its
+            # answer decides on is present: the other lexicons read the same either way.
+            undecided, lexicons = self._undecided(model_outcomes(language))
+            if undecided.isdisjoint(present):
+                blanked, left = self._blank(canon, present, lexicons)
+                if undecided.isdisjoint(left):
+                    return self._read_decided(text, blanked, left, lexicons, head, language)
+            languages = detect(head, language)
         lexicons = self._select(languages)
+        canon, present = self._blank(canon, present, lexicons)
+        now = self._now(canon, present, lexicons)
+        hits = self._hits(canon, present, lexicons, now)
+        stance = Stance.NONE
+        if hits:
+            stance = stance_of(text, canon, languages, now)
+        intent = now and intends(canon, languages)
+        return _Reading(tuple(hits), now, stance, languages, intent)
+
+    def _read_decided(
+        self,
+        text: str,
+        canon: str,
+        present: set[int],
+        lexicons: tuple[Lexicon, ...],
+        head: str,
+        language: str | None,
+    ) -> _Reading:
+        """The reading when the lexicons the model's answer decides on have nothing present:
+        the phrases found are those of the other lexicons, whatever the answer. The stance
+        and the wish to act are read in the languages, so they are told when something is
+        found or the wish depends on them; otherwise only if they are ever reported."""
+        now = self._now(canon, present, lexicons)
+        hits = self._hits(canon, present, lexicons, now)
+        if hits:
+            languages = detect(head, language)
+            stance = stance_of(text, canon, languages, now)
+            return _Reading(tuple(hits), now, stance, languages, now and intends(canon, languages))
+        if not now:
+            return _Reading((), False, Stance.NONE, None, False, (head, language))
+        outcomes = model_outcomes(language)
+        common = set.intersection(*(set(o) for o in outcomes))
+        if intends(canon, sorted(common)):
+            return _Reading((), True, Stance.NONE, None, True, (head, language))
+        if not intends(canon, sorted(set().union(*outcomes) - common)):
+            return _Reading((), True, Stance.NONE, None, False, (head, language))
+        languages = detect(head, language)
+        return _Reading((), True, Stance.NONE, languages, intends(canon, languages))
+
+    def _undecided(
+        self, outcomes: tuple[tuple[str, ...], ...]
+    ) -> tuple[frozenset[int], tuple[Lexicon, ...]]:
+        """The patterns whose reading depends on which of `outcomes` the model gives, and the
+        lexicons to read the rest with."""
+        found = self._undecided_by_outcomes.get(outcomes)
+        if found is None:
+            choices = [self._select(languages) for languages in outcomes]
+            ids = [[id(lexicon) for lexicon in choice] for choice in choices]
+            everywhere = set.intersection(*(set(i) for i in ids))
+            kept = [[i for i in choice if i in everywhere] for choice in ids]
+            if any(k != kept[0] for k in kept):
+                everywhere = set()  # read in another order: nothing is settled
+            patterns = {
+                id(pattern)
+                for choice in choices
+                for lexicon in choice
+                if id(lexicon) not in everywhere
+                for pattern in [*_entry_patterns(lexicon), *lexicon.ignore, *lexicon.imminent]
+            }
+            decided = tuple(lex for lex in choices[0] if id(lex) in everywhere)
+            found = (frozenset(patterns), decided)
+            self._undecided_by_outcomes[outcomes] = found
+        return found
+
+    def _canon(self, words: str) -> tuple[str, set[int]]:
         canon = self._vocabulary.correct(words)
-        present = self._index.present(canon)
+        return canon, self._index.present(canon)
+
+    def _blank(
+        self, canon: str, present: set[int], lexicons: Sequence[Lexicon]
+    ) -> tuple[str, set[int]]:
         blanked = canon
         for lexicon in lexicons:
             for pattern in lexicon.ignore:
                 if id(pattern) in present:
                     blanked = pattern.blank(blanked, _MASK)
         if blanked != canon:
-            canon = blanked
-            present = self._index.present(canon)
-        now = any(id(p) in present and p.search(canon) for lex in lexicons for p in lex.imminent)
+            return blanked, self._index.present(blanked)
+        return canon, present
+
+    def _now(self, canon: str, present: set[int], lexicons: Sequence[Lexicon]) -> bool:
+        # Only the time cues whose anchors are present can match.
+        return any(
+            self._imminent[id(lex)][pid].search(canon)
+            for lex in lexicons
+            for pid in present.intersection(self._imminent[id(lex)])
+        )
+
+    def _hits(
+        self, canon: str, present: set[int], lexicons: Sequence[Lexicon], now: bool
+    ) -> list[_Hit]:
         chosen = {id(lexicon) for lexicon in lexicons}
         owners = sorted(
             (
@@ -231,16 +327,11 @@ class RuleDetector:
             ),
             key=lambda owner: owner[0],
         )
-        hits = [
+        return [
             hit
             for _order, lexicon, entry, pattern in owners
             for hit in _pattern_hits(entry, pattern, lexicon, canon, now)
         ]
-        stance = Stance.NONE
-        if hits:
-            stance = stance_of(text, canon, languages, now)
-        intent = now and intends(canon, languages)
-        return _Reading(tuple(hits), now, stance, languages, intent)
 
     def _select(self, languages: Sequence[str]) -> tuple[Lexicon, ...]:
         # Her language's rules and English (the detector always adds it); a language with
@@ -430,10 +521,22 @@ class _Reading:
     hits: tuple[_Hit, ...] = ()
     now: bool = False
     stance: Stance = Stance.NONE
-    languages: tuple[str, ...] = ()
+    # None: not worked out yet (nothing was found, so nothing reported them); see `read_in`.
+    languages: tuple[str, ...] | None = ()
     # A time and a wish to act in this message ("doing it tonight"): joined with a means
     # or wish written before, it is one situation.
     intent: bool = False
+    # What to tell the languages from, when they were not worked out: (text, page language).
+    detect_from: tuple[str, str | None] | None = None
+
+    @property
+    def read_in(self) -> tuple[str, ...]:
+        """The languages whose rules were read."""
+        if self.languages is not None:
+            return self.languages
+        if self.detect_from is None:
+            return ()
+        return detect(*self.detect_from)
 
     def assessment(self) -> RiskAssessment:
         if not self.hits:
@@ -446,7 +549,7 @@ class _Reading:
         stance = self.stance
         if stance is Stance.JOKE and level.rank >= RiskLevel.HIGH.rank:
             stance = Stance.CURRENT
-        return RiskAssessment(level, categories, matches, stance, self.languages)
+        return RiskAssessment(level, categories, matches, stance, self.read_in)
 
     def _cap(self, hit: _Hit) -> RiskLevel:
         if self.stance is Stance.CURRENT:
@@ -480,7 +583,7 @@ def _situation(current: _Reading, earlier: list[_Reading]) -> _Reading:
     if not before:
         return current
     raised = tuple(_Hit(hit.category, RiskLevel.IMMINENT, hit.phrase) for hit in before)
-    return _Reading((*current.hits, *raised), True, Stance.CURRENT, current.languages)
+    return _Reading((*current.hits, *raised), True, Stance.CURRENT, current.read_in)
 
 
 def _dedupe(matches: list[RiskMatch]) -> tuple[RiskMatch, ...]:

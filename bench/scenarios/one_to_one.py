@@ -12,7 +12,9 @@ from typing import Any
 from bench.client import Peer
 from bench.context import Context
 from bench.load import Group, MessageLoad, ladder
-from bench.stats import best_sustained, ratio, step_at
+from bench.socketio_peer import message_frame as socketio_frame
+from bench.socketio_peer import socketio_groups
+from bench.stats import best_sustained, common_step, per_cpu_second, ratio, step_at
 from bench.willow import PairSource, close_all, pairs_for, raw_groups, seed_sizes
 
 # Targets for one server process on one core (bench/README.md): where we stand, not asserts.
@@ -65,11 +67,25 @@ async def run(ctx: Context) -> dict[str, Any]:
             [raw_server.pid],
         )
         close_all(_peers(groups))
+    # python-socketio relaying the same pairs as rooms of two (room emit), as a chat
+    # server written the usual Python way would.
+    async with ctx.socketio() as sio_server:
+        groups = await socketio_groups(sio_server, profile.pairs, 2, "pair")
+        socketio = await ladder(
+            MessageLoad(groups, frame=socketio_frame),
+            profile.one_to_one_rates,
+            profile.step_seconds,
+            profile.warmup_seconds,
+            profile.drain_seconds,
+            [sio_server.pid],
+        )
+        close_all(_peers(groups))
     return {
         "status": "ok",
         "willow": willow,
         "raw": raw,
-        "summary": summarise(willow, raw),
+        "socketio": socketio,
+        "summary": summarise(willow, raw, socketio),
     }
 
 
@@ -77,8 +93,13 @@ def _peers(groups: list[Group]) -> list[Peer]:
     return [m for g in groups for m in g.members]
 
 
-def summarise(willow: list[dict[str, Any]], raw: list[dict[str, Any]]) -> dict[str, Any]:
-    """Willow's best sustained rate and latency at the target rate, each beside the raw limit."""
+def summarise(
+    willow: list[dict[str, Any]],
+    raw: list[dict[str, Any]],
+    socketio: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Willow's best sustained rate and latency at the target rate, each beside the raw limit
+    and python-socketio; deliveries per server CPU-second at the highest rate all kept up."""
     sustained, raw_sustained = best_sustained(willow), best_sustained(raw)
     at_target = step_at(willow, TARGET_RATE) or {}
     raw_at_target = step_at(raw, TARGET_RATE) or {}
@@ -98,4 +119,21 @@ def summarise(willow: list[dict[str, Any]], raw: list[dict[str, Any]]) -> dict[s
         # Latency "ratio" is the limit's latency over Willow's: 1.0 means as fast as raw.
         "p50_ratio_of_raw": ratio(raw_p50, p50),
         "p99_ratio_of_raw": ratio(raw_p99, p99),
+        **_per_cpu(willow, raw, socketio or []),
+    }
+
+
+def _per_cpu(
+    willow: list[dict[str, Any]], raw: list[dict[str, Any]], socketio: list[dict[str, Any]]
+) -> dict[str, Any]:
+    rate, (w, r, s) = common_step(willow, raw, socketio)
+    w_cpu, r_cpu, s_cpu = per_cpu_second(w), per_cpu_second(r), per_cpu_second(s)
+    return {
+        "socketio_sustained_msgs_per_s": best_sustained(socketio),
+        "per_cpu_second_at_msgs_per_s": rate,
+        "willow_per_cpu_second": w_cpu,
+        "raw_per_cpu_second": r_cpu,
+        "socketio_per_cpu_second": s_cpu,
+        "per_cpu_ratio_of_raw": ratio(w_cpu, r_cpu),
+        "per_cpu_times_socketio": ratio(w_cpu, s_cpu),
     }

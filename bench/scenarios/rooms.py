@@ -19,7 +19,9 @@ from bench.client import Peer, connect_many
 from bench.context import Context
 from bench.load import Group, MessageLoad, ladder
 from bench.servers import ServerProcess
-from bench.stats import best_sustained, ratio
+from bench.socketio_peer import message_frame as socketio_frame
+from bench.socketio_peer import socketio_groups
+from bench.stats import best_sustained, common_step, per_cpu_second, ratio
 from bench.willow import close_all, raw_groups, staff, visitor
 
 TARGET_SIZE = 50
@@ -104,6 +106,21 @@ async def run(ctx: Context) -> dict[str, Any]:
                 [server.pid],
             )
             close_all([m for g in groups for m in g.members])
+    socketio: dict[str, Any] = {}
+    async with ctx.socketio() as sio_server:
+        for size in profile.room_sizes:
+            groups = await socketio_groups(
+                sio_server, room_count(profile.room_members_total, size), size, f"r{size}-"
+            )
+            socketio[str(size)] = await ladder(
+                MessageLoad(groups, frame=socketio_frame),
+                message_rates(profile.room_delivery_rates, size),
+                profile.step_seconds,
+                profile.warmup_seconds,
+                profile.drain_seconds,
+                [sio_server.pid],
+            )
+            close_all([m for g in groups for m in g.members])
     try:
         willow = await _willow_rooms(ctx)
     except Exception as exc:  # the raw figures above still stand
@@ -112,7 +129,8 @@ async def run(ctx: Context) -> dict[str, Any]:
         "status": willow["status"] if willow["status"] != "error" else "raw only (Willow: error)",
         "willow": willow,
         "raw": raw,
-        "summary": summarise(willow, raw),
+        "socketio": socketio,
+        "summary": summarise(willow, raw, socketio),
     }
 
 
@@ -165,7 +183,9 @@ def _best_deliveries(steps: list[dict[str, Any]], size: int) -> float | None:
     return None if best is None else best * (size - 1)
 
 
-def summarise(willow: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+def summarise(
+    willow: dict[str, Any], raw: dict[str, Any], socketio: dict[str, Any] | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for size_key, raw_steps in raw.items():
         size = int(size_key)
@@ -178,4 +198,21 @@ def summarise(willow: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
             "raw_limited_by_generator": any(not s["valid"] for s in raw_steps),
             "ratio_of_raw": ratio(best, raw_best),
         }
+        sio_steps = (socketio or {}).get(size_key, [])
+        # Per server CPU-second at the highest offered load all three kept up with.
+        rate, (w, r, s) = common_step(willow_steps or [], raw_steps, sio_steps)
+        w_cpu, r_cpu, s_cpu = per_cpu_second(w), per_cpu_second(r), per_cpu_second(s)
+        out[size_key].update(
+            {
+                "socketio_deliveries_per_s": _best_deliveries(sio_steps, size)
+                if sio_steps
+                else None,
+                "per_cpu_second_at_deliveries_per_s": None if rate is None else rate * (size - 1),
+                "willow_per_cpu_second": w_cpu,
+                "raw_per_cpu_second": r_cpu,
+                "socketio_per_cpu_second": s_cpu,
+                "per_cpu_ratio_of_raw": ratio(w_cpu, r_cpu),
+                "per_cpu_times_socketio": ratio(w_cpu, s_cpu),
+            }
+        )
     return out

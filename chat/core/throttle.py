@@ -61,10 +61,18 @@ class Throttle:
         self._prefix = prefix
         self._clock = clock
         self._counts: dict[str, tuple[int, float]] = {}
+        self._day: tuple[int, bytes] | None = None
+
+    def _day_key(self, now: float) -> bytes:
+        # The same all day: worked out once a day, not twice per message.
+        day = int(now // _DAY)
+        if self._day is None or self._day[0] != day:
+            key = hmac.new(self._secret, f"throttle:{day}".encode(), "sha256").digest()
+            self._day = (day, key)
+        return self._day[1]
 
     def _name(self, rule: Rule, identity: str, now: float) -> str:
-        day_key = hmac.new(self._secret, f"throttle:{int(now // _DAY)}".encode(), "sha256")
-        digest = hmac.new(day_key.digest(), f"{rule.bucket}\0{identity}".encode(), hashlib.sha256)
+        digest = hmac.new(self._day_key(now), f"{rule.bucket}\0{identity}".encode(), hashlib.sha256)
         window = math.floor(now / rule.window)
         return f"{self._prefix}{rule.bucket}:{window}:{digest.hexdigest()[:32]}"
 

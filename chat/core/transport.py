@@ -163,7 +163,10 @@ async def _serve(connection: Connection) -> None:
     services = connection.services
     writer = asyncio.create_task(_write(connection))
     reader = asyncio.create_task(_read(connection))
-    hello_wait = asyncio.create_task(_close_without_hello(connection))
+    # A timer, not a task: an idle socket that said hello holds less memory.
+    hello_wait = asyncio.get_running_loop().call_later(
+        services.settings.hello_timeout_seconds, _close_without_hello, connection
+    )
     # A member whose queue overflows is too slow to keep up: stopping its writer ends the wait
     # below, and it is cut off rather than anyone else slowed down; she resumes by seq.
     connection.member.on_overflow = lambda: _stop(writer)
@@ -172,9 +175,10 @@ async def _serve(connection: Connection) -> None:
     try:
         await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (writer, reader, hello_wait):
+        hello_wait.cancel()
+        for task in (writer, reader):
             task.cancel()
-        await asyncio.gather(writer, reader, hello_wait, return_exceptions=True)
+        await asyncio.gather(writer, reader, return_exceptions=True)
         if connection.expiry is not None:
             connection.expiry.cancel()
         await _close_frame(connection)
@@ -187,9 +191,8 @@ async def _serve(connection: Connection) -> None:
         await connection.leave_all()
 
 
-async def _close_without_hello(connection: Connection) -> None:
+def _close_without_hello(connection: Connection) -> None:
     """A socket that never says who it is holds a slot for nothing: close it."""
-    await asyncio.sleep(connection.services.settings.hello_timeout_seconds)
     if connection.role is None:
         connection.end(CLOSE_NO_HELLO, "hello first")
 

@@ -32,7 +32,7 @@ def test_a_short_run_delivers_every_message_in_order(tmp_path: Path) -> None:
     assert results["scenarios"]["routing"] == {"status": "skipped"}
     one = results["scenarios"]["one_to_one"]
     assert one["status"] == "ok"
-    for server in ("willow", "raw"):
+    for server in ("willow", "raw", "socketio"):
         (step,) = one[server]
         assert step["delivered"] > 0, server
         assert step["undelivered"] == 0, server
