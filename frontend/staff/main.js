@@ -4,7 +4,7 @@
 import { HttpError, getJson, postJson } from "../shared/http.js";
 import { setLanguage, t } from "../shared/i18n.js";
 import { StreamSocket } from "../shared/socket.js";
-import { AlertsPanel } from "./alerts.js";
+import { AlertsPanel, fromRoomAlert } from "./alerts.js";
 import { AuditPanel } from "./audit.js";
 import { ChatTabs, setQuietWords } from "./chats.js";
 import { DirectoryPanel } from "./directory.js";
@@ -126,6 +126,10 @@ function connect() {
     chats.get(event.conversation_id)?.reported(event);
   });
   socket.on("alert", (event) => alerts.add(event));
+  socket.on("alert_acknowledged", (event) => alerts.acknowledged(event));
+  socket.on("room_alert", (event) => {
+    if (event.room && event.alert_id) alerts.add(fromRoomAlert(event));
+  });
   socket.on("typing", (event) => {
     if (event.from === "visitor") chats.get(event.conversation_id)?.visitorTyping.update(event.active);
   });

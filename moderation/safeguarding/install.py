@@ -8,6 +8,7 @@ from chat.core.pipeline import Written
 from chat.core.services import Services
 from moderation.loaded import load_moderation_data
 from moderation.safeguarding.actions import record_written
+from moderation.safeguarding.alert_routes import router as alert_router
 from moderation.safeguarding.events import EVENTS
 from moderation.safeguarding.handlers import install_handlers
 from moderation.safeguarding.routes import build_router
@@ -35,3 +36,4 @@ def install(app: FastAPI, services: Services) -> None:
     # Every place a woman writes (1:1, rooms) has the same effects of a verdict.
     services.messages.on_written(effects)
     app.include_router(build_router(directory))
+    app.include_router(alert_router)
