@@ -24,7 +24,7 @@ from chat.core.metrics import CONTENT_TYPE
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
-from chat.helpline import retention, staff, staff_account, visitors
+from chat.helpline import retention, staff, staff_account, staff_admin, visitors
 from chat.helpline import sockets as helpline_sockets
 from chat.helpline.measures import install_metrics as install_helpline_metrics
 from chat.pageconfig import add_config_route, load_branding
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     app.include_router(staff.router)
     app.include_router(staff.admin_router)
     app.include_router(staff_account.router)
+    app.include_router(staff_admin.router)
     install_moderation(app, services)
     install_rooms(app, services)
     install_reporting(app, services)

@@ -15,8 +15,9 @@ from chat.core.db import Database
 from chat.core.models import Staff
 from chat.core.services import Services
 from chat.core.settings import Settings, SettingsError, describe
-from chat.helpline.staff import ROLES, StaffError, create_staff, disable_staff, set_training
-from chat.helpline.staff_account import issue_reset_code
+from chat.helpline import staff_admin
+from chat.helpline.staff import ROLES, StaffError, create_staff, set_training
+from chat.helpline.staff_names import lookup_username
 from chat.schema import upgrade
 
 NO_STAFF_IN_PRODUCTION = (
@@ -55,7 +56,7 @@ async def _reset_code(settings: Settings, username: str) -> str:
     services = Services.build(settings)
     try:
         await upgrade(services.db.engine)
-        return await issue_reset_code(services, username, "cli")
+        return await staff_admin.reset_code(services, lookup_username(username), "cli")
     finally:
         await services.db.dispose()
 
@@ -64,8 +65,7 @@ async def _list_staff(settings: Settings) -> list[Staff]:
     services = Services.build(settings)
     try:
         await upgrade(services.db.engine)
-        async with services.db.read() as session:
-            return list(await session.scalars(select(Staff).order_by(Staff.username)))
+        return await staff_admin.list_accounts(services)
     finally:
         await services.db.dispose()
 
@@ -95,7 +95,7 @@ async def _disable(settings: Settings, username: str, note: str) -> None:
     try:
         await upgrade(services.db.engine)
         await services.start()
-        await disable_staff(services, username, "cli", note)
+        await staff_admin.disable(services, lookup_username(username), "cli", note)
     finally:
         await services.broker.close()
         await services.db.dispose()
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "staff" and args.staff_command == "reset-password":
         try:
             code = asyncio.run(_reset_code(settings, args.username))
-        except LookupError as exc:
+        except (LookupError, StaffError) as exc:
             sys.exit(f"willow: {exc}")
         print(
             f"one-time reset code for {args.username!r} (shown once, valid 24 hours): {code}\n"
