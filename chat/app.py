@@ -188,6 +188,14 @@ def _add_pages(app: FastAPI, settings: Settings, exit_url: str) -> None:
     async def mentor_page(_request: Request) -> FileResponse:
         return FileResponse(frontend / "mentor" / "index.html")
 
+    @app.get("/admin", include_in_schema=False)
+    async def admin_page(_request: Request) -> FileResponse:
+        return FileResponse(frontend / "admin" / "index.html")
+
+    @app.get("/account", include_in_schema=False)
+    async def account_page(_request: Request) -> FileResponse:
+        return FileResponse(frontend / "account" / "index.html")
+
     @app.get("/reports", include_in_schema=False)
     async def reports_page(_request: Request) -> FileResponse:
         return FileResponse(frontend / "reports" / "index.html")

@@ -68,6 +68,7 @@ function showConsole(staff) {
   $("queue-panel").hidden = !advising;
   $("chats-panel").hidden = !advising;
   $("alerts-panel").hidden = staff.role !== "supervisor";
+  $("admin-link").hidden = staff.role !== "admin";
   $("records").hidden = !AUDIT_ROLES.includes(staff.role);
   $("availability").hidden = !advising;
   $("availability-state").hidden = !advising;
