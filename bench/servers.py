@@ -156,6 +156,7 @@ class WillowConfig:
                 "WILLOW_SESSIONS_PER_ADDRESS_PER_HOUR": "0",
                 "WILLOW_JOINS_PER_ADDRESS_PER_HOUR": "0",
                 "WILLOW_SOCKETS_PER_ADDRESS": "0",
+                "WILLOW_ROOM_SEATS_PER_ADDRESS": "0",
                 **self.extra,
             }
         )
