@@ -24,7 +24,7 @@ from chat.core.metrics import CONTENT_TYPE
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
-from chat.helpline import retention, staff, staff_account, staff_admin, visitors
+from chat.helpline import retention, second_factor, staff, staff_account, staff_admin, visitors
 from chat.helpline import sockets as helpline_sockets
 from chat.helpline.measures import install_metrics as install_helpline_metrics
 from chat.pageconfig import add_config_route, load_branding
@@ -98,6 +98,12 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
 
     helpline_sockets.install(services.sockets)
     retention.install(services)
+    # Any second-factor secret still in plain text (from before it was sealed) is encrypted.
+    services.housekeeping.register(
+        "seal_second_factor",
+        services.settings.housekeeping_seconds,
+        lambda: second_factor.seal_plain(services.db, services.settings.effective_secret_key),
+    )
     install_helpline_metrics(services)
     app.include_router(visitors.router)
     app.include_router(staff.router)

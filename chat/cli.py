@@ -16,6 +16,7 @@ from chat.core.models import Staff
 from chat.core.services import Services
 from chat.core.settings import Settings, SettingsError, describe
 from chat.helpline import staff_admin
+from chat.helpline.second_factor import seal_plain
 from chat.helpline.staff import ROLES, StaffError, create_staff, set_training
 from chat.helpline.staff_names import lookup_username
 from chat.schema import upgrade
@@ -37,6 +38,8 @@ async def _migrate(settings: Settings) -> None:
     db = Database(settings.database_url)
     try:
         await upgrade(db.engine)
+        # Needs the server's key, which the schema migrations do not have.
+        await seal_plain(db, settings.effective_secret_key)
     finally:
         await db.dispose()
 

@@ -80,7 +80,12 @@ async def _upgrade_and_look(url: str) -> None:
             )
     finally:
         await engine.dispose()
-    assert versions == {"0003", "0008_supervisor_alerts", "0006", "reporting_0001"}
+    assert versions == {
+        "0003",
+        "0008_supervisor_alerts",
+        "0009_sealed_second_factor",
+        "reporting_0001",
+    }
     assert "hello" in str(body)
     assert counts == [1, 1, 1, 1, 1, 1, 0, 0]
     assert "ix_audit_log_at" in indexes
