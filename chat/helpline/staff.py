@@ -319,7 +319,7 @@ class Disable(StrictBody):
 @admin_router.post("/staff/{staff_id}/disable")
 async def disable_route(
     request: Request,
-    staff_id: int,
+    staff_id: PathId,
     admin: Annotated[Staff, Depends(require_role("admin"))],
     body: Disable | None = None,
 ) -> StaffView:
