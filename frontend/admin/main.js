@@ -108,6 +108,8 @@ function openManage(person) {
   $("manage-title").textContent = t("staff.admin.manage.title", { name: person.display_name, username: person.username });
   $("manage-display-name").value = person.display_name;
   $("manage-role").value = person.role;
+  $("manage-trained").checked = person.trained;
+  $("manage-training-note").value = "";
   // An admin cannot change her own role (nor lock everyone out).
   $("manage-role").disabled = person.id === state.me.id;
   $("manage-disable").hidden = person.id === state.me.id;
@@ -135,9 +137,15 @@ async function saveManage(event) {
   if (!shown) return manageError({ detail: t("staff.admin.error.display_name_needed") });
   if (shown !== person.display_name) change.display_name = shown;
   if (!$("manage-role").disabled && $("manage-role").value !== person.role) change.role = $("manage-role").value;
-  if (!Object.keys(change).length) return closeManage();
+  const trained = $("manage-trained").checked;
+  if (!Object.keys(change).length && trained === person.trained) return closeManage();
   try {
-    const saved = await call("PATCH", `/api/admin/staff/${person.id}`, change);
+    // Training first: a refused name or role then leaves it recorded, which the list shows.
+    if (trained !== person.trained) {
+      const note = $("manage-training-note").value.trim();
+      await call("POST", `/api/admin/staff/${person.id}/training`, { trained, note });
+    }
+    const saved = Object.keys(change).length ? await call("PATCH", `/api/admin/staff/${person.id}`, change) : person;
     closeManage();
     await load();
     say(change.role ? "staff.admin.saved_role" : "staff.admin.saved", { name: saved.display_name });

@@ -88,6 +88,13 @@ async def test_an_admin_adds_a_mentor_who_sets_her_own_password_then_manages_her
     assert await problems(admin) == []
     await screenshot(admin, "admin-staff-manage")
     await manage.get_by_label("Display name").fill("Mina Kaur")
+    # Her training, recorded here as with `willow staff train`.
+    await manage.get_by_label("Training is complete").check()
+    await manage.get_by_label("Which training").fill("peer group course, March")
+    await manage.get_by_role("button", name="Save changes").click()
+    await expect(row_of(admin, "Mina Kaur")).to_contain_text("Recorded")
+    await row_of(admin, "Mina Kaur").get_by_role("button", name="Manage Mina Kaur").click()
+    await expect(manage.get_by_label("Training is complete")).to_be_checked()
     await manage.get_by_label("Role").select_option("adviser")
     await manage.get_by_role("button", name="Save changes").click()
     await expect(admin.locator("#status")).to_contain_text("Saved the changes for Mina Kaur")
@@ -122,6 +129,7 @@ async def test_an_admin_adds_a_mentor_who_sets_her_own_password_then_manages_her
         "staff.display_name_changed",
         "staff.role_changed",
         "staff.disabled",
+        "staff.training",
     } <= actions
 
 
