@@ -1,8 +1,8 @@
 // Supervisors' alerts: danger in a chat, an escalation, a reported message. Each is drawn the
 // moment it arrives (never batched), newest first, with a button that opens the chat.
-// Every alert is kept until a supervisor acknowledges it, so on start the panel lists the open
-// ones (and open escalations and reports from before alerts were kept); acknowledging one
-// takes it off every supervisor's panel.
+// Every alert is kept until a supervisor acknowledges it (those from before alerts were kept
+// became kept alerts when the database was upgraded), so on start the panel lists the open
+// ones; acknowledging one takes it off every supervisor's panel.
 
 import { getJson, postJson } from "../shared/http.js";
 import { formatTime, parseTime, t } from "../shared/i18n.js";
@@ -67,19 +67,8 @@ export class AlertsPanel {
   // What is still open from before this page was loaded.
   async loadOpen() {
     try {
-      const [kept, escalations, reports] = await Promise.all([
-        getJson("/api/alerts"),
-        getJson("/api/escalations?status=open"),
-        getJson("/api/reports"),
-      ]);
+      const kept = await getJson("/api/alerts");
       for (const a of kept ?? []) this.insert(a.type === "room_alert" ? fromRoomAlert(a) : a, false);
-      for (const e of escalations ?? []) {
-        this.insert({ kind: "escalation", conversation_id: e.conversation_id, at: e.at, escalation_id: e.id, level: e.level, reason: e.reason }, false);
-      }
-      for (const r of reports ?? []) {
-        if (r.place !== "conversation") continue;
-        this.insert({ kind: "report", conversation_id: Number(r.place_id), at: r.at, report_id: r.id, seq: r.seq, reason: r.reason }, false);
-      }
     } catch {
       $("alerts-status").textContent = t("staff.alerts.load_failed");
     }

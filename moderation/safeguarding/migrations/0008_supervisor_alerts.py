@@ -5,6 +5,7 @@ Revises: 0004
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -41,6 +42,61 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_supervisor_alerts_acknowledged_at"), ["acknowledged_at"], unique=False
         )
+
+    _keep_what_is_open()
+
+
+def _iso(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _keep_what_is_open() -> None:
+    """Open escalations and reports from before alerts were kept become kept alerts, so the
+    panel lists them until a supervisor acknowledges them, like every new one."""
+    bind = op.get_bind()
+    rows = []
+    escalations = bind.execute(
+        sa.text(
+            "SELECT id, at, conversation_id, level, reason FROM escalations"
+            " WHERE status = 'open' AND level != 'signpost' ORDER BY id"
+        )
+    )
+    for e in escalations:
+        payload = {
+            "type": "alert",
+            "kind": "escalation",
+            "conversation_id": e.conversation_id,
+            "at": _iso(e.at),
+            "level": e.level,
+            "reason": e.reason,
+            "escalation_id": e.id,
+        }
+        rows.append({"stream_id": e.conversation_id, "at": e.at, "payload": payload})
+    reports = bind.execute(
+        sa.text(
+            "SELECT id, at, stream_id, seq, reason FROM reports"
+            " WHERE status = 'open' AND place = 'conversation' ORDER BY id"
+        )
+    )
+    for r in reports:
+        payload = {
+            "type": "alert",
+            "kind": "report",
+            "conversation_id": r.stream_id,
+            "at": _iso(r.at),
+            "report_id": r.id,
+            "seq": r.seq,
+            "reason": r.reason,
+        }
+        rows.append({"stream_id": r.stream_id, "at": r.at, "payload": payload})
+    if rows:
+        table = sa.table(
+            "supervisor_alerts",
+            sa.column("stream_id"),
+            sa.column("at"),
+            sa.column("payload", sa.JSON()),
+        )
+        op.bulk_insert(table, rows)
 
 
 def downgrade() -> None:
