@@ -160,6 +160,7 @@ class WillowConfig:
                 "WILLOW_SOCKETS_PER_ADDRESS": "0",
                 # The scenarios drive "take next" themselves; the surge sets "auto".
                 "WILLOW_ASSIGNMENT": "pick",
+                "WILLOW_ROOM_SEATS_PER_ADDRESS": "0",
                 **self.extra,
             }
         )

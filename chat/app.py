@@ -30,8 +30,10 @@ from chat.helpline import (
     continuity,
     profile,
     retention,
+    second_factor,
     staff,
     staff_account,
+    staff_admin,
     visitors,
     waiting,
 )
@@ -121,6 +123,12 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     install_console(app, services)
     retention.install(services)
     assign.install(services)
+    # Any second-factor secret still in plain text (from before it was sealed) is encrypted.
+    services.housekeeping.register(
+        "seal_second_factor",
+        services.settings.housekeeping_seconds,
+        lambda: second_factor.seal_plain(services.db, services.settings.effective_secret_key),
+    )
     install_helpline_metrics(services)
     app.include_router(visitors.router)
     app.include_router(waiting.router)
@@ -128,6 +136,7 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     app.include_router(staff.admin_router)
     app.include_router(profile.router)
     app.include_router(staff_account.router)
+    app.include_router(staff_admin.router)
     install_moderation(app, services)
     install_rooms(app, services)
     install_reporting(app, services)
@@ -211,6 +220,14 @@ def _add_pages(app: FastAPI, settings: Settings, exit_url: str) -> None:
     @app.get("/mentor", include_in_schema=False)
     async def mentor_page(_request: Request) -> FileResponse:
         return FileResponse(frontend / "mentor" / "index.html")
+
+    @app.get("/admin", include_in_schema=False)
+    async def admin_page(_request: Request) -> FileResponse:
+        return FileResponse(frontend / "admin" / "index.html")
+
+    @app.get("/account", include_in_schema=False)
+    async def account_page(_request: Request) -> FileResponse:
+        return FileResponse(frontend / "account" / "index.html")
 
     @app.get("/reports", include_in_schema=False)
     async def reports_page(_request: Request) -> FileResponse:

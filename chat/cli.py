@@ -15,9 +15,11 @@ from chat.core.db import Database
 from chat.core.models import Staff
 from chat.core.services import Services
 from chat.core.settings import Settings, SettingsError, describe
+from chat.helpline import staff_admin
 from chat.helpline.profile import Profile, ProfileChange, ProfileError, get_profile, set_profile
-from chat.helpline.staff import ROLES, StaffError, create_staff, disable_staff, set_training
-from chat.helpline.staff_account import issue_reset_code
+from chat.helpline.second_factor import seal_plain
+from chat.helpline.staff import ROLES, StaffError, create_staff, set_training
+from chat.helpline.staff_names import lookup_username
 from chat.schema import upgrade
 
 NO_STAFF_IN_PRODUCTION = (
@@ -37,6 +39,8 @@ async def _migrate(settings: Settings) -> None:
     db = Database(settings.database_url)
     try:
         await upgrade(db.engine)
+        # Needs the server's key, which the schema migrations do not have.
+        await seal_plain(db, settings.effective_secret_key)
     finally:
         await db.dispose()
 
@@ -56,7 +60,7 @@ async def _reset_code(settings: Settings, username: str) -> str:
     services = Services.build(settings)
     try:
         await upgrade(services.db.engine)
-        return await issue_reset_code(services, username, "cli")
+        return await staff_admin.reset_code(services, lookup_username(username), "cli")
     finally:
         await services.db.dispose()
 
@@ -65,8 +69,7 @@ async def _list_staff(settings: Settings) -> list[Staff]:
     services = Services.build(settings)
     try:
         await upgrade(services.db.engine)
-        async with services.db.read() as session:
-            return list(await session.scalars(select(Staff).order_by(Staff.username)))
+        return await staff_admin.list_accounts(services)
     finally:
         await services.db.dispose()
 
@@ -124,7 +127,7 @@ async def _disable(settings: Settings, username: str, note: str) -> None:
     try:
         await upgrade(services.db.engine)
         await services.start()
-        await disable_staff(services, username, "cli", note)
+        await staff_admin.disable(services, lookup_username(username), "cli", note)
     finally:
         await services.broker.close()
         await services.db.dispose()
@@ -265,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "staff" and args.staff_command == "reset-password":
         try:
             code = asyncio.run(_reset_code(settings, args.username))
-        except LookupError as exc:
+        except (LookupError, StaffError) as exc:
             sys.exit(f"willow: {exc}")
         print(
             f"one-time reset code for {args.username!r} (shown once, valid 24 hours): {code}\n"

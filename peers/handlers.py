@@ -92,7 +92,9 @@ async def join(connection: Connection, event: RoomJoin) -> None:
     if await runtime.bans.is_banned(room.id, [session_ban_key(visitor.token_hash), *hashes]):
         raise RoomError("banned", ref="room_join")
     attach_id = secrets.token_hex(8)
-    joined = await rooms.join_room(runtime, visitor.id, room.id, attach_id)
+    joined = await rooms.join_room(
+        runtime, visitor.id, room.id, attach_id, address.address if address else None
+    )
     participant, room_session = joined.participant, joined.session
     seat = Seat(
         room_session.id,

@@ -183,6 +183,8 @@ class RoomPlace(_InRoom):
             "message_seq": concern["message_seq"],
             "held_id": concern["held_id"],
             "risk": {key: concern[key] for key in risk_keys},
+            # The same step-by-step guidance an adviser gets for each category.
+            "guidance": concern["guidance"],
             "at": concern["at"],
         }
 

@@ -362,8 +362,17 @@ class Joined:
     returning: bool
 
 
-async def join_room(runtime: RoomsRuntime, visitor_id: int, room_id: str, attach_id: str) -> Joined:
-    """She takes a place in the room's open session (or takes hers back after a drop)."""
+async def join_room(
+    runtime: RoomsRuntime,
+    visitor_id: int,
+    room_id: str,
+    attach_id: str,
+    address: str | None = None,
+) -> Joined:
+    """She takes a place in the room's open session (or takes hers back after a drop).
+
+    `address`, when known, bounds the seats taken from one network (peers/network_seats.py).
+    """
     room = room_of(runtime, room_id)
     services = runtime.services
     async with services.change() as tx:
@@ -381,19 +390,52 @@ async def join_room(runtime: RoomsRuntime, visitor_id: int, room_id: str, attach
             )
         )
         returning = participant is not None and participant.left_at is None
+        from_here: tuple[str, set[int]] | None = None
         if participant is not None and participant.removed:
             raise RoomError("removed", ref="room_join")
         if not returning:
             await _check_room_has_space(db, room_session, room.capacity)
+            from_here = await _seats_from_network(runtime, db, room_session.id, address)
             participant = await _seat(tx, room_session.id, visitor_id, participant)
             tx.after(lambda: services.tally.note("room_attendance", room=room_id))
         assert participant is not None
         participant.attach_id = attach_id
         participant.disconnected_at = None
         await db.flush()
+        if not returning and from_here is not None:
+            name, here = from_here
+            await runtime.network_seats.hold(name, here | {participant.id})
         present = await present_count(db, room_session.id)
         pins = await pins_of(db, room_session.id)
     return Joined(room_session, participant, present, pins, returning)
+
+
+async def _seats_from_network(
+    runtime: RoomsRuntime, db: AsyncSession, session_id: int, address: str | None
+) -> tuple[str, set[int]] | None:
+    """Who is present from her network; `room_full` if they hold as many seats as one
+    network may. None when it is not counted (no address, or the limit is off)."""
+    limit = runtime.services.settings.room_seats_per_address
+    if address is None or limit <= 0:
+        return None
+    name = runtime.network_seats.name(session_id, address)
+    members = await runtime.network_seats.members(name)
+    present: set[int] = set()
+    if members:
+        present = set(
+            await db.scalars(
+                select(RoomParticipant.id).where(
+                    RoomParticipant.id.in_(members),
+                    RoomParticipant.session_id == session_id,
+                    RoomParticipant.left_at.is_(None),
+                )
+            )
+        )
+    if len(present) >= limit:
+        raise RoomError(
+            "room_full", "this room has no more places for your network", ref="room_join"
+        )
+    return name, present
 
 
 async def _check_room_has_space(db: AsyncSession, room_session: RoomSession, capacity: int) -> None:

@@ -31,6 +31,7 @@ from peers.bans import (
     RedisKeyRing,
 )
 from peers.catalogue import Catalogue
+from peers.network_seats import NetworkSeats
 from peers.schedule import Schedule
 
 if TYPE_CHECKING:
@@ -119,6 +120,7 @@ class RoomsRuntime:
     standing_handler: StandingHandler | None = None
     _hasher: AddressHasher | None = None
     _bans: BanStore | None = None
+    _network_seats: NetworkSeats | None = None
     _listening: bool = False
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -140,6 +142,17 @@ class RoomsRuntime:
                 prefix = self.services.settings.broker_prefix + "addrkey:"
                 self._hasher = AddressHasher(RedisKeyRing(store, prefix=prefix))
         return self._hasher
+
+    @property
+    def network_seats(self) -> NetworkSeats:
+        if self._network_seats is None:
+            settings = self.services.settings
+            self._network_seats = NetworkSeats(
+                settings.effective_secret_key,
+                self.services.broker.shared_store,
+                prefix=settings.broker_prefix + "seats:",
+            )
+        return self._network_seats
 
     @property
     def bans(self) -> BanStore:

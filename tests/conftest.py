@@ -82,6 +82,7 @@ async def settings(tmp_path: Path, postgres_database: str | None, broker_prefix:
         sessions_per_address_per_hour=0,
         joins_per_address_per_hour=0,
         sockets_per_address=0,
+        room_seats_per_address=0,
     )
 
 

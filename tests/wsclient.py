@@ -46,6 +46,9 @@ class Server:
     async def add_staff(self, role: str = "adviser", name: str | None = None) -> tuple[str, str]:
         assert self.services is not None
         username = name or f"{role}-{next(_ids)}-{secrets.token_hex(2)}"
+        if name and role == "mentor":
+            # A mentor's display name may not be her username.
+            username = f"{name}-{secrets.token_hex(2)}"
         password = secrets.token_urlsafe(16)
         # A person's name, never the role word Willow refuses as a display name.
         shown = name.title() if name else f"Kim {username.rsplit('-', 1)[-1]}"

@@ -46,8 +46,9 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # Second factor (chat/helpline/second_factor.py): the TOTP secret once confirmed, the one
     # being enrolled, the last time step accepted (a code works once), recovery-code hashes.
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    totp_pending: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Both encrypted at rest (chat/core/sealed.py).
+    totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    totp_pending: Mapped[str | None] = mapped_column(String(255), nullable=True)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     recovery_hashes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     # A one-time password-reset code, as a keyed hash, and until when it works.

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     sessions_per_address_per_hour: int = Field(default=120, ge=0)
     joins_per_address_per_hour: int = Field(default=300, ge=0)
     sockets_per_address: int = Field(default=50, ge=0)
+    # Seats of one room session taken from one network address (hashed, peers/network_seats.py).
+    room_seats_per_address: int = Field(default=8, ge=0)
     # A socket that has not said hello by then is closed (4002).
     hello_timeout_seconds: float = Field(default=10, gt=0, le=120)
     send_queue_size: int = Field(default=256, ge=8)

@@ -9,19 +9,23 @@ shoulder cannot be replayed. Recovery codes are stored as keyed hashes and each 
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 import time
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from chat.core import audit
+from chat.core.db import Database
 from chat.core.identity import second_factor_missing
 from chat.core.models import Staff
+from chat.core.sealed import Unreadable, is_sealed, seal, unseal
 from chat.core.security import token_hash
 from chat.core.services import Services
 from chat.core.settings import Settings
 
+log = logging.getLogger("willow.second_factor")
 RECOVERY_CODES = 10
 ISSUER = "Willow"
 _STEP_SECONDS = 30
@@ -59,7 +63,7 @@ async def begin(services: Services, staff_id: int) -> tuple[str, str]:
         staff = await session.get(Staff, staff_id)
         if staff is None:
             raise SecondFactorError("no such account")
-        staff.totp_pending = secret
+        staff.totp_pending = seal(secret, services.settings.effective_secret_key)
         uri = pyotp.TOTP(secret).provisioning_uri(name=staff.username, issuer_name=ISSUER)
     return secret, uri
 
@@ -72,10 +76,12 @@ async def confirm(services: Services, staff_id: int, code: str) -> list[str]:
         staff = await session.get(Staff, staff_id, with_for_update=True)
         if staff is None or staff.totp_pending is None:
             raise SecondFactorError("start the set-up first")
-        step = _code_step(staff.totp_pending, _normalised(code), time.time())
+        pending = unseal(staff.totp_pending, key)
+        step = _code_step(pending, _normalised(code), time.time())
         if step is None:
             raise SecondFactorError("that code is not right; check the app's clock and try again")
-        staff.totp_secret, staff.totp_pending, staff.totp_last_step = staff.totp_pending, None, step
+        staff.totp_secret = seal(pending, key)
+        staff.totp_pending, staff.totp_last_step = None, step
         staff.recovery_hashes = [token_hash(c.replace("-", ""), key) for c in codes]
         audit.record(session, f"staff:{staff.id}", "staff.second_factor_on", f"staff:{staff.id}")
     return codes
@@ -89,7 +95,12 @@ async def check(services: Services, staff_id: int, code: str) -> bool:
         staff = await session.scalar(select(Staff).where(Staff.id == staff_id).with_for_update())
         if staff is None or staff.totp_secret is None:
             return False
-        step = _code_step(staff.totp_secret, given, time.time()) if given.isdigit() else None
+        try:
+            secret = unseal(staff.totp_secret, key)
+        except Unreadable:
+            log.error("a second-factor secret cannot be read with this WILLOW_SECRET_KEY")
+            return False
+        step = _code_step(secret, given, time.time()) if given.isdigit() else None
         if step is not None and step > (staff.totp_last_step or -1):
             staff.totp_last_step = step
             return True
@@ -102,3 +113,21 @@ async def check(services: Services, staff_id: int, code: str) -> bool:
             )
             return True
     return False
+
+
+async def seal_plain(db: Database, secret_key: bytes) -> int:
+    """Encrypt every second-factor secret still stored in plain text; how many were."""
+    sealed = 0
+    async with db.write() as session:
+        rows = await session.scalars(
+            select(Staff)
+            .where(or_(Staff.totp_secret.is_not(None), Staff.totp_pending.is_not(None)))
+            .with_for_update()
+        )
+        for staff in rows:
+            for column in ("totp_secret", "totp_pending"):
+                value = getattr(staff, column)
+                if value is not None and not is_sealed(value):
+                    setattr(staff, column, seal(value, secret_key))
+                    sealed += 1
+    return sealed

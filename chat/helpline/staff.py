@@ -31,6 +31,7 @@ from chat.helpline.login_guard import LoginRefused, address_of
 from chat.helpline.passwords import password_problem
 from chat.helpline.staff_names import (
     NameRefused,
+    check_shown_to_participants,
     clean_display_name,
     lookup_username,
     normalise_username,
@@ -65,6 +66,7 @@ async def create_staff(
         raise StaffError(f"role must be one of {', '.join(ROLES)}")
     try:
         name = normalise_username(username)
+        check_shown_to_participants(role, name, display_name)
         shown = clean_display_name(display_name or name)
     except NameRefused as exc:
         raise StaffError(str(exc)) from None
@@ -317,7 +319,7 @@ class Disable(StrictBody):
 @admin_router.post("/staff/{staff_id}/disable")
 async def disable_route(
     request: Request,
-    staff_id: int,
+    staff_id: PathId,
     admin: Annotated[Staff, Depends(require_role("admin"))],
     body: Disable | None = None,
 ) -> StaffView:

@@ -12,15 +12,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core import audit
 from chat.core.clock import aware, now
+from chat.core.events import StaffLoggedOut
 from chat.core.http import StrictBody
 from chat.core.identity import cookie_name
 from chat.core.models import Staff, StaffSession
 from chat.core.security import hash_password, new_token, token_hash, verify_password
 from chat.core.services import Services
+from chat.core.uow import Change
 from chat.helpline import login_guard, second_factor
 from chat.helpline.passwords import password_problem
 from chat.helpline.staff import current_staff, services_of
@@ -88,21 +89,26 @@ async def change_password(request: Request, body: PasswordChange, staff: LoggedI
         request.cookies.get(cookie_name(services.settings), ""),
         services.settings.effective_secret_key,
     )
-    async with services.db.write() as session:
-        row = await session.get(Staff, staff.id)
+    async with services.change() as tx:
+        row = await tx.session.get(Staff, staff.id)
         assert row is not None
         row.password_hash = new_hash
         row.reset_hash = row.reset_expires_at = None
-        await _end_logins(session, staff.id, keep)
-        audit.record(session, f"staff:{staff.id}", "staff.password_changed", f"staff:{staff.id}")
+        await end_logins(tx, staff.id, keep)
+        tx.audit(f"staff:{staff.id}", "staff.password_changed", f"staff:{staff.id}")
 
 
-async def _end_logins(session: AsyncSession, staff_id: int, keep: str | None) -> None:
-    """Every login of hers but `keep` (the one changing the password) ends."""
-    query = delete(StaffSession).where(StaffSession.staff_id == staff_id)
+async def end_logins(tx: Change, staff_id: int, keep: str | None) -> None:
+    """Every login of hers but `keep` (the one changing the password) ends, and the sockets
+    opened with them close on every node (one `StaffLoggedOut` each, after the commit)."""
+    query = select(StaffSession.id).where(StaffSession.staff_id == staff_id)
     if keep is not None:
         query = query.where(StaffSession.token_hash != keep)
-    await session.execute(query)
+    ended = list(await tx.session.scalars(query))
+    if ended:
+        await tx.session.execute(delete(StaffSession).where(StaffSession.id.in_(ended)))
+    for login_id in ended:
+        tx.emit(StaffLoggedOut(staff_id=staff_id, login_id=login_id))
 
 
 async def issue_reset_code(services: Services, username: str, actor: str) -> str:
@@ -143,12 +149,12 @@ async def reset_password(request: Request, body: PasswordReset) -> None:
     if problem is not None:
         raise HTTPException(422, problem)
     new_hash = await hash_password(body.new_password)
-    async with services.db.write() as session:
-        row = await session.get(Staff, staff.id)
+    async with services.change() as tx:
+        row = await tx.session.get(Staff, staff.id)
         assert row is not None
         if row.reset_hash != hashed:
             raise HTTPException(403, "that reset code is not right or has expired")
         row.password_hash = new_hash
         row.reset_hash = row.reset_expires_at = None
-        await _end_logins(session, staff.id, None)
-        audit.record(session, f"staff:{staff.id}", "staff.password_reset", f"staff:{staff.id}")
+        await end_logins(tx, staff.id, None)
+        tx.audit(f"staff:{staff.id}", "staff.password_reset", f"staff:{staff.id}")

@@ -53,3 +53,18 @@ def clean_display_name(raw: str) -> str:
     ):
         raise NameRefused("a display name may not be a role word such as Mentor or Adviser")
     return name
+
+
+def check_shown_to_participants(role: str, username: str, display_name: str | None) -> None:
+    """A mentor is named in rooms by her display name alone: she must choose one at creation,
+    and it may not be her username in any spelling (a username is a login, never shown)."""
+    if role != "mentor":
+        return
+    if display_name is None or not display_name.strip():
+        raise NameRefused("a mentor needs a display name, the name participants see")
+    shown = "".join(
+        c for c in unicodedata.normalize("NFKC", display_name).casefold() if c.isalnum()
+    )
+    login = "".join(c for c in username.casefold() if c.isalnum())
+    if shown == login:
+        raise NameRefused("a mentor's display name may not be her username: choose another name")

@@ -18,7 +18,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from chat.core.channels import SUPERVISORS_CHANNEL, VISITOR, staff_sender
+from chat.core.alerts import raise_alert
+from chat.core.channels import VISITOR, staff_sender
 from chat.core.clock import now
 from chat.core.models import Conversation, Event, Staff, VisitorSession
 from chat.core.protocol import ClientEventModel, ProtocolError, RowId
@@ -120,8 +121,11 @@ async def danger_now(services: Services, visitor_id: int, conversation_id: int) 
             },
             staff_only=True,
         )
-        tx.announce(
-            SUPERVISORS_CHANNEL,
+        # Kept until a supervisor acknowledges it, as every supervisor alert is.
+        await raise_alert(
+            services,
+            tx,
+            conversation_id,
             {
                 "type": "alert",
                 "kind": "danger_now",

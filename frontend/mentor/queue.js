@@ -35,6 +35,7 @@ export class Queue {
     const words = event.risk.phrases.length ? event.risk.phrases.join(", ") : "";
     if (words) item.append(line(w("mentor.alert.words", { words }), true));
     if (event.message_seq != null) item.append(line(this.textOf(event.message_seq), true));
+    for (const guide of event.guidance ?? []) item.append(guidance(guide));
     const row = document.createElement("div");
     row.className = "row";
     row.append(
@@ -139,4 +140,22 @@ function button(text, onClick, kind = "") {
   element.textContent = text;
   element.addEventListener("click", onClick);
   return element;
+}
+
+// One category's step-by-step guidance, as advisers get it in the staff console.
+function guidance(guide) {
+  const section = document.createElement("section");
+  section.className = "guidance";
+  const title = document.createElement("h4");
+  title.className = "guidance-title";
+  title.textContent = w("mentor.alert.guidance", { title: guide.title ?? guide.category });
+  const steps = document.createElement("ol");
+  steps.className = "guidance-steps";
+  for (const step of guide.steps ?? []) {
+    const item = document.createElement("li");
+    item.textContent = step;
+    steps.append(item);
+  }
+  section.append(title, steps);
+  return section;
 }

@@ -1,6 +1,8 @@
 // Supervisors' alerts: danger in a chat, an escalation, a reported message. Each is drawn the
 // moment it arrives (never batched), newest first, with a button that opens the chat.
-// Live alerts are not stored, so on start the panel also lists open escalations and reports.
+// Every alert is kept until a supervisor acknowledges it (those from before alerts were kept
+// became kept alerts when the database was upgraded), so on start the panel lists the open
+// ones; acknowledging one takes it off every supervisor's panel.
 
 import { getJson, postJson } from "../shared/http.js";
 import { formatTime, parseTime, t } from "../shared/i18n.js";
@@ -17,10 +19,25 @@ function el(tag, className, text) {
   return node;
 }
 
-function keyOf(alert) {
-  if (alert.kind === "escalation") return `escalation:${alert.escalation_id}`;
-  if (alert.kind === "report") return `report:${alert.report_id}`;
-  return null; // every risk alert is its own
+function keysOf(alert) {
+  const keys = [];
+  if (alert.alert_id) keys.push(`alert:${alert.alert_id}`);
+  if (alert.kind === "escalation") keys.push(`escalation:${alert.escalation_id}`);
+  if (alert.kind === "report") keys.push(`report:${alert.report_id}`);
+  return keys; // a risk alert kept from before has no other key: each is its own
+}
+
+// A room's alert on the supervisors' channel, in the shape the panel draws.
+export function fromRoomAlert(event) {
+  return {
+    kind: "room_risk",
+    alert_id: event.alert_id,
+    room_name: event.room_name,
+    at: event.at,
+    level: event.risk?.level,
+    categories: event.risk?.categories,
+    phrases: event.risk?.phrases,
+  };
 }
 
 export class AlertsPanel {
@@ -50,29 +67,25 @@ export class AlertsPanel {
   // What is still open from before this page was loaded.
   async loadOpen() {
     try {
-      const [escalations, reports] = await Promise.all([getJson("/api/escalations?status=open"), getJson("/api/reports")]);
-      for (const e of escalations ?? []) {
-        this.insert({ kind: "escalation", conversation_id: e.conversation_id, at: e.at, escalation_id: e.id, level: e.level, reason: e.reason }, false);
-      }
-      for (const r of reports ?? []) {
-        if (r.place !== "conversation") continue;
-        this.insert({ kind: "report", conversation_id: Number(r.place_id), at: r.at, report_id: r.id, seq: r.seq, reason: r.reason }, false);
-      }
+      const kept = await getJson("/api/alerts");
+      for (const a of kept ?? []) this.insert(a.type === "room_alert" ? fromRoomAlert(a) : a, false);
     } catch {
       $("alerts-status").textContent = t("staff.alerts.load_failed");
     }
   }
 
   insert(alert, fresh) {
-    const key = keyOf(alert);
-    if (key && this.seen.has(key)) return;
-    if (key) this.seen.add(key);
+    const keys = keysOf(alert);
+    if (keys.some((key) => this.seen.has(key))) return;
+    for (const key of keys) this.seen.add(key);
     const item = this.item(alert, fresh);
+    if (alert.alert_id) item.dataset.alertId = String(alert.alert_id);
     // Newest first: before the first item that is older.
     const at = parseTime(alert.at)?.getTime() ?? Date.now();
     item.dataset.at = String(at);
     const later = [...this.list.children].find((other) => Number(other.dataset.at) <= at);
     this.list.insertBefore(item, later ?? null);
+    if (!fresh) this.drawCount(); // "No alerts" goes once anything kept is listed
     if (fresh) {
       this.unseen += 1;
       this.drawCount();
@@ -85,8 +98,8 @@ export class AlertsPanel {
     const item = el("li", `alert-item kind-${alert.kind}${fresh ? " is-new" : ""}`);
     const head = el("p", "alert-head");
     if (level) head.append(levelBadge(level, alert.kind === "escalation" ? escalationLevelName(alert.level) : undefined), " ");
-    const titles = { risk: "staff.alerts.risk", escalation: "staff.alerts.escalation", report: "staff.alerts.report", danger_now: "staff.alerts.danger_now" };
-    head.append(el("strong", "alert-title", t(titles[alert.kind] ?? "staff.alerts.other", { id: alert.conversation_id })));
+    const titles = { risk: "staff.alerts.risk", escalation: "staff.alerts.escalation", report: "staff.alerts.report", room_risk: "staff.alerts.room_risk", danger_now: "staff.alerts.danger_now" };
+    head.append(el("strong", "alert-title", t(titles[alert.kind] ?? "staff.alerts.other", { id: alert.conversation_id, room: alert.room_name })));
     head.append(" ", el("span", "alert-time", formatTime(alert.at)));
     if (fresh) head.append(" ", el("span", "new-mark", t("staff.alerts.new")));
     item.append(head);
@@ -95,15 +108,18 @@ export class AlertsPanel {
     if (alert.reason) item.append(el("p", "alert-line", t("staff.alerts.reason", { reason: alert.reason })));
     if (alert.kind === "report" && alert.seq) item.append(el("p", "alert-line", t("staff.alerts.message", { seq: alert.seq })));
     const row = el("div", "row");
-    const open = el("button", "", t("staff.alerts.open", { id: alert.conversation_id }));
-    open.type = "button";
-    open.addEventListener("click", () => {
-      item.classList.remove("is-new");
-      item.querySelector(".new-mark")?.remove();
-      this.recount();
-      this.openChat(alert.conversation_id);
-    });
-    row.append(open);
+    if (alert.conversation_id) {
+      const open = el("button", "", t("staff.alerts.open", { id: alert.conversation_id }));
+      open.type = "button";
+      open.addEventListener("click", () => {
+        item.classList.remove("is-new");
+        item.querySelector(".new-mark")?.remove();
+        this.recount();
+        this.openChat(alert.conversation_id);
+      });
+      row.append(open);
+    }
+    if (alert.alert_id) row.append(this.acknowledgeButton(alert, item));
     item.append(row);
     if (alert.kind === "report") item.append(this.closeReportForm(alert.report_id));
     return item;
@@ -140,6 +156,41 @@ export class AlertsPanel {
       }
     });
     return form;
+  }
+
+  acknowledgeButton(alert, item) {
+    const button = el("button", "secondary", t("staff.alerts.acknowledge"));
+    button.type = "button";
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await postJson(`/api/alerts/${alert.alert_id}/acknowledge`, {}, { "X-CSRF-Token": this.csrf() ?? "" });
+      } catch (error) {
+        // 409: another supervisor was first; the news of it removes the item.
+        if (error?.status !== 409) {
+          button.disabled = false;
+          $("alerts-status").textContent = error?.detail ? String(error.detail) : t("staff.error.general");
+          return;
+        }
+      }
+      this.remove(alert.alert_id);
+    });
+    return button;
+  }
+
+  // `alert_acknowledged`: a supervisor (perhaps this one) has seen to it, so it goes everywhere.
+  acknowledged(event) {
+    const title = this.remove(event.alert_id);
+    if (title) $("alerts-status").textContent = t("staff.alerts.acknowledged", { title, name: event.by });
+  }
+
+  remove(alertId) {
+    const item = this.list.querySelector(`[data-alert-id="${Number(alertId)}"]`);
+    if (!item) return null;
+    const title = item.querySelector(".alert-title")?.textContent ?? "";
+    item.remove();
+    this.recount();
+    return title;
   }
 
   markSeen() {

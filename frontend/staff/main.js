@@ -4,7 +4,7 @@
 import { HttpError, getJson, postJson } from "../shared/http.js";
 import { setLanguage, t } from "../shared/i18n.js";
 import { StreamSocket } from "../shared/socket.js";
-import { AlertsPanel } from "./alerts.js";
+import { AlertsPanel, fromRoomAlert } from "./alerts.js";
 import { AuditPanel } from "./audit.js";
 import { CannedAdmin } from "./canned-admin.js";
 import { ChatTabs, setQuietWords } from "./chats.js";
@@ -72,6 +72,7 @@ function showConsole(staff) {
   $("queue-panel").hidden = !advising;
   $("chats-panel").hidden = !advising;
   $("alerts-panel").hidden = staff.role !== "supervisor";
+  $("admin-link").hidden = staff.role !== "admin";
   $("records").hidden = !AUDIT_ROLES.includes(staff.role);
   $("canned-admin").hidden = staff.role !== "admin";
   $("availability").hidden = !advising;
@@ -136,6 +137,10 @@ function connect() {
     chats.get(event.conversation_id)?.reported(event);
   });
   socket.on("alert", (event) => alerts.add(event));
+  socket.on("alert_acknowledged", (event) => alerts.acknowledged(event));
+  socket.on("room_alert", (event) => {
+    if (event.room && event.alert_id) alerts.add(fromRoomAlert(event));
+  });
   socket.on("typing", (event) => {
     if (event.from === "visitor") chats.get(event.conversation_id)?.visitorTyping.update(event.active);
   });

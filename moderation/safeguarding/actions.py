@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from chat.core.channels import SUPERVISORS_CHANNEL, staff_sender
+from chat.core.channels import staff_sender
 from chat.core.clock import now
 from chat.core.models import Conversation, Staff, VisitorSession
 from chat.core.pipeline import Written
@@ -21,6 +21,7 @@ from moderation.alerts import helplines_event, risk_summary
 from moderation.directory import Directory
 from moderation.guidance import Guidance, guidance_for
 from moderation.loaded import ModerationData
+from moderation.safeguarding.alert_store import raise_alert
 from moderation.safeguarding.measures import count_alert, count_flags, tally_risk
 from moderation.safeguarding.models import Escalation
 from moderation.safeguarding.reports import file_report
@@ -30,9 +31,10 @@ EscalationLevel = Literal["signpost", "supervisor", "emergency"]
 Consent = Literal["given", "declined", "not_asked"]
 
 
-def _alert_supervisors(tx: Change, kind: str, conversation_id: int, **fields: Any) -> None:
-    tx.announce(
-        SUPERVISORS_CHANNEL,
+async def _alert_supervisors(tx: Change, kind: str, conversation_id: int, **fields: Any) -> None:
+    await raise_alert(
+        tx,
+        conversation_id,
         {
             "type": "alert",
             "kind": kind,
@@ -102,7 +104,7 @@ async def record_written(services: Services, directory: Directory, written: Writ
         if risk.alert:
             kind = "risk" if place.kind == "conversation" else "room_risk"
             count_alert(services, kind, risk.level.value)
-            tx.announce(SUPERVISORS_CHANNEL, place.alert(concern))
+            await raise_alert(tx, place.stream_id, place.alert(concern))
         tx.after(place.risk_noted)
 
 
@@ -182,7 +184,7 @@ async def escalate(
         tx.after(lambda: services.tally.note("escalation", level=level))
         if level != "signpost":
             count_alert(services, "escalation", level)
-            _alert_supervisors(
+            await _alert_supervisors(
                 tx,
                 "escalation",
                 conversation.id,
@@ -247,7 +249,7 @@ async def report_message(
             tx,
         )
         count_alert(services, "report", None)
-        _alert_supervisors(
+        await _alert_supervisors(
             tx, "report", conversation_id, report_id=report.id, seq=seq, reason=report.reason
         )
     return report.id

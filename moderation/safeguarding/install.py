@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from chat.core.alerts import AlertKeeper
 from chat.core.pipeline import Written
 from chat.core.services import Services
 from moderation.loaded import load_moderation_data
 from moderation.safeguarding.actions import record_written
+from moderation.safeguarding.alert_routes import router as alert_router
+from moderation.safeguarding.alert_store import raise_alert
 from moderation.safeguarding.events import EVENTS
 from moderation.safeguarding.handlers import install_handlers
 from moderation.safeguarding.routes import build_router
@@ -26,6 +29,8 @@ def install(app: FastAPI, services: Services) -> None:
     services.features.add(data)
     services.features.add(data.rules)
     services.features.add(directory)
+    # Alerts raised below this layer (the helpline's "I am in danger now") are kept too.
+    services.features.add(AlertKeeper(raise_alert))
     services.sockets.add_events(EVENTS)
     install_handlers(services.sockets)
 
@@ -35,3 +40,4 @@ def install(app: FastAPI, services: Services) -> None:
     # Every place a woman writes (1:1, rooms) has the same effects of a verdict.
     services.messages.on_written(effects)
     app.include_router(build_router(directory))
+    app.include_router(alert_router)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, func
+from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chat.core.models import Base, BigId
@@ -49,3 +50,20 @@ class Escalation(Base):
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
     outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class SupervisorAlert(Base):
+    """An alert to supervisors, kept until one of them acknowledges it, so a supervisor who
+    logs in later still sees it. It belongs to the stream it is about and goes with it."""
+
+    __tablename__ = "supervisor_alerts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), index=True)
+    # The event as supervisors were sent it (`alert` or `room_alert`), without its id.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, index=True
+    )
+    acknowledged_by: Mapped[str | None] = mapped_column(String(40), nullable=True)

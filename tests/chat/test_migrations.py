@@ -73,6 +73,7 @@ async def _upgrade_and_look(url: str) -> None:
                     "reports",
                     "housekeeping_jobs",
                     "report_counts",
+                    "supervisor_alerts",
                 )
             ]
             indexes = await connection.run_sync(
@@ -82,13 +83,14 @@ async def _upgrade_and_look(url: str) -> None:
         await engine.dispose()
     assert versions == {
         "0003",
-        "0004",
-        "0007_routing_profile",
+        "0008_supervisor_alerts",
+        "0009_sealed_second_factor",
         "reporting_0001",
         "helpline_0001_console",
     }
     assert "hello" in str(body)
-    assert counts == [1, 1, 1, 1, 1, 1, 0, 0]
+    # The open report became a kept supervisor alert.
+    assert counts == [1, 1, 1, 1, 1, 1, 0, 0, 1]
     assert "ix_audit_log_at" in indexes
 
 

@@ -75,7 +75,9 @@ def test_the_command_line_refuses_bad_settings_clearly(tmp_path: Path) -> None:
 
 def test_staff_add_prints_a_random_password_once(tmp_path: Path) -> None:
     env = {"WILLOW_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"}
-    first = _willow(["staff", "add", "--role", "mentor", "amina"], env, tmp_path)
+    first = _willow(
+        ["staff", "add", "--role", "mentor", "--display-name", "Mina", "amina"], env, tmp_path
+    )
     assert first.returncode == 0, first.stderr
     second = _willow(["staff", "add", "--role", "adviser", "sam"], env, tmp_path)
     passwords = [
@@ -84,7 +86,9 @@ def test_staff_add_prints_a_random_password_once(tmp_path: Path) -> None:
         if "password" in line
     ]
     assert len(passwords) == 2 and passwords[0] != passwords[1] and len(passwords[0]) >= 12
-    again = _willow(["staff", "add", "--role", "mentor", "amina"], env, tmp_path)
+    again = _willow(
+        ["staff", "add", "--role", "mentor", "--display-name", "Mina", "amina"], env, tmp_path
+    )
     assert again.returncode != 0 and "already exists" in again.stderr
     bad_role = _willow(["staff", "add", "--role", "owner", "x"], env, tmp_path)
     assert bad_role.returncode != 0 and "invalid choice" in bad_role.stderr
@@ -92,7 +96,12 @@ def test_staff_add_prints_a_random_password_once(tmp_path: Path) -> None:
 
 def test_staff_train_records_and_withdraws_training(tmp_path: Path) -> None:
     env = {"WILLOW_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"}
-    assert _willow(["staff", "add", "--role", "mentor", "amina"], env, tmp_path).returncode == 0
+    assert (
+        _willow(
+            ["staff", "add", "--role", "mentor", "--display-name", "Mina", "amina"], env, tmp_path
+        ).returncode
+        == 0
+    )
     trained = _willow(["staff", "train", "--note", "groups course", "amina"], env, tmp_path)
     assert trained.returncode == 0 and "training recorded for 'amina'" in trained.stdout
     withdrawn = _willow(["staff", "train", "--withdraw", "amina"], env, tmp_path)

@@ -58,7 +58,7 @@ async def test_role_words_and_markup_are_refused_as_display_names(
 
 async def test_creating_an_account_is_audited_with_who_did_it(server: Server) -> None:
     admin = await server.staff_session("admin")
-    new = {"username": "amina", "display_name": "Amina", "role": "mentor", "password": PASSWORD}
+    new = {"username": "amina.k", "display_name": "Amina", "role": "mentor", "password": PASSWORD}
     async with server.http(cookies={"willow_staff": admin.cookie}) as http:
         created = await http.post("/api/admin/staff", json=new, headers=admin.headers)
     assert created.status_code == 201
@@ -118,7 +118,8 @@ async def test_changing_her_password_needs_the_current_one_and_ends_other_logins
 
 def test_the_command_line_lists_staff_and_issues_a_reset_code(tmp_path: Path) -> None:
     env = {"WILLOW_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"}
-    assert _willow(["staff", "add", "--role", "mentor", "Amina "], env, tmp_path).returncode == 0
+    added = ["staff", "add", "--role", "mentor", "--display-name", "Amina K", "Amina "]
+    assert _willow(added, env, tmp_path).returncode == 0
     listed = _willow(["staff", "list"], env, tmp_path)
     assert listed.returncode == 0 and "amina" in listed.stdout and "mentor" in listed.stdout
     reset = _willow(["staff", "reset-password", "amina"], env, tmp_path)

@@ -67,6 +67,7 @@ class ClusterConfig:
             "WILLOW_SESSIONS_PER_ADDRESS_PER_HOUR": "0",
             "WILLOW_JOINS_PER_ADDRESS_PER_HOUR": "0",
             "WILLOW_SOCKETS_PER_ADDRESS": "0",
+            "WILLOW_ROOM_SEATS_PER_ADDRESS": "0",
             # As the shipped service unit: the reverse proxy on this host is named.
             "WILLOW_FORWARDED_ALLOW_IPS": '["127.0.0.1"]',
             # As tests/conftest.py: the tests drive "take next" with advisers they just made.

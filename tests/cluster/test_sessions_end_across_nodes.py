@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.chat.lifecycle import assert_ended, assert_open, disable, logout, post_token, staff_id
@@ -59,4 +61,36 @@ async def test_willow_staff_disable_closes_the_account_on_every_node(cluster: Cl
     on_b = await staff(cluster.b, await cluster.b.login(username, password))
     out = willow(["staff", "disable", "--note", "left the service", username], cluster.config.env())
     assert "disabled" in out
+    await assert_ended(on_a, on_b)
+
+
+async def test_changing_a_password_on_a_closes_her_other_logins_on_a_and_b(
+    cluster: Cluster,
+) -> None:
+    username, password = await cluster.a.add_staff("adviser")
+    here = await cluster.a.login(username, password)
+    elsewhere = await cluster.b.login(username, password)
+    other_on_a, other_on_b = await staff(cluster.a, elsewhere), await staff(cluster.b, elsewhere)
+    this_one = await staff(cluster.b, here)
+    change = {"current_password": password, "new_password": "brisk-meadow-copper-73"}
+    async with cluster.a.http(cookies={"willow_staff": here.cookie}) as http:
+        response = await http.post("/api/staff/password", json=change, headers=here.headers)
+    assert response.status_code == 204
+    await assert_ended(other_on_a, other_on_b)
+    # The login that changed the password stays, with its socket on the other node.
+    await assert_open(this_one)
+    await this_one.close()
+
+
+async def test_a_reset_password_closes_every_login_on_a_and_b(cluster: Cluster) -> None:
+    username, password = await cluster.a.add_staff("adviser")
+    login = await cluster.a.login(username, password)
+    on_a, on_b = await staff(cluster.a, login), await staff(cluster.b, login)
+    out = willow(["staff", "reset-password", username], cluster.config.env())
+    found = re.search(r"valid 24 hours\): (\S+)", out)
+    assert found, out
+    code = found.group(1)
+    body = {"username": username, "reset_code": code, "new_password": "quiet-harbour-violet-19"}
+    async with cluster.b.http() as http:
+        assert (await http.post("/api/staff/password/reset", json=body)).status_code == 204
     await assert_ended(on_a, on_b)

@@ -279,3 +279,33 @@ def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nowhere.yaml"
     with pytest.raises(CatalogueError, match="cannot read the file"):
         load_catalogue(path)
+
+
+def test_the_default_catalogue_has_the_rooms_the_research_asks_for() -> None:
+    """Report 004: women who sell sex (at night) and women without a home are under-served."""
+    catalogue = load_catalogue(DEFAULT_CATALOGUE_PATH)
+    after_dark, no_home = catalogue.get("after-dark"), catalogue.get("without-a-home")
+    assert after_dark is not None and no_home is not None
+    assert "sell" in after_dark.name.lower() and "home" in no_home.name.lower()
+    # Each has rules of its own, beyond the ones every room shares.
+    shared = set.intersection(*(set(room.ground_rules) for room in catalogue))
+    for room in (after_dark, no_home):
+        assert len(set(room.ground_rules) - shared) >= 2
+        assert room.languages == ("en", "pl") and room.direction == "ltr"
+    assert any("Never post a name, number" in rule for rule in after_dark.ground_rules)
+    assert any("where you or anyone else sleeps" in rule for rule in no_home.ground_rules)
+
+
+def test_the_late_night_room_is_scheduled_late() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from peers.schedule import DEFAULT_SCHEDULE_PATH, load_schedule, next_session
+
+    london = ZoneInfo("Europe/London")
+    schedule = load_schedule(DEFAULT_SCHEDULE_PATH, load_catalogue(DEFAULT_CATALOGUE_PATH))
+    found = next_session(schedule, "after-dark", datetime(2026, 11, 21, 12, tzinfo=UTC))
+    assert found is not None
+    assert found.starts_at.astimezone(london).hour == 23
+    assert found.ends_at.astimezone(london).hour == 1
+    assert next_session(schedule, "without-a-home", datetime(2026, 11, 21, 12, tzinfo=UTC))

@@ -85,6 +85,10 @@ async def test_danger_alerts_mentor_and_supervisors_and_shows_her_helplines(
     assert alert["name"] == her.name and alert["participant"] == her.participant
     assert alert["message_seq"] == ack["seq"]
     assert alert["risk"]["level"] in ("high", "imminent") and alert["risk"]["phrases"]
+    # The mentor gets the steps an adviser gets, for each category of danger.
+    categories = {guide["category"] for guide in alert["guidance"]}
+    assert categories and categories <= set(alert["risk"]["categories"])
+    assert all(guide["title"] and guide["steps"] for guide in alert["guidance"])
     told = await supervisor.receive("room_alert")
     assert told["room"] == "newcomers" and told["name"] == her.name
     card = await her.client.receive("helplines")
