@@ -32,6 +32,7 @@ ERROR_CODES: dict[str, str] = {
     "at_capacity": "you already have as many chats as your capacity allows",
     "refused": "the message was not sent; `reason` says why",
     "too_many": "too many of these from this session or network; `retry_after` says when to try",
+    "retry": "the message may or may not be stored; send it again with the same client_id",
     "internal": "something went wrong on the server; try again",
 }
 

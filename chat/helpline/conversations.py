@@ -21,6 +21,7 @@ from chat.core.clock import aware, now
 from chat.core.events import ConversationEnded, VisitorLeft
 from chat.core.hub import stream_channel
 from chat.core.models import Conversation, Staff, Stream, VisitorSession
+from chat.core.outages import failed_with
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
 from chat.core.uow import Change
@@ -172,8 +173,8 @@ async def _publish_queue_soon(services: Services, wait: float) -> None:
     services.queue_news_at = asyncio.get_running_loop().time()
     try:
         await _publish_queue_now(services)
-    except Exception:
-        log.exception("queue news failed")
+    except Exception as problem:
+        failed_with(problem, log, "queue news failed")
 
 
 async def _publish_queue_now(services: Services) -> None:
