@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
@@ -18,7 +16,8 @@ from websockets.exceptions import ConnectionClosed
 
 from chat.core.services import Services
 from chat.core.settings import Settings
-from tests.cluster.nodes import ClusterConfig, Node, free_port, start_all, stop_all, willow
+from tests.cluster.nodes import ClusterConfig, Node, start_all, stop_all, willow
+from tests.cluster.private import PrivateRedis
 from tests.cluster.talk import client_ids, collect, kind, last_seq, pair, repeated, say
 from tests.services import postgres_url, redis_url, scratch_postgres
 from tests.wsclient import Client, Server
@@ -28,59 +27,6 @@ pytestmark = pytest.mark.cluster
 RECOVERY_TIMEOUT = 6.0
 # Long enough for every node's subscriber to be back (it retries every half second).
 SETTLE = 2.0
-
-
-class PrivateRedis:
-    """A throwaway redis-server: no persistence, loopback only, on its own port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            ["redis-cli", "-p", str(self.port), *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        return done.stdout.strip()
-
-    def start(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            return
-        binary = shutil.which("redis-server")
-        assert binary is not None
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while self.cli("ping") != "PONG":
-            if time.monotonic() > deadline:
-                raise RuntimeError("private redis-server did not answer")
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
 
 
 @dataclass
