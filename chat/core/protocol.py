@@ -89,11 +89,16 @@ class ResumePoint(ClientEventModel):
     last_seq: SeqSeen
 
 
+# Resume points in one hello: more than any staff member can hold (capacity is at most 40,
+# plus chats observed), and still inside one frame at the largest ids (docs/PROTOCOL.md).
+MAX_RESUME = 200
+
+
 class Hello(ClientEventModel):
     type: Literal["hello"]
     v: int = PROTOCOL_VERSION
     token: str | None = Field(default=None, max_length=128)
-    resume: list[ResumePoint] = Field(default_factory=list, max_length=50)
+    resume: list[ResumePoint] = Field(default_factory=list, max_length=MAX_RESUME)
 
 
 class Ping(ClientEventModel):
