@@ -23,6 +23,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from sqlalchemy import text
 
@@ -230,6 +231,20 @@ async def test_nothing_acked_is_lost_or_doubled_through_a_node_kill_redis_and_po
             assert stored.get(client_id) == [seq], (
                 f"{client_id}: acked at {seq}, stored {stored.get(client_id)}"
             )
+    # Every answer named its event and, for a message, its client_id; the PostgreSQL stop was
+    # answered `retry` (maybe stored), never an untagged error.
+    errors = [e for c, _ in clients for e in c.errors]
+    assert all(e.get("ref") and e.get("client_id") for e in errors), errors
+    assert any(e["code"] == "retry" for e in errors), "no message met the PostgreSQL stop"
+    assert {e["code"] for e in errors} <= {"retry", "refused"}, errors
+
+    # The metrics count each outage once, and both dependencies are up again.
+    async with httpx.AsyncClient(base_url=faulty.nodes[0].url) as http:
+        metrics = (await http.get("/metrics")).text
+    for dependency in ("broker", "database"):
+        assert f'willow_dependency_up{{dependency="{dependency}"}} 1.0' in metrics
+        assert f'willow_dependency_outages_total{{dependency="{dependency}"}} 1.0' in metrics
+
     total = sum(len(c.acked) for c, _ in clients)
     assert total >= 100, f"too little traffic to mean anything: {total} messages"
 
