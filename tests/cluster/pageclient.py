@@ -18,7 +18,8 @@ import orjson
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from tests.wsclient import COOKIE, Server
+from chat.core.identity import COOKIE
+from tests.wsclient import Server
 
 # Shorter than the page's (1 s doubling to 30 s) so that a bounded test sees recovery.
 BACKOFF = (0.2, 0.4, 0.8, 1.6)
@@ -165,11 +166,11 @@ class PageClient:
             return
         if kind == "error":
             self.errors.append(event)
-            client_id = event.get("client_id")
-            if event.get("code") == "retry" and client_id in self.sent:
-                self._later(str(client_id), None)
-            elif event.get("reason") == "too_fast" and client_id in self.sent:
-                self._later(str(client_id), float(event.get("retry_after", 1)))
+            answered = str(event.get("client_id"))
+            if event.get("code") == "retry" and answered in self.sent:
+                self._later(answered, None)
+            elif event.get("reason") == "too_fast" and answered in self.sent:
+                self._later(answered, float(event.get("retry_after", 1)))
 
     def _later(self, client_id: str, after: float | None) -> None:
         attempt = self._retries.get(client_id, 0) + 1
