@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import WebSocketRoute, expect
 
-from tests.e2e.browser import Pages, adviser_client, start_chat
+from tests.e2e.browser import Pages, adviser_client, start_chat, take_chat
 
 pytestmark = pytest.mark.e2e
 
@@ -95,3 +95,33 @@ async def test_a_message_answered_retry_is_sent_again_until_acked_and_stored_onc
     assert got.count(first) == 1 and got.count(second) == 1
     await her.screenshot(path=str(tmp_path / "retry-acked.png"))
     await adviser.close()
+
+
+async def test_the_console_sends_a_reply_answered_retry_again_until_acked(pages: Pages) -> None:
+    unsure = Unsure()
+    her = await pages.visitor()
+    await start_chat(her)
+    username, password = await pages.server.add_staff("adviser", "noor")
+    context = await pages.context(viewport={"width": 1280, "height": 900})
+    await context.route_web_socket(re.compile(r"/ws$"), unsure.handle)
+    adviser = await context.new_page()
+    await adviser.goto(pages.origin + "/staff")
+    await adviser.get_by_label("Username").fill(username)
+    await adviser.get_by_label("Password").fill(password)
+    await adviser.get_by_role("button", name="Log in").click()
+    await take_chat(adviser)
+
+    reply = adviser.get_by_role("tabpanel").get_by_label("Your reply")
+    for words in ("first reply, lost on the way", "second reply, its ack lost"):
+        await reply.fill(words)
+        await reply.press("Enter")
+    log = adviser.get_by_role("tabpanel").locator(".log")
+    await expect(log.locator(".is-sending")).to_have_count(0, timeout=15_000)
+    await expect(log.locator(".is-failed")).to_have_count(0)
+    first, second = unsure.distinct()
+    assert unsure.sent.count(first) >= 2 and unsure.sent.count(second) >= 2
+    # She sees each reply once.
+    bodies = her.locator("#log .msg-other .msg-body")
+    await expect(bodies).to_have_text(
+        ["second reply, its ack lost", "first reply, lost on the way"], timeout=10_000
+    )
