@@ -44,6 +44,13 @@ Probe = Callable[[], Awaitable[bool]]
 _MODULES = (("redis", BROKER), ("asyncpg", DATABASE), ("sqlalchemy", DATABASE))
 
 
+def _library_of_module(module: str) -> str | None:
+    for prefix, dependency in _MODULES:
+        if module == prefix or module.startswith(prefix + "."):
+            return dependency
+    return None
+
+
 def _library_of(traceback: TracebackType | None) -> str | None:
     found = None
     while traceback is not None:
@@ -98,7 +105,11 @@ def dependency_of(error: BaseException) -> str | None:
         if isinstance(link, JoinFailed):
             return BROKER
         if _is_connection_failure(link):
-            found = _library_of(link.__traceback__) or _library_of(error.__traceback__)
+            found = (
+                _library_of_module(type(link).__module__)
+                or _library_of(link.__traceback__)
+                or _library_of(error.__traceback__)
+            )
             if found is not None:
                 return found
     return None
