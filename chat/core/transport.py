@@ -279,7 +279,7 @@ def _failed(connection: Connection, event: BaseModel | None, problem: Exception)
     """
     failed_with(problem, log, "event handling failed")
     if isinstance(event, Hello) or isinstance(problem, JoinFailed):
-        _answer(connection, event, ProtocolError("internal"))
+        # The close is the answer: an error notice first would only alarm her for a moment.
         connection.end(CLOSE_TRY_AGAIN, CLOSE_TRY_AGAIN_REASON)
         return
     code = "retry" if getattr(event, "client_id", None) is not None else "internal"

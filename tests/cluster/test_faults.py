@@ -10,9 +10,9 @@ at the acked seq); every message sent was acked in the end; every socket hears e
 of its chat or room once things settle (no deaf socket); each outage costs a few log lines on
 a node, not thousands, and no traceback.
 
-Left for the presence work (issue 12 items 4 and 5; `PRESENCE_CHECKS` switches them on): no
-ghost seat after the killed node's grace, no room open without a mentor, no adviser over
-capacity.
+Not asserted here, left for the presence work (issue 12 items 4 and 5, which decide how seats
+and mentor counts are kept): no ghost seat after the killed node's grace, no room open without
+a mentor, no adviser over capacity.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ EVERY = 1.5
 SETTLE_SECONDS = 25.0
 # A node's log may say this much per outage: down, back, and a line or two around them.
 LINES_PER_OUTAGE = 6
-PRESENCE_CHECKS = False
 ROOM = "newcomers"
 
 
