@@ -233,6 +233,25 @@ class Outages(Collector):
             registry.register(self)
 
 
+def _outage_errors() -> tuple[type[Exception], ...]:
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    return (
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+        sqlalchemy.exc.DBAPIError,
+        sqlalchemy.exc.TimeoutError,
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        OSError,
+    )
+
+
+# The exception types an outage may raise (what an HTTP route answers 503 for, once
+# `dependency_of` agrees).
+OUTAGE_ERRORS = _outage_errors()
+
 # This process's outages (logging is per process too).
 OUTAGES = Outages()
 

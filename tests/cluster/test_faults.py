@@ -183,6 +183,12 @@ async def test_nothing_acked_is_lost_or_doubled_through_a_node_kill_redis_and_po
         # 3. PostgreSQL stops for ten seconds.
         marks = log_marks(faulty.nodes)
         await asyncio.to_thread(faulty.postgres.stop)
+        # A woman opening the page now is told to try again shortly, not given a 500.
+        async with httpx.AsyncClient(base_url=faulty.nodes[0].url) as http:
+            for _ in range(20):
+                opened = await http.post("/api/visitor/session")
+                assert opened.status_code == 503, opened.text
+                assert opened.headers["retry-after"] == "5"
         await asyncio.sleep(10)
         await asyncio.to_thread(faulty.postgres.start)
         await asyncio.sleep(4)
