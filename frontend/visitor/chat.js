@@ -12,6 +12,7 @@ import { startExtensions } from "./extensions.js";
 import { clearHelplines, installHelplines } from "./helplines.js";
 import { forgetSession, session, updateSession } from "./session.js";
 import * as view from "./view.js";
+import { firstRequest, QUIET_ERRORS } from "./waiting.js";
 
 const e = view.elements;
 // The protocol's largest message body; anything longer is kept in the box, never sent.
@@ -92,7 +93,7 @@ function noteSeq(event) {
 function onWelcome(welcome) {
   const conversation = welcome.conversation;
   if (!conversation || (chat.wantsNew && conversation.status === "ended")) {
-    socket.send({ type: "request_chat" });
+    socket.send(firstRequest());
   } else if (conversation.id !== session().conversationId) {
     updateSession({ conversationId: conversation.id, lastSeq: 0 });
   }
@@ -110,7 +111,8 @@ function onQueue(event) {
   if (!current) {
     updateSession({ conversationId: event.conversation_id, lastSeq: 0 });
   }
-  view.show("waiting", { position: event.position });
+  // With no adviser online her number in the queue would promise what nobody can keep.
+  view.show("waiting", { position: event.position, nobodyOnline: event.advisers_online === 0 });
 }
 
 function onAssigned(event) {
@@ -178,7 +180,7 @@ function onError(event) {
     view.show("intro", { notice: "closed" });
     return;
   }
-  if (["already_waiting", "conversation_ended"].includes(event.code)) return;
+  if (["already_waiting", "conversation_ended", ...QUIET_ERRORS].includes(event.code)) return;
   if (event.code === "retry" && event.client_id) {
     // Maybe stored, maybe not: the same client_id again, until it is acked (stored once).
     resendLater(event.client_id, () => resendPending(event.client_id));
