@@ -65,6 +65,8 @@ class PageClient:
     closes: list[int | None] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     connections: int = 0
+    # The types of the other events it was sent (room news, errors, welcome), in order.
+    other: list[str] = field(default_factory=list)
     last_seq: int = 0
     stream_id: int | None = None
     _socket: Any = None
@@ -134,6 +136,8 @@ class PageClient:
 
     async def _handle(self, socket: Any, event: dict[str, Any]) -> None:
         kind = event.get("type")
+        if kind not in ("message", "room_message", "ack", "typing"):
+            self.other.append(str(kind))
         if kind == "welcome":
             if self.place.room is not None:
                 join = "room_open" if self.place.mentor else "room_join"
@@ -171,6 +175,9 @@ class PageClient:
                 self._later(answered, None)
             elif event.get("reason") == "too_fast" and answered in self.sent:
                 self._later(answered, float(event.get("retry_after", 1)))
+            elif event.get("code") == "not_in_room" and answered in self.sent:
+                # Not stored: no mentor was in the room that moment. She sends it again.
+                self._later(answered, 1.0)
 
     def _later(self, client_id: str, after: float | None) -> None:
         attempt = self._retries.get(client_id, 0) + 1
