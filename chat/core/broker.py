@@ -137,7 +137,9 @@ class RedisBroker(Broker):
         while True:
             try:
                 if lost:
-                    # Reconnects and subscribes again to every channel, then we catch up.
+                    # Only once Redis answers again (a connect may return at once, before
+                    # it is back): reconnect, subscribe again to every channel, catch up.
+                    await self.redis.ping()
                     await self._pubsub.connect()  # type: ignore[no-untyped-call]
                     lost = False
                     OUTAGES.back(BROKER)
