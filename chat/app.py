@@ -22,6 +22,7 @@ from chat.core import http, transport
 from chat.core.broker import Broker
 from chat.core.logs import configure_logging
 from chat.core.metrics import CONTENT_TYPE
+from chat.core.outages import failed_with
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
@@ -169,8 +170,8 @@ def _add_health(app: FastAPI, services: Services) -> None:
         try:
             async with services.db.read() as session:
                 checks["database"] = (await session.execute(text("SELECT 1"))).scalar() == 1
-        except Exception:
-            log.warning("readiness: database unreachable")
+        except Exception as problem:
+            failed_with(problem, log, "readiness: database check failed")
         return checks
 
     async def sample_readiness() -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chat.core.hub import open_envelope
+from chat.core.outages import failed_with
 from chat.core.pipeline import Sending
 from chat.core.services import Services
 from chat.core.uow import Change
@@ -220,8 +221,8 @@ class RoomsRuntime:
                 await work
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("rooms background task failed")
+            except Exception as problem:
+                failed_with(problem, log, "rooms background task failed")
 
         task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)

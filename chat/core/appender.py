@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chat.core.db import Database
 from chat.core.models import Event, Stream
+from chat.core.outages import failed_with
 from chat.core.sqlite_batch import SqliteBatchWriter
 from chat.core.streams import StreamClosed, find_by_client_id
 
@@ -134,7 +135,9 @@ class Appender:
             try:
                 await self._write(batch)
             except Exception as problem:
-                log.exception("storing %d messages failed", len(batch))
+                # Not "failed": a commit whose answer was lost may have stored them. Their
+                # senders are told to send again with the same client_id (PROTOCOL.md).
+                failed_with(problem, log, "storing %d messages: outcome unknown", len(batch))
                 for pending in batch:
                     if not pending.done.done():
                         pending.done.set_exception(problem)

@@ -18,6 +18,8 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from chat.core.outages import BROKER, OUTAGES
+
 log = logging.getLogger("willow.broker")
 
 Handler = Callable[[str, bytes], None]
@@ -135,9 +137,12 @@ class RedisBroker(Broker):
         while True:
             try:
                 if lost:
-                    # Reconnects and subscribes again to every channel, then we catch up.
+                    # Only once Redis answers again (a connect may return at once, before
+                    # it is back): reconnect, subscribe again to every channel, catch up.
+                    await self.redis.ping()
                     await self._pubsub.connect()  # type: ignore[no-untyped-call]
                     lost = False
+                    OUTAGES.back(BROKER)
                     if self._on_reconnect is not None:
                         self._on_reconnect()
                 async for item in self._pubsub.listen():
@@ -145,10 +150,10 @@ class RedisBroker(Broker):
                         self._deliver(item["channel"].decode()[cut:], item["data"])
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as problem:
                 # Losing Redis for a moment must not kill the node; clients resume from the
-                # database once news flows again.
-                log.exception("redis subscriber failed; retrying")
+                # database once news flows again. An outage is one line, not one per retry.
+                OUTAGES.report(problem, log, "redis subscriber failed; retrying")
                 lost = True
                 await asyncio.sleep(0.5)
 

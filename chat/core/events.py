@@ -22,6 +22,8 @@ from typing import Any, Literal, TypeVar
 
 import orjson
 
+from chat.core.outages import failed_with
+
 log = logging.getLogger("willow.events")
 
 # The broker channel every node listens on for domain events.
@@ -129,9 +131,9 @@ class EventBus:
         await self._deliver(event, self._everywhere)
         try:
             await self._send(EVENTS_CHANNEL, self.encode(event))
-        except Exception:
+        except Exception as problem:
             # This node has acted; other nodes miss it only while the broker is down.
-            log.exception("could not send %s to other nodes", type(event).__name__)
+            failed_with(problem, log, "could not send %s to other nodes", type(event).__name__)
 
     def encode(self, event: DomainEvent) -> bytes:
         fields = dataclasses.asdict(event)
@@ -162,9 +164,9 @@ class EventBus:
         for subscriber in table.get(type(event), ()):
             try:
                 await subscriber(event)
-            except Exception:
+            except Exception as problem:
                 # One feature's failure must not keep the event from the others.
-                log.exception("%s subscriber failed", type(event).__name__)
+                failed_with(problem, log, "%s subscriber failed", type(event).__name__)
 
 
 def _add(

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from chat.core.clock import now
 from chat.core.db import Database
 from chat.core.models import HousekeepingJob
+from chat.core.outages import failed_with
 
 log = logging.getLogger("willow.housekeeping")
 
@@ -68,8 +69,8 @@ class Housekeeping:
         while True:
             try:
                 await self.run_due()
-            except Exception:
-                log.exception("housekeeping round failed")
+            except Exception as problem:
+                failed_with(problem, log, "housekeeping round failed")
             await asyncio.sleep(self._nap())
 
     def _nap(self) -> float:
@@ -107,8 +108,8 @@ class Housekeeping:
         removed = 0
         try:
             removed = await job.work()
-        except Exception:
-            log.exception("housekeeping job %s failed", job.name)
+        except Exception as problem:
+            failed_with(problem, log, "housekeeping job %s failed", job.name)
         else:
             if removed:
                 log.info("housekeeping: %s removed %d", job.name, removed)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 
+from chat.core import outages
 from chat.core.broker import Broker
 from chat.core.metrics import Metrics
 
@@ -218,8 +219,9 @@ class Member:
                     return
             log.warning("stream %s: gap could not be filled; continuing", stream_id)
             self._catching_up.pop(stream_id, None)
-        except Exception:
-            log.exception("catch-up failed")
+        except Exception as problem:
+            outages.failed_with(problem, log, "catch-up failed")
+            # Cut off: she reconnects and resumes from what she has.
             self.overflow()
 
     def _drain_pending(self, stream_id: int) -> bool:
@@ -249,6 +251,15 @@ class Member:
             task.cancel()
 
 
+class JoinFailed(ConnectionError):
+    """The node could not subscribe to a channel (the broker is away): the client is told to
+    reconnect, and resumes from the database when it does."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(f"could not subscribe to {channel}")
+        self.channel = channel
+
+
 class Hub:
     """Local fan-out for one node; subscribes to a broker channel while any member needs it."""
 
@@ -261,6 +272,8 @@ class Hub:
         # What a feature keeps from news between nodes (a room seat's standing) is read
         # again from the database after a resync.
         self._after_resync: list[Callable[[], None]] = []
+        # Channels whose subscribe is under way; joiners meanwhile wait for its outcome.
+        self._subscribing: dict[str, asyncio.Future[None]] = {}
         broker.set_handler(self._on_message)
         broker.set_reconnect_handler(self.resync)
 
@@ -296,13 +309,36 @@ class Hub:
         await self.broker.subscribe(channel)
 
     async def join(self, channel: str, member: Member) -> None:
+        """Add `member` to `channel` once this node is subscribed to it, or raise JoinFailed
+        with nothing left behind (a member half joined would never hear the channel)."""
         members = self._members.get(channel)
-        if members is None:
-            members = self._members[channel] = set()
+        if members is not None:
             members.add(member)
+            pending = self._subscribing.get(channel)
+            if pending is not None:
+                # Someone else's subscribe is under way: this join stands or falls with it.
+                try:
+                    await asyncio.shield(pending)
+                except JoinFailed:
+                    members.discard(member)
+                    raise
+            return
+        members = self._members[channel] = {member}
+        pending = self._subscribing[channel] = asyncio.get_running_loop().create_future()
+        try:
             await self.broker.subscribe(channel)
+        except BaseException as problem:
+            if self._members.get(channel) is members:
+                del self._members[channel]
+            pending.set_exception(JoinFailed(channel))
+            pending.exception()  # retrieved: the joiners that waited have raised it
+            if isinstance(problem, Exception):
+                raise JoinFailed(channel) from problem
+            raise
         else:
-            members.add(member)
+            pending.set_result(None)
+        finally:
+            del self._subscribing[channel]
 
     async def leave(self, channel: str, member: Member) -> None:
         members = self._members.get(channel)
@@ -311,7 +347,12 @@ class Hub:
         members.discard(member)
         if not members:
             del self._members[channel]
-            await self.broker.unsubscribe(channel)
+            try:
+                await self.broker.unsubscribe(channel)
+            except Exception as problem:
+                # The broker is away: the subscription goes with its connection, or is renewed
+                # on reconnect and then carries news for nobody here, which is dropped.
+                outages.failed_with(problem, log, "unsubscribing failed")
 
     async def join_stream(self, stream_id: int, member: Member, after_seq: int) -> None:
         """Subscribe first, then replay from the database, so nothing falls between the two."""

@@ -38,6 +38,7 @@ from chat.core import clock
 from chat.core.clock import aware
 from chat.core.db import Database
 from chat.core.models import Base
+from chat.core.outages import failed_with
 
 log = logging.getLogger("willow.presence")
 
@@ -192,10 +193,12 @@ class Presence:
     # --- the lease ------------------------------------------------------------------------
 
     async def heartbeat(self) -> None:
-        """Renew this node's lease; if it had lapsed (and its holds were released by another
-        node), take the lease again and hold again what this node still holds."""
+        """Renew this node's lease; if it had lapsed (another node, or this node's own sweep
+        on an earlier run, may have released its holds), take the lease again, hold again what
+        this node still holds, and tell the features those subjects are here after all."""
         at = clock.now()
         until = at + timedelta(seconds=self.lease_seconds)
+        retaken: list[tuple[str, int]] = []
         async with self._db.write() as session:
             renewed = await session.execute(
                 update(PresenceNode)
@@ -211,7 +214,20 @@ class Presence:
                 .on_conflict_do_update(index_elements=["node"], set_={"lease_until": until})
             )
             for (kind, subject), sockets in list(self._held.items()):
-                await self._hold(session, kind, subject, sockets)
+                if sockets > 0:
+                    was_here = await _here(session, kind, subject, at)
+                    await self._hold(session, kind, subject, sockets)
+                    if not was_here:
+                        retaken.append((kind, subject))
+        # After a lapse (a database outage longer than the lease): whoever was counted away
+        # while this node could not beat is back, and counts (a room's mentors) are redone.
+        for kind, subject in retaken:
+            tracked = self.kinds.get(kind)
+            if tracked is None:
+                continue
+            await tracked.back(subject)
+            if tracked.changed is not None:
+                await tracked.changed(subject)
 
     async def run_forever(self) -> None:
         """Every node beats for as long as it runs."""
@@ -244,7 +260,11 @@ class Presence:
     # --- the sweep (housekeeping: one node at a time) -------------------------------------
 
     async def sweep(self) -> int:
-        """Release the holds of lapsed nodes, tell who went away, act on expired absences."""
+        """Release the holds of lapsed nodes, tell who went away, act on expired absences.
+
+        The node that sweeps is alive: it beats first, so it never takes its own holds for a
+        dead node's when its lease ran out during an outage it has just come through."""
+        await self.heartbeat()
         at = clock.now()
         touched, gone = await self._reclaim(at)
         for name, subject in gone:
@@ -259,8 +279,10 @@ class Presence:
             for subject, since in await self._away_longer_than(kind, at):
                 try:
                     finished = await kind.expired(subject, since)
-                except Exception:
-                    log.exception("presence: acting on an absence (%s) failed", kind.name)
+                except Exception as problem:
+                    failed_with(
+                        problem, log, "presence: acting on an absence (%s) failed", kind.name
+                    )
                     continue
                 if finished:
                     await self._forget(kind.name, subject)

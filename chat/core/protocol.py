@@ -32,6 +32,7 @@ ERROR_CODES: dict[str, str] = {
     "at_capacity": "you already have as many chats as your capacity allows",
     "refused": "the message was not sent; `reason` says why",
     "too_many": "too many of these from this session or network; `retry_after` says when to try",
+    "retry": "the message may or may not be stored; send it again with the same client_id",
     "internal": "something went wrong on the server; try again",
 }
 
@@ -88,11 +89,16 @@ class ResumePoint(ClientEventModel):
     last_seq: SeqSeen
 
 
+# Resume points in one hello: more than any staff member can hold (capacity is at most 40,
+# plus chats observed), and still inside one frame at the largest ids (docs/PROTOCOL.md).
+MAX_RESUME = 200
+
+
 class Hello(ClientEventModel):
     type: Literal["hello"]
     v: int = PROTOCOL_VERSION
     token: str | None = Field(default=None, max_length=128)
-    resume: list[ResumePoint] = Field(default_factory=list, max_length=50)
+    resume: list[ResumePoint] = Field(default_factory=list, max_length=MAX_RESUME)
 
 
 class Ping(ClientEventModel):

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy import text
+
 from chat.core import audit
 from chat.core.appender import Appender
 from chat.core.broker import Broker, broker_from_url
@@ -19,6 +21,7 @@ from chat.core.events import EVENTS_CHANNEL, DomainEvent, EventBus
 from chat.core.housekeeping import Housekeeping
 from chat.core.hub import Hub, envelope, stream_channel
 from chat.core.metrics import Metrics
+from chat.core.outages import BROKER, DATABASE, OUTAGES
 from chat.core.pipeline import MessagePipeline
 from chat.core.presence import Presence
 from chat.core.settings import Settings
@@ -144,6 +147,14 @@ class Services:
         """Connect to the broker and hear other nodes' domain events; once, at start."""
         await self.broker.connect()
         await self.hub.listen(EVENTS_CHANNEL, lambda frame: self.spawn(self.events.received(frame)))
+        # An outage is logged once each way (chat/core/outages.py); these say when it ends.
+        OUTAGES.register(self.metrics.registry)
+        OUTAGES.probe(BROKER, self.broker.ping)
+        OUTAGES.probe(DATABASE, self.database_answers)
+
+    async def database_answers(self) -> bool:
+        async with self.db.read() as session:
+            return (await session.execute(text("SELECT 1"))).scalar() == 1
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run work in the background, kept until done and cancelled at shutdown."""
@@ -161,6 +172,7 @@ class Services:
             yield joined
 
     async def stop_background(self) -> None:
+        OUTAGES.stop()
         await self.appender.close()
         for task in list(self.background):
             task.cancel()

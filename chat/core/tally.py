@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chat.core.clock import now
+from chat.core.outages import failed_with
 
 log = logging.getLogger("willow.tally")
 
@@ -42,5 +43,5 @@ class Tally:
         for listener in self.listeners:
             try:
                 await listener(happening)
-            except Exception:
-                log.exception("counting %s failed", kind)
+            except Exception as problem:
+                failed_with(problem, log, "counting %s failed", kind)

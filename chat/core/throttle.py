@@ -19,8 +19,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chat.core.addresses import ClientAddress
+from chat.core.outages import BROKER, OUTAGES
 
 Clock = Callable[[], float]
 _DAY = 24 * 60 * 60
@@ -110,11 +113,16 @@ class Throttle:
     async def _add(self, name: str, window: int, amount: int, now: float) -> int:
         shared = self._shared()
         if shared is not None:
-            async with shared.pipeline(transaction=True) as pipe:
-                pipe.incrby(name, amount)
-                pipe.expire(name, window + 1, nx=True)
-                count, _ = await pipe.execute()
-            return int(count)
+            try:
+                async with shared.pipeline(transaction=True) as pipe:
+                    pipe.incrby(name, amount)
+                    pipe.expire(name, window + 1, nx=True)
+                    count, _ = await pipe.execute()
+                return int(count)
+            except (RedisConnectionError, RedisTimeoutError) as problem:
+                # Redis is away: count on this node meanwhile rather than refuse her message
+                # or her login (a limit per node is looser, never absent).
+                OUTAGES.failed(BROKER, problem)
         if len(self._counts) >= _PRUNE_AT:
             self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
         count, until = self._counts.get(name, (0, now + window + 1))

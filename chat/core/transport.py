@@ -22,7 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 from chat.core.addresses import ClientAddress, client_address, forwarded_scheme
 from chat.core.clock import aware, now
 from chat.core.connections import CLOSE_SESSION_ENDED, CLOSE_SESSION_ENDED_REASON
-from chat.core.hub import Member, stream_channel
+from chat.core.hub import JoinFailed, Member, stream_channel
 from chat.core.identity import (
     cookie_name,
     second_factor_missing,
@@ -30,6 +30,7 @@ from chat.core.identity import (
     visitor_by_token,
 )
 from chat.core.models import Staff, VisitorSession
+from chat.core.outages import failed_with
 from chat.core.protocol import (
     ERROR_CODES,
     PROTOCOL_VERSION,
@@ -46,6 +47,9 @@ log = logging.getLogger("willow.ws")
 PATH = "/ws"
 
 CLOSE_NO_HELLO = 4002
+# A dependency failed while the socket was being set up (hello, a join): reconnect, resume.
+CLOSE_TRY_AGAIN = 1013
+CLOSE_TRY_AGAIN_REASON = "try again; reconnect and resume"
 CLOSE_TOO_SLOW = 4008
 CLOSE_TOO_MANY_SOCKETS = 4029
 CLOSE_FORBIDDEN_ORIGIN = 4403
@@ -250,16 +254,39 @@ async def _read(connection: Connection) -> None:
             event = decode(frame, max_bytes, connection.services.sockets.events)
             await _dispatch(connection, event)
         except ProtocolError as error:
-            client_id = getattr(event, "client_id", None)
-            if client_id is not None:
-                # So the page knows which of its pending messages this is about.
-                error.extra.setdefault("client_id", client_id)
-            connection.services.metrics.error(error.code, ERROR_CODES)
-            connection.send(error.event())
-        except Exception:
-            log.exception("event handling failed")
-            connection.services.metrics.error("internal", ERROR_CODES)
-            connection.send(ProtocolError("internal").event())
+            _answer(connection, event, error)
+        except Exception as problem:
+            _failed(connection, event, problem)
+
+
+def _answer(connection: Connection, event: BaseModel | None, error: ProtocolError) -> None:
+    """Send `error` naming the event it answers (`ref`) and its `client_id`, when known."""
+    if event is not None:
+        if error.ref is None:
+            error.ref = getattr(event, "type", None)
+        client_id = getattr(event, "client_id", None)
+        if client_id is not None:
+            # So the page knows which of its pending messages this is about.
+            error.extra.setdefault("client_id", client_id)
+    connection.services.metrics.error(error.code, ERROR_CODES)
+    connection.send(error.event())
+
+
+def _failed(connection: Connection, event: BaseModel | None, problem: Exception) -> None:
+    """Handling an event failed: say so, in a way the client can act on.
+
+    An event with a `client_id` may or may not have been stored (a commit whose answer was
+    lost): `retry`, to be sent again with the same `client_id`, which can never store it twice.
+    A `hello` or a join that could not subscribe leaves the socket half there: it is closed
+    with 1013, and the client reconnects and resumes.
+    """
+    failed_with(problem, log, "event handling failed")
+    if isinstance(event, Hello) or isinstance(problem, JoinFailed):
+        # The close is the answer: an error notice first would only alarm her for a moment.
+        connection.end(CLOSE_TRY_AGAIN, CLOSE_TRY_AGAIN_REASON)
+        return
+    code = "retry" if getattr(event, "client_id", None) is not None else "internal"
+    _answer(connection, event, ProtocolError(code))
 
 
 async def _dispatch(connection: Connection, event: BaseModel) -> None:

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat.core import audit, streams
 from chat.core.db import Database
 from chat.core.hub import Hub, envelope, stream_channel
+from chat.core.outages import failed_with
 
 log = logging.getLogger("willow.uow")
 
@@ -159,8 +160,8 @@ async def publish_committed(hub: Hub, messages: list[tuple[str, bytes]]) -> None
         return
     try:
         await hub.publish_many(messages)
-    except Exception:
+    except Exception as problem:
         # Committed but not announced: stored events are resumed from the database, and this
         # node's clients catch up now rather than at their stream's next event.
-        log.exception("publishing %d committed events failed", len(messages))
+        failed_with(problem, log, "publishing %d committed events failed", len(messages))
         hub.resync()

@@ -22,6 +22,7 @@ from chat.core.clock import aware, now
 from chat.core.events import ConversationEnded, VisitorLeft
 from chat.core.hub import stream_channel
 from chat.core.models import Conversation, Staff, Stream, VisitorSession
+from chat.core.outages import failed_with
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
 from chat.core.uow import Change
@@ -193,8 +194,8 @@ async def _publish_queue_soon(services: Services, wait: float) -> None:
     services.queue_news_at = asyncio.get_running_loop().time()
     try:
         await news_of(services).publish_staff()
-    except Exception:
-        log.exception("queue news failed")
+    except Exception as problem:
+        failed_with(problem, log, "queue news failed")
 
 
 async def queue_position(services: Services, conversation_id: int) -> dict[str, Any] | None:

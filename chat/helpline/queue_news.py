@@ -24,6 +24,7 @@ from sqlalchemy import and_, func, or_, select
 
 from chat.core.channels import STAFF_CHANNEL
 from chat.core.models import Conversation, Staff, VisitorSession
+from chat.core.outages import failed_with
 from chat.core.services import Services
 from chat.helpline import queue_state
 from chat.helpline.estimate import Estimate, Handling, estimates, smooth
@@ -242,8 +243,8 @@ class QueueNews:
             try:
                 if self.services.hub.member_count():
                     await self.tell_women_here()
-            except Exception:
-                log.exception("waiting news failed")
+            except Exception as problem:
+                failed_with(problem, log, "waiting news failed")
 
 
 def news_of(services: Services) -> QueueNews:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core.clock import aware
 from chat.core.models import Conversation, ReturnVisit, Staff
+from chat.core.outages import failed_with
 from chat.core.services import Services
 from chat.core.settings import Settings
 from chat.helpline.routing import DEFAULT_LANGUAGES, Adviser, Waiting, specialism_for
@@ -74,8 +75,8 @@ class Router:
         self.last = asyncio.get_running_loop().time()
         try:
             await self.one_round()
-        except Exception:
-            log.exception("routing round failed")
+        except Exception as problem:
+            failed_with(problem, log, "routing round failed")
 
     async def _tick(self) -> None:
         while True:

@@ -2,6 +2,7 @@
 
 import { t, translatePage } from "../shared/i18n.js";
 import { addReportControl, markReported, reportFailed } from "../shared/report.js";
+import { resent } from "../shared/resend.js";
 import { Transcript, newClientId } from "../shared/transcript.js";
 import { TypingIndicator, TypingNotifier } from "../shared/typing.js";
 import { higher, levelBadge, levelName } from "./levels.js";
@@ -182,7 +183,16 @@ class Chat {
     this.wording.sent();
   }
 
+  // Send a waiting message again with its client_id; false when it no longer waits.
+  resendOne(clientId) {
+    const body = this.transcript.pendingBody(clientId);
+    if (body === null || this.ended) return false;
+    this.tabs.socket.send({ type: "message", conversation_id: this.id, client_id: clientId, body });
+    return true;
+  }
+
   acknowledged(ack) {
+    resent(ack.client_id);
     this.transcript.confirm(ack.client_id, ack.seq);
     this.wording.fromAck(ack.wording);
   }

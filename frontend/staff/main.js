@@ -3,6 +3,7 @@
 
 import { HttpError, getJson, postJson } from "../shared/http.js";
 import { setLanguage, t } from "../shared/i18n.js";
+import { resendLater } from "../shared/resend.js";
 import { StreamSocket } from "../shared/socket.js";
 import { AlertsPanel, fromRoomAlert } from "./alerts.js";
 import { AuditPanel } from "./audit.js";
@@ -200,6 +201,12 @@ function routeError(event) {
   }
   if (event.code === "refused" && event.client_id) {
     for (const chat of chats.chats.values()) if (chat.refused(event.client_id, event.reason)) return true;
+  }
+  if (event.code === "retry" && event.client_id) {
+    // Maybe stored, maybe not: the same client_id again, until it is acked (stored once).
+    const chat = [...chats.chats.values()].find((c) => c.transcript.pendingBody(event.client_id) !== null);
+    if (chat) resendLater(event.client_id, () => chat.resendOne(event.client_id));
+    return true;
   }
   return false;
 }

@@ -4,6 +4,7 @@
 import { postJson } from "../shared/http.js";
 import { t } from "../shared/i18n.js";
 import { addReportControl, markReported, reportFailed } from "../shared/report.js";
+import { resendLater, resent } from "../shared/resend.js";
 import { StreamSocket } from "../shared/socket.js";
 import { Transcript, newClientId } from "../shared/transcript.js";
 import { TypingIndicator, TypingNotifier } from "../shared/typing.js";
@@ -65,7 +66,10 @@ function connect() {
   socket.on("queue", onQueue);
   socket.on("assigned", onAssigned);
   socket.on("message", onMessage);
-  socket.on("ack", (ack) => transcript.confirm(ack.client_id, ack.seq));
+  socket.on("ack", (ack) => {
+    resent(ack.client_id);
+    transcript.confirm(ack.client_id, ack.seq);
+  });
   socket.on("typing", onTyping);
   socket.on("ended", onEnded);
   socket.on("transferred", onTransferred);
@@ -197,6 +201,11 @@ function onError(event) {
   if (["already_waiting", "conversation_ended", ...QUIET_ERRORS].includes(event.code)) return;
   // Closed or full: routing.js says so, with when advisers next answer and other help.
   if (["helpline_closed", "helpline_full"].includes(event.code)) return;
+  if (event.code === "retry" && event.client_id) {
+    // Maybe stored, maybe not: the same client_id again, until it is acked (stored once).
+    resendLater(event.client_id, () => resendPending(event.client_id));
+    return;
+  }
   if (event.code === "refused" && event.client_id) {
     refused(event.client_id, view.refusalText(event.reason));
     return;
@@ -217,6 +226,14 @@ function onError(event) {
     if (failed) transcript.fail(failed);
   }
   transcript.addNotice(view.errorText(event), undefined, "alert");
+}
+
+function resendPending(clientId) {
+  const body = transcript.pendingBody(clientId);
+  const conversationId = session().conversationId;
+  if (body === null || !conversationId) return false;
+  socket?.send({ type: "message", conversation_id: conversationId, client_id: clientId, body });
+  return true;
 }
 
 // Her message was not sent: the bubble says why, and her words go back in the box (unless she

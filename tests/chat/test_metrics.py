@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from chat.core.outages import DEPENDENCIES
 from chat.core.settings import Settings
 from chat.helpline.choices import LANGUAGES
 from moderation.safeguarding.measures import ALERT_KINDS, CATEGORIES, LEVELS
@@ -24,6 +25,7 @@ ALLOWED_LABELS: dict[str, set[str]] = {
     "statement": {"select", "insert", "update", "delete", "other"},
     "outcome": {"talked", "left_waiting"},
     "role": {"participant", "mentor"},
+    "dependency": set(DEPENDENCIES),
     "le": set(),  # histogram bucket bounds: numbers
     "quantile": set(),
 }

@@ -7,79 +7,26 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from chat.core.services import Services
 from chat.core.settings import Settings
-from tests.cluster.nodes import ClusterConfig, Node, free_port, start_all, stop_all, willow
-from tests.cluster.talk import client_ids, collect, kind, pair, repeated, say
+from tests.cluster.nodes import ClusterConfig, Node, start_all, stop_all, willow
+from tests.cluster.private import PrivateRedis
+from tests.cluster.talk import client_ids, collect, kind, last_seq, pair, repeated, say
 from tests.services import postgres_url, redis_url, scratch_postgres
-from tests.wsclient import Server
+from tests.wsclient import Client, Server
 
 pytestmark = pytest.mark.cluster
 
 RECOVERY_TIMEOUT = 6.0
 # Long enough for every node's subscriber to be back (it retries every half second).
 SETTLE = 2.0
-
-
-class PrivateRedis:
-    """A throwaway redis-server: no persistence, loopback only, on its own port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            ["redis-cli", "-p", str(self.port), *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        return done.stdout.strip()
-
-    def start(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            return
-        binary = shutil.which("redis-server")
-        assert binary is not None
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while self.cli("ping") != "PONG":
-            if time.monotonic() > deadline:
-                raise RuntimeError("private redis-server did not answer")
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
 
 
 @dataclass
@@ -199,3 +146,57 @@ async def test_news_sent_while_a_node_resubscribes_is_not_lost(outage: Outage) -
     assert repeated(client_ids(talk.adviser)) == []
     await talk.her.close()
     await talk.adviser.close()
+
+
+async def test_a_socket_opened_while_redis_was_down_hears_the_adviser_after(outage: Outage) -> None:
+    """Her socket drops during the outage and she reconnects to the same node; once Redis is
+    back, every line the adviser writes reaches her (reconnecting if the server told her to)."""
+    talk = await pair(outage.a, outage.b)
+    await say(talk.adviser, talk.conversation_id, "r0", "before")
+    await talk.her.receive("message", client_id="r0", timeout=RECOVERY_TIMEOUT)
+    last = last_seq(talk.her, talk.conversation_id)
+    await talk.her.close()
+    outage.redis.kill()
+    resume = [{"conversation_id": talk.conversation_id, "last_seq": last}]
+    her = await reconnect(outage.a, talk.token, resume)
+    outage.redis.start()
+    for node in outage.nodes:
+        await wait_ready(node)
+    await asyncio.sleep(SETTLE)
+
+    for index in range(1, 6):
+        await say(talk.adviser, talk.conversation_id, f"r{index}", f"line {index}")
+        await talk.adviser.receive("ack", client_id=f"r{index}")
+    wanted = {f"r{index}" for index in range(1, 6)}
+    deadline = asyncio.get_running_loop().time() + RECOVERY_TIMEOUT
+    heard: set[str] = set()
+    while not wanted <= heard:
+        assert asyncio.get_running_loop().time() < deadline, f"deaf socket: heard only {heard}"
+        try:
+            await her.drain(0.3)
+        except ConnectionClosed:
+            # Told to reconnect: she does, resuming after what she has.
+            resume = [
+                {
+                    "conversation_id": talk.conversation_id,
+                    "last_seq": last_seq(her, talk.conversation_id) or last,
+                }
+            ]
+            her = await reconnect(outage.a, talk.token, resume)
+        heard |= set(client_ids(her))
+    await her.close()
+    await talk.adviser.close()
+
+
+async def reconnect(server: Server, token: str, resume: list[dict[str, int]]) -> Client:
+    """As the page does: open a socket and say hello, again (with a pause) until welcomed."""
+    for _attempt in range(20):
+        client = await Client.open(server)
+        await client.send({"type": "hello", "v": 1, "token": token, "resume": resume})
+        try:
+            while kind(await client.receive_any(timeout=5)) != "welcome":
+                pass
+            return client
+        except (ConnectionClosed, TimeoutError):
+            await asyncio.sleep(0.5)
+    raise AssertionError("never welcomed again")
