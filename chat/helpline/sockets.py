@@ -69,6 +69,7 @@ async def _welcome_staff(connection: Connection, resume: dict[int, int]) -> None
             "role": staff.role,
             "name": staff.display_name,
             "available": staff.available,
+            "capacity": staff.capacity,
             "conversations": [c.id for c in active],
         }
     )

@@ -14,6 +14,13 @@ function el(tag, className, text) {
   return node;
 }
 
+// A code as words from the catalogue; a code the catalogue lacks is shown readable, not raw.
+function named(prefix, code) {
+  const key = `${prefix}.${code}`;
+  const text = t(key);
+  return text && text !== key ? text : String(code).replaceAll("_", " ");
+}
+
 export class DirectoryPanel {
   constructor() {
     this.form = $("directory-form");
@@ -76,8 +83,8 @@ export class DirectoryPanel {
     const facts = [
       ["staff.directory.hours", entry.hours],
       ["staff.directory.eligibility", entry.eligibility],
-      ["staff.directory.nations", (entry.nations ?? []).join(", ")],
-      ["staff.directory.categories", (entry.categories ?? []).join(", ")],
+      ["staff.directory.nations", (entry.nations ?? []).map((code) => named("staff.nation", code)).join(", ")],
+      ["staff.directory.categories", (entry.categories ?? []).map((code) => named("staff.category", code)).join(", ")],
     ];
     for (const [key, value] of facts) {
       if (value) item.append(el("p", "directory-fact", t(key, { value })));

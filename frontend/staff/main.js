@@ -80,8 +80,13 @@ function drawAvailability() {
   const button = $("availability");
   button.setAttribute("aria-pressed", String(state.available));
   $("availability-state").textContent = state.available ? t("staff.status.available") : t("staff.status.away");
-  $("take-next").disabled = !state.available || queue.length === 0;
-  $("take-hint").textContent = state.available ? "" : t("staff.queue.need_available");
+  const full = state.capacity > 0 && chats.activeCount >= state.capacity;
+  $("take-next").disabled = !state.available || queue.length === 0 || full;
+  $("take-hint").textContent = !state.available
+    ? t("staff.queue.need_available")
+    : full
+      ? t("staff.queue.at_capacity", { count: state.capacity })
+      : "";
 }
 
 const CONNECTION_TEXT = {
@@ -101,8 +106,9 @@ function connect() {
   socket.on("welcome", (welcome) => {
     state.role = welcome.role;
     state.available = Boolean(welcome.available);
-    drawAvailability();
+    state.capacity = Number(welcome.capacity) || 0;
     chats.reconnected(welcome.conversations ?? []);
+    drawAvailability();
   });
   socket.on("queue_snapshot", (snapshot) => {
     queue.update(snapshot);
@@ -112,7 +118,10 @@ function connect() {
     state.available = Boolean(status.available);
     drawAvailability();
   });
-  socket.on("assigned", (event) => chats.open(event.conversation_id, { focus: true }));
+  socket.on("assigned", (event) => {
+    chats.open(event.conversation_id, { focus: true });
+    drawAvailability();
+  });
   socket.on("message", (event) => chats.open(event.conversation_id).message(event));
   socket.on("ack", (ack) => chats.get(ack.conversation_id)?.acknowledged(ack));
   socket.on("triage", (event) => chats.get(event.conversation_id)?.describe(event));
@@ -129,7 +138,10 @@ function connect() {
   socket.on("typing", (event) => {
     if (event.from === "visitor") chats.get(event.conversation_id)?.visitorTyping.update(event.active);
   });
-  socket.on("ended", (event) => chats.open(event.conversation_id).end(event));
+  socket.on("ended", (event) => {
+    chats.open(event.conversation_id).end(event);
+    drawAvailability();
+  });
   socket.on("error", onError);
   socket.connect();
 }
