@@ -5,7 +5,7 @@ connections to one host: the first screen's eleven files went in two rounds. esb
 package, needed only to build) joins the first screen's modules into an entry file and one
 chunk they share with the chat, minified, so the page's scripts and styles all go in one round.
 
-    python -m chat.bundle      # after changing a visitor or shared module (needs `npm ci`)
+    make bundle    # after changing a visitor or shared module: npm ci, python -m chat.bundle
 
 The build writes frontend/visitor/dist/ with a manifest naming every source file and its
 SHA-256. The server uses the bundle only while every source still has that hash; otherwise it

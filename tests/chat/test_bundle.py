@@ -17,7 +17,7 @@ TAGS = re.compile(r'(?:src|href)="(/static/[^"]+)"')
 def test_the_committed_bundle_matches_the_modules_it_was_built_from() -> None:
     assert bundle.load(FRONTEND) is not None, (
         "a visitor or shared module changed after the bundle was built: the page falls back to "
-        "loading every module separately (slow on a phone). Run `npm ci && python -m chat.bundle`"
+        "loading every module separately (slow on a phone). Run `make bundle`"
     )
 
 
