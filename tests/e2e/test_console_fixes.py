@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.e2e.browser import Pages, start_chat, take_chat
+from tests.e2e.test_accessibility import problems
 from tests.e2e.test_safeguarding_browser import IMMINENT, say_as_her, staff_page
 from tests.wsclient import visitor
 
@@ -138,6 +139,7 @@ async def test_at_1280_the_alerts_sit_beside_the_chat_and_the_reply_box_stays_in
     reply = await supervisor.get_by_role("tabpanel").get_by_label("Your reply").bounding_box()
     assert reply is not None
     assert reply["y"] + reply["height"] <= 720, f"the reply box is below the fold: {reply}"
+    assert await problems(supervisor) == []
 
 
 async def test_at_320_the_console_does_not_scroll_sideways(pages: Pages) -> None:
@@ -145,3 +147,4 @@ async def test_at_320_the_console_does_not_scroll_sideways(pages: Pages) -> None
     await supervisor.screenshot(path=str(SCREENS / "staff-320-flagged.png"), full_page=True)
     wide = await supervisor.evaluate("document.documentElement.scrollWidth")
     assert wide <= 320, f"the page is {wide} px wide on a 320 px screen"
+    assert await problems(supervisor) == []
