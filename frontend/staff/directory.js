@@ -4,6 +4,7 @@
 
 import { HttpError, getJson } from "../shared/http.js";
 import { t } from "../shared/i18n.js";
+import { RISK_CATEGORIES, categoryName } from "./levels.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -14,11 +15,35 @@ function el(tag, className, text) {
   return node;
 }
 
-// A code as words from the catalogue; a code the catalogue lacks is shown readable, not raw.
-function named(prefix, code) {
-  const key = `${prefix}.${code}`;
-  const text = t(key);
-  return text && text !== key ? text : String(code).replaceAll("_", " ");
+// The directory's codes as words (risk categories come from levels.js); a code missing here
+// is shown readable, never raw.
+const NATION_NAMES = {
+  uk: "staff.nation.uk",
+  england: "staff.nation.england",
+  wales: "staff.nation.wales",
+  scotland: "staff.nation.scotland",
+  northern_ireland: "staff.nation.northern_ireland",
+};
+const SERVICE_CATEGORIES = {
+  alcohol: "staff.category.alcohol",
+  drugs: "staff.category.drugs",
+  emergency: "staff.category.emergency",
+  emotional_support: "staff.category.emotional_support",
+  homelessness: "staff.category.homelessness",
+  legal: "staff.category.legal",
+  lgbt: "staff.category.lgbt",
+  medical: "staff.category.medical",
+  mental_health: "staff.category.mental_health",
+  parenting: "staff.category.parenting",
+  sex_work: "staff.category.sex_work",
+  stalking: "staff.category.stalking",
+  under_18: "staff.category.under_18",
+};
+const readable = (code) => String(code).replaceAll("_", " ");
+const nationName = (code) => (NATION_NAMES[code] ? t(NATION_NAMES[code]) : readable(code));
+function serviceCategoryName(code) {
+  if (SERVICE_CATEGORIES[code]) return t(SERVICE_CATEGORIES[code]);
+  return RISK_CATEGORIES.includes(code) ? categoryName(code) : readable(code);
 }
 
 export class DirectoryPanel {
@@ -83,8 +108,8 @@ export class DirectoryPanel {
     const facts = [
       ["staff.directory.hours", entry.hours],
       ["staff.directory.eligibility", entry.eligibility],
-      ["staff.directory.nations", (entry.nations ?? []).map((code) => named("staff.nation", code)).join(", ")],
-      ["staff.directory.categories", (entry.categories ?? []).map((code) => named("staff.category", code)).join(", ")],
+      ["staff.directory.nations", (entry.nations ?? []).map(nationName).join(", ")],
+      ["staff.directory.categories", (entry.categories ?? []).map(serviceCategoryName).join(", ")],
     ];
     for (const [key, value] of facts) {
       if (value) item.append(el("p", "directory-fact", t(key, { value })));
