@@ -25,19 +25,19 @@ const NATION_NAMES = {
   northern_ireland: "staff.nation.northern_ireland",
 };
 const SERVICE_CATEGORIES = {
-  alcohol: "staff.category.alcohol",
-  drugs: "staff.category.drugs",
-  emergency: "staff.category.emergency",
-  emotional_support: "staff.category.emotional_support",
-  homelessness: "staff.category.homelessness",
-  legal: "staff.category.legal",
-  lgbt: "staff.category.lgbt",
-  medical: "staff.category.medical",
-  mental_health: "staff.category.mental_health",
-  parenting: "staff.category.parenting",
-  sex_work: "staff.category.sex_work",
-  stalking: "staff.category.stalking",
-  under_18: "staff.category.under_18",
+  alcohol: "staff.directory.category.alcohol",
+  drugs: "staff.directory.category.drugs",
+  emergency: "staff.directory.category.emergency",
+  emotional_support: "staff.directory.category.emotional_support",
+  homelessness: "staff.directory.category.homelessness",
+  legal: "staff.directory.category.legal",
+  lgbt: "staff.directory.category.lgbt",
+  medical: "staff.directory.category.medical",
+  mental_health: "staff.directory.category.mental_health",
+  parenting: "staff.directory.category.parenting",
+  sex_work: "staff.directory.category.sex_work",
+  stalking: "staff.directory.category.stalking",
+  under_18: "staff.directory.category.under_18",
 };
 const readable = (code) => String(code).replaceAll("_", " ");
 const nationName = (code) => (NATION_NAMES[code] ? t(NATION_NAMES[code]) : readable(code));
