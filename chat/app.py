@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,7 +26,8 @@ from chat.core.metrics import CONTENT_TYPE
 from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
-from chat.helpline import retention, staff, staff_account, visitors
+from chat.helpline import continuity, retention, staff, staff_account, visitors, waiting
+from chat.helpline import presence as helpline_presence
 from chat.helpline import sockets as helpline_sockets
 from chat.helpline.measures import install_metrics as install_helpline_metrics
 from chat.pageconfig import add_config_route, load_branding
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
         if services.db.is_sqlite:
             await upgrade(services.db.engine)
         await services.start()
+        await services.presence.heartbeat()
+        heartbeat = asyncio.create_task(services.presence.run_forever(), name="willow-presence")
         housekeeping = asyncio.create_task(
             services.housekeeping.run_forever(), name="willow-housekeeping"
         )
@@ -77,7 +81,10 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
             yield
         finally:
             housekeeping.cancel()
+            heartbeat.cancel()
             await services.stop_background()
+            with contextlib.suppress(Exception):
+                await services.presence.stop()
             await services.broker.close()
             await services.db.dispose()
 
@@ -97,10 +104,15 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     # through untouched; bodies under a packet are not worth compressing.
     app.add_middleware(GZipMiddleware, minimum_size=MIN_COMPRESSED_BYTES)
 
+    # Presence first: her hold is taken before the welcome tells her what is open.
+    helpline_presence.install(services)
     helpline_sockets.install(services.sockets)
+    waiting.install(services.sockets)
+    continuity.install(services.sockets)
     retention.install(services)
     install_helpline_metrics(services)
     app.include_router(visitors.router)
+    app.include_router(waiting.router)
     app.include_router(staff.router)
     app.include_router(staff.admin_router)
     app.include_router(staff_account.router)

@@ -15,6 +15,7 @@ from chat.core import migrate
 
 TABLE_MODULES = (
     "chat.core.models",
+    "chat.core.presence",
     "moderation.safeguarding.models",
     "peers.models",
     "chat.reporting.models",

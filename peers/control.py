@@ -138,4 +138,4 @@ async def _close(runtime: RoomsRuntime, session_id: int) -> None:
     # Mentors keep reading the closed session's stream; they no longer hold a seat in it.
     for connection in runtime.held(runtime.mentors, session_id):
         if room_state(connection).mentor_seat is not None:
-            leave_mentor_seat(connection)
+            await leave_mentor_seat(connection)

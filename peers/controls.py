@@ -12,16 +12,25 @@ from typing import Any
 from sqlalchemy import select
 
 from chat.core.clock import now
-from chat.core.models import Conversation, VisitorSession
+from chat.core.models import Conversation, Event, VisitorSession
 from chat.core.protocol import ProtocolError
 from chat.core.uow import Change
+from chat.helpline.continuity import carry_from_room
 from chat.helpline.conversations import request_chat
 from moderation.safeguarding.reports import ReportError, close_report, file_report, open_reports
 from moderation.types import RiskLevel
 from peers.errors import RoomError
 from peers.messages import is_room_message
 from peers.models import RoomHeldMessage, RoomParticipant, RoomSession
-from peers.rooms import aware, iso, leave_room, pins_of, room_event, subject
+from peers.rooms import (
+    aware,
+    iso,
+    leave_room,
+    participant_sender,
+    pins_of,
+    room_event,
+    subject,
+)
 from peers.runtime import CONTROL_CHANNEL, RoomsRuntime
 
 PRIORITY_MOVED = 1
@@ -151,6 +160,8 @@ async def to_adviser(
     priority = PRIORITY_URGENT if urgent or at_risk else PRIORITY_MOVED
     async with runtime.services.change() as tx:
         conversation = await _queue_her(runtime, visitor, priority, note, ref, tx)
+        card = await _her_room_card(tx, participant)
+        await carry_from_room(tx, conversation, participant.risk_level, card)
         if await leave_room(runtime, participant.id, "moved", tx=tx) is None:
             raise RoomError("not_found", "she is no longer in the room", ref=ref)
         tx.audit(
@@ -166,6 +177,22 @@ async def to_adviser(
             },
         )
     return conversation
+
+
+async def _her_room_card(tx: Change, participant: RoomParticipant) -> dict[str, Any] | None:
+    """The newest helplines card she was shown in the room (stored for her alone)."""
+    found = await tx.session.execute(
+        select(Event.payload)
+        .where(
+            Event.stream_id == participant.session_id,
+            Event.type == "helplines",
+            Event.sender == participant_sender(participant.id),
+        )
+        .order_by(Event.seq.desc())
+        .limit(1)
+    )
+    payload = found.scalar_one_or_none()
+    return dict(payload) if payload is not None else None
 
 
 async def _queue_her(

@@ -218,7 +218,7 @@ async def connection_closed(connection: Connection) -> None:
         else:
             # A quick exit that lands after the drop is heard as VisitorLeft (peers/lifecycle.py).
             await rooms.connection_dropped(runtime, seat.participant_id, seat.attach_id)
-    mentor_seat = leave_mentor_seat(connection)
+    mentor_seat = await leave_mentor_seat(connection)
     if mentor_seat is not None:
         await rooms.mentor_gone(runtime, mentor_seat.session_id)
 

@@ -14,11 +14,12 @@ from chat.core.services import Services
 from moderation.directory import Directory
 from moderation.loaded import Rules
 from peers import events, handlers, lifecycle, routes
+from peers import presence as seat_presence
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
 from peers.control import apply_standing, handle_control, refresh_standing
 from peers.errors import ROOM_ERROR_CODES
 from peers.rooms import expire_abandoned, purge_closed_sessions
-from peers.runtime import RoomsRuntime
+from peers.runtime import RoomsRuntime, Tuning
 from peers.schedule import DEFAULT_SCHEDULE_PATH, ScheduleError, load_schedule
 
 EXPIRY_EVERY_SECONDS = 60.0
@@ -47,6 +48,10 @@ def load_runtime(services: Services) -> RoomsRuntime:
         schedule,
         services.features.get(Directory),
         rules=services.features.find(Rules),
+        tuning=Tuning(
+            participant_grace_seconds=services.settings.room_participant_grace_seconds,
+            mentor_grace_seconds=services.settings.room_mentor_grace_seconds,
+        ),
     )
     runtime.control_handler = handle_control
     runtime.standing_handler = apply_standing
@@ -66,6 +71,7 @@ def install(app: FastAPI, services: Services) -> RoomsRuntime:
     services.sockets.add_events(events.ROOM_EVENTS)
     services.sockets.add_error_codes(ROOM_ERROR_CODES)
     handlers.register(services.sockets)
+    seat_presence.install(runtime)
     lifecycle.subscribe(runtime, services.events)
     services.hub.after_resync(lambda: runtime.spawn(refresh_standing(runtime)))
     app.include_router(routes.router)

@@ -59,7 +59,7 @@ async def open_room(connection: Connection, event: RoomOpen) -> None:
         if current.room_id == event.room and await _still_open(runtime, current):
             connection.send(await controls.mentor_state(runtime, current.session_id))
             return
-        leave_mentor_seat(connection)
+        await leave_mentor_seat(connection)
         await rooms.mentor_gone(runtime, current.session_id)
     opened = await rooms.open_room(runtime, staff.id, event.room)
     # One room at a time: stop following the room this connection had before.
@@ -67,7 +67,7 @@ async def open_room(connection: Connection, event: RoomOpen) -> None:
     if followed is not None and followed != opened.session.id:
         await connection.leave_stream(followed)
     seat = MentorSeat(opened.session.id, event.room)
-    take_mentor_seat(connection, seat)
+    await take_mentor_seat(connection, seat)
     state.mentor_stream = seat.session_id
     connection.send(await controls.mentor_state(runtime, seat.session_id))
     await connection.join_stream(seat.session_id, event.last_seq)

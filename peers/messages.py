@@ -23,7 +23,10 @@ from peers.rooms import iso, participant_sender, room_event, subject
 from peers.runtime import RoomsRuntime
 
 # Messages go into a room session only while it is open (correlated to streams.id).
-ROOM_OPEN = exists().where(RoomSession.id == Stream.id, RoomSession.status == "open")
+# Open, and a mentor is in it (peers/presence.py keeps `mentors_present` exact across nodes).
+ROOM_OPEN = exists().where(
+    RoomSession.id == Stream.id, RoomSession.status == "open", RoomSession.mentors_present > 0
+)
 # When she last wrote (slow mode); stored with her message, in the same batch.
 _WROTE = (
     update(RoomParticipant)

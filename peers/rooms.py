@@ -29,7 +29,7 @@ from peers.errors import RoomError
 from peers.models import RoomHeldMessage, RoomParticipant, RoomPin, RoomSession
 from peers.naming import is_taken, looks_like_staff
 from peers.pseudonyms import PseudonymError, new_pseudonym, validate_pseudonym
-from peers.runtime import RoomsRuntime
+from peers.runtime import ROOM, RoomsRuntime
 from peers.schedule import current_session, next_session
 
 MENTOR_ROLES = ("mentor", "supervisor")
@@ -245,19 +245,29 @@ async def _open_or_join(services: Services, staff: Staff, room_id: str) -> Opene
 
 async def mentor_gone(runtime: RoomsRuntime, session_id: int) -> None:
     """One mentor connection left; the room closes if no mentor is back within the grace."""
+    if await count_mentors(runtime, session_id) != 0:
+        return
+    # The presence sweep closes it too (peers/presence.py), even if this node dies meanwhile.
+    runtime.later(
+        runtime.tuning.mentor_grace_seconds, lambda: close_if_abandoned(runtime, session_id)
+    )
+
+
+async def count_mentors(runtime: RoomsRuntime, session_id: int) -> int | None:
+    """The room's mentors are the mentor sockets live nodes hold in it (presence), so a mentor
+    who reconnects after her node died counts once. None when the room is not open."""
     async with runtime.services.change() as tx:
         room_session = await tx.session.get(RoomSession, session_id)
         if room_session is None or room_session.status != "open":
-            return
-        room_session.mentors_present = max(0, room_session.mentors_present - 1)
-        if room_session.mentors_present > 0:
-            return
-        room_session.mentor_left_at = now()
-        tx.after(
-            lambda: runtime.later(
-                runtime.tuning.mentor_grace_seconds, lambda: close_if_abandoned(runtime, session_id)
-            )
-        )
+            return None
+        present = await runtime.services.presence.sockets(tx.session, ROOM, session_id)
+        if present != room_session.mentors_present:
+            room_session.mentors_present = present
+        if present == 0:
+            room_session.mentor_left_at = room_session.mentor_left_at or now()
+        else:
+            room_session.mentor_left_at = None
+        return present
 
 
 async def close_if_abandoned(runtime: RoomsRuntime, session_id: int) -> bool:

@@ -42,6 +42,10 @@ log = logging.getLogger("willow.peers")
 # every node on this channel; the node that holds the connection acts on it.
 CONTROL_CHANNEL = "peers:control"
 
+# Presence kinds (chat/core/presence.py, peers/presence.py): her seat, a room's mentors.
+SEAT = "seat"
+ROOM = "room"
+
 Registry = dict[int, dict[int, "Connection"]]
 ControlHandler = Callable[["RoomsRuntime", dict[str, Any]], Awaitable[None]]
 # Control news that changes seats' standing, applied at once (not in a task), so she can

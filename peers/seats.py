@@ -9,7 +9,7 @@ from chat.core.models import Staff
 from chat.helpline.conversations import queue_position
 from peers.errors import RoomError
 from peers.rooms import MENTOR_ROLES
-from peers.runtime import MentorSeat, RoomsRuntime, Seat
+from peers.runtime import ROOM, SEAT, MentorSeat, RoomsRuntime, Seat
 
 if TYPE_CHECKING:
     from chat.core.transport import Connection
@@ -68,6 +68,7 @@ async def take_seat(connection: Connection, seat: Seat) -> None:
     # Her own events in the room's stream (her helplines card) reach this connection.
     connection.member.identities.add(seat.sender)
     runtime.attach(runtime.participants, seat.participant_id, connection)
+    await connection.services.presence.arrive(SEAT, seat.participant_id)
 
 
 async def leave_seat(connection: Connection) -> Seat | None:
@@ -80,6 +81,7 @@ async def leave_seat(connection: Connection) -> Seat | None:
     runtime.detach(runtime.participants, seat.participant_id, connection)
     connection.member.identities.discard(seat.sender)
     await connection.leave_stream(seat.session_id)
+    await connection.services.presence.leave(SEAT, seat.participant_id)
     return seat
 
 
@@ -93,17 +95,19 @@ async def follow_conversation(connection: Connection, conversation_id: int) -> N
         connection.send(position)
 
 
-def take_mentor_seat(connection: Connection, seat: MentorSeat) -> None:
+async def take_mentor_seat(connection: Connection, seat: MentorSeat) -> None:
     runtime = runtime_of(connection)
     room_state(connection).mentor_seat = seat
     runtime.attach(runtime.mentors, seat.session_id, connection)
+    await connection.services.presence.arrive(ROOM, seat.session_id)
 
 
-def leave_mentor_seat(connection: Connection) -> MentorSeat | None:
+async def leave_mentor_seat(connection: Connection) -> MentorSeat | None:
     state = room_state(connection)
     seat, state.mentor_seat = state.mentor_seat, None
     if seat is None:
         return None
     runtime = runtime_of(connection)
     runtime.detach(runtime.mentors, seat.session_id, connection)
+    await connection.services.presence.leave(ROOM, seat.session_id)
     return seat

@@ -168,3 +168,36 @@ class HousekeepingJob(Base):
         DateTime(timezone=True), nullable=True
     )
     last_removed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReturnCode(Base):
+    """A return code she took at the end of a chat: only its keyed hash, the adviser she may ask
+    for again and, if she agreed, the hand-over summary. Deleted with the conversation."""
+
+    __tablename__ = "return_codes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), unique=True
+    )
+    adviser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
+    )
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ReturnVisit(Base):
+    """A conversation she started with a return code: whom she came back to, and whether she
+    chose to wait for that adviser. Deleted with the conversation."""
+
+    __tablename__ = "return_visits"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    adviser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
+    )
+    wait_for_adviser: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -20,6 +20,7 @@ from chat.core.housekeeping import Housekeeping
 from chat.core.hub import Hub, envelope, stream_channel
 from chat.core.metrics import Metrics
 from chat.core.pipeline import MessagePipeline
+from chat.core.presence import Presence
 from chat.core.settings import Settings
 from chat.core.sockets import SocketRoutes
 from chat.core.streams import fetch_after
@@ -83,6 +84,9 @@ class Services:
     events: EventBus = field(init=False)
     # Periodic purges; each feature registers its own at install, every node runs them.
     housekeeping: Housekeeping = field(init=False)
+    # Who is here across nodes: each node's lease and the sockets it holds (visitors, staff,
+    # room seats); features say what happens when someone is away past a grace.
+    presence: Presence = field(init=False)
     # This app's instruments (one registry per app, so test apps do not share figures).
     metrics: Metrics = field(default_factory=Metrics)
     # Happenings for anonymised reporting; the reporting feature listens.
@@ -105,6 +109,15 @@ class Services:
         self.housekeeping = Housekeeping(self.db)
         self.housekeeping.register(
             "audit_log", self.settings.housekeeping_seconds, self._purge_audit
+        )
+        self.presence = Presence(self.db, self.events.node, self.settings.presence_lease_seconds)
+        self.housekeeping.register(
+            "presence",
+            self.settings.presence_sweep_seconds,
+            self.presence.sweep,
+            # Short, so a node that dies mid-sweep delays the next one by a lease at most.
+            lease_seconds=self.settings.presence_lease_seconds
+            + self.settings.presence_sweep_seconds,
         )
         self.metrics.watch_database(self.db.engine)
         self.metrics.count(

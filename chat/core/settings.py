@@ -100,6 +100,21 @@ class Settings(BaseSettings):
     send_queue_size: int = Field(default=256, ge=8)
     max_frame_bytes: int = Field(default=16_384, ge=1024)
     adviser_capacity: int = Field(default=3, ge=1, le=40)
+    # Presence (chat/core/presence.py). A node's lease: its sockets count as here until this
+    # long after its last heartbeat (a killed node's are reclaimed by the others then).
+    presence_lease_seconds: float = Field(default=15, gt=0, le=300)
+    # How often one node looks for lapsed leases and absences past their grace.
+    presence_sweep_seconds: float = Field(default=5, gt=0, le=300)
+    # She is still "here" this long after her last socket closed: a wait nobody is behind
+    # leaves the queue then. In a chat, after the longer grace the chat ends ("she left").
+    visitor_grace_seconds: float = Field(default=120, gt=0)
+    chat_grace_seconds: float = Field(default=600, gt=0)
+    # An adviser stops being available this long after her last socket closed.
+    staff_grace_seconds: float = Field(default=20, gt=0)
+    # Rooms: a participant with no socket keeps her seat this long; a room with no mentor
+    # closes this long after its last mentor's socket closed (or her node died).
+    room_participant_grace_seconds: float = Field(default=20, gt=0)
+    room_mentor_grace_seconds: float = Field(default=120, gt=0)
     transcript_retention_days: int = Field(default=30, ge=1)
     # Housekeeping (chat/core/housekeeping.py): how often each purge runs, across all nodes.
     housekeeping_seconds: float = Field(default=3600, gt=0)

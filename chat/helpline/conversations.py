@@ -20,7 +20,7 @@ from chat.core.channels import STAFF_CHANNEL, staff_sender
 from chat.core.clock import aware, now
 from chat.core.events import ConversationEnded, VisitorLeft
 from chat.core.hub import stream_channel
-from chat.core.models import Conversation, Staff, Stream, VisitorSession
+from chat.core.models import Conversation, ReturnVisit, Staff, Stream, VisitorSession
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
 from chat.core.uow import Change
@@ -136,16 +136,22 @@ async def queue_snapshot(services: Services) -> dict[str, Any]:
                 )
             ).all()
         )
-        available = await session.scalar(
-            select(func.count())
-            .select_from(Staff)
-            .where(Staff.available.is_(True), Staff.disabled.is_(False))
-        )
+        available = await advisers_online(session)
     return {
         "type": "queue_snapshot",
         "waiting": [queue_entry(c, safe.get(c.visitor_id)) for c in waiting],
-        "available_advisers": available or 0,
+        "available_advisers": available,
     }
+
+
+async def advisers_online(session: AsyncSession) -> int:
+    """Advisers available now: availability ends with an adviser's last socket (presence)."""
+    available = await session.scalar(
+        select(func.count())
+        .select_from(Staff)
+        .where(Staff.available.is_(True), Staff.disabled.is_(False))
+    )
+    return available or 0
 
 
 async def publish_queue(services: Services) -> None:
@@ -189,6 +195,7 @@ async def _publish_queue_now(services: Services) -> None:
                 "conversation_id": conversation_id,
                 "position": position,
                 "waiting": total,
+                "advisers_online": snapshot["available_advisers"],
             },
         )
 
@@ -196,6 +203,7 @@ async def _publish_queue_now(services: Services) -> None:
 async def queue_position(services: Services, conversation_id: int) -> dict[str, Any] | None:
     async with services.db.read() as session:
         waiting = await waiting_conversations(session)
+        online = await advisers_online(session)
     for position, conversation in enumerate(waiting, start=1):
         if conversation.id == conversation_id:
             return {
@@ -203,6 +211,7 @@ async def queue_position(services: Services, conversation_id: int) -> dict[str, 
                 "conversation_id": conversation_id,
                 "position": position,
                 "waiting": len(waiting),
+                "advisers_online": online,
             }
     return None
 
@@ -224,15 +233,29 @@ async def active_count(session: AsyncSession, staff_id: int) -> int:
     return count or 0
 
 
+async def hold_adviser(session: AsyncSession, staff_id: int) -> int:
+    """Lock her staff row until this transaction ends, so that her consoles on any node count
+    her chats one after another: the count read after this sees every assignment committed
+    before (a write, so SQLite takes its one writer's lock here too)."""
+    await session.execute(update(Staff).where(Staff.id == staff_id).values(capacity=Staff.capacity))
+    return staff_id
+
+
 async def take_next(services: Services, staff: Staff, tx: Change | None = None) -> Conversation:
     """The adviser takes the first waiting chat; exactly one adviser gets each chat."""
     async with services.change(tx) as tx:
         session = tx.session
-        if await active_count(session, staff.id) >= staff.capacity:
+        if await active_count(session, await hold_adviser(session, staff.id)) >= staff.capacity:
             raise ProtocolError("at_capacity")
+        # She came back with a return code and chose to wait for the adviser she had.
+        kept_for_another = exists().where(
+            ReturnVisit.conversation_id == Conversation.id,
+            ReturnVisit.wait_for_adviser.is_(True),
+            ReturnVisit.adviser_id != staff.id,
+        )
         query = (
             select(Conversation)
-            .where(Conversation.status == "waiting")
+            .where(Conversation.status == "waiting", ~kept_for_another)
             .order_by(Conversation.priority.desc(), Conversation.created_at, Conversation.id)
             .limit(1)
         )

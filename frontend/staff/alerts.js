@@ -85,7 +85,7 @@ export class AlertsPanel {
     const item = el("li", `alert-item kind-${alert.kind}${fresh ? " is-new" : ""}`);
     const head = el("p", "alert-head");
     if (level) head.append(levelBadge(level, alert.kind === "escalation" ? escalationLevelName(alert.level) : undefined), " ");
-    const titles = { risk: "staff.alerts.risk", escalation: "staff.alerts.escalation", report: "staff.alerts.report" };
+    const titles = { risk: "staff.alerts.risk", escalation: "staff.alerts.escalation", report: "staff.alerts.report", danger_now: "staff.alerts.danger_now" };
     head.append(el("strong", "alert-title", t(titles[alert.kind] ?? "staff.alerts.other", { id: alert.conversation_id })));
     head.append(" ", el("span", "alert-time", formatTime(alert.at)));
     if (fresh) head.append(" ", el("span", "new-mark", t("staff.alerts.new")));

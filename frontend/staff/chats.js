@@ -12,6 +12,7 @@ import { WordingHelper } from "./wording.js";
 const ENDED_TEXT = {
   adviser: "staff.chat.ended_by_you",
   visitor: "staff.chat.ended_by_visitor",
+  left: "staff.chat.ended_left",
 };
 
 // The visitor pages' agreed words (one per language, from /api/config): a message that is
@@ -207,6 +208,8 @@ class Chat {
       const item = this.transcript.itemAt(event.message_seq);
       if (item) this.badge(item, event);
       else this.pendingFlags.set(event.message_seq, event);
+    } else if (event.danger_now) {
+      this.transcript.addNotice(t("staff.flag.danger_now"), event.seq, "alert");
     } else {
       this.transcript.addNotice(t("staff.flag.refused_notice", { label: flagLabel(event) }), event.seq, "alert");
     }
@@ -297,8 +300,19 @@ class Chat {
     this.setTabLabel();
   }
 
+  // She went offline (her page closed, or its connection or node died), or came back.
+  presence(event) {
+    if (this.ended) return;
+    this.offline = !event.here;
+    const status = this.part(".chat-presence");
+    status.hidden = !this.offline;
+    status.textContent = this.offline ? t("staff.chat.offline") : "";
+    this.transcript.addNotice(t(event.here ? "staff.chat.back" : "staff.chat.went_offline"), event.seq);
+  }
+
   end(event) {
     this.ended = true;
+    this.part(".chat-presence").hidden = true;
     this.leftQuickly = event.by === "quick_exit";
     for (const { clientId } of this.transcript.unacknowledged()) this.transcript.fail(clientId);
     this.typing.stop(false);

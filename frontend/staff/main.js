@@ -10,6 +10,7 @@ import { ChatTabs, setQuietWords } from "./chats.js";
 import { DirectoryPanel } from "./directory.js";
 import { EscalateDialog } from "./escalate.js";
 import { QueueView } from "./queue.js";
+import { installWaitingTools } from "./waiting.js";
 
 const $ = (id) => document.getElementById(id);
 const ADVISING_ROLES = ["adviser", "supervisor"];
@@ -97,6 +98,7 @@ const CONNECTION_TEXT = {
 function connect() {
   socket = new StreamSocket({ hello: (resume) => ({ type: "hello", v: 1, resume }) });
   chats.socket = socket;
+  installWaitingTools({ socket, chats });
   socket.on("state", (value) => {
     const key = CONNECTION_TEXT[value];
     $("connection").textContent = key ? t(key) : "";
@@ -138,6 +140,7 @@ function connect() {
   socket.on("typing", (event) => {
     if (event.from === "visitor") chats.get(event.conversation_id)?.visitorTyping.update(event.active);
   });
+  socket.on("visitor_presence", (event) => chats.get(event.conversation_id)?.presence(event));
   socket.on("ended", (event) => {
     chats.open(event.conversation_id).end(event);
     drawAvailability();

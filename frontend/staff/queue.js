@@ -3,6 +3,7 @@
 
 import { parseTime, t } from "../shared/i18n.js";
 import { levelBadge } from "./levels.js";
+import { queueExtras } from "./waiting.js";
 
 const LANGUAGE_NAMES = {
   en: "staff.lang.en",
@@ -115,6 +116,7 @@ export class QueueView {
     }
     // The risk as a worded badge too, in the level's colour, so the eye finds it at once.
     if (risky) tr.children[4].replaceChildren(levelBadge(entry.risk_level, riskText(entry.risk_level)));
+    tr.children[2].append(...queueExtras(entry));
     return tr;
   }
 }

@@ -11,6 +11,7 @@ import { startExtensions } from "./extensions.js";
 import { clearHelplines, installHelplines } from "./helplines.js";
 import { forgetSession, session, updateSession } from "./session.js";
 import * as view from "./view.js";
+import { firstRequest, QUIET_ERRORS } from "./waiting.js";
 
 const e = view.elements;
 // The protocol's largest message body; anything longer is kept in the box, never sent.
@@ -88,7 +89,7 @@ function noteSeq(event) {
 function onWelcome(welcome) {
   const conversation = welcome.conversation;
   if (!conversation || (chat.wantsNew && conversation.status === "ended")) {
-    socket.send({ type: "request_chat" });
+    socket.send(firstRequest());
   } else if (conversation.id !== session().conversationId) {
     updateSession({ conversationId: conversation.id, lastSeq: 0 });
   }
@@ -106,7 +107,8 @@ function onQueue(event) {
   if (!current) {
     updateSession({ conversationId: event.conversation_id, lastSeq: 0 });
   }
-  view.show("waiting", { position: event.position });
+  // With no adviser online her number in the queue would promise what nobody can keep.
+  view.show("waiting", { position: event.position, nobodyOnline: event.advisers_online === 0 });
 }
 
 function onAssigned(event) {
@@ -174,7 +176,7 @@ function onError(event) {
     view.show("intro", { notice: "closed" });
     return;
   }
-  if (["already_waiting", "conversation_ended"].includes(event.code)) return;
+  if (["already_waiting", "conversation_ended", ...QUIET_ERRORS].includes(event.code)) return;
   if (event.code === "refused" && event.client_id) {
     refused(event.client_id, view.refusalText(event.reason));
     return;

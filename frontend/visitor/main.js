@@ -45,6 +45,19 @@ async function startChat(event) {
   chat.begin();
 }
 
+// "I am in danger now" on the first screen, or a return code: the chat starts the same way,
+// and waiting.js says what to ask for once connected.
+async function startWith(event, prepare) {
+  event.preventDefault();
+  const waiting = await import("./waiting.js").catch(() => null);
+  if (!waiting) {
+    view.showStartError(true);
+    return;
+  }
+  if (prepare(waiting) === false) return;
+  startChat(event);
+}
+
 async function changeLanguage() {
   try {
     await loadPage(e.language.value);
@@ -58,6 +71,10 @@ async function changeLanguage() {
 
 function wire() {
   e.startForm.addEventListener("submit", startChat);
+  e.startDanger.addEventListener("click", (event) => startWith(event, (waiting) => waiting.wantDanger()));
+  e.comeBackForm.addEventListener("submit", (event) =>
+    startWith(event, (waiting) => waiting.wantComeBack(e.returnCode.value)),
+  );
   e.language.addEventListener("change", changeLanguage);
   // A tap on Start that came before this module (kept by exit-early.js) starts the chat now.
   e.startForm.setAttribute("data-ready", "");

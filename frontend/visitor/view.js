@@ -10,6 +10,9 @@ export const elements = {
   startForm: $("start-form"),
   start: $("start"),
   startError: $("start-error"),
+  startDanger: $("start-danger"),
+  comeBackForm: $("come-back-form"),
+  returnCode: $("return-code"),
   language: $("language"),
   topic: $("topic"),
   nation: $("nation"),
@@ -56,13 +59,21 @@ export function redraw() {
   const { name } = screen;
   e.intro.hidden = name !== "intro";
   e.chat.hidden = name === "intro";
-  e.composer.hidden = name !== "talking";
+  // She can write while she waits: what she writes is there for whoever takes her.
+  e.composer.hidden = !(name === "talking" || name === "waiting");
   e.endArea.hidden = !(name === "waiting" || name === "talking");
   e.ended.hidden = name !== "ended";
   if (name === "intro") drawIntro();
   if (name === "waiting") drawWaiting();
   if (name === "talking") drawTalking();
   if (name === "ended") drawEnded();
+  for (const hook of redrawHooks) hook(screen);
+}
+
+// Feature modules (waiting.js) draw their part of a screen after it.
+const redrawHooks = [];
+export function onRedraw(hook) {
+  redrawHooks.push(hook);
 }
 
 const INTRO_NOTICES = {
@@ -78,10 +89,12 @@ function drawIntro() {
 }
 
 function drawWaiting() {
-  const { position } = screen;
-  e.heading.textContent = position
-    ? t("chat.queue_position", { position: formatNumber(position) })
-    : t("chat.connecting_adviser");
+  const { position, nobodyOnline } = screen;
+  e.heading.textContent = nobodyOnline
+    ? t("chat.nobody_online")
+    : position
+      ? t("chat.queue_position", { position: formatNumber(position) })
+      : t("chat.connecting_adviser");
   e.hint.textContent = t("chat.waiting_hint");
   e.end.textContent = t("chat.leave_queue");
 }
@@ -98,6 +111,7 @@ function drawEnded() {
   const reasons = {
     adviser: t("ended.by_adviser"),
     visitor: t("ended.by_you"),
+    left: t("ended.left"),
   };
   e.endedText.textContent = reasons[screen.by] ?? t("ended.other");
   hideEndConfirm();

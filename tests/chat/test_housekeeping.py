@@ -33,6 +33,7 @@ JOBS = {
     "staff_sessions",
     "room_sessions",
     "room_expiry",
+    "presence",
 }
 
 

@@ -80,7 +80,7 @@ async def _upgrade_and_look(url: str) -> None:
             )
     finally:
         await engine.dispose()
-    assert versions == {"0003", "0004", "0006", "reporting_0001"}
+    assert versions == {"0003", "0004", "0010_return_codes", "reporting_0001"}
     assert "hello" in str(body)
     assert counts == [1, 1, 1, 1, 1, 1, 0, 0]
     assert "ix_audit_log_at" in indexes

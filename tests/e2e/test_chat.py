@@ -21,6 +21,7 @@ from tests.e2e.browser import (
 from tests.wsclient import Client
 
 pytestmark = pytest.mark.e2e
+NOBODY_ONLINE = "No adviser is online right now. You keep your place in the queue."
 
 
 async def stored_choices(pages: Pages) -> list[tuple[object, ...]]:
@@ -44,7 +45,8 @@ async def test_visitor_and_adviser_chat_from_start_to_end(pages: Pages) -> None:
     await expect(her).to_have_title("Chat")
     await screenshot(her, "visitor-before-chat")
     await start_chat(her, topic="drugs", safe="no", nation="wales")
-    await expect(her.locator("#chat-status")).to_have_text("You are number 1 in the queue")
+    # No adviser is online yet: she is not given a number in a queue nobody serves.
+    await expect(her.locator("#chat-status")).to_have_text(NOBODY_ONLINE)
     assert await stored_choices(pages) == [("en", "drugs", False, "wales")]
 
     adviser = await pages.adviser("Asha")

@@ -135,7 +135,7 @@ async def test_danger_reaches_the_supervisor_within_a_second_and_only_staff_see_
     await expect(entries.nth(1).locator("h3")).to_contain_text("Silent Solution")
     await expect(entries.nth(0)).to_have_class("helpline is-emergency")
     await expect(entries.nth(1)).to_contain_text(text("en", "helplines.silent_solution"))
-    await expect(entries.nth(0).get_by_role("link", name="Call")).to_have_attribute(
+    await expect(entries.nth(0).get_by_role("link", name="Call 999")).to_have_attribute(
         "href", "tel:999"
     )
     await expect(card).to_contain_text("Samaritans")
