@@ -12,7 +12,7 @@ DEV_LOCK := requirements-dev.lock
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --generate-hashes \
 	--python-version 3.11 --quiet
 
-.PHONY: install run test lint lock bench bench-full clean
+.PHONY: install run test lint lock bench bench-full bundle clean
 
 $(BIN)/python:
 	@echo "willow: making a virtual environment in $(VENV)"
@@ -51,6 +51,11 @@ lint: install
 	$(BIN)/ruff format --check chat moderation peers
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# After changing a module the visitor page loads: rebuild its bundle (needs Node's npm; only here).
+bundle: install
+	npm ci --no-audit --no-fund
+	$(BIN)/python -m chat.bundle
 
 bench: install
 	$(BIN)/python -m bench --short

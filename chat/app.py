@@ -18,6 +18,7 @@ from sqlalchemy import text
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 
+from chat import bundle
 from chat.core import http, transport
 from chat.core.broker import Broker
 from chat.core.logs import configure_logging
@@ -199,8 +200,11 @@ PAGE_EXIT_URL = "https://www.bbc.co.uk/weather"
 VISITOR_PAGES = {"/": "visitor", "/rooms": "rooms", "/safety": "safety"}
 
 
-def _visitor_page(path: Path, exit_url: str) -> Callable[[], Awaitable[HTMLResponse]]:
+def _visitor_page(
+    path: Path, exit_url: str, scripts: bundle.Bundle | None = None
+) -> Callable[[], Awaitable[HTMLResponse]]:
     html = path.read_text(encoding="utf-8").replace(PAGE_EXIT_URL, escape(exit_url, quote=True))
+    html = bundle.apply(html, scripts)
 
     async def page() -> HTMLResponse:
         return HTMLResponse(html)
@@ -210,8 +214,10 @@ def _visitor_page(path: Path, exit_url: str) -> Callable[[], Awaitable[HTMLRespo
 
 def _add_pages(app: FastAPI, settings: Settings, exit_url: str) -> None:
     frontend = settings.frontend_dir
+    # The visitor page's modules in one round trip when the pre-built bundle is fresh.
+    scripts = bundle.load(frontend)
     for route, folder in VISITOR_PAGES.items():
-        page = _visitor_page(frontend / folder / "index.html", exit_url)
+        page = _visitor_page(frontend / folder / "index.html", exit_url, scripts)
         app.add_api_route(route, page, methods=["GET"], include_in_schema=False)
 
     @app.get("/staff", include_in_schema=False)

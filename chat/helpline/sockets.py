@@ -70,6 +70,7 @@ async def _welcome_staff(connection: Connection, resume: dict[int, int]) -> None
             "role": staff.role,
             "name": staff.display_name,
             "available": staff.available,
+            "capacity": staff.capacity,
             "conversations": [c.id for c in active],
         }
     )

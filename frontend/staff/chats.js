@@ -149,7 +149,11 @@ class Chat {
       field.focus();
     });
     field.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) form.requestSubmit();
+      if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+      // The Enter that sends must not also put a newline in the emptied box: that newline
+      // would count as typing and tell her "typing…" again just after the message.
+      event.preventDefault();
+      form.requestSubmit();
     });
     field.addEventListener("input", () => {
       this.typing.input();
@@ -377,6 +381,11 @@ export class ChatTabs {
     this.escalate = escalate;
     this.reporting = []; // {id, seq} of reports sent and not yet answered
     tabList.addEventListener("keydown", (event) => this.arrowKeys(event));
+  }
+
+  // Chats this adviser is answering (not ended, not only watched): what counts to capacity.
+  get activeCount() {
+    return [...this.chats.values()].filter((chat) => !chat.ended && !chat.observer).length;
   }
 
   get(id) {

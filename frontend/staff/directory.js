@@ -4,6 +4,7 @@
 
 import { HttpError, getJson } from "../shared/http.js";
 import { t } from "../shared/i18n.js";
+import { RISK_CATEGORIES, categoryName } from "./levels.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -12,6 +13,37 @@ function el(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+// The directory's codes as words (risk categories come from levels.js); a code missing here
+// is shown readable, never raw.
+const NATION_NAMES = {
+  uk: "staff.nation.uk",
+  england: "staff.nation.england",
+  wales: "staff.nation.wales",
+  scotland: "staff.nation.scotland",
+  northern_ireland: "staff.nation.northern_ireland",
+};
+const SERVICE_CATEGORIES = {
+  alcohol: "staff.directory.category.alcohol",
+  drugs: "staff.directory.category.drugs",
+  emergency: "staff.directory.category.emergency",
+  emotional_support: "staff.directory.category.emotional_support",
+  homelessness: "staff.directory.category.homelessness",
+  legal: "staff.directory.category.legal",
+  lgbt: "staff.directory.category.lgbt",
+  medical: "staff.directory.category.medical",
+  mental_health: "staff.directory.category.mental_health",
+  parenting: "staff.directory.category.parenting",
+  sex_work: "staff.directory.category.sex_work",
+  stalking: "staff.directory.category.stalking",
+  under_18: "staff.directory.category.under_18",
+};
+const readable = (code) => String(code).replaceAll("_", " ");
+const nationName = (code) => (NATION_NAMES[code] ? t(NATION_NAMES[code]) : readable(code));
+function serviceCategoryName(code) {
+  if (SERVICE_CATEGORIES[code]) return t(SERVICE_CATEGORIES[code]);
+  return RISK_CATEGORIES.includes(code) ? categoryName(code) : readable(code);
 }
 
 export class DirectoryPanel {
@@ -76,8 +108,8 @@ export class DirectoryPanel {
     const facts = [
       ["staff.directory.hours", entry.hours],
       ["staff.directory.eligibility", entry.eligibility],
-      ["staff.directory.nations", (entry.nations ?? []).join(", ")],
-      ["staff.directory.categories", (entry.categories ?? []).join(", ")],
+      ["staff.directory.nations", (entry.nations ?? []).map(nationName).join(", ")],
+      ["staff.directory.categories", (entry.categories ?? []).map(serviceCategoryName).join(", ")],
     ];
     for (const [key, value] of facts) {
       if (value) item.append(el("p", "directory-fact", t(key, { value })));

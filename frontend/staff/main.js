@@ -87,8 +87,13 @@ function drawAvailability() {
   const button = $("availability");
   button.setAttribute("aria-pressed", String(state.available));
   $("availability-state").textContent = state.available ? t("staff.status.available") : t("staff.status.away");
-  $("take-next").disabled = !state.available || queue.length === 0;
-  $("take-hint").textContent = state.available ? "" : t("staff.queue.need_available");
+  const full = state.capacity > 0 && chats.activeCount >= state.capacity;
+  $("take-next").disabled = !state.available || queue.length === 0 || full;
+  $("take-hint").textContent = !state.available
+    ? t("staff.queue.need_available")
+    : full
+      ? t("staff.queue.at_capacity", { count: state.capacity })
+      : "";
 }
 
 const CONNECTION_TEXT = {
@@ -109,8 +114,9 @@ function connect() {
   socket.on("welcome", (welcome) => {
     state.role = welcome.role;
     state.available = Boolean(welcome.available);
-    drawAvailability();
+    state.capacity = Number(welcome.capacity) || 0;
     chats.reconnected(welcome.conversations ?? []);
+    drawAvailability();
   });
   socket.on("queue_snapshot", (snapshot) => {
     queue.update(snapshot);
@@ -124,7 +130,10 @@ function connect() {
     state.available = Boolean(status.available);
     drawAvailability();
   });
-  socket.on("assigned", (event) => chats.open(event.conversation_id, { focus: true }));
+  socket.on("assigned", (event) => {
+    chats.open(event.conversation_id, { focus: true });
+    drawAvailability();
+  });
   socket.on("message", (event) => chats.open(event.conversation_id).message(event));
   socket.on("ack", (ack) => chats.get(ack.conversation_id)?.acknowledged(ack));
   socket.on("triage", (event) => chats.get(event.conversation_id)?.describe(event));
@@ -146,7 +155,10 @@ function connect() {
     if (event.from === "visitor") chats.get(event.conversation_id)?.visitorTyping.update(event.active);
   });
   socket.on("visitor_presence", (event) => chats.get(event.conversation_id)?.presence(event));
-  socket.on("ended", (event) => chats.open(event.conversation_id).end(event));
+  socket.on("ended", (event) => {
+    chats.open(event.conversation_id).end(event);
+    drawAvailability();
+  });
   // Console tools (chat-tools.js): notes, transfer, wrap-up.
   socket.on("note", (event) => chats.open(event.conversation_id).tools.notes.add(event));
   socket.on("transferred", (event) => chats.open(event.conversation_id).tools.transferred(event));

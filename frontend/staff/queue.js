@@ -61,6 +61,12 @@ export function safeToTalkText(value) {
   return t("staff.safe.unknown");
 }
 
+// 0 is her turn in order; anything above moved her ahead (risk, or a mentor's move).
+export function priorityText(priority) {
+  const level = Number(priority) || 0;
+  return level > 0 ? t("staff.queue.priority.raised", { level }) : t("staff.queue.priority.normal");
+}
+
 export function riskText(level) {
   return label(RISK_NAMES, level);
 }
@@ -147,7 +153,7 @@ export class QueueView {
       topicName(entry.topic),
       safeToTalkText(entry.safe_to_talk),
       riskText(entry.risk_level),
-      String(entry.priority ?? 0),
+      priorityText(entry.priority),
     ];
     for (const text of cells) {
       const td = document.createElement("td");

@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chat.core.identity import COOKIE
 from tests.cluster.conftest import Cluster
-from tests.cluster.nodes import Node
+from tests.cluster.nodes import ClusterConfig, Node
 from tests.cluster.proxy import SERVER_NAME, Proxy, start_proxy
 from tests.cluster.talk import Pair, client_ids, say
 from tests.wsclient import Client, StaffLogin
@@ -242,3 +242,69 @@ async def test_a_node_stopped_with_sigterm_closes_its_sockets_and_nothing_acked_
     assert client_ids(back) == acked
     await say(talk.adviser, talk.conversation_id, "after", "I'm still here")
     await back.receive("message", client_id="after")
+
+
+LIMIT = 5  # visitor sessions per address per hour on the node below
+
+
+@pytest.fixture
+def limited_front(
+    cluster_config: ClusterConfig, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Front, Node]]:
+    """The shipped proxy in front of a node of its own whose per-address limits are on (the
+    shared nodes run with them off, as every test client there is 127.0.0.1)."""
+    folder = tmp_path_factory.mktemp("limited")
+    node = Node(
+        "limited",
+        cluster_config,
+        folder / "node.log",
+        extra_env={"WILLOW_SESSIONS_PER_ADDRESS_PER_HOUR": str(LIMIT)},
+    )
+    node.start()
+    prefix = folder / "nginx"
+    for part in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (prefix / part).mkdir(parents=True)
+    try:
+        node.wait_ready()
+        running = start_proxy([node.port, node.port], prefix)
+        try:
+            yield Front(running), node
+        finally:
+            running.stop()
+    finally:
+        node.stop()
+
+
+def from_address(front: Front, address: str) -> httpx.AsyncClient:
+    """A client whose connections to the proxy come from `address` (another loopback address)."""
+    return front.http(transport=httpx.AsyncHTTPTransport(local_address=address, verify=False))
+
+
+async def new_session(http: httpx.AsyncClient, **headers: str) -> int:
+    answer = await http.post("/api/visitor/session", json={}, headers=headers)
+    if answer.status_code == 429:
+        assert answer.json()["detail"] == "too_many" and int(answer.headers["retry-after"]) > 0
+    return answer.status_code
+
+
+async def test_the_per_address_limits_count_her_address_forwarded_by_the_proxy_never_logged(
+    limited_front: tuple[Front, Node],
+) -> None:
+    """Every connection reaches the node from the proxy (127.0.0.1, the one trusted proxy);
+    the limits must count the address the proxy saw, which it forwards in X-Forwarded-For,
+    not the proxy's own, and not whatever X-Forwarded-For the client itself sent."""
+    front, node = limited_front
+    crowded, other = from_address(front, "127.0.0.7"), from_address(front, "127.0.0.8")
+    async with crowded, other:
+        assert [await new_session(crowded) for _ in range(LIMIT)] == [201] * LIMIT
+        assert await new_session(crowded) == 429
+        # A forwarded header of her own changes nothing: the proxy replaces it.
+        assert await new_session(crowded, **{"X-Forwarded-For": "198.51.100.9"}) == 429
+        # Someone else behind the same proxy is not shut out by her count.
+        assert await new_session(other) == 201
+    logged = node.log_text() + "".join(
+        path.read_text(errors="replace") for path in front.proxy.prefix.glob("*.log")
+    )
+    assert "Application startup complete" in logged, "the node's log was read"
+    for address in ("127.0.0.7", "127.0.0.8", "198.51.100.9"):
+        assert address not in logged, f"{address} was written to a log"

@@ -26,7 +26,7 @@ async def test_directory_search_and_kinder_wording_while_typing(pages: Pages) ->
     await expect(results).to_have_count(1)
     await expect(results.first.locator("h4")).to_have_text("Drinkline")
     await expect(results.first.locator('a[href="tel:03001231110"]')).to_have_text("0300 123 1110")
-    await expect(results.first).to_contain_text("Nations: england")
+    await expect(results.first).to_contain_text("Nations: England")
 
     # A category narrows it; eligibility is shown where a service has one.
     await adviser.get_by_label("Search words").fill("")
