@@ -8,9 +8,18 @@ from playwright.async_api import expect
 
 from tests.e2e.browser import Pages, screenshot, start_chat, take_chat
 from tests.peers.roomkit import mentor_in, said, woman_in
-from tests.wsclient import staff
+from tests.wsclient import Client, staff
 
 pytestmark = pytest.mark.e2e
+
+
+async def _adviser_online(pages: Pages) -> Client:
+    """An adviser who is online and available, so the queue is a real one with numbers (with
+    nobody online the page says no one can answer right now instead)."""
+    online = await staff(pages.server, await pages.server.staff_session("adviser", "Bea"))
+    await online.send({"type": "set_available", "available": True})
+    await online.receive("status")
+    return online
 
 
 async def test_she_writes_while_waiting_and_the_adviser_reads_it_before_and_after_taking(
@@ -49,6 +58,7 @@ async def test_i_am_in_danger_now_from_the_first_screen_puts_her_first_with_the_
 ) -> None:
     assert pages.server.services is not None
     supervisor = await staff(pages.server, await pages.server.staff_session("supervisor"))
+    online = await _adviser_online(pages)
     earlier = await pages.visitor()
     await start_chat(earlier)
 
@@ -72,13 +82,15 @@ async def test_i_am_in_danger_now_from_the_first_screen_puts_her_first_with_the_
     assert alert["level"] == "imminent"
     await screenshot(her, "visitor-danger-now")
     await supervisor.close()
+    await online.close()
 
 
 async def test_i_am_in_danger_now_while_waiting_in_her_language(pages: Pages) -> None:
     her = await pages.visitor(locale="pl-PL")
     await expect(her.locator("#start")).to_have_text("Rozpocznij czat")
     await her.locator("#start").click()
-    await expect(her.locator("#chat-status")).to_contain_text("1")
+    # No adviser who reads Polish is online: her page says so, and the button is there.
+    await expect(her.locator("#chat-status")).to_contain_text("Żadna doradczyni")
     await her.locator("#danger").click()
     await expect(her.locator("#danger-noted")).to_contain_text("Nasz zespół już wie")
     await expect(her.locator("#helplines")).to_contain_text("Służby ratunkowe")
@@ -92,7 +104,7 @@ async def test_a_return_code_at_the_end_brings_her_back_to_her_adviser(pages: Pa
     await take_chat(adviser)
     panel = adviser.get_by_role("tabpanel")
     await panel.locator(".handover-form summary").click()
-    await panel.get_by_label("Summary").fill(
+    await panel.get_by_label("Summary", exact=True).fill(
         "Worried about the weekend; we made a plan to stay safe."
     )
     await panel.get_by_role("button", name="Save summary").click()
@@ -134,6 +146,7 @@ async def test_a_return_code_at_the_end_brings_her_back_to_her_adviser(pages: Pa
 
 
 async def test_a_wrong_return_code_is_said_plainly_and_she_can_try_again(pages: Pages) -> None:
+    online = await _adviser_online(pages)
     her = await pages.visitor()
     await her.locator("#come-back summary").click()
     await her.get_by_role("textbox", name="The words you were given").fill(
@@ -143,6 +156,7 @@ async def test_a_wrong_return_code_is_said_plainly_and_she_can_try_again(pages: 
     await expect(her.locator("#return-unknown")).to_be_visible()
     await her.get_by_role("button", name="Start a new chat").click()
     await expect(her.locator("#chat-status")).to_have_text("You are number 1 in the queue")
+    await online.close()
 
 
 async def test_an_adviser_sees_the_mentors_note_after_a_move_from_a_room(pages: Pages) -> None:
