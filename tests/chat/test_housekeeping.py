@@ -34,6 +34,7 @@ JOBS = {
     "room_sessions",
     "room_expiry",
     "presence",
+    "seal_second_factor",
 }
 
 
