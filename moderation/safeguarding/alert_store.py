@@ -70,3 +70,19 @@ async def acknowledge(services: Services, staff: Staff, alert_id: int) -> None:
             SUPERVISORS_CHANNEL,
             {"type": "alert_acknowledged", "alert_id": row.id, "by": staff.display_name},
         )
+
+
+async def settle_report_alerts(tx: Change, stream_id: int, report_id: int, actor: str) -> None:
+    """Closing a report sees to its alert: acknowledged in the same unit of work (audited), so
+    a closed report is not listed as an open alert again. The closing supervisor's panel says
+    "Report closed" in place; other panels learn of it at their next load."""
+    rows = await tx.session.scalars(
+        select(SupervisorAlert).where(
+            SupervisorAlert.stream_id == stream_id, SupervisorAlert.acknowledged_at.is_(None)
+        )
+    )
+    for row in rows.all():
+        if row.payload.get("kind") != "report" or row.payload.get("report_id") != report_id:
+            continue
+        row.acknowledged_at, row.acknowledged_by = now(), actor
+        tx.audit(actor, "alert.acknowledged", f"alert:{row.id}", details={"kind": "report"})

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from chat.core.services import Services
 from chat.core.uow import Change
+from moderation.safeguarding.alert_store import settle_report_alerts
 from moderation.safeguarding.models import Report
 
 REASON_MAX = 500
@@ -78,4 +79,5 @@ async def close_report(
             outcome.strip()[:REASON_MAX],
         )
         tx.audit(closed_by, "report.closed", f"report:{report_id}")
+        await settle_report_alerts(tx, report.stream_id, report_id, closed_by)
     return report

@@ -20,6 +20,7 @@ from playwright.async_api import (
     expect,
 )
 
+from chat.helpline.choices import LANGUAGES
 from tests.wsclient import Client, Server, staff
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -109,8 +110,10 @@ class Pages:
         return page
 
     async def adviser(self, name: str = "Asha") -> Page:
-        """A logged-in adviser's console, via the login form."""
+        """A logged-in adviser's console, via the login form. She reads every page language:
+        these tests are about the pages; routing by language has its own tests."""
         username, password = await self.server.add_staff("adviser", name.lower())
+        await self.server.set_profile(username, languages=list(LANGUAGES))
         context = await self.context(viewport={"width": 1280, "height": 900})
         page = await context.new_page()
         await page.goto(self.origin + "/staff")
@@ -170,8 +173,11 @@ async def screenshot(page: Page, name: str) -> None:
 
 
 async def adviser_client(server: Server, name: str) -> tuple[Client, int]:
-    """An adviser on a plain socket who takes the first waiting chat: (client, conversation)."""
-    adviser = await staff(server, await server.staff_session("adviser", name))
+    """An adviser on a plain socket who takes the first waiting chat: (client, conversation).
+    She reads every page language, as the console's adviser above does."""
+    login = await server.staff_session("adviser", name)
+    await server.set_profile(login.username, languages=list(LANGUAGES))
+    adviser = await staff(server, login)
     await adviser.send({"type": "set_available", "available": True})
     await adviser.send({"type": "take_next"})
     assigned = await adviser.receive("assigned")

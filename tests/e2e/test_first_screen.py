@@ -89,9 +89,8 @@ async def test_a_somali_browser_gets_the_page_in_somali(pages: Pages) -> None:
     await expect(her.locator("#start")).to_be_in_viewport(ratio=1)
     assert await problems(her) == []
     await her.locator("#start").click()
-    await expect(her.locator("#chat-status")).to_have_text(
-        text("so", "chat.queue_position").replace("{position}", "1")
-    )
+    # Nobody is online yet: she is told so in Somali, not given a number in the queue.
+    await expect(her.locator("#chat-status")).to_have_text(text("so", "chat.nobody_online"))
     adviser, conversation = await adviser_client(pages.server, "hodan")
     await say(adviser, conversation, "h1", "Soo dhawoow. Waan ku maqlayaa.")
     await expect(her.locator("#chat-status")).to_have_text(

@@ -7,8 +7,9 @@ import json
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.browser import Pages, adviser_client, say, screenshot
+from tests.e2e.browser import Pages, say, screenshot
 from tests.e2e.test_catalogues import CATALOGUES
+from tests.wsclient import staff
 
 pytestmark = pytest.mark.e2e
 
@@ -32,13 +33,20 @@ async def test_arabic_browser_gets_a_right_to_left_page_in_arabic(pages: Pages) 
     ).to_be_in_viewport()
     await screenshot(her, "visitor-arabic")
 
+    # An adviser who reads Arabic is online: her place in the queue, in Arabic-Indic digits.
+    login = await pages.server.staff_session("adviser", "huda")
+    await pages.server.set_profile(login.username, languages=["ar", "en"])
+    adviser = await staff(pages.server, login)
+    await adviser.send({"type": "set_available", "available": True})
+    await adviser.receive("status")
     await her.locator("#start").click()
     await expect(her.locator("#chat-status")).to_have_text(
         text("ar", "chat.queue_position").replace("{position}", "١")
     )
     await screenshot(her, "visitor-arabic-waiting")
 
-    adviser, conversation = await adviser_client(pages.server, "huda")
+    await adviser.send({"type": "take_next"})
+    conversation = int((await adviser.receive("assigned"))["conversation_id"])
     await expect(her.locator("#chat-status")).to_have_text(
         text("ar", "chat.talking_with").replace("{name}", "Huda")
     )
