@@ -101,10 +101,11 @@ async def test_an_advisers_availability_ends_with_her_last_socket_even_when_her_
     also, _ = await adviser_on(two.b, login)
     await adviser.send({"type": "set_available", "available": True})
     await adviser.receive("status")
-    her, _, chat = await waiting_on("b", two)
+    her, _ = await visitor(two.b, await two.b.visitor_token())
+    await her.send({"type": "request_chat"})
     # An adviser who could answer her is online: her queue news carries an estimate.
     queued = await receive_where(her, "queue", lambda e: e["estimate"] is not None)
-    assert queued["conversation_id"] == chat
+    assert queued["position"] == 1
 
     # One console closes: she is still online on the other node.
     await also.close()
