@@ -409,6 +409,7 @@ export class ChatTabs {
   select(id) {
     this.selectedId = id;
     for (const [other, chat] of this.chats) chat.select(other === id);
+    this.onSelect?.(id);
   }
 
   close(id) {

@@ -11,6 +11,8 @@ import { CannedAdmin } from "./canned-admin.js";
 import { ChatTabs, setQuietWords } from "./chats.js";
 import { DirectoryPanel } from "./directory.js";
 import { EscalateDialog } from "./escalate.js";
+import { KeyboardShortcuts } from "./keys.js";
+import { Notifier } from "./notify.js";
 import { QueueView } from "./queue.js";
 import { installWaitingTools } from "./waiting.js";
 
@@ -36,6 +38,8 @@ const alerts = new AlertsPanel({ openChat, csrf: () => state.csrf });
 new DirectoryPanel();
 new AuditPanel();
 new CannedAdmin(() => state.csrf);
+new KeyboardShortcuts(chats);
+const notifier = new Notifier({ chats, queue, available: () => state.available });
 
 // A supervisor opens any chat from an alert: she reads it (and may escalate), not writes.
 function openChat(conversationId) {
@@ -173,6 +177,7 @@ function connect() {
     for (const id of event.conversations ?? []) chats.open(id);
   });
   socket.on("error", onError);
+  notifier.attach(socket);
   socket.connect();
 }
 
