@@ -385,7 +385,7 @@ export class ChatTabs {
 
   // Chats this adviser is answering (not ended, not only watched): what counts to capacity.
   get activeCount() {
-    return [...this.chats.values()].filter((chat) => !chat.ended && !chat.observer).length;
+    return [...this.chats.values()].filter((chat) => !chat.ended && !chat.observer && !chat.supervising).length;
   }
 
   get(id) {

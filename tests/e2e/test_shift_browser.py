@@ -4,6 +4,7 @@ an optional desktop notification; never any words of hers)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -36,9 +37,13 @@ AudioContext.prototype.createOscillator = function () {
 """
 
 
-async def console(pages: Pages, role: str, name: str, **options: Any) -> Page:
+async def console(
+    pages: Pages, role: str, name: str, languages: list[str] | None = None, **options: Any
+) -> Page:
     """A logged-in console in its own browser context (options: e.g. permissions)."""
     username, password = await pages.server.add_staff(role, name.lower())
+    if languages:
+        await pages.server.set_profile(username, languages=languages)
     context = await pages.context(viewport={"width": 1280, "height": 900}, **options)
     await context.add_init_script(RECORD_NOTIFICATIONS)
     page = await context.new_page()
@@ -257,3 +262,61 @@ async def test_an_open_alert_counts_for_the_supervisor_without_her_words(pages: 
     await supervisor.locator("#alerts-list").get_by_role("button", name="Acknowledge").click()
     await expect(supervisor.locator("#alerts-list .alert-item")).to_have_count(0)
     await expect(supervisor).to_have_title("Willow staff")
+
+
+async def test_a_supervisor_joins_visibly_and_writes_beside_the_adviser(pages: Pages) -> None:
+    supervisor = await console(pages, "supervisor", "Wyn")
+    her = await pages.visitor(locale="pl-PL")
+    await her.locator("#language").select_option("pl")
+    await her.locator("#start").click()
+    await expect(her.locator("#chat-status")).to_be_visible()
+    adviser = await console(pages, "adviser", "Tess", languages=["en", "pl"])
+    await go_available(adviser)
+    await adviser.get_by_role("button", name="Take next chat").click()
+    await expect(adviser.get_by_role("tab")).to_have_count(1)
+    panel = adviser.get_by_role("tabpanel")
+    await say_as_her(her, "Boję się wracać do domu", "pl")
+    await expect(panel.locator(".log")).to_contain_text("Boję się")
+    chat = int((await panel.get_attribute("id") or "chat-0").split("-")[1])
+
+    # The adviser asks for a supervisor; the supervisor opens the chat from the alert.
+    await panel.get_by_role("button", name="Escalate…").click()
+    dialog = adviser.get_by_role("dialog")
+    await dialog.get_by_role("radio", name=re.compile("^Supervisor")).check()
+    await dialog.get_by_label("Reason (required)").fill("She is scared to go home")
+    await dialog.get_by_label("Given").check()
+    await dialog.get_by_role("button", name="Send escalation").click()
+    await expect(dialog).to_be_hidden()
+    alert = supervisor.locator("#alerts-list .alert-item", has_text="Escalation in chat")
+    await alert.get_by_role("button", name=f"Open chat {chat}").click()
+    reading = supervisor.get_by_role("tabpanel")
+    await expect(reading.locator(".log")).to_contain_text("Boję się")
+    await expect(reading.locator(".composer")).to_be_hidden()
+
+    # She joins: everyone sees it, she in Polish; then the supervisor writes.
+    await reading.get_by_role("button", name="Join this chat").click()
+    await expect(reading.locator(".composer")).to_be_visible()
+    await expect(reading.locator(".log")).to_contain_text(
+        "Supervisor Wyn joined the chat. She was told a supervisor joined."
+    )
+    await expect(panel.locator(".log")).to_contain_text("Supervisor Wyn joined the chat.")
+    await expect(her.locator("#log")).to_contain_text("Do czatu dołączyła także osoba nadzorująca.")
+    reply = reading.get_by_label("Your reply")
+    await reply.fill("Jestem tu z Tess. I'm the supervisor.")
+    await reply.press("Enter")
+    await expect(her.locator("#log .msg-other .msg-body").last).to_have_text(
+        "Jestem tu z Tess. I'm the supervisor."
+    )
+    await expect(panel.locator(".log")).to_contain_text("I'm the supervisor.")
+    assert await problems(supervisor) == []
+    assert await problems(her) == []
+    await screenshot(supervisor, "staff-supervisor-joined")
+    await screenshot(her, "visitor-supervisor-joined")
+
+    # After a reload the supervisor can still write in it; the join shows once.
+    await supervisor.reload()
+    reading = supervisor.get_by_role("tabpanel")
+    await expect(reading.locator(".composer")).to_be_visible()
+    await expect(reading.locator(".log")).to_contain_text("Supervisor Wyn joined the chat.")
+    await expect(her.locator("#log").get_by_text("osoba nadzorująca")).to_have_count(1)
+    assert pages.page_errors == []
