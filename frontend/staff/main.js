@@ -237,6 +237,7 @@ function stop() {
   socket?.close();
   socket = null;
   chats.closeAll();
+  notifier.reset();
   state.csrf = null;
 }
 

@@ -46,6 +46,29 @@ export class Notifier {
     document.addEventListener("visibilitychange", () => this.looked(chats.selectedId));
     // Open alerts are the supervisor's alert list: counted whenever it changes.
     new MutationObserver(() => this.draw()).observe($("alerts-list"), { childList: true });
+    // Browsers start sound only after the person has used the page: after a reload, the
+    // first click or key press gets it ready, so the next news can be heard.
+    for (const kind of ["pointerdown", "keydown"]) {
+      document.addEventListener(kind, () => this.audioReady(), { capture: true });
+    }
+  }
+
+  audioReady() {
+    if (!this.choices.sound) return;
+    try {
+      this.audio ??= new AudioContext();
+      if (this.audio.state === "suspended") this.audio.resume();
+    } catch {
+      // No audio here.
+    }
+  }
+
+  // Logged out: nothing counted is left in the title.
+  reset() {
+    this.unread.clear();
+    this.lastSeq.clear();
+    this.waiting = null;
+    document.title = t("staff.title");
   }
 
   wireSettings() {

@@ -233,6 +233,13 @@ async def test_the_title_counts_and_notifications_never_show_her_words(pages: Pa
     await expect(settings.get_by_label("Show desktop notifications")).to_be_checked()
     await settings.get_by_role("button", name="Close").click()
     await expect(adviser).to_have_title("Willow staff")
+    # Logged out, nothing counted stays in the title.
+    await adviser.get_by_role("tab", name=re.compile(f"Chat {first_id}")).click()
+    await say_as_her(second, "one more")
+    await expect(adviser).to_have_title(re.compile(r"^\(\d\) Willow staff$"))
+    await adviser.get_by_role("button", name="Log out").click()
+    await expect(adviser.get_by_label("Username")).to_be_visible()
+    await expect(adviser).to_have_title("Willow staff")
     assert pages.page_errors == []
 
 
