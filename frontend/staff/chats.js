@@ -78,7 +78,11 @@ class Chat {
 
     this.transcript = new Transcript(this.part(".log"), {
       who: (event) => (event.sender === "visitor" ? t("staff.chat.visitor") : event.sender_name ?? t("staff.chat.you")),
-      isOwn: (event) => event.sender === "adviser",
+      // Another staff member's message (a supervisor who joined, the adviser before a
+      // transfer) is not this console's own.
+      isOwn: (event) =>
+        event.sender === "adviser" &&
+        (!event.sender_name || !this.tabs.myName || event.sender_name === this.tabs.myName),
       text: (state) => ({ sending: t("staff.chat.sending"), sent: t("staff.chat.sent"), failed: t("staff.chat.failed") })[state],
     });
     this.typing = new TypingNotifier((active) =>

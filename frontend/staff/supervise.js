@@ -12,6 +12,10 @@ export class Supervision {
   }
 
   attach(socket) {
+    // Who this console is, so a message from other staff in the chat shows as theirs.
+    socket.on("welcome", (welcome) => {
+      this.chats.myName = welcome.name ?? null;
+    });
     socket.on("joined", (event) => {
       const chat = this.chats.get(event.conversation_id);
       chat?.transcript.addNotice(t("staff.supervise.joined", { name: event.name ?? "" }), event.seq);

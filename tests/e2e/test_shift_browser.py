@@ -314,7 +314,14 @@ async def test_a_supervisor_joins_visibly_and_writes_beside_the_adviser(pages: P
     await expect(her.locator("#log .msg-other .msg-body").last).to_have_text(
         "Jestem tu z Tess. I'm the supervisor."
     )
-    await expect(panel.locator(".log")).to_contain_text("I'm the supervisor.")
+    # Each console shows the other's messages as someone else's, with their name.
+    theirs = panel.locator(".log .msg-other", has_text="I'm the supervisor.")
+    await expect(theirs).to_contain_text("Wyn")
+    await panel.get_by_label("Your reply").fill("Thank you, Wyn")
+    await panel.get_by_label("Your reply").press("Enter")
+    await expect(reading.locator(".log .msg-other", has_text="Thank you, Wyn")).to_contain_text(
+        "Tess"
+    )
     assert await problems(supervisor) == []
     assert await problems(her) == []
     await screenshot(supervisor, "staff-supervisor-joined")
