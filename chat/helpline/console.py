@@ -17,7 +17,7 @@ from chat.core.protocol import ClientEventModel, ProtocolError, RowId
 from chat.core.services import Services
 from chat.core.sockets import SocketRoutes
 from chat.core.transport import Connection
-from chat.helpline import canned, feedback, notes, transfer, wrapup
+from chat.helpline import canned, feedback, notes, supervise, transfer, wrapup
 from chat.helpline.console_errors import CONSOLE_ERROR_CODES
 
 NoteText = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -148,6 +148,7 @@ def install(app: FastAPI, services: Services) -> None:
     routes.handle(GiveFeedback, on_feedback)
     routes.on_hello(after_hello)
     services.events.on(transfer.ChatTransferred, _on_transferred(services))  # type: ignore[arg-type]
+    supervise.install(services)
     app.include_router(canned.router)
     app.include_router(wrapup.router)
     app.include_router(feedback.router)

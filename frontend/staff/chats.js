@@ -78,7 +78,11 @@ class Chat {
 
     this.transcript = new Transcript(this.part(".log"), {
       who: (event) => (event.sender === "visitor" ? t("staff.chat.visitor") : event.sender_name ?? t("staff.chat.you")),
-      isOwn: (event) => event.sender === "adviser",
+      // Another staff member's message (a supervisor who joined, the adviser before a
+      // transfer) is not this console's own.
+      isOwn: (event) =>
+        event.sender === "adviser" &&
+        (!event.sender_name || !this.tabs.myName || event.sender_name === this.tabs.myName),
       text: (state) => ({ sending: t("staff.chat.sending"), sent: t("staff.chat.sent"), failed: t("staff.chat.failed") })[state],
     });
     this.typing = new TypingNotifier((active) =>
@@ -385,7 +389,7 @@ export class ChatTabs {
 
   // Chats this adviser is answering (not ended, not only watched): what counts to capacity.
   get activeCount() {
-    return [...this.chats.values()].filter((chat) => !chat.ended && !chat.observer).length;
+    return [...this.chats.values()].filter((chat) => !chat.ended && !chat.observer && !chat.supervising).length;
   }
 
   get(id) {
@@ -409,6 +413,7 @@ export class ChatTabs {
   select(id) {
     this.selectedId = id;
     for (const [other, chat] of this.chats) chat.select(other === id);
+    this.onSelect?.(id);
   }
 
   close(id) {

@@ -11,7 +11,10 @@ import { CannedAdmin } from "./canned-admin.js";
 import { ChatTabs, setQuietWords } from "./chats.js";
 import { DirectoryPanel } from "./directory.js";
 import { EscalateDialog } from "./escalate.js";
+import { KeyboardShortcuts } from "./keys.js";
+import { Notifier } from "./notify.js";
 import { QueueView } from "./queue.js";
+import { Supervision } from "./supervise.js";
 import { installWaitingTools } from "./waiting.js";
 
 const $ = (id) => document.getElementById(id);
@@ -36,12 +39,16 @@ const alerts = new AlertsPanel({ openChat, csrf: () => state.csrf });
 new DirectoryPanel();
 new AuditPanel();
 new CannedAdmin(() => state.csrf);
+new KeyboardShortcuts(chats);
+const notifier = new Notifier({ chats, queue, available: () => state.available });
+const supervision = new Supervision(chats, () => socket);
 
 // A supervisor opens any chat from an alert: she reads it (and may escalate), not writes.
 function openChat(conversationId) {
   const known = chats.get(conversationId);
   chats.open(conversationId, { focus: true, observer: !known });
   chats.select(conversationId);
+  if (!known && state.role === "supervisor") supervision.offer(chats.get(conversationId));
   if (!known) socket?.send({ type: "join", conversation_id: conversationId, last_seq: socket.lastSeq(conversationId) });
   chats.get(conversationId)?.tab.focus();
 }
@@ -173,6 +180,8 @@ function connect() {
     for (const id of event.conversations ?? []) chats.open(id);
   });
   socket.on("error", onError);
+  notifier.attach(socket);
+  supervision.attach(socket);
   socket.connect();
 }
 
@@ -207,6 +216,7 @@ function routeError(event) {
     chats.get(event.conversation_id ?? chats.selectedId).tools.error(event, text);
     return true;
   }
+  if (event.ref === "supervise") return true; // supervise.js shows it on the chat
   if (event.ref === "join") {
     alerts.showError(t("staff.alerts.join_failed"));
     return true;
@@ -227,6 +237,7 @@ function stop() {
   socket?.close();
   socket = null;
   chats.closeAll();
+  notifier.reset();
   state.csrf = null;
 }
 

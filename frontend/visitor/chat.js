@@ -73,6 +73,7 @@ function connect() {
   socket.on("typing", onTyping);
   socket.on("ended", onEnded);
   socket.on("transferred", onTransferred);
+  socket.on("joined", onJoined);
   socket.on("feedback_thanks", feedbackThanks);
   socket.on("error", onError);
   socket.on("reported", onReported);
@@ -181,6 +182,12 @@ function onTransferred(event) {
   chat.adviser = event.adviser_name;
   transcript.addNotice(t("chat.transferred", { name: event.adviser_name }), event.seq);
   if (view.currentScreen() === "talking") view.show("talking", { adviser: event.adviser_name });
+}
+
+// A supervisor joined her chat: she is told, in her language (her adviser stays).
+function onJoined(event) {
+  if (event.conversation_id !== session().conversationId) return;
+  transcript.addNotice(t("chat.supervisor_joined"), event.seq);
 }
 
 function onError(event) {
