@@ -11,6 +11,13 @@ Her: each node, every WAIT_NEWS_SECONDS, reads the queue once, works out every p
 estimate (chat/helpline/estimate.py, one pass) and sends each waiting woman with a socket on
 this node her own `queue` event, only when it differs from what she was last sent. A woman
 gets at most one small event per interval, whatever the size of the queue.
+
+With thousands waiting that pass is tens of milliseconds of Python, so it runs in a worker
+thread and the sends go out in slices: the event loop, where a routing round hands a freed
+place to the next woman, is never held by queue news for long. An arrival's first event
+takes her position from the database and her estimate from the latest reading (at most a
+tick old); the whole queue is read for her only when no recent reading has anyone like her,
+and arrivals asking together share that one read.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from chat.helpline.routing import Adviser, Waiting, in_order
 log = logging.getLogger("willow.queue")
 
 WAIT_NEWS_SECONDS = 2.0
+# Women told between two turns of the event loop while the tick sends her news.
+SEND_SLICE = 200
 # Recent handling times are read again this often (seconds).
 HANDLING_SECONDS = 60.0
 
@@ -78,13 +87,13 @@ class QueueNews:
         self.ticking = False
         self._handling = Handling()
         self._handling_at = float("-inf")
-        # The latest reading of the whole queue (the tick's), for an arrival's first estimate.
+        # The latest reading of the whole queue (the tick's), for an arrival's first estimate,
+        # and the loop time its read began; one whole-queue read at a time.
         self.latest: tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]] | None = None
+        self.latest_at = float("-inf")
+        self._reading = asyncio.Lock()
 
     def note(self, added: set[int], removed: set[int], changed: set[int]) -> None:
-        if removed or changed or not added:
-            # Places or advisers changed: an arrival's first estimate reads afresh.
-            self.latest = None
         self.added |= added
         self.removed |= removed
         self.changed |= changed
@@ -140,22 +149,34 @@ class QueueNews:
             self._handling_at = loop.time()
         return self._handling
 
-    async def current(self) -> tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]]:
+    async def current(
+        self, since: float | None = None
+    ) -> tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]]:
         """The waiting chats (with visitor ids) and every one's `queue` event, from one read
-        of the queue's plain columns."""
-        settings = self.services.settings
-        async with self.services.db.read() as session:
-            page = await queue_state.waiting_page(session, limit=None)
-            team = [a for _, a in (await queue_state.advisers(session, settings)).values()]
-        news = women_news([w for w, _ in page], team, await self.handling())
-        self.latest = (page, news)
-        return page, news
+        of the queue's plain columns, begun after `since` (loop time; default now). Callers
+        asking while a read runs share the next one."""
+        loop = asyncio.get_running_loop()
+        asked = loop.time() if since is None else since
+        async with self._reading:
+            if self.latest is not None and self.latest_at >= asked:
+                return self.latest
+            began = loop.time()
+            settings = self.services.settings
+            async with self.services.db.read() as session:
+                rows = list((await session.execute(queue_state.waiting_query(limit=None))).all())
+                team = [a for _, a in (await queue_state.advisers(session, settings)).values()]
+            handling = await self.handling()
+            # Tens of milliseconds of pure Python with thousands waiting: off the loop.
+            page, news = await asyncio.to_thread(_whole_queue, rows, team, handling)
+            self.latest, self.latest_at = (page, news), began
+            return page, news
 
     async def one_for(self, conversation_id: int) -> dict[str, Any] | None:
         """Her `queue` event now. Her position is counted in the database; her estimate is
         that of the last woman in the latest reading who matches the same advisers (the
         tick corrects it within WAIT_NEWS_SECONDS). Only when there is none is the whole
         queue read, so a surge of arrivals does not read the queue once per arrival."""
+        asked = asyncio.get_running_loop().time()
         async with self.services.db.read() as session:
             mine = await session.get(Conversation, conversation_id)
             if mine is None or mine.status != "waiting":
@@ -181,7 +202,8 @@ class QueueNews:
             )
         like = self._like(me)
         if like is None:
-            _, news = await self.current()
+            # Her own row is committed: a read begun from now on counts her.
+            _, news = await self.current(since=asked)
             found = news.get(conversation_id)
             if found is None:
                 return None
@@ -203,6 +225,9 @@ class QueueNews:
         choice), or None when the latest reading has no one like her."""
         if self.latest is None:
             return None
+        if asyncio.get_running_loop().time() - self.latest_at > 2 * WAIT_NEWS_SECONDS:
+            # No tick has read the queue lately (none of hers on this node until now).
+            return None
         page, news = self.latest
         for waiting, _visitor in reversed(page):
             if (waiting.risk, waiting.language, waiting.specialism, waiting.any_adviser) == (
@@ -220,7 +245,10 @@ class QueueNews:
         connections = self.services.connections
         page, news = await self.current()
         told = 0
-        for waiting, visitor_id in page:
+        for index, (waiting, visitor_id) in enumerate(page):
+            if index and not index % SEND_SLICE:
+                # Let a routing round (or anything else) run between slices.
+                await asyncio.sleep(0)
             here = connections.of_visitor(visitor_id)
             if not here:
                 continue
@@ -245,6 +273,15 @@ class QueueNews:
                     await self.tell_women_here()
             except Exception as problem:
                 failed_with(problem, log, "waiting news failed")
+
+
+def _whole_queue(
+    rows: list[Any], team: list[Adviser], handling: Handling
+) -> tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]]:
+    """The queue's rows as routing sees them and every waiting chat's news (pure; run in a
+    worker thread)."""
+    page = queue_state.as_waiting_rows(rows)
+    return page, women_news([w for w, _ in page], team, handling)
 
 
 def news_of(services: Services) -> QueueNews:
