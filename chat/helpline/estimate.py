@@ -11,7 +11,7 @@ says no one can answer right now, which is the truth.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from chat.helpline.routing import Adviser, Waiting, in_order, matches
@@ -85,9 +85,17 @@ def estimates(
     queue: Sequence[Waiting], advisers: Sequence[Adviser], handling: Handling
 ) -> dict[int, Estimate | None]:
     """Every waiting chat's estimate in one pass over the queue (what queue news sends)."""
-    ordered = in_order(queue)
+    return {
+        waiting.id: found for waiting, found in each_estimate(in_order(queue), advisers, handling)
+    }
+
+
+def each_estimate(
+    ordered: Iterable[Waiting], advisers: Sequence[Adviser], handling: Handling
+) -> Iterator[tuple[Waiting, Estimate | None]]:
+    """The estimates of a queue already in order, one woman at a time (so a caller can pause
+    between slices of a long queue)."""
     online = [a for a in advisers if a.available and a.trained]
-    result: dict[int, Estimate | None] = {}
     # Count, per group of advisers, how many are ahead: women who match the same advisers
     # share one count, so a queue of thousands costs one pass, not one pass per woman.
     ahead_by_group: dict[frozenset[int], int] = {}
@@ -107,9 +115,8 @@ def estimates(
             groups[key] = found
         group, slots, free = found
         if not group:
-            result[waiting.id] = None
+            yield waiting, None
             continue
         ahead = sum(n for g, n in ahead_by_group.items() if g & group)
-        result[waiting.id] = _range(ahead + 1 - free, slots, handling)
+        yield waiting, _range(ahead + 1 - free, slots, handling)
         ahead_by_group[group] = ahead_by_group.get(group, 0) + 1
-    return result

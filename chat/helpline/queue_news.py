@@ -12,9 +12,12 @@ estimate (chat/helpline/estimate.py, one pass) and sends each waiting woman with
 this node her own `queue` event, only when it differs from what she was last sent. A woman
 gets at most one small event per interval, whatever the size of the queue.
 
-With thousands waiting that pass is tens of milliseconds of Python, so it runs in a worker
-thread and the sends go out in slices: the event loop, where a routing round hands a freed
-place to the next woman, is never held by queue news for long. An arrival's first event
+With thousands waiting that pass is tens of milliseconds of Python, so the rows are read,
+the news worked out and sent in slices of SLICE women, with the event loop free between
+them: a routing round (or an adviser's `end`) is never held up by queue news for long. (Not
+a worker thread: a thread busy with Python takes the interpreter lock for 5 ms at a time from
+every database round trip of the loop, so each write would hold SQLite's one writer place
+many times longer.) An arrival's first event
 takes her position from the database and her estimate from the latest reading (at most a
 tick old); the whole queue is read for her only when no recent reading has anyone like her,
 and arrivals asking together share that one read.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from sqlalchemy import and_, func, or_, select
@@ -34,14 +38,14 @@ from chat.core.models import Conversation, Staff, VisitorSession
 from chat.core.outages import failed_with
 from chat.core.services import Services
 from chat.helpline import queue_state
-from chat.helpline.estimate import Estimate, Handling, estimates, smooth
+from chat.helpline.estimate import Estimate, Handling, each_estimate, smooth
 from chat.helpline.routing import Adviser, Waiting, in_order
 
 log = logging.getLogger("willow.queue")
 
 WAIT_NEWS_SECONDS = 2.0
-# Women told between two turns of the event loop while the tick sends her news.
-SEND_SLICE = 200
+# Women read, worked out or told between two turns of the event loop.
+SLICE = 250
 # Recent handling times are read again this often (seconds).
 HANDLING_SECONDS = 60.0
 
@@ -60,19 +64,27 @@ def women_news(
     queue: list[Waiting], advisers: list[Adviser], handling: Handling
 ) -> dict[int, dict[str, Any]]:
     """Every waiting chat's `queue` event (pure)."""
-    ordered = in_order(queue)
-    waits = estimates(ordered, advisers, handling)
+    return dict(each_news(in_order(queue), advisers, handling))
+
+
+def each_news(
+    ordered: list[Waiting], advisers: list[Adviser], handling: Handling
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The `queue` event of each chat of a queue already in order, one at a time (pure)."""
     total = len(ordered)
-    return {
-        waiting.id: {
-            "type": "queue",
-            "conversation_id": waiting.id,
-            "position": position,
-            "waiting": total,
-            "estimate": estimate_fields(waits[waiting.id]),
-        }
-        for position, waiting in enumerate(ordered, start=1)
-    }
+    for position, (waiting, found) in enumerate(
+        each_estimate(ordered, advisers, handling), start=1
+    ):
+        yield (
+            waiting.id,
+            {
+                "type": "queue",
+                "conversation_id": waiting.id,
+                "position": position,
+                "waiting": total,
+                "estimate": estimate_fields(found),
+            },
+        )
 
 
 class QueueNews:
@@ -162,12 +174,20 @@ class QueueNews:
                 return self.latest
             began = loop.time()
             settings = self.services.settings
+            page: list[tuple[Waiting, int]] = []
             async with self.services.db.read() as session:
-                rows = list((await session.execute(queue_state.waiting_query(limit=None))).all())
+                rows = await session.stream(queue_state.waiting_query(limit=None))
+                async for part in rows.partitions(SLICE):
+                    page.extend(queue_state.as_waiting_rows(part))
                 team = [a for _, a in (await queue_state.advisers(session, settings)).values()]
             handling = await self.handling()
-            # Tens of milliseconds of pure Python with thousands waiting: off the loop.
-            page, news = await asyncio.to_thread(_whole_queue, rows, team, handling)
+            # The rows come in the queue's order (the query's); sorting again costs little.
+            ordered = in_order([w for w, _ in page])
+            news: dict[int, dict[str, Any]] = {}
+            for conversation_id, event in each_news(ordered, team, handling):
+                news[conversation_id] = event
+                if not len(news) % SLICE:
+                    await asyncio.sleep(0)
             self.latest, self.latest_at = (page, news), began
             return page, news
 
@@ -246,7 +266,7 @@ class QueueNews:
         page, news = await self.current()
         told = 0
         for index, (waiting, visitor_id) in enumerate(page):
-            if index and not index % SEND_SLICE:
+            if index and not index % SLICE:
                 # Let a routing round (or anything else) run between slices.
                 await asyncio.sleep(0)
             here = connections.of_visitor(visitor_id)
@@ -273,15 +293,6 @@ class QueueNews:
                     await self.tell_women_here()
             except Exception as problem:
                 failed_with(problem, log, "waiting news failed")
-
-
-def _whole_queue(
-    rows: list[Any], team: list[Adviser], handling: Handling
-) -> tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]]:
-    """The queue's rows as routing sees them and every waiting chat's news (pure; run in a
-    worker thread)."""
-    page = queue_state.as_waiting_rows(rows)
-    return page, women_news([w for w, _ in page], team, handling)
 
 
 def news_of(services: Services) -> QueueNews:
