@@ -13,8 +13,11 @@ this node her own `queue` event, only when it differs from what she was last sen
 gets at most one small event per interval, whatever the size of the queue.
 
 With thousands waiting that pass is tens of milliseconds of Python, so the rows are read,
-the news worked out and sent in slices of SLICE women, with the event loop free between
-them: a routing round (or an adviser's `end`) is never held up by queue news for long. (Not
+the news worked out and sent in slices of SLICE women, and after each slice the tick rests
+as long as the slice took: the event loop is free at least half the time, so a write in
+progress (each statement a round trip to SQLite's thread, resumed by the loop) finishes in
+a few milliseconds instead of one statement per slice, and a routing round (or an
+adviser's `end`) is not held up by queue news. (Not
 a worker thread: a thread busy with Python takes the interpreter lock for 5 ms at a time from
 every database round trip of the loop, so each write would hold SQLite's one writer place
 many times longer.) An arrival's first event
@@ -44,8 +47,10 @@ from chat.helpline.routing import Adviser, Waiting, in_order
 log = logging.getLogger("willow.queue")
 
 WAIT_NEWS_SECONDS = 2.0
-# Women read, worked out or told between two turns of the event loop.
-SLICE = 250
+# Women read, worked out or told in one go before the tick rests (`_rest`).
+SLICE = 100
+# The longest rest after a slice (seconds).
+MOST_REST = 0.02
 # Recent handling times are read again this often (seconds).
 HANDLING_SECONDS = 60.0
 
@@ -175,10 +180,12 @@ class QueueNews:
             began = loop.time()
             settings = self.services.settings
             page: list[tuple[Waiting, int]] = []
+            began_slice = loop.time()
             async with self.services.db.read() as session:
                 rows = await session.stream(queue_state.waiting_query(limit=None))
                 async for part in rows.partitions(SLICE):
                     page.extend(queue_state.as_waiting_rows(part))
+                    began_slice = await _rest(began_slice)
                 team = [a for _, a in (await queue_state.advisers(session, settings)).values()]
             handling = await self.handling()
             # The rows come in the queue's order (the query's); sorting again costs little.
@@ -187,7 +194,7 @@ class QueueNews:
             for conversation_id, event in each_news(ordered, team, handling):
                 news[conversation_id] = event
                 if not len(news) % SLICE:
-                    await asyncio.sleep(0)
+                    began_slice = await _rest(began_slice)
             self.latest, self.latest_at = (page, news), began
             return page, news
 
@@ -265,10 +272,11 @@ class QueueNews:
         connections = self.services.connections
         page, news = await self.current()
         told = 0
+        began_slice = asyncio.get_running_loop().time()
         for index, (waiting, visitor_id) in enumerate(page):
             if index and not index % SLICE:
                 # Let a routing round (or anything else) run between slices.
-                await asyncio.sleep(0)
+                began_slice = await _rest(began_slice)
             here = connections.of_visitor(visitor_id)
             if not here:
                 continue
@@ -293,6 +301,14 @@ class QueueNews:
                     await self.tell_women_here()
             except Exception as problem:
                 failed_with(problem, log, "waiting news failed")
+
+
+async def _rest(began: float) -> float:
+    """Leave the event loop free for as long as the slice begun at `began` took (at most
+    MOST_REST); returns when the next slice begins."""
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(min(MOST_REST, loop.time() - began))
+    return loop.time()
 
 
 def news_of(services: Services) -> QueueNews:
