@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from chat.core.writer_queue import WriterQueue
 
 
 class Database:
@@ -36,8 +37,9 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer; queueing writers here avoids "database is locked" retries.
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # SQLite has one writer; queueing writers here avoids "database is locked" retries
+        # (chat/core/writer_queue.py: routing's writers go first).
+        self._write_lock = WriterQueue() if self.is_sqlite else None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -45,12 +47,14 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
+    async def write(self, first: bool = False) -> AsyncIterator[AsyncSession]:
+        """`first`: on SQLite, ahead of ordinary writers queued on this node (for what frees
+        or fills an adviser's place; see chat/core/writer_queue.py)."""
         if self._write_lock is None:
             async with self.sessions() as session, session.begin():
                 yield session
             return
-        async with self._write_lock, self.sessions() as session, session.begin():
+        async with self._write_lock.hold(first), self.sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager

@@ -163,12 +163,14 @@ class Services:
         task.add_done_callback(self.background.discard)
 
     @asynccontextmanager
-    async def change(self, tx: Change | None = None) -> AsyncIterator[Change]:
+    async def change(self, tx: Change | None = None, first: bool = False) -> AsyncIterator[Change]:
         """A unit of work: one commit, then its news in order (chat/core/uow.py).
 
         Given an open one (`tx`), the caller's work joins it and is committed with it.
+        `first`: it frees or fills an adviser's place; on SQLite it goes ahead of the other
+        writers queued on this node (chat/core/writer_queue.py).
         """
-        async with unit_of_work(self.db, self.hub, self.domain_events, tx) as joined:
+        async with unit_of_work(self.db, self.hub, self.domain_events, tx, first) as joined:
             yield joined
 
     async def stop_background(self) -> None:

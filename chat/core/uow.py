@@ -142,13 +142,14 @@ def _seq(payload: dict[str, Any], stream_id: int | None) -> int | None:
 
 @asynccontextmanager
 async def unit_of_work(
-    db: Database, hub: Hub, sink: DomainEventSink, joined: Change | None = None
+    db: Database, hub: Hub, sink: DomainEventSink, joined: Change | None = None, first: bool = False
 ) -> AsyncIterator[Change]:
-    """Open a unit of work, or join `joined` (then its owner commits and announces)."""
+    """Open a unit of work, or join `joined` (then its owner commits and announces).
+    `first`: ahead of other writers queued for SQLite's one writer (`Database.write`)."""
     if joined is not None:
         yield joined
         return
-    async with db.write() as session:
+    async with db.write(first) as session:
         tx = Change(session)
         yield tx
     await tx.committed(hub, sink)

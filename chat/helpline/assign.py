@@ -65,7 +65,8 @@ async def route(services: Services) -> list[tuple[int, int]]:
     offers = router is None or router.offers_due
     if router is not None:
         router.offers_due = False
-    async with services.change() as tx:
+    # Ahead of queued joins for SQLite's one writer: a freed place is given at once.
+    async with services.change(first=True) as tx:
         session = tx.session
         await queue_state.lock_routing(session)
         staff = await queue_state.advisers(session, settings)

@@ -349,8 +349,9 @@ async def publish_typing(services: Services, conversation_id: int, who: str, act
 async def end_conversation(
     services: Services, conversation_id: int, by: str, tx: Change | None = None
 ) -> dict[str, Any] | None:
-    """End a conversation (by visitor, adviser or quick_exit); ending twice changes nothing."""
-    async with services.change(tx) as tx:
+    """End a conversation (by visitor, adviser or quick_exit); ending twice changes nothing.
+    Its write goes ahead of queued joins (it may free an adviser's place)."""
+    async with services.change(tx, first=True) as tx:
         conversation = await tx.session.get(Conversation, conversation_id)
         if conversation is None:
             raise ProtocolError("not_found")

@@ -11,7 +11,7 @@ says no one can answer right now, which is the truth.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from chat.helpline.routing import Adviser, Waiting, in_order, matches
@@ -85,26 +85,38 @@ def estimates(
     queue: Sequence[Waiting], advisers: Sequence[Adviser], handling: Handling
 ) -> dict[int, Estimate | None]:
     """Every waiting chat's estimate in one pass over the queue (what queue news sends)."""
-    ordered = in_order(queue)
+    return {
+        waiting.id: found for waiting, found in each_estimate(in_order(queue), advisers, handling)
+    }
+
+
+def each_estimate(
+    ordered: Iterable[Waiting], advisers: Sequence[Adviser], handling: Handling
+) -> Iterator[tuple[Waiting, Estimate | None]]:
+    """The estimates of a queue already in order, one woman at a time (so a caller can pause
+    between slices of a long queue)."""
     online = [a for a in advisers if a.available and a.trained]
-    result: dict[int, Estimate | None] = {}
     # Count, per group of advisers, how many are ahead: women who match the same advisers
     # share one count, so a queue of thousands costs one pass, not one pass per woman.
     ahead_by_group: dict[frozenset[int], int] = {}
-    groups: dict[tuple[str | None, str | None, bool], frozenset[int]] = {}
+    # Per kind of woman: the advisers who match her, their places and their free places.
+    groups: dict[tuple[str | None, str | None, bool, int | None], tuple[frozenset[int], int, int]]
+    groups = {}
     for waiting in ordered:
-        key = (waiting.language, waiting.specialism, waiting.any_adviser)
-        group = groups.get(key)
-        if group is None:
-            group = frozenset(a.id for a in online if matches(waiting, a))
-            groups[key] = group
+        key = (waiting.language, waiting.specialism, waiting.any_adviser, waiting.for_adviser)
+        found = groups.get(key)
+        if found is None:
+            members = [a for a in online if matches(waiting, a)]
+            found = (
+                frozenset(a.id for a in members),
+                sum(a.capacity for a in members),
+                sum(a.free for a in members),
+            )
+            groups[key] = found
+        group, slots, free = found
         if not group:
-            result[waiting.id] = None
+            yield waiting, None
             continue
-        members = [a for a in online if a.id in group]
-        slots = sum(a.capacity for a in members)
-        free = sum(a.free for a in members)
         ahead = sum(n for g, n in ahead_by_group.items() if g & group)
-        result[waiting.id] = _range(ahead + 1 - free, slots, handling)
+        yield waiting, _range(ahead + 1 - free, slots, handling)
         ahead_by_group[group] = ahead_by_group.get(group, 0) + 1
-    return result

@@ -11,6 +11,19 @@ Her: each node, every WAIT_NEWS_SECONDS, reads the queue once, works out every p
 estimate (chat/helpline/estimate.py, one pass) and sends each waiting woman with a socket on
 this node her own `queue` event, only when it differs from what she was last sent. A woman
 gets at most one small event per interval, whatever the size of the queue.
+
+With thousands waiting that pass is tens of milliseconds of Python, so the rows are read,
+the news worked out and sent in slices of SLICE women, and after each slice the tick rests
+as long as the slice took: the event loop is free at least half the time, so a write in
+progress (each statement a round trip to SQLite's thread, resumed by the loop) finishes in
+a few milliseconds instead of one statement per slice, and a routing round (or an
+adviser's `end`) is not held up by queue news. (Not
+a worker thread: a thread busy with Python takes the interpreter lock for 5 ms at a time from
+every database round trip of the loop, so each write would hold SQLite's one writer place
+many times longer.) An arrival's first event
+takes her position from the database and her estimate from the latest reading (at most a
+tick old); the whole queue is read for her only when no recent reading has anyone like her,
+and arrivals asking together share that one read.
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from sqlalchemy import and_, func, or_, select
@@ -27,12 +41,16 @@ from chat.core.models import Conversation, Staff, VisitorSession
 from chat.core.outages import failed_with
 from chat.core.services import Services
 from chat.helpline import queue_state
-from chat.helpline.estimate import Estimate, Handling, estimates, smooth
+from chat.helpline.estimate import Estimate, Handling, each_estimate, smooth
 from chat.helpline.routing import Adviser, Waiting, in_order
 
 log = logging.getLogger("willow.queue")
 
 WAIT_NEWS_SECONDS = 2.0
+# Women read, worked out or told in one go before the tick rests (`_rest`).
+SLICE = 100
+# The longest rest after a slice (seconds).
+MOST_REST = 0.02
 # Recent handling times are read again this often (seconds).
 HANDLING_SECONDS = 60.0
 
@@ -51,19 +69,27 @@ def women_news(
     queue: list[Waiting], advisers: list[Adviser], handling: Handling
 ) -> dict[int, dict[str, Any]]:
     """Every waiting chat's `queue` event (pure)."""
-    ordered = in_order(queue)
-    waits = estimates(ordered, advisers, handling)
+    return dict(each_news(in_order(queue), advisers, handling))
+
+
+def each_news(
+    ordered: list[Waiting], advisers: list[Adviser], handling: Handling
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The `queue` event of each chat of a queue already in order, one at a time (pure)."""
     total = len(ordered)
-    return {
-        waiting.id: {
-            "type": "queue",
-            "conversation_id": waiting.id,
-            "position": position,
-            "waiting": total,
-            "estimate": estimate_fields(waits[waiting.id]),
-        }
-        for position, waiting in enumerate(ordered, start=1)
-    }
+    for position, (waiting, found) in enumerate(
+        each_estimate(ordered, advisers, handling), start=1
+    ):
+        yield (
+            waiting.id,
+            {
+                "type": "queue",
+                "conversation_id": waiting.id,
+                "position": position,
+                "waiting": total,
+                "estimate": estimate_fields(found),
+            },
+        )
 
 
 class QueueNews:
@@ -78,13 +104,13 @@ class QueueNews:
         self.ticking = False
         self._handling = Handling()
         self._handling_at = float("-inf")
-        # The latest reading of the whole queue (the tick's), for an arrival's first estimate.
+        # The latest reading of the whole queue (the tick's), for an arrival's first estimate,
+        # and the loop time its read began; one whole-queue read at a time.
         self.latest: tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]] | None = None
+        self.latest_at = float("-inf")
+        self._reading = asyncio.Lock()
 
     def note(self, added: set[int], removed: set[int], changed: set[int]) -> None:
-        if removed or changed or not added:
-            # Places or advisers changed: an arrival's first estimate reads afresh.
-            self.latest = None
         self.added |= added
         self.removed |= removed
         self.changed |= changed
@@ -140,22 +166,44 @@ class QueueNews:
             self._handling_at = loop.time()
         return self._handling
 
-    async def current(self) -> tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]]:
+    async def current(
+        self, since: float | None = None
+    ) -> tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]]:
         """The waiting chats (with visitor ids) and every one's `queue` event, from one read
-        of the queue's plain columns."""
-        settings = self.services.settings
-        async with self.services.db.read() as session:
-            page = await queue_state.waiting_page(session, limit=None)
-            team = [a for _, a in (await queue_state.advisers(session, settings)).values()]
-        news = women_news([w for w, _ in page], team, await self.handling())
-        self.latest = (page, news)
-        return page, news
+        of the queue's plain columns, begun after `since` (loop time; default now). Callers
+        asking while a read runs share the next one."""
+        loop = asyncio.get_running_loop()
+        asked = loop.time() if since is None else since
+        async with self._reading:
+            if self.latest is not None and self.latest_at >= asked:
+                return self.latest
+            began = loop.time()
+            settings = self.services.settings
+            page: list[tuple[Waiting, int]] = []
+            began_slice = loop.time()
+            async with self.services.db.read() as session:
+                rows = await session.stream(queue_state.waiting_query(limit=None))
+                async for part in rows.partitions(SLICE):
+                    page.extend(queue_state.as_waiting_rows(part))
+                    began_slice = await _rest(began_slice)
+                team = [a for _, a in (await queue_state.advisers(session, settings)).values()]
+            handling = await self.handling()
+            # The rows come in the queue's order (the query's); sorting again costs little.
+            ordered = in_order([w for w, _ in page])
+            news: dict[int, dict[str, Any]] = {}
+            for conversation_id, event in each_news(ordered, team, handling):
+                news[conversation_id] = event
+                if not len(news) % SLICE:
+                    began_slice = await _rest(began_slice)
+            self.latest, self.latest_at = (page, news), began
+            return page, news
 
     async def one_for(self, conversation_id: int) -> dict[str, Any] | None:
         """Her `queue` event now. Her position is counted in the database; her estimate is
         that of the last woman in the latest reading who matches the same advisers (the
         tick corrects it within WAIT_NEWS_SECONDS). Only when there is none is the whole
         queue read, so a surge of arrivals does not read the queue once per arrival."""
+        asked = asyncio.get_running_loop().time()
         async with self.services.db.read() as session:
             mine = await session.get(Conversation, conversation_id)
             if mine is None or mine.status != "waiting":
@@ -181,7 +229,8 @@ class QueueNews:
             )
         like = self._like(me)
         if like is None:
-            _, news = await self.current()
+            # Her own row is committed: a read begun from now on counts her.
+            _, news = await self.current(since=asked)
             found = news.get(conversation_id)
             if found is None:
                 return None
@@ -203,6 +252,9 @@ class QueueNews:
         choice), or None when the latest reading has no one like her."""
         if self.latest is None:
             return None
+        if asyncio.get_running_loop().time() - self.latest_at > 2 * WAIT_NEWS_SECONDS:
+            # No tick has read the queue lately (none of hers on this node until now).
+            return None
         page, news = self.latest
         for waiting, _visitor in reversed(page):
             if (waiting.risk, waiting.language, waiting.specialism, waiting.any_adviser) == (
@@ -220,7 +272,11 @@ class QueueNews:
         connections = self.services.connections
         page, news = await self.current()
         told = 0
-        for waiting, visitor_id in page:
+        began_slice = asyncio.get_running_loop().time()
+        for index, (waiting, visitor_id) in enumerate(page):
+            if index and not index % SLICE:
+                # Let a routing round (or anything else) run between slices.
+                began_slice = await _rest(began_slice)
             here = connections.of_visitor(visitor_id)
             if not here:
                 continue
@@ -245,6 +301,14 @@ class QueueNews:
                     await self.tell_women_here()
             except Exception as problem:
                 failed_with(problem, log, "waiting news failed")
+
+
+async def _rest(began: float) -> float:
+    """Leave the event loop free for as long as the slice begun at `began` took (at most
+    MOST_REST); returns when the next slice begins."""
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(min(MOST_REST, loop.time() - began))
+    return loop.time()
 
 
 def news_of(services: Services) -> QueueNews:

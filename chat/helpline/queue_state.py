@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import Executable, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core.clock import aware
@@ -133,11 +134,8 @@ async def waiting_rows(session: AsyncSession) -> list[Conversation]:
 PAGE = 100
 
 
-async def waiting_page(
-    session: AsyncSession, offset: int = 0, limit: int | None = PAGE
-) -> list[tuple[Waiting, int]]:
-    """Waiting chats in the queue's order as routing sees them, with each one's visitor id:
-    plain columns, no ORM objects, so reading thousands stays cheap."""
+def waiting_query(offset: int = 0, limit: int | None = PAGE) -> Executable:
+    """The waiting chats' plain columns in the queue's order (read by `waiting_page`)."""
     query = (
         select(
             Conversation.id,
@@ -158,8 +156,12 @@ async def waiting_page(
         .order_by(Conversation.priority.desc(), Conversation.created_at, Conversation.id)
         .offset(offset)
     )
-    if limit is not None:
-        query = query.limit(limit)
+    return query if limit is None else query.limit(limit)
+
+
+def as_waiting_rows(rows: Iterable[Any]) -> list[tuple[Waiting, int]]:
+    """Rows of `waiting_query` as routing sees them, with each one's visitor id (pure: the
+    whole queue's rows are turned into these off the event loop)."""
     return [
         (
             Waiting(
@@ -173,8 +175,16 @@ async def waiting_page(
             ),
             row.visitor_id,
         )
-        for row in await session.execute(query)
+        for row in rows
     ]
+
+
+async def waiting_page(
+    session: AsyncSession, offset: int = 0, limit: int | None = PAGE
+) -> list[tuple[Waiting, int]]:
+    """Waiting chats in the queue's order as routing sees them, with each one's visitor id:
+    plain columns, no ORM objects, so reading thousands stays cheap."""
+    return as_waiting_rows(await session.execute(waiting_query(offset, limit)))
 
 
 async def active_counts(
