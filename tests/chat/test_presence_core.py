@@ -114,7 +114,10 @@ async def test_a_node_whose_lease_lapsed_but_lives_holds_its_sockets_again(
 ) -> None:
     x, y, _, on_y = nodes
     await x.arrive(KIND, 10)
-    moved.move(LEASE + 1)  # x was cut off from the database for longer than its lease
+    # x alone was cut off from the database for longer than its lease; y kept beating.
+    moved.move(LEASE - 1)
+    await y.heartbeat()
+    moved.move(2)
     await y.heartbeat()
     await y.sweep()
     assert on_y.away == [10]
@@ -154,8 +157,34 @@ async def test_the_sockets_open_on_live_nodes_are_counted(
     async with services.db.read() as session:
         assert await y.sockets(session, KIND, 12) == 3
     await x.leave(KIND, 12)
-    moved.move(LEASE + 1)  # x dies with one socket still open
+    moved.move(LEASE - 1)  # x dies with one socket still open
+    await y.heartbeat()
+    moved.move(2)
     await y.heartbeat()
     await y.sweep()
     async with services.db.read() as session:
         assert await y.sockets(session, KIND, 12) == 1
+
+
+async def test_a_database_outage_longer_than_the_lease_and_the_grace_is_not_a_death(
+    nodes: tuple[Presence, Presence, Calls, Calls], moved: Clock
+) -> None:
+    x, y, on_x, on_y = nodes
+    await x.arrive(KIND, 13)
+    await y.arrive(KIND, 14)
+    # Neither node could beat for longer than a lease and a grace: the database was away.
+    moved.move(LEASE + GRACE + 5)
+    # y comes through first and sweeps before x has beaten again: x is given a lease to beat.
+    await y.sweep()
+    assert on_y.away == [] and on_y.expired == []
+    assert await y.here(KIND, 13)
+    await x.heartbeat()
+    await x.sweep()
+    assert (on_x.away, on_x.expired) == ([], [])
+
+    # A node that really died then is reclaimed one lease later.
+    moved.move(LEASE - 1)
+    await y.heartbeat()
+    moved.move(2)
+    await y.sweep()
+    assert on_y.away == [13] and await y.here(KIND, 14)
