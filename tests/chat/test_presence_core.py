@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 
+from chat.core.db import Database
 from chat.core.presence import Presence
 from chat.core.services import Services
 from tests.chat.test_presence import Clock, moved
@@ -188,3 +189,34 @@ async def test_a_database_outage_longer_than_the_lease_and_the_grace_is_not_a_de
     moved.move(2)
     await y.sweep()
     assert on_y.away == [13] and await y.here(KIND, 14)
+
+
+async def test_a_socket_that_closes_while_the_database_is_away_is_released_when_it_answers(
+    nodes: tuple[Presence, Presence, Calls, Calls], moved: Clock
+) -> None:
+    x, y, on_x, on_y = nodes
+    await x.arrive(KIND, 15)
+    # Node x loses its database (a real one nobody listens for), and her socket closes then.
+    reachable = x._db
+    away = Database("postgresql+asyncpg://postgres@127.0.0.1:9/willow")
+    x._db = away
+    try:
+        with pytest.raises(Exception):  # noqa: B017 (whatever the driver says: unreachable)
+            await x.leave(KIND, 15)
+        with pytest.raises(Exception):  # noqa: B017
+            await x.heartbeat()
+    finally:
+        x._db = reachable
+        await away.dispose()
+    assert await y.here(KIND, 15)  # what the database was last told
+
+    # The database answers again: x's next beat releases her as of the moment she closed.
+    moved.move(1)
+    await x.heartbeat()
+    assert not await y.here(KIND, 15)
+    assert on_x.away == [15]
+    moved.move(GRACE)
+    for node in (x, y):
+        await node.heartbeat()
+    await y.sweep()
+    assert [subject for subject, _ in on_y.expired] == [15]
