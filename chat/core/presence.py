@@ -16,6 +16,10 @@ away since the latest release of its holds. Features register per kind what happ
   has been away since; it returns True when it is done with the subject (its holds are then
   forgotten), False to be asked again on the next sweep (a longer grace still running).
 
+A database outage is not a death: a node that retakes its own lapsed lease gives the other
+lapsed nodes one more lease before a sweep may reclaim them, and a socket that closed while the
+database was away is released by the next heartbeat that reaches it, as of the close.
+
 Every check reads the database, so the answer is the same on every node; the app's clock
 (chat/core/clock.py) decides what has lapsed, so tests move time instead of sleeping.
 """
