@@ -99,6 +99,13 @@ class RedisBroker(Broker):
         self._pubsub: aioredis.client.PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        # The channels this node listens to, to subscribe a new connection to; the lock keeps
+        # a subscribe from landing on a connection that is being replaced.
+        self._channels: set[str] = set()
+        self._channels_lock = asyncio.Lock()
+        # Set while the subscriber connection is lost: a join fails at once (its client
+        # reconnects) instead of queueing behind the lock on a dead connection.
+        self._lost = False
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -138,10 +145,10 @@ class RedisBroker(Broker):
             try:
                 if lost:
                     # Only once Redis answers again (a connect may return at once, before
-                    # it is back): reconnect, subscribe again to every channel, catch up.
+                    # it is back): a new connection, subscribed to every channel, catch up.
                     await self.redis.ping()
-                    await self._pubsub.connect()  # type: ignore[no-untyped-call]
-                    lost = False
+                    await self._renew_pubsub()
+                    lost = self._lost = False
                     OUTAGES.back(BROKER)
                     if self._on_reconnect is not None:
                         self._on_reconnect()
@@ -154,8 +161,25 @@ class RedisBroker(Broker):
                 # Losing Redis for a moment must not kill the node; clients resume from the
                 # database once news flows again. An outage is one line, not one per retry.
                 OUTAGES.report(problem, log, "redis subscriber failed; retrying")
-                lost = True
+                lost = self._lost = True
                 await asyncio.sleep(0.5)
+
+    async def _renew_pubsub(self) -> None:
+        """Replace the subscriber connection rather than reconnect it: a join's subscribe may
+        be reconnecting the old one at the same moment, and two coroutines reading one
+        connection leave it broken for good (every later read fails)."""
+        async with self._channels_lock:
+            old = self._pubsub
+            fresh = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await fresh.subscribe(self._prefix + "_node", *self._channels)
+            except BaseException:
+                await fresh.aclose()
+                raise
+            self._pubsub = fresh
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(old.aclose(), 2)
 
     async def publish(self, channel: str, message: bytes) -> None:
         await self.redis.publish(self._prefix + channel, message)
@@ -171,12 +195,18 @@ class RedisBroker(Broker):
             await pipe.execute()
 
     async def subscribe(self, channel: str) -> None:
-        assert self._pubsub is not None
-        await self._pubsub.subscribe(self._prefix + channel)
+        if self._lost:
+            raise RedisConnectionError("the redis subscriber connection is lost")
+        async with self._channels_lock:
+            assert self._pubsub is not None
+            await self._pubsub.subscribe(self._prefix + channel)
+            self._channels.add(self._prefix + channel)
 
     async def unsubscribe(self, channel: str) -> None:
-        assert self._pubsub is not None
-        await self._pubsub.unsubscribe(self._prefix + channel)
+        async with self._channels_lock:
+            assert self._pubsub is not None
+            self._channels.discard(self._prefix + channel)
+            await self._pubsub.unsubscribe(self._prefix + channel)
 
     async def ping(self) -> bool:
         try:
