@@ -16,8 +16,9 @@ away since the latest release of its holds. Features register per kind what happ
   has been away since; it returns True when it is done with the subject (its holds are then
   forgotten), False to be asked again on the next sweep (a longer grace still running).
 
-A database outage is not a death: a node that retakes its own lapsed lease gives the other
-lapsed nodes one more lease before a sweep may reclaim them, and a socket that closed while the
+A database outage is not a death: a node that retakes its own lease, lapsed while its
+heartbeat could not reach the database, gives the other lapsed nodes one more lease before a
+sweep may reclaim them, and a socket that closed while the
 database was away is released by the next heartbeat that reaches it, as of the close.
 
 Every check reads the database, so the answer is the same on every node; the app's clock
@@ -113,6 +114,8 @@ class Presence:
         # Socket closes the database could not be told of (it was down): (kind, subject) ->
         # when. The heartbeat writes them once it answers, or the hold would never end.
         self._untold: dict[tuple[str, int], datetime] = {}
+        # A heartbeat failed (the database did not answer) since the last one that worked.
+        self._cut_off = False
 
     def track(
         self,
@@ -243,14 +246,19 @@ class Presence:
         at = clock.now()
         until = at + timedelta(seconds=self.lease_seconds)
         retaken: list[tuple[str, int]] = []
-        async with self._db.write() as session:
-            renewed = await session.execute(
-                update(PresenceNode)
-                .where(PresenceNode.node == self.node, PresenceNode.lease_until > at)
-                .values(lease_until=until)
-            )
-            if getattr(renewed, "rowcount", 0) == 0:
-                retaken = await self._retake(session, at, until)
+        try:
+            async with self._db.write() as session:
+                renewed = await session.execute(
+                    update(PresenceNode)
+                    .where(PresenceNode.node == self.node, PresenceNode.lease_until > at)
+                    .values(lease_until=until)
+                )
+                if getattr(renewed, "rowcount", 0) == 0:
+                    retaken = await self._retake(session, at, until)
+        except Exception:
+            self._cut_off = True
+            raise
+        self._cut_off = False
         await self._tell_untold()
         # After a lapse (a database outage longer than the lease): whoever was counted away
         # while this node could not beat is back, and counts (a room's mentors) are redone.
@@ -276,11 +284,12 @@ class Presence:
             .values(node=self.node, lease_until=until)
             .on_conflict_do_update(index_elements=["node"], set_={"lease_until": until})
         )
-        if lapsed:
-            # This running node could not beat for a whole lease: most often the database was
-            # away, for every node alike. The others whose lease lapsed meanwhile get one lease
-            # to beat again before a sweep takes them for dead (an outage is not a death; a
-            # node that really died is reclaimed one lease later).
+        if lapsed and self._cut_off:
+            # This running node could not reach the database for a whole lease: an outage,
+            # most often for every node alike. The others whose lease lapsed meanwhile get one
+            # lease to beat again before a sweep takes them for dead (an outage is not a death;
+            # a node that really died is reclaimed one lease later). A lapse without a failed
+            # beat (this node was merely slow) proves nothing of the others: none is given.
             await session.execute(
                 update(PresenceNode)
                 .where(PresenceNode.node != self.node, PresenceNode.lease_until <= at)

@@ -175,6 +175,8 @@ async def test_a_database_outage_longer_than_the_lease_and_the_grace_is_not_a_de
     await y.arrive(KIND, 14)
     # Neither node could beat for longer than a lease and a grace: the database was away.
     moved.move(LEASE + GRACE + 5)
+    for node in (x, y):
+        await cut_off_beat(node)
     # y comes through first and sweeps before x has beaten again: x is given a lease to beat.
     await y.sweep()
     assert on_y.away == [] and on_y.expired == []
@@ -220,3 +222,26 @@ async def test_a_socket_that_closes_while_the_database_is_away_is_released_when_
         await node.heartbeat()
     await y.sweep()
     assert [subject for subject, _ in on_y.expired] == [15]
+
+
+async def cut_off_beat(node: Presence) -> None:
+    """A heartbeat that meets no database (a real one nobody listens for)."""
+    reachable = node._db
+    node._db = Database("postgresql+asyncpg://postgres@127.0.0.1:9/willow")
+    try:
+        with pytest.raises(Exception):  # noqa: B017 (whatever the driver says: unreachable)
+            await node.heartbeat()
+    finally:
+        await node._db.dispose()
+        node._db = reachable
+
+
+async def test_a_node_that_was_only_slow_gives_a_dead_node_no_more_time(
+    nodes: tuple[Presence, Presence, Calls, Calls], moved: Clock
+) -> None:
+    x, y, _, on_y = nodes
+    await x.arrive(KIND, 16)
+    # x is killed; y, busy, does not beat for longer than a lease (no outage: it never tried).
+    moved.move(LEASE + 1)
+    await y.sweep()
+    assert on_y.away == [16]
