@@ -66,7 +66,7 @@ ROOM = "newcomers"
 ORPHANED = "mothers"
 
 # Presence in seconds, every grace shorter than the ten-second PostgreSQL stop.
-LEASE = 1.5
+LEASE = 3.0
 SWEEP = 0.5
 SEAT_GRACE = 4.0
 MENTOR_GRACE = 6.0
@@ -483,7 +483,8 @@ async def check_seats_and_mentors(services: Services, seats: Seats, killed_at: d
         now = await presence_now(services, seats)
     # Those who stayed connected kept their seats through every fault, held on a live node.
     assert now.seated == set(seats.connected), (
-        f"seats: {now.left_at}; connected {seats.connected}, ghosts {seats.ghosts}"
+        f"seats: {now.left_at}; connected {seats.connected}, ghosts {seats.ghosts}, "
+        f"node B killed at {killed_at}"
     )
     assert now.held == set(seats.connected), f"live seat holds of {now.held}"
     # The women on the killed node who never came back lost their seats on time.
