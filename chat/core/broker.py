@@ -88,6 +88,10 @@ class MemoryBroker(Broker):
         self._channels.discard(channel)
 
 
+# How long a join waits for the subscriber connection to be renewed after Redis was lost.
+JOIN_WAIT_SECONDS = 2.0
+
+
 class RedisBroker(Broker):
     """Redis pub/sub: one subscriber connection per node, channels added as local members join."""
 
@@ -103,9 +107,10 @@ class RedisBroker(Broker):
         # a subscribe from landing on a connection that is being replaced.
         self._channels: set[str] = set()
         self._channels_lock = asyncio.Lock()
-        # Set while the subscriber connection is lost: a join fails at once (its client
-        # reconnects) instead of queueing behind the lock on a dead connection.
-        self._lost = False
+        # Cleared while the subscriber connection is lost: a join waits a moment for the new
+        # one (Redis may be back already) and then fails (its client reconnects), rather than
+        # reconnect the lost one itself.
+        self._listening = asyncio.Event()
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -125,6 +130,7 @@ class RedisBroker(Broker):
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         # A pub/sub connection needs one subscription before it can be read.
         await self._pubsub.subscribe(self._prefix + "_node")
+        self._listening.set()
         self._reader = asyncio.create_task(self._read(), name="willow-redis-reader")
 
     async def close(self) -> None:
@@ -148,7 +154,8 @@ class RedisBroker(Broker):
                     # it is back): a new connection, subscribed to every channel, catch up.
                     await self.redis.ping()
                     await self._renew_pubsub()
-                    lost = self._lost = False
+                    lost = False
+                    self._listening.set()
                     OUTAGES.back(BROKER)
                     if self._on_reconnect is not None:
                         self._on_reconnect()
@@ -161,7 +168,8 @@ class RedisBroker(Broker):
                 # Losing Redis for a moment must not kill the node; clients resume from the
                 # database once news flows again. An outage is one line, not one per retry.
                 OUTAGES.report(problem, log, "redis subscriber failed; retrying")
-                lost = self._lost = True
+                lost = True
+                self._listening.clear()
                 await asyncio.sleep(0.5)
 
     async def _renew_pubsub(self) -> None:
@@ -195,8 +203,11 @@ class RedisBroker(Broker):
             await pipe.execute()
 
     async def subscribe(self, channel: str) -> None:
-        if self._lost:
-            raise RedisConnectionError("the redis subscriber connection is lost")
+        if not self._listening.is_set():
+            try:
+                await asyncio.wait_for(self._listening.wait(), JOIN_WAIT_SECONDS)
+            except TimeoutError:
+                raise RedisConnectionError("the redis subscriber connection is lost") from None
         async with self._channels_lock:
             assert self._pubsub is not None
             await self._pubsub.subscribe(self._prefix + channel)
