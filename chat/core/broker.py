@@ -88,6 +88,10 @@ class MemoryBroker(Broker):
         self._channels.discard(channel)
 
 
+# How long a join waits for the subscriber connection to be renewed after Redis was lost.
+JOIN_WAIT_SECONDS = 2.0
+
+
 class RedisBroker(Broker):
     """Redis pub/sub: one subscriber connection per node, channels added as local members join."""
 
@@ -99,6 +103,14 @@ class RedisBroker(Broker):
         self._pubsub: aioredis.client.PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        # The channels this node listens to, to subscribe a new connection to; the lock keeps
+        # a subscribe from landing on a connection that is being replaced.
+        self._channels: set[str] = set()
+        self._channels_lock = asyncio.Lock()
+        # Cleared while the subscriber connection is lost: a join waits a moment for the new
+        # one (Redis may be back already) and then fails (its client reconnects), rather than
+        # reconnect the lost one itself.
+        self._listening = asyncio.Event()
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -118,6 +130,7 @@ class RedisBroker(Broker):
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         # A pub/sub connection needs one subscription before it can be read.
         await self._pubsub.subscribe(self._prefix + "_node")
+        self._listening.set()
         self._reader = asyncio.create_task(self._read(), name="willow-redis-reader")
 
     async def close(self) -> None:
@@ -138,10 +151,11 @@ class RedisBroker(Broker):
             try:
                 if lost:
                     # Only once Redis answers again (a connect may return at once, before
-                    # it is back): reconnect, subscribe again to every channel, catch up.
+                    # it is back): a new connection, subscribed to every channel, catch up.
                     await self.redis.ping()
-                    await self._pubsub.connect()  # type: ignore[no-untyped-call]
+                    await self._renew_pubsub()
                     lost = False
+                    self._listening.set()
                     OUTAGES.back(BROKER)
                     if self._on_reconnect is not None:
                         self._on_reconnect()
@@ -155,7 +169,25 @@ class RedisBroker(Broker):
                 # database once news flows again. An outage is one line, not one per retry.
                 OUTAGES.report(problem, log, "redis subscriber failed; retrying")
                 lost = True
+                self._listening.clear()
                 await asyncio.sleep(0.5)
+
+    async def _renew_pubsub(self) -> None:
+        """Replace the subscriber connection rather than reconnect it: a join's subscribe may
+        be reconnecting the old one at the same moment, and two coroutines reading one
+        connection leave it broken for good (every later read fails)."""
+        async with self._channels_lock:
+            old = self._pubsub
+            fresh = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await fresh.subscribe(self._prefix + "_node", *self._channels)
+            except BaseException:
+                await fresh.aclose()
+                raise
+            self._pubsub = fresh
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(old.aclose(), 2)
 
     async def publish(self, channel: str, message: bytes) -> None:
         await self.redis.publish(self._prefix + channel, message)
@@ -171,12 +203,21 @@ class RedisBroker(Broker):
             await pipe.execute()
 
     async def subscribe(self, channel: str) -> None:
-        assert self._pubsub is not None
-        await self._pubsub.subscribe(self._prefix + channel)
+        if not self._listening.is_set():
+            try:
+                await asyncio.wait_for(self._listening.wait(), JOIN_WAIT_SECONDS)
+            except TimeoutError:
+                raise RedisConnectionError("the redis subscriber connection is lost") from None
+        async with self._channels_lock:
+            assert self._pubsub is not None
+            await self._pubsub.subscribe(self._prefix + channel)
+            self._channels.add(self._prefix + channel)
 
     async def unsubscribe(self, channel: str) -> None:
-        assert self._pubsub is not None
-        await self._pubsub.unsubscribe(self._prefix + channel)
+        async with self._channels_lock:
+            assert self._pubsub is not None
+            self._channels.discard(self._prefix + channel)
+            await self._pubsub.unsubscribe(self._prefix + channel)
 
     async def ping(self) -> bool:
         try:

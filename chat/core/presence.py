@@ -16,6 +16,11 @@ away since the latest release of its holds. Features register per kind what happ
   has been away since; it returns True when it is done with the subject (its holds are then
   forgotten), False to be asked again on the next sweep (a longer grace still running).
 
+A database outage is not a death: a node that retakes its own lease, lapsed while its
+heartbeat could not reach the database, gives the other lapsed nodes one more lease before a
+sweep may reclaim them, and a socket that closed while the
+database was away is released by the next heartbeat that reaches it, as of the close.
+
 Every check reads the database, so the answer is the same on every node; the app's clock
 (chat/core/clock.py) decides what has lapsed, so tests move time instead of sleeping.
 """
@@ -106,6 +111,11 @@ class Presence:
         # (kind, subject) -> sockets open on this node
         self._held: dict[tuple[str, int], int] = {}
         self._locks: dict[tuple[str, int], asyncio.Lock] = {}
+        # Socket closes the database could not be told of (it was down): (kind, subject) ->
+        # when. The heartbeat writes them once it answers, or the hold would never end.
+        self._untold: dict[tuple[str, int], datetime] = {}
+        # A heartbeat failed (the database did not answer) since the last one that worked.
+        self._cut_off = False
 
     def track(
         self,
@@ -132,6 +142,7 @@ class Presence:
         tracked = self.kinds[kind]
         async with self._lock(key):
             self._held[key] = self._held.get(key, 0) + 1
+            self._untold.pop(key, None)
             if self._held[key] > 1 and tracked.changed is None:
                 return
             at = clock.now()
@@ -152,28 +163,64 @@ class Presence:
             if count > 0:
                 self._held[key] = count
                 if tracked.changed is not None:
-                    async with self._db.write() as session:
-                        await self._hold(session, kind, subject, count)
+                    try:
+                        async with self._db.write() as session:
+                            await self._hold(session, kind, subject, count)
+                    except Exception:
+                        self._untold[key] = clock.now()
+                        raise
                     await tracked.changed(subject)
                 return
             self._held.pop(key, None)
             at = clock.now()
-            async with self._db.write() as session:
-                await session.execute(
-                    update(PresenceHold)
-                    .where(
-                        PresenceHold.kind == kind,
-                        PresenceHold.subject == subject,
-                        PresenceHold.node == self.node,
-                    )
-                    .values(released_at=at)
-                )
-                still_here = await _here(session, kind, subject, at)
+            try:
+                still_here = await self._release(kind, subject, at)
+            except Exception:
+                # Told when the database answers again (heartbeat), as of now.
+                self._untold[key] = at
+                raise
         self._locks.pop(key, None)
         if not still_here:
             await tracked.away(subject)
         if tracked.changed is not None:
             await tracked.changed(subject)
+
+    async def _release(self, kind: str, subject: int, at: datetime) -> bool:
+        """Release this node's hold of the subject as of `at`: is it still here elsewhere?"""
+        async with self._db.write() as session:
+            await session.execute(
+                update(PresenceHold)
+                .where(
+                    PresenceHold.kind == kind,
+                    PresenceHold.subject == subject,
+                    PresenceHold.node == self.node,
+                )
+                .values(released_at=at)
+            )
+            return await _here(session, kind, subject, at)
+
+    async def _tell_untold(self) -> None:
+        """Write the socket changes an outage kept from the database, and tell the features."""
+        for key, at in list(self._untold.items()):
+            kind, subject = key
+            tracked = self.kinds.get(kind)
+            async with self._lock(key):
+                if self._untold.get(key) != at:
+                    continue  # it came back (or changed again) meanwhile
+                count = self._held.get(key, 0)
+                if count > 0:
+                    async with self._db.write() as session:
+                        await self._hold(session, kind, subject, count)
+                    still_here = True
+                else:
+                    still_here = await self._release(kind, subject, at)
+                del self._untold[key]
+            if tracked is None:
+                continue
+            if not still_here:
+                await tracked.away(subject)
+            if tracked.changed is not None:
+                await tracked.changed(subject)
 
     def _lock(self, key: tuple[str, int]) -> asyncio.Lock:
         return self._locks.setdefault(key, asyncio.Lock())
@@ -199,26 +246,20 @@ class Presence:
         at = clock.now()
         until = at + timedelta(seconds=self.lease_seconds)
         retaken: list[tuple[str, int]] = []
-        async with self._db.write() as session:
-            renewed = await session.execute(
-                update(PresenceNode)
-                .where(PresenceNode.node == self.node, PresenceNode.lease_until > at)
-                .values(lease_until=until)
-            )
-            if getattr(renewed, "rowcount", 0):
-                return
-            insert = sqlite_insert if self._db.is_sqlite else postgres_insert
-            await session.execute(
-                insert(PresenceNode)
-                .values(node=self.node, lease_until=until)
-                .on_conflict_do_update(index_elements=["node"], set_={"lease_until": until})
-            )
-            for (kind, subject), sockets in list(self._held.items()):
-                if sockets > 0:
-                    was_here = await _here(session, kind, subject, at)
-                    await self._hold(session, kind, subject, sockets)
-                    if not was_here:
-                        retaken.append((kind, subject))
+        try:
+            async with self._db.write() as session:
+                renewed = await session.execute(
+                    update(PresenceNode)
+                    .where(PresenceNode.node == self.node, PresenceNode.lease_until > at)
+                    .values(lease_until=until)
+                )
+                if getattr(renewed, "rowcount", 0) == 0:
+                    retaken = await self._retake(session, at, until)
+        except Exception:
+            self._cut_off = True
+            raise
+        self._cut_off = False
+        await self._tell_untold()
         # After a lapse (a database outage longer than the lease): whoever was counted away
         # while this node could not beat is back, and counts (a room's mentors) are redone.
         for kind, subject in retaken:
@@ -228,6 +269,40 @@ class Presence:
             await tracked.back(subject)
             if tracked.changed is not None:
                 await tracked.changed(subject)
+
+    async def _retake(
+        self, session: AsyncSession, at: datetime, until: datetime
+    ) -> list[tuple[str, int]]:
+        """Take the lapsed lease again and hold again what this node holds: the subjects
+        that had been counted away meanwhile."""
+        lapsed = await session.scalar(
+            select(func.count()).select_from(PresenceNode).where(PresenceNode.node == self.node)
+        )
+        insert = sqlite_insert if self._db.is_sqlite else postgres_insert
+        await session.execute(
+            insert(PresenceNode)
+            .values(node=self.node, lease_until=until)
+            .on_conflict_do_update(index_elements=["node"], set_={"lease_until": until})
+        )
+        if lapsed and self._cut_off:
+            # This running node could not reach the database for a whole lease: an outage,
+            # most often for every node alike. The others whose lease lapsed meanwhile get one
+            # lease to beat again before a sweep takes them for dead (an outage is not a death;
+            # a node that really died is reclaimed one lease later). A lapse without a failed
+            # beat (this node was merely slow) proves nothing of the others: none is given.
+            await session.execute(
+                update(PresenceNode)
+                .where(PresenceNode.node != self.node, PresenceNode.lease_until <= at)
+                .values(lease_until=until)
+            )
+        retaken: list[tuple[str, int]] = []
+        for (kind, subject), sockets in list(self._held.items()):
+            if sockets > 0:
+                was_here = await _here(session, kind, subject, at)
+                await self._hold(session, kind, subject, sockets)
+                if not was_here:
+                    retaken.append((kind, subject))
+        return retaken
 
     async def run_forever(self) -> None:
         """Every node beats for as long as it runs."""

@@ -190,8 +190,9 @@ async def _serve(connection: Connection) -> None:
         for hook in services.sockets.close_hooks:
             try:
                 await hook(connection)
-            except Exception:
-                log.exception("close hook failed")
+            except Exception as problem:
+                # In an outage, counted (presence tells the database once it answers).
+                failed_with(problem, log, "close hook failed")
         await connection.leave_all()
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 
+from chat.core.db import Database
 from chat.core.presence import Presence
 from chat.core.services import Services
 from tests.chat.test_presence import Clock, moved
@@ -114,7 +115,10 @@ async def test_a_node_whose_lease_lapsed_but_lives_holds_its_sockets_again(
 ) -> None:
     x, y, _, on_y = nodes
     await x.arrive(KIND, 10)
-    moved.move(LEASE + 1)  # x was cut off from the database for longer than its lease
+    # x alone was cut off from the database for longer than its lease; y kept beating.
+    moved.move(LEASE - 1)
+    await y.heartbeat()
+    moved.move(2)
     await y.heartbeat()
     await y.sweep()
     assert on_y.away == [10]
@@ -154,8 +158,90 @@ async def test_the_sockets_open_on_live_nodes_are_counted(
     async with services.db.read() as session:
         assert await y.sockets(session, KIND, 12) == 3
     await x.leave(KIND, 12)
-    moved.move(LEASE + 1)  # x dies with one socket still open
+    moved.move(LEASE - 1)  # x dies with one socket still open
+    await y.heartbeat()
+    moved.move(2)
     await y.heartbeat()
     await y.sweep()
     async with services.db.read() as session:
         assert await y.sockets(session, KIND, 12) == 1
+
+
+async def test_a_database_outage_longer_than_the_lease_and_the_grace_is_not_a_death(
+    nodes: tuple[Presence, Presence, Calls, Calls], moved: Clock
+) -> None:
+    x, y, on_x, on_y = nodes
+    await x.arrive(KIND, 13)
+    await y.arrive(KIND, 14)
+    # Neither node could beat for longer than a lease and a grace: the database was away.
+    moved.move(LEASE + GRACE + 5)
+    for node in (x, y):
+        await cut_off_beat(node)
+    # y comes through first and sweeps before x has beaten again: x is given a lease to beat.
+    await y.sweep()
+    assert on_y.away == [] and on_y.expired == []
+    assert await y.here(KIND, 13)
+    await x.heartbeat()
+    await x.sweep()
+    assert (on_x.away, on_x.expired) == ([], [])
+
+    # A node that really died then is reclaimed one lease later.
+    moved.move(LEASE - 1)
+    await y.heartbeat()
+    moved.move(2)
+    await y.sweep()
+    assert on_y.away == [13] and await y.here(KIND, 14)
+
+
+async def test_a_socket_that_closes_while_the_database_is_away_is_released_when_it_answers(
+    nodes: tuple[Presence, Presence, Calls, Calls], moved: Clock
+) -> None:
+    x, y, on_x, on_y = nodes
+    await x.arrive(KIND, 15)
+    # Node x loses its database (a real one nobody listens for), and her socket closes then.
+    reachable = x._db
+    away = Database("postgresql+asyncpg://postgres@127.0.0.1:9/willow")
+    x._db = away
+    try:
+        with pytest.raises(Exception):  # noqa: B017 (whatever the driver says: unreachable)
+            await x.leave(KIND, 15)
+        with pytest.raises(Exception):  # noqa: B017
+            await x.heartbeat()
+    finally:
+        x._db = reachable
+        await away.dispose()
+    assert await y.here(KIND, 15)  # what the database was last told
+
+    # The database answers again: x's next beat releases her as of the moment she closed.
+    moved.move(1)
+    await x.heartbeat()
+    assert not await y.here(KIND, 15)
+    assert on_x.away == [15]
+    moved.move(GRACE)
+    for node in (x, y):
+        await node.heartbeat()
+    await y.sweep()
+    assert [subject for subject, _ in on_y.expired] == [15]
+
+
+async def cut_off_beat(node: Presence) -> None:
+    """A heartbeat that meets no database (a real one nobody listens for)."""
+    reachable = node._db
+    node._db = Database("postgresql+asyncpg://postgres@127.0.0.1:9/willow")
+    try:
+        with pytest.raises(Exception):  # noqa: B017 (whatever the driver says: unreachable)
+            await node.heartbeat()
+    finally:
+        await node._db.dispose()
+        node._db = reachable
+
+
+async def test_a_node_that_was_only_slow_gives_a_dead_node_no_more_time(
+    nodes: tuple[Presence, Presence, Calls, Calls], moved: Clock
+) -> None:
+    x, y, _, on_y = nodes
+    await x.arrive(KIND, 16)
+    # x is killed; y, busy, does not beat for longer than a lease (no outage: it never tried).
+    moved.move(LEASE + 1)
+    await y.sweep()
+    assert on_y.away == [16]

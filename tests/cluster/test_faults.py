@@ -10,33 +10,44 @@ at the acked seq); every message sent was acked in the end; every socket hears e
 of its chat or room once things settle (no deaf socket); each outage costs a few log lines on
 a node, not thousands, and no traceback.
 
-Not asserted here, left for the presence work (issue 12 items 4 and 5, which decide how seats
-and mentor counts are kept): no ghost seat after the killed node's grace, no room open without
-a mentor, no adviser over capacity.
+And presence (the nodes run with graces of seconds, shorter than the PostgreSQL stop, so that
+an outage must not pass for a death): no ghost seat (the women whose node was killed and who
+never came back hold no seat after the grace, those still connected hold theirs); no room open
+without a mentor (a room whose mentor's node was killed closes on time, and the room whose
+mentor stayed counts exactly her); no adviser over capacity (two advisers, a console on each
+node, press "Take next" together all through the faults while new women keep asking).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
+from chat.core.models import Conversation, Event, Staff
+from chat.core.presence import PresenceHold, PresenceNode
 from chat.core.services import Services
 from chat.core.settings import Settings
+from peers.models import RoomParticipant, RoomSession
+from peers.runtime import ROOM as ROOM_KIND
+from peers.runtime import SEAT
 from tests.cluster.conftest import server_errors
+from tests.cluster.consoles import Adviser, feed
 from tests.cluster.nodes import ClusterConfig, Node, start_all, stop_all, willow
 from tests.cluster.pageclient import PageClient, Place
 from tests.cluster.private import PrivatePostgres, PrivateRedis, postgres_bin
 from tests.cluster.talk import pair
 from tests.peers.roomkit import mentor_in, trained_mentor, woman_in
 from tests.services import REQUIRE
-from tests.wsclient import Server
+from tests.wsclient import Client, Server
 
 pytestmark = pytest.mark.cluster
 
@@ -46,7 +57,31 @@ EVERY = 1.5
 SETTLE_SECONDS = 25.0
 # A node's log may say this much per outage: down, back, and a line or two around them.
 LINES_PER_OUTAGE = 6
+# The server's access lines, one or two per socket opened, are counted apart: new women keep
+# arriving through the outages, and pages reconnect. A storm would be thousands.
+CONNECTION_LINES_PER_OUTAGE = 200
+ACCESS = ("connection open", "connection closed", '"WebSocket /ws"')
 ROOM = "newcomers"
+# The room whose mentor is on the node that is killed, and never comes back.
+ORPHANED = "mothers"
+
+# Presence in seconds, every grace shorter than the ten-second PostgreSQL stop.
+LEASE = 3.0
+SWEEP = 0.5
+SEAT_GRACE = 4.0
+MENTOR_GRACE = 6.0
+CAPACITY = 2
+GRACES = {
+    "WILLOW_PRESENCE_LEASE_SECONDS": str(LEASE),
+    "WILLOW_PRESENCE_SWEEP_SECONDS": str(SWEEP),
+    "WILLOW_VISITOR_GRACE_SECONDS": "5",
+    "WILLOW_CHAT_GRACE_SECONDS": "8",
+    "WILLOW_STAFF_GRACE_SECONDS": "3",
+    "WILLOW_ROOM_PARTICIPANT_GRACE_SECONDS": str(SEAT_GRACE),
+    "WILLOW_ROOM_MENTOR_GRACE_SECONDS": str(MENTOR_GRACE),
+}
+# A death shows within its lease and a sweep or two; a loaded machine adds a little.
+NOTICED = LEASE + 2 * SWEEP + 2.0
 
 
 @dataclass
@@ -74,7 +109,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
         postgres.start()
         config = ClusterConfig(database_url=postgres.url, broker_url=redis.url)
         willow(["migrate"], config.env())
-        nodes = [Node(name, config, logs / f"{name}.log") for name in ("a", "b")]
+        nodes = [Node(name, config, logs / f"{name}.log", extra_env=GRACES) for name in ("a", "b")]
         start_all(nodes)
         try:
             yield Faulty(redis, postgres, nodes, config)
@@ -110,31 +145,86 @@ async def writer(client: PageClient, stop: asyncio.Event) -> None:
         await asyncio.sleep(EVERY)
 
 
-async def set_up(faulty: Faulty, services: Services) -> list[tuple[PageClient, list[str]]]:
-    """Two 1:1 chats across the nodes and a room with women on both: (client, who it hears)."""
+@dataclass
+class Seats:
+    """Who is where in the rooms, to ask the database about after the faults."""
+
+    room_session: int  # ROOM, whose mentor stays connected throughout
+    connected: list[int]  # participants who stay connected (page clients)
+    ghosts: list[int]  # participants on node B who never come back once it is killed
+    orphaned_session: int  # ORPHANED, whose mentor is on node B and never comes back
+    kept: list[Client]  # their sockets, closed at the end
+
+
+async def set_up(
+    faulty: Faulty, services: Services
+) -> tuple[list[tuple[PageClient, list[str]]], list[int], list[int], int, list[Client]]:
+    """Two 1:1 chats across the nodes and a room with women on both: (client, who it hears),
+    the participant ids of those women and of two ghosts-to-be on node B, the room's session,
+    and the ghosts' sockets."""
     a, b = (Server(node.url, services) for node in faulty.nodes)
     clients: list[tuple[PageClient, list[str]]] = []
+    # Their first sockets close only once the page clients are about to take over: with graces
+    # of seconds, a slow set-up must not end a chat or close the room before the script starts.
+    opening: list[Client] = []
     for index, (hers, his) in enumerate(((a, b), (b, a))):
         talk = await pair(hers, his)
-        await talk.her.close()
-        await talk.adviser.close()
+        opening += [talk.her, talk.adviser]
         place = Place(conversation_id=talk.conversation_id)
         her = PageClient(f"her{index}", [hers, his], place, token=talk.token)
         adviser = PageClient(f"adv{index}", [his, hers], place, cookie=talk.login.cookie)
         clients += [(her, [adviser.name]), (adviser, [her.name])]
     login = await trained_mentor(a)
-    mentor, _ = await mentor_in(a, ROOM, login)
+    mentor, state = await mentor_in(a, ROOM, login)
     women = [await woman_in(server, ROOM) for server in (a, b)]
-    await mentor.close()
-    for woman in women:
-        await woman.client.close()
+    # Two more on node B, who will never come back once it is killed.
+    ghosts = [await woman_in(b, ROOM) for _ in range(2)]
+    opening += [mentor, *(woman.client for woman in women)]
     room = [f"room{i}" for i in range(2)]
     for index, (woman, (first, second)) in enumerate(zip(women, ((a, b), (b, a)), strict=True)):
         client = PageClient(room[index], [first, second], Place(room=ROOM), token=woman.token)
         clients.append((client, [name for name in room if name != client.name]))
     watcher = PageClient("mentor", [a, b], Place(room=ROOM, mentor=True), cookie=login.cookie)
     clients.append((watcher, room))
-    return clients
+    for socket in opening:
+        await socket.close()
+    return (
+        clients,
+        [woman.participant for woman in women],
+        [ghost.participant for ghost in ghosts],
+        int(state["stream_id"]),
+        [ghost.client for ghost in ghosts],
+    )
+
+
+async def set_up_seats(faulty: Faulty, services: Services) -> Seats:
+    """ORPHANED, opened by a mentor on node B, with a woman on node A."""
+    a, b = (Server(node.url, services) for node in faulty.nodes)
+    mentor, state = await mentor_in(b, ORPHANED, await trained_mentor(b))
+    stays = await woman_in(a, ORPHANED)
+    return Seats(
+        room_session=0,  # set by set_up
+        connected=[],  # set by set_up
+        ghosts=[],  # set by set_up
+        orphaned_session=int(state["stream_id"]),
+        kept=[mentor, stays.client],
+    )
+
+
+async def set_up_advisers(faulty: Faulty, services: Services) -> list[Adviser]:
+    """Two advisers of capacity CAPACITY, each with a console on each node."""
+    a, b = (Server(node.url, services) for node in faulty.nodes)
+    advisers = []
+    for index in range(2):
+        login = await a.staff_session("adviser")
+        async with services.db.write() as session:
+            staff = (
+                await session.execute(select(Staff).where(Staff.username == login.username))
+            ).scalar_one()
+            staff.capacity = CAPACITY
+            staff_id = staff.id
+        advisers.append(Adviser.on(f"cap{index}", [a, b], login, staff_id))
+    return advisers
 
 
 def log_marks(nodes: list[Node]) -> list[int]:
@@ -150,17 +240,30 @@ async def test_nothing_acked_is_lost_or_doubled_through_a_node_kill_redis_and_po
 ) -> None:
     started = time.monotonic()
     node_b = faulty.nodes[1]
-    clients = await set_up(faulty, services)
+    seats = await set_up_seats(faulty, services)
+    advisers = await set_up_advisers(faulty, services)
+    clients, seats.connected, seats.ghosts, seats.room_session, ghosts = await set_up(
+        faulty, services
+    )
+    seats.kept += ghosts
+    consoles = [console for adviser in advisers for console in adviser.consoles]
+    waiting: list[Client] = []
+    servers = [Server(node.url, services) for node in faulty.nodes]
     stop_writing, stop_all_clients = asyncio.Event(), asyncio.Event()
     runners = [asyncio.create_task(c.run(stop_all_clients)) for c, _ in clients]
+    runners += [asyncio.create_task(c.run(stop_all_clients)) for c in consoles]
     writers = [
         asyncio.create_task(writer(c, stop_writing)) for c, _ in clients if c.name != "mentor"
     ]
+    # The advisers and the women asking for a chat go on until everything has settled.
+    workers = [asyncio.create_task(a.work(stop_all_clients, 0.8)) for a in advisers]
+    workers.append(asyncio.create_task(feed(servers, stop_all_clients, 1.0, waiting)))
     log_lines: dict[str, list[str]] = {}
     try:
         await asyncio.sleep(3)
 
         # 1. Node B dies without a word; its clients come back on A, then B is started again.
+        killed_at = datetime.now(UTC)
         node_b.kill()
         await asyncio.sleep(3)
         await asyncio.to_thread(node_b.start)
@@ -191,6 +294,7 @@ async def test_nothing_acked_is_lost_or_doubled_through_a_node_kill_redis_and_po
                 assert opened.headers["retry-after"] == "5"
         await asyncio.sleep(10)
         await asyncio.to_thread(faulty.postgres.start)
+        postgres_back = datetime.now(UTC)
         await asyncio.sleep(4)
         log_lines["postgres"] = [
             line for n, m in zip(faulty.nodes, marks, strict=True) for line in lines_since(n, m)
@@ -203,8 +307,18 @@ async def test_nothing_acked_is_lost_or_doubled_through_a_node_kill_redis_and_po
     deadline = time.monotonic() + SETTLE_SECONDS
     while time.monotonic() < deadline and not all_settled(clients):  # noqa: ASYNC110
         await asyncio.sleep(0.5)
-    stop_all_clients.set()
-    await asyncio.gather(*runners, return_exceptions=True)
+
+    # Presence, asked of the database while everyone who stayed is still connected.
+    try:
+        await check_seats_and_mentors(services, seats, killed_at)
+        await assignments_after(services, advisers, postgres_back)
+    finally:
+        stop_all_clients.set()
+        await asyncio.gather(*runners, *workers, return_exceptions=True)
+        for leftover in [*seats.kept, *waiting]:
+            with contextlib.suppress(Exception):
+                await leftover.close()
+    await check_capacity(services, advisers, postgres_back)
 
     by_name = {c.name: c for c, _ in clients}
     for client, _ in clients:
@@ -244,7 +358,10 @@ async def test_nothing_acked_is_lost_or_doubled_through_a_node_kill_redis_and_po
     # answered `retry` (maybe stored), never an untagged error.
     errors = [e for c, _ in clients for e in c.errors]
     assert all(e.get("ref") and e.get("client_id") for e in errors), errors
-    assert any(e["code"] == "retry" for e in errors), "no message met the PostgreSQL stop"
+    assert any(e["code"] == "retry" for e in errors), (
+        "no message met the PostgreSQL stop: "
+        + "; ".join(f"{c.name} closed {c.closes}, {c.connections} sockets" for c, _ in clients)
+    )
     assert retries_during_redis == 0, "a message stored while Redis was away was not acked"
     # (`not_in_room`: a room message while the room had no mentor, e.g. hers reconnecting.)
     assert {e["code"] for e in errors} <= {"retry", "refused", "not_in_room"}, errors
@@ -264,9 +381,12 @@ async def test_nothing_acked_is_lost_or_doubled_through_a_node_kill_redis_and_po
         assert not server_errors("\n".join(lines)), (
             f"{outage}: tracebacks or errors:\n" + "\n".join(lines)
         )
-        assert len(lines) <= LINES_PER_OUTAGE * len(faulty.nodes), (
-            f"{outage}: {len(lines)} lines:\n" + "\n".join(lines[:40])
+        access = [line for line in lines if any(part in line for part in ACCESS)]
+        said = [line for line in lines if line not in access]
+        assert len(said) <= LINES_PER_OUTAGE * len(faulty.nodes), (
+            f"{outage}: {len(said)} lines:\n" + "\n".join(said[:40])
         )
+        assert len(access) <= CONNECTION_LINES_PER_OUTAGE, f"{outage}: {len(access)} sockets"
     assert time.monotonic() - started < 110
 
 
@@ -284,3 +404,148 @@ def all_settled(clients: list[tuple[PageClient, list[str]]]) -> bool:
             if not set(by_name[other].acked) <= set(client.heard):
                 return False
     return True
+
+
+@dataclass
+class Presence:
+    """What the database says of the rooms now."""
+
+    seated: set[int]  # of the connected and the ghosts: who has a seat (not left)
+    held: set[int]  # of the same: who has a seat hold on a node whose lease runs
+    left_at: dict[int, datetime | None]
+    room: tuple[str, int]  # ROOM: status, mentors_present
+    mentor_sockets: int  # ROOM: the mentor sockets live nodes hold
+    orphaned: tuple[str, datetime | None]  # ORPHANED: status, closed_at
+
+    def settled(self, seats: Seats) -> bool:
+        return (
+            self.seated == set(seats.connected)
+            and self.held == set(seats.connected)
+            and self.room == ("open", 1)
+            and self.mentor_sockets == 1
+            and self.orphaned[0] == "closed"
+        )
+
+
+async def presence_now(services: Services, seats: Seats) -> Presence:
+    everyone = [*seats.connected, *seats.ghosts]
+    live = (
+        select(PresenceHold.subject, func.sum(PresenceHold.sockets))
+        .join(PresenceNode, PresenceNode.node == PresenceHold.node)
+        .where(PresenceHold.released_at.is_(None), PresenceNode.lease_until > func.now())
+        .group_by(PresenceHold.subject)
+    )
+    async with services.db.read() as session:
+        left = dict(
+            (
+                await session.execute(
+                    select(RoomParticipant.id, RoomParticipant.left_at).where(
+                        RoomParticipant.id.in_(everyone)
+                    )
+                )
+            ).all()
+        )
+        held = dict(
+            (
+                await session.execute(
+                    live.where(PresenceHold.kind == SEAT, PresenceHold.subject.in_(everyone))
+                )
+            ).all()
+        )
+        mentors = dict(
+            (
+                await session.execute(
+                    live.where(
+                        PresenceHold.kind == ROOM_KIND, PresenceHold.subject == seats.room_session
+                    )
+                )
+            ).all()
+        )
+        room = await session.get(RoomSession, seats.room_session)
+        orphaned = await session.get(RoomSession, seats.orphaned_session)
+        assert room is not None and orphaned is not None
+        return Presence(
+            seated={p for p, at in left.items() if at is None},
+            held=set(held),
+            left_at=left,
+            room=(room.status, room.mentors_present),
+            mentor_sockets=int(mentors.get(seats.room_session, 0)),
+            orphaned=(orphaned.status, orphaned.closed_at),
+        )
+
+
+async def check_seats_and_mentors(services: Services, seats: Seats, killed_at: datetime) -> None:
+    """No ghost seat, no room open without a mentor, and no mentor counted twice."""
+    deadline = time.monotonic() + NOTICED + 2
+    now = await presence_now(services, seats)
+    while not now.settled(seats) and time.monotonic() < deadline:
+        await asyncio.sleep(0.3)
+        now = await presence_now(services, seats)
+    # Those who stayed connected kept their seats through every fault, held on a live node.
+    assert now.seated == set(seats.connected), (
+        f"seats: {now.left_at}; connected {seats.connected}, ghosts {seats.ghosts}, "
+        f"node B killed at {killed_at}"
+    )
+    assert now.held == set(seats.connected), f"live seat holds of {now.held}"
+    # The women on the killed node who never came back lost their seats on time.
+    for ghost in seats.ghosts:
+        left = now.left_at[ghost]
+        assert left is not None
+        assert left - killed_at <= timedelta(seconds=NOTICED + SEAT_GRACE + 2), (
+            f"a ghost seat for {left - killed_at} after the kill"
+        )
+    # The mentor who stayed is counted once; the room whose mentor died closed on time.
+    assert now.room == ("open", 1), f"{ROOM}: {now.room}"
+    assert now.mentor_sockets == 1, f"{ROOM}: {now.mentor_sockets} mentor sockets held"
+    status, closed_at = now.orphaned
+    assert status == "closed" and closed_at is not None, f"{ORPHANED} still {status}"
+    open_without_mentor = closed_at - killed_at
+    assert timedelta(seconds=MENTOR_GRACE) <= open_without_mentor, open_without_mentor
+    assert open_without_mentor <= timedelta(seconds=NOTICED + MENTOR_GRACE + 2), (
+        f"{ORPHANED} stayed open without a mentor for {open_without_mentor}"
+    )
+
+
+async def assignments(
+    services: Services, advisers: list[Adviser]
+) -> list[tuple[int, str, int, datetime]]:
+    """Every assignment and end of the advisers' chats, in the order they were stored:
+    (event id, type, adviser, when)."""
+    ids = [adviser.staff_id for adviser in advisers]
+    async with services.db.read() as session:
+        rows = await session.execute(
+            select(Event.id, Event.type, Conversation.adviser_id, Event.created_at)
+            .join(Conversation, Conversation.id == Event.stream_id)
+            .where(Conversation.adviser_id.in_(ids), Event.type.in_(("assigned", "ended")))
+            .order_by(Event.id)
+        )
+        return [(int(i), str(t), int(a), at) for i, t, a, at in rows.all() if a is not None]
+
+
+async def assignments_after(services: Services, advisers: list[Adviser], since: datetime) -> None:
+    """Wait (briefly) until each adviser has taken a chat since PostgreSQL came back."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = await assignments(services, advisers)
+        taken = {a for _, kind, a, at in rows if kind == "assigned" and at >= since}
+        if taken == {adviser.staff_id for adviser in advisers}:
+            return
+        await asyncio.sleep(0.3)
+
+
+async def check_capacity(services: Services, advisers: list[Adviser], since: datetime) -> None:
+    """Replayed in the order stored, no adviser ever held more chats than her capacity."""
+    rows = await assignments(services, advisers)
+    for adviser in advisers:
+        mine = [(kind, at) for _, kind, who, at in rows if who == adviser.staff_id]
+        held = peak = 0
+        for kind, _ in mine:
+            held += 1 if kind == "assigned" else -1
+            peak = max(peak, held)
+        taken = [at for kind, at in mine if kind == "assigned"]
+        # The race was run at the limit, many times, and went on once PostgreSQL was back.
+        assert peak == CAPACITY, f"adviser {adviser.staff_id} held {peak} chats at once"
+        assert len(taken) >= 2 * CAPACITY, f"adviser {adviser.staff_id} took only {len(taken)}"
+        assert any(at >= since for at in taken), "no chat taken after PostgreSQL came back"
+        refused = sum(console.refused("at_capacity") for console in adviser.consoles)
+        assert refused, "her consoles pressed at capacity and were never told at_capacity"
