@@ -1,8 +1,9 @@
 """A small visitor client for Willow's wire protocol, written from docs/PROTOCOL.md alone.
 
 It uses only `httpx` and `websockets`. It starts a visitor session, says hello, asks for a
-chat, waits for an adviser, sends one message, sends it again with the same `client_id`
-(a resend, as after a dropped line), then drops the connection and resumes from the last
+chat, waits for an adviser, sends one message (again, with the same `client_id`, while the
+server answers `retry`), sends it again with the same `client_id` (a resend, as after a
+dropped line), then drops the connection and resumes from the last
 `seq` it saw. Each step prints one line starting with the step's name, so a person (or a
 test) can follow it:
 
@@ -77,6 +78,29 @@ class Visitor:
             if event["type"] == kind and all(event.get(k) == v for k, v in fields.items()):
                 return event
 
+    async def send_message(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Send a message until it is acked. `retry` means the server cannot tell whether it
+        was stored, so the same client_id goes again after a growing pause: stored once."""
+        assert self.socket is not None
+        pause = 1.0
+        while True:
+            await self.send(message)
+            while True:
+                event: dict[str, Any] = json.loads(
+                    await asyncio.wait_for(self.socket.recv(), ANSWER_SECONDS)
+                )
+                self.note(event)
+                if event.get("client_id") != message["client_id"]:
+                    continue
+                if event["type"] == "ack":
+                    return event
+                if event["type"] == "error" and event.get("code") == "retry":
+                    break
+                if event["type"] == "error":
+                    raise RuntimeError(f"server refused: {event}")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 30.0)
+
     def note(self, event: dict[str, Any]) -> None:
         """Remember the highest seq per conversation: it is the resume point after a drop."""
         conversation, seq = event.get("conversation_id"), event.get("seq")
@@ -104,12 +128,10 @@ async def run(base_url: str) -> None:
 
     client_id = str(uuid.uuid4())
     message = {"type": "message", "conversation_id": conversation, "client_id": client_id}
-    await her.send({**message, "body": "Hello, is anyone there?"})
-    ack = await her.wait_for("ack", client_id=client_id)
+    ack = await her.send_message({**message, "body": "Hello, is anyone there?"})
     say(f"ack seq={ack['seq']} duplicate={ack['duplicate']}")
     # The line may drop before the ack arrives; the page then sends the same message again.
-    await her.send({**message, "body": "Hello, is anyone there?"})
-    again = await her.wait_for("ack", client_id=client_id)
+    again = await her.send_message({**message, "body": "Hello, is anyone there?"})
     say(f"resend ack seq={again['seq']} duplicate={again['duplicate']}")
 
     await her.drop()
