@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -39,6 +40,8 @@ async def test_enrol_then_log_in_with_a_code(strict_pages: Pages) -> None:
 
     await expect(page.get_by_role("heading", name="Set up two-step login")).to_be_visible()
     await expect(page.locator("#console")).to_be_hidden()
+    # The secret arrives after the heading (the page asks for it): wait until it is shown.
+    await expect(page.locator("#enrol-secret")).to_have_text(re.compile(r"[A-Z2-7]{4}"))
     secret = (await page.locator("#enrol-secret").text_content() or "").replace(" ", "")
     totp = pyotp.TOTP(secret)
     await page.get_by_label("Code from the app").fill("000000" if totp.now() != "000000" else "1")
