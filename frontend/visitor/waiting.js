@@ -81,7 +81,6 @@ function track(conversationId) {
 function onQueue(event) {
   track(event.conversation_id);
   if (state.danger === "wanted") askDanger();
-  drawEstimate(event);
   loadExtras();
 }
 
@@ -246,20 +245,6 @@ function drawHelplines(helplines) {
       return item;
     }),
   );
-}
-
-// The estimate is routing's: drawn only from what the server sends, never made up here.
-function drawEstimate(event) {
-  const slot = $("wait-estimate");
-  const estimate = event?.estimate;
-  if (!estimate) {
-    slot.hidden = true;
-    return;
-  }
-  slot.textContent = estimate.none_available
-    ? t("waiting.no_one")
-    : t("waiting.estimate", { low: estimate.low_minutes, high: estimate.high_minutes });
-  slot.hidden = false;
 }
 
 // --- drawing ------------------------------------------------------------------------------------
