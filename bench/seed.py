@@ -84,7 +84,7 @@ async def _advisers(services: Services, count: int, role: str = "adviser") -> li
     if count == 0:
         return []
     first = await create_staff(
-        services, f"bench-{role}-0", role, secrets.token_urlsafe(16), f"Bench {role} 0"
+        services, f"bench-{role}-0", role, secrets.token_urlsafe(16), f"Bench {role} no. 0"
     )
     # Training recorded for everyone: untrained mentors open no rooms, untrained advisers
     # take no chats.
@@ -92,7 +92,7 @@ async def _advisers(services: Services, count: int, role: str = "adviser") -> li
     rows = [
         {
             "username": f"bench-{role}-{index}",
-            "display_name": f"Bench {role} {index}",
+            "display_name": f"Bench {role} no. {index}",
             "password_hash": first.password_hash,
             "role": role,
             "capacity": ADVISER_CAPACITY,

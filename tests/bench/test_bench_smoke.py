@@ -44,3 +44,27 @@ def test_a_short_run_delivers_every_message_in_order(tmp_path: Path) -> None:
     assert willow["latency"]["count"] == willow["delivered"]
     assert "## 1:1 chats with persistence" in (run / "results.md").read_text()
     assert (run / "latency.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_short_rooms_run_seeds_its_mentors_and_delivers_to_every_member(tmp_path: Path) -> None:
+    """The rooms scenario seeds mentors through Willow's own account rules (a display name that
+    is not the username), opens rooms and delivers every mentor message to every member."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--only", "rooms", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
+    (run,) = tmp_path.iterdir()
+    rooms = json.loads((run / "results.json").read_text())["scenarios"]["rooms"]
+    assert rooms["status"] == "ok", rooms.get("willow")
+    steps = [step for size in rooms["willow"].values() if isinstance(size, list) for step in size]
+    assert steps
+    for step in steps:
+        assert step["delivered"] > 0
+        assert step["undelivered"] == 0
+        assert step["acks"] == step["sent"]
+        assert step["seq_missing"] == 0 and step["seq_repeats"] == 0
+        assert step["errors"] == {}
