@@ -176,7 +176,7 @@ class RoomPlace(_InRoom):
         return shown
 
     def _fields(self, concern: dict[str, Any]) -> dict[str, Any]:
-        risk_keys = ("level", "categories", "phrases", "pii", "abuse")
+        risk_keys = ("level", "categories", "stance", "phrases", "pii", "abuse")
         return {
             "participant": self.seat.participant_id,
             "name": self.seat.pseudonym,

@@ -12,7 +12,7 @@ import { RoomLog } from "../rooms/log.js";
 import { isolate, translateWords, w } from "../rooms/words.js";
 import { closeAction, openAction } from "./actions.js";
 import { People } from "./people.js";
-import { Queue } from "./queue.js";
+import { Queue, MENTION_STANCES } from "./queue.js";
 
 const $ = (id) => document.getElementById(id);
 const MENTOR_ROLES = ["mentor", "supervisor"];
@@ -176,7 +176,10 @@ function connect() {
       queue.known(event);
     },
     room_alert: (event) => {
-      people.update({ participant: event.participant, risk_level: event.risk.level });
+      // A mention (negated, asked about, past, fiction, a joke) is a note: her level stays.
+      if (!MENTION_STANCES.includes(event.risk.stance)) {
+        people.update({ participant: event.participant, risk_level: event.risk.level });
+      }
       queue.alert(event);
     },
     room_held: (event) => queue.held(event),

@@ -5,6 +5,9 @@ import { formatTime } from "../shared/i18n.js";
 import { w } from "../rooms/words.js";
 import { closeAction, openAction } from "./actions.js";
 
+// How a risk can be spoken of without being current: a note for the mentor, not an alert.
+export const MENTION_STANCES = ["negated", "question", "past", "fiction", "joke"];
+
 export class Queue {
   constructor(lists, empty, { send, textOf, move }) {
     this.lists = lists;
@@ -31,7 +34,12 @@ export class Queue {
   }
 
   alert(event) {
-    const item = card("alert", w("mentor.alert.title", { name: event.name, level: w(`mentor.risk.${event.risk.level}`) }), event.at);
+    const mention = MENTION_STANCES.includes(event.risk.stance);
+    const level = w(`mentor.risk.${event.risk.level}`);
+    const item = mention
+      ? card("note", w("mentor.note.title", { name: event.name }), event.at)
+      : card("alert", w("mentor.alert.title", { name: event.name, level }), event.at);
+    if (mention) item.append(line(w(`mentor.stance.${event.risk.stance}`)));
     const words = event.risk.phrases.length ? event.risk.phrases.join(", ") : "";
     if (words) item.append(line(w("mentor.alert.words", { words }), true));
     if (event.message_seq != null) item.append(line(this.textOf(event.message_seq), true));

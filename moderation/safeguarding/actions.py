@@ -57,17 +57,16 @@ def _guidance(services: Services) -> dict[RiskCategory, Guidance] | None:
 
 
 def _concerns(written: Written) -> bool:
-    """Current danger anywhere. One to one also a mention of danger, personal details or
-    abuse, for the adviser's eyes only (in a room those are held, and the mentor sees them
-    there)."""
+    """Current danger anywhere, and anything flagged below it (a mention of danger: negated,
+    asked about, past, fiction, a joke), for staff's eyes only: the adviser one to one, the
+    room's mentors in a room. One to one also personal details and abuse (in a room those
+    are held, and the mentor sees them there)."""
     verdict = written.verdict
     if written.place.visitor is None:
         return False
-    if verdict.risk.alert:
+    if verdict.risk.alert or verdict.risk.flagged:
         return True
-    return written.place.kind == "conversation" and bool(
-        verdict.risk.flagged or verdict.pii or verdict.abuse
-    )
+    return written.place.kind == "conversation" and bool(verdict.pii or verdict.abuse)
 
 
 def _concern(services: Services, written: Written) -> dict[str, Any]:

@@ -42,3 +42,23 @@ async def test_she_sees_the_mentors_name_and_the_mentor_gets_guidance_with_an_al
     assert await problems(console) == []
     await screenshot(console, "mentor-console-alert-guidance")
     await other.client.close()
+
+
+async def test_a_mention_of_danger_shows_the_mentor_a_note_not_an_alert(pages: Pages) -> None:
+    """A woman speaks of danger that is over ("years ago … now I am well"): the mentor's
+    console shows a note saying how it was read, and her level in the people list stays."""
+    console = await mentor_page(pages, "Amina")
+    await console.get_by_role("button", name="Open this room: First time here").click()
+    await expect(console.locator("#room-name")).to_have_text("First time here")
+
+    other = await woman_in(pages.server)
+    await say(other.client, "m1", "years ago I tried to kill myself, now I am well")
+    note = console.locator("#alerts .queue-note").first
+    await expect(note).to_be_visible()
+    await expect(note).to_contain_text("mentioned a risk (a note, no alert)")
+    await expect(note).to_contain_text("in the past and over")
+    assert await console.locator("#alerts .queue-alert").count() == 0
+    await expect(console.locator("#people")).not_to_contain_text("Some risk")
+    assert await problems(console) == []
+    await screenshot(console, "mentor-console-mention-note")
+    await other.client.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from moderation.limits import LIMIT_REASONS
-from moderation.types import PiiKind, RiskLevel
+from moderation.types import PiiKind, RiskLevel, Stance
 from peers.catalogue import Focus
 from peers.pseudonyms import PseudonymProblem
 
@@ -67,6 +67,8 @@ SERVER_CODES = {
     "rooms.refused": set(LIMIT_REASONS),
     "rooms.focus": {focus.value for focus in Focus if focus is not Focus.GENERAL},
     "mentor.risk": {level.value for level in RiskLevel},
+    # How a mention was read (a note for the mentor): every stance but none and current.
+    "mentor.stance": {stance.value for stance in Stance} - {"none", "current"},
     # The console's own actions on a person.
     "mentor.person": {"mute", "unmute", "remove", "ban", "move"},
     "mentor.status": {"moved", "removed", "banned"},

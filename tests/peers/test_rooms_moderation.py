@@ -8,6 +8,7 @@ from tests.wsclient import staff
 RISKY = "I am going to kill myself tonight"
 PHONE = "text me on 07700 900123 any time"
 ABUSIVE = "you're a slut"
+MENTION = "years ago I tried to kill myself, now I am well"
 
 
 async def test_a_refused_message_goes_to_nobody_and_she_is_told_why(rooms: RoomServer) -> None:
@@ -97,6 +98,33 @@ async def test_danger_alerts_mentor_and_supervisors_and_shows_her_helplines(
     await other.client.receive("room_message", client_id="r1")
     await other.client.drain(0.3)
     assert other.client.of_type("room_alert") == [] and other.client.of_type("helplines") == []
+    for client in (her.client, other.client, mentor, supervisor):
+        await client.close()
+
+
+async def test_a_mention_of_danger_is_a_note_for_the_mentor_and_alerts_no_one(
+    rooms: RoomServer,
+) -> None:
+    """Years-ago danger, now over: the room's mentors see a note (level low, stance past) with
+    the words and the guidance; no supervisor is alerted, she is shown no card, and the other
+    women see only her message."""
+    mentor, _ = await mentor_in(rooms.server)
+    supervisor = await staff(rooms.server, await rooms.server.staff_session("supervisor"))
+    her = await woman_in(rooms.server)
+    other = await woman_in(rooms.server)
+
+    ack = await said(her.client, "m1", MENTION)
+    note = await mentor.receive("room_alert")
+    assert note["name"] == her.name and note["message_seq"] == ack["seq"]
+    assert note["risk"]["level"] == "low" and note["risk"]["stance"] == "past"
+    assert note["risk"]["categories"] == ["suicide_self_harm"]
+
+    await other.client.receive("room_message", client_id="m1")
+    for client in (supervisor, her.client, other.client):
+        await client.drain(0.5)
+    assert supervisor.of_type("room_alert") == []
+    assert her.client.of_type("helplines") == [] and her.client.of_type("room_alert") == []
+    assert other.client.of_type("room_alert") == []
     for client in (her.client, other.client, mentor, supervisor):
         await client.close()
 
