@@ -1,4 +1,7 @@
-"""A room of 200 stays responsive, and one woman who stops reading slows nobody down."""
+"""A room of 200 hears every message, and one woman who stops reading slows nobody down.
+
+How fast a room of 200 hears a message is the benchmark's to measure (`python -m bench`,
+rooms of 200), not a timed assertion here."""
 
 from __future__ import annotations
 
@@ -12,8 +15,6 @@ from tests.wsclient import Client, visitor
 ROOM = "harm-reduction"
 CROWD = 200
 BATCH = 20
-# Generous for a shared two-core test machine; in practice it is a small fraction of this.
-FAN_OUT_SECONDS = 5.0
 
 
 async def _tokens(rooms: RoomServer, count: int) -> list[str]:
@@ -34,7 +35,7 @@ async def _join(
     return Woman(client, token, await client.receive("room_welcome", timeout=30))
 
 
-async def test_two_hundred_women_hear_each_message_quickly(rooms: RoomServer) -> None:
+async def test_two_hundred_women_hear_each_message_once(rooms: RoomServer) -> None:
     capacity = rooms.runtime.catalogue[ROOM].capacity
     mentor, _ = await mentor_in(rooms.server, ROOM)
     listening = asyncio.create_task(mentor.drain(600))
@@ -49,20 +50,22 @@ async def test_two_hundred_women_hear_each_message_quickly(rooms: RoomServer) ->
         listening.cancel()
         await asyncio.gather(listening, return_exceptions=True)
 
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         await said(mentor, "hello-all", "Welcome, everyone")
         await asyncio.gather(
             *(w.client.receive("room_message", client_id="hello-all", timeout=30) for w in crowd)
         )
-        assert loop.time() - started < FAN_OUT_SECONDS
-
-        started = loop.time()
         await said(crowd[0].client, "from-one", "hi all")
         await asyncio.gather(
             *(w.client.receive("room_message", client_id="from-one", timeout=30) for w in crowd)
         )
-        assert loop.time() - started < FAN_OUT_SECONDS
+        await asyncio.gather(*(w.client.drain(0.3) for w in crowd))
+        for woman in crowd:
+            seqs = [
+                m["seq"]
+                for m in woman.client.of_type("room_message")
+                if m.get("client_id") in ("hello-all", "from-one")
+            ]
+            assert len(seqs) == 2 and len(set(seqs)) == 2
     finally:
         object.__setattr__(rooms.runtime.catalogue[ROOM], "capacity", capacity)
     for client in [mentor, *(w.client for w in crowd)]:
