@@ -23,6 +23,7 @@ from chat.core.models import Staff
 from chat.core.presence import STAFF, VISITOR
 from chat.core.services import Services
 from chat.core.transport import Connection
+from chat.helpline import board
 from chat.helpline import conversations as conv
 
 # How the chat ends when she did not come back within the grace.
@@ -79,6 +80,8 @@ async def _arrived(connection: Connection, _resume: dict[int, int]) -> None:
         return
     connection.state(_Held).key = key
     await connection.services.presence.arrive(*key)
+    if key[0] == STAFF:
+        board.note(connection.services, staff={key[1]})
 
 
 async def _closed(connection: Connection) -> None:
@@ -87,6 +90,8 @@ async def _closed(connection: Connection) -> None:
         return
     key, held.key = held.key, None
     await connection.services.presence.leave(*key)
+    if key[0] == STAFF:
+        board.note(connection.services, staff={key[1]})
 
 
 async def _tell_adviser(services: Services, visitor_id: int, here: bool) -> None:
@@ -127,3 +132,4 @@ async def _adviser_gone(services: Services, staff_id: int) -> None:
         )
         if getattr(changed, "rowcount", 0):
             tx.after(lambda: conv.publish_queue(services))
+        tx.after(lambda: board.note(services, staff={staff_id}))
