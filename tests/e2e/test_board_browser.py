@@ -6,21 +6,18 @@ to a specialism (refused while nobody is free, then made)."""
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
 
 from chat.core.settings import Settings
 from chat.helpline.choices import LANGUAGES
-from tests.e2e.browser import ARTIFACTS, Pages, start_chat
+from tests.e2e.browser import ARTIFACTS, Pages, screenshot, start_chat
 from tests.e2e.test_accessibility import problems
 from tests.e2e.test_safeguarding_browser import IMMINENT, say_as_her
 
 pytestmark = pytest.mark.e2e
 
-SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
 # The board's wait target, short so the colour changes within the test.
 TARGET = 10
 
@@ -45,11 +42,9 @@ async def console(pages: Pages, role: str, name: str, **profile: object) -> Page
 
 
 async def board_screen(page: Page, name: str) -> None:
-    """The board alone, kept with the test's artifacts and in docs/screens."""
+    """The board alone, kept with the test's artifacts (docs/screens holds copies, looked at)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    await page.locator("#board").screenshot(path=str(path))
-    shutil.copyfile(path, SCREENS / path.name)
+    await page.locator("#board").screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 async def test_the_board_changes_live_and_a_supervisor_takes_a_chat_over(pages: Pages) -> None:
@@ -138,9 +133,7 @@ async def test_the_board_changes_live_and_a_supervisor_takes_a_chat_over(pages: 
     await expect(first.locator("#log .msg-other .msg-body").last).to_have_text(
         "I'm Sol, I'm here with you now."
     )
-    ARTIFACTS.mkdir(exist_ok=True)
-    await boss.screenshot(path=str(ARTIFACTS / "staff-takeover.png"), full_page=True)
-    shutil.copyfile(ARTIFACTS / "staff-takeover.png", SCREENS / "staff-takeover.png")
+    await screenshot(boss, "staff-takeover")
 
     # Ending the chat takes it off the board.
     await reading.get_by_role("button", name="End chat").click()
