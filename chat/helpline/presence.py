@@ -61,7 +61,14 @@ def install(services: Services) -> None:
         away=visitor_away,
         back=visitor_back,
     )
-    presence.track(STAFF, settings.staff_grace_seconds, staff_expired)
+
+    async def staff_changed(staff_id: int) -> None:
+        # Her last socket closed, or her node died: the supervisors' board says so at once.
+        board.note(services, staff={staff_id})
+
+    presence.track(
+        STAFF, settings.staff_grace_seconds, staff_expired, away=staff_changed, back=staff_changed
+    )
     services.sockets.on_hello(_arrived)
     services.sockets.on_close(_closed)
 

@@ -11,7 +11,10 @@ from sqlalchemy import func, select
 
 from chat.core.models import Conversation, Staff
 from chat.core.protocol import ProtocolError
+from chat.core.settings import Settings
+from chat.helpline.staff import set_training
 from chat.helpline.transfer import transfer
+from tests.conftest import running_server
 from tests.wsclient import Client, Server, StaffLogin, staff, visitor
 
 
@@ -153,3 +156,35 @@ async def test_two_transfers_at_once_never_pass_the_receivers_capacity(
     assert held == 1
     await first.drain(0.1)
     await second.drain(0.1)
+
+
+async def test_a_transfer_to_a_specialism_must_name_one(server: Server) -> None:
+    giver, _ = await _adviser(server, "ida")
+    her, chat = await _chat_with(server, giver)
+    await giver.send({"type": "transfer", "conversation_id": chat, "to": "specialism"})
+    error = await giver.receive("error")
+    assert (error["code"], error["ref"]) == ("invalid", "transfer")
+    await giver.send({**_to(chat, "x" * 41)})
+    assert (await giver.receive("error"))["code"] == "invalid"
+    # Nothing changed: the chat is still hers to write in.
+    await giver.send({"type": "message", "conversation_id": chat, "client_id": "m", "body": "ok"})
+    await giver.receive("ack", client_id="m")
+    await her.receive("message", client_id="m")
+
+
+async def test_only_a_trained_adviser_is_chosen_when_training_is_needed(settings: Settings) -> None:
+    async with running_server(settings.model_copy(update={"chats_need_training": True})) as server:
+        assert server.services is not None
+        giver, giver_login = await _adviser(server, "jo")
+        await set_training(server.services, giver_login.username, True, "test")
+        _her, chat = await _chat_with(server, giver)
+        untrained, _ = await _adviser(server, "kit", specialisms=["mental_health"])
+        await _available(untrained)
+        await giver.send(_to(chat, "mental_health"))
+        error = await giver.receive("error")
+        assert (error["code"], error["reason"]) == ("transfer_refused", "nobody_free")
+        trained, trained_login = await _adviser(server, "lee", specialisms=["mental_health"])
+        await set_training(server.services, trained_login.username, True, "test")
+        await _available(trained)
+        await giver.send(_to(chat, "mental_health"))
+        assert (await giver.receive("transfer_done"))["to"] == "Lee"
