@@ -494,3 +494,21 @@ async def _here(session: AsyncSession, kind: str, subject: int, at: datetime) ->
         )
     )
     return bool(found)
+
+
+async def here_among(session: AsyncSession, kind: str, subjects: list[int]) -> set[int]:
+    """Which of these subjects have a socket open on some node whose lease runs, now."""
+    if not subjects:
+        return set()
+    rows = await session.scalars(
+        select(PresenceHold.subject)
+        .join(PresenceNode, PresenceNode.node == PresenceHold.node)
+        .where(
+            PresenceHold.kind == kind,
+            PresenceHold.subject.in_(subjects),
+            PresenceHold.released_at.is_(None),
+            PresenceNode.lease_until > clock.now(),
+        )
+        .distinct()
+    )
+    return set(rows.all())

@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     # How long she waits for an adviser who reads her language and knows her topic before
     # she is asked whether any adviser will do.
     match_wait_seconds: float = Field(default=180, ge=0, le=3600)
+    # The supervisors' board colours the longest wait against this target (seconds): amber
+    # from three quarters of it, red past it.
+    wait_target_seconds: int = Field(default=120, ge=10, le=3600)
     # Weekly hours and holidays (YAML, deploy/hours.example.yaml); unset: always open.
     hours_file: Path | None = None
     # Surge limit: no new chat joins a queue this long (0: no limit), or whose estimated wait

@@ -1,5 +1,6 @@
 """The adviser's console tools on the socket and over HTTP: private notes, warm transfer,
-wrap-up, and her end-of-chat feedback (see docs/PROTOCOL.md, "Console tools").
+wrap-up, and her end-of-chat feedback (see docs/PROTOCOL.md, "Console tools"); and the
+supervisor's: joining a chat, taking it over, the live board.
 
 `install` loads the canned replies and the wrap-up codes (a bad file stops the start, naming
 the file), declares the events and error codes on the app's socket routes, and adds the routes.
@@ -17,7 +18,7 @@ from chat.core.protocol import ClientEventModel, ProtocolError, RowId
 from chat.core.services import Services
 from chat.core.sockets import SocketRoutes
 from chat.core.transport import Connection
-from chat.helpline import canned, feedback, notes, supervise, transfer, wrapup
+from chat.helpline import board, canned, feedback, notes, supervise, takeover, transfer, wrapup
 from chat.helpline.console_errors import CONSOLE_ERROR_CODES
 
 NoteText = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -34,8 +35,9 @@ class AddNote(ClientEventModel):
 class Transfer(ClientEventModel):
     type: Literal["transfer"]
     conversation_id: RowId
-    to: Literal["adviser", "supervisor"]
+    to: Literal["adviser", "supervisor", "specialism"]
     staff_id: RowId | None = None
+    specialism: Code | None = None
     note: Annotated[str, Field(max_length=2000)] = ""
 
 
@@ -76,7 +78,13 @@ async def on_note(connection: Connection, event: AddNote) -> None:
 async def on_transfer(connection: Connection, event: Transfer) -> None:
     staff = _staff(connection, "transfer")
     target = await transfer.transfer(
-        connection.services, staff, event.conversation_id, event.to, event.staff_id, event.note
+        connection.services,
+        staff,
+        event.conversation_id,
+        event.to,
+        event.staff_id,
+        event.note,
+        event.specialism,
     )
     connection.send(
         {
@@ -149,6 +157,8 @@ def install(app: FastAPI, services: Services) -> None:
     routes.on_hello(after_hello)
     services.events.on(transfer.ChatTransferred, _on_transferred(services))  # type: ignore[arg-type]
     supervise.install(services)
+    takeover.install(services)
+    board.install(services)
     app.include_router(canned.router)
     app.include_router(wrapup.router)
     app.include_router(feedback.router)

@@ -26,7 +26,7 @@ from chat.core.outages import failed_with
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
 from chat.core.uow import Change
-from chat.helpline import queue_state, routing
+from chat.helpline import board, queue_state, routing
 from chat.helpline.measures import (
     contact_facts,
     ending_facts,
@@ -99,8 +99,15 @@ async def request_chat(
         session.add(conversation)
         await session.flush()
         tx.after(lambda: publish_queue(services, added={conversation.id}))
+        tx.after(lambda: _flagged_arrival(services, conversation))
         tx.after(lambda: services.tally.note("contact", **contact_facts(visitor)))
     return conversation
+
+
+def _flagged_arrival(services: Services, conversation: Conversation) -> None:
+    """A chat that arrives flagged (a mentor moved her from a room at risk) is on the board."""
+    if conversation.risk_level not in (None, "none"):
+        board.note(services, chats={conversation.id})
 
 
 async def waiting_conversations(session: AsyncSession) -> list[Conversation]:
@@ -209,6 +216,7 @@ async def set_available(services: Services, staff: Staff, available: bool) -> No
             update(Staff).where(Staff.id == staff.id).values(available=available)
         )
         tx.after(lambda: publish_queue(services))
+        tx.after(lambda: board.note(services, staff={staff.id}))
 
 
 async def active_count(session: AsyncSession, staff_id: int) -> int:
@@ -296,6 +304,7 @@ async def hand_over(
     # What the adviser needs to know before replying, kept with the chat for a reload.
     await tx.append(conversation.id, triage, staff_only=True)
     tx.after(lambda: publish_queue(services, removed={conversation.id}))
+    tx.after(lambda: board.note(services, staff={staff.id}, chats={conversation.id}))
     tx.after(lambda: services.tally.note("taken", seconds=waited(conversation)))
 
 
@@ -364,6 +373,8 @@ async def end_conversation(
         conversation.ended_at = now()
         conversation.ended_by = by
         observe_end(services, conversation)
+        adviser = conversation.adviser_id
+        tx.after(lambda: board.note(services, staff={adviser}, chats={conversation_id}))
         tx.after(lambda: services.tally.note("ended", **ending_facts(conversation)))
         return await tx.append(
             conversation_id,

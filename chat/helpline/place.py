@@ -13,6 +13,7 @@ from chat.core.channels import VISITOR, staff_sender
 from chat.core.models import Conversation
 from chat.core.pipeline import Place, Sending
 from chat.core.transport import Connection
+from chat.helpline import board
 from chat.helpline import conversations as conv
 from moderation.types import RiskLevel, Verdict
 from moderation.wording import check_wording
@@ -101,5 +102,6 @@ class ConversationPlace(Place):
         }
 
     async def risk_noted(self) -> None:
+        board.note(self.services, chats={self.stream_id})
         if self._waiting:
             await conv.publish_queue(self.services, changed={self.stream_id})

@@ -23,6 +23,7 @@ from chat.core.models import Staff
 from chat.core.presence import STAFF, VISITOR
 from chat.core.services import Services
 from chat.core.transport import Connection
+from chat.helpline import board
 from chat.helpline import conversations as conv
 
 # How the chat ends when she did not come back within the grace.
@@ -60,7 +61,14 @@ def install(services: Services) -> None:
         away=visitor_away,
         back=visitor_back,
     )
-    presence.track(STAFF, settings.staff_grace_seconds, staff_expired)
+
+    async def staff_changed(staff_id: int) -> None:
+        # Her last socket closed, or her node died: the supervisors' board says so at once.
+        board.note(services, staff={staff_id})
+
+    presence.track(
+        STAFF, settings.staff_grace_seconds, staff_expired, away=staff_changed, back=staff_changed
+    )
     services.sockets.on_hello(_arrived)
     services.sockets.on_close(_closed)
 
@@ -79,6 +87,8 @@ async def _arrived(connection: Connection, _resume: dict[int, int]) -> None:
         return
     connection.state(_Held).key = key
     await connection.services.presence.arrive(*key)
+    if key[0] == STAFF:
+        board.note(connection.services, staff={key[1]})
 
 
 async def _closed(connection: Connection) -> None:
@@ -87,6 +97,8 @@ async def _closed(connection: Connection) -> None:
         return
     key, held.key = held.key, None
     await connection.services.presence.leave(*key)
+    if key[0] == STAFF:
+        board.note(connection.services, staff={key[1]})
 
 
 async def _tell_adviser(services: Services, visitor_id: int, here: bool) -> None:
@@ -127,3 +139,4 @@ async def _adviser_gone(services: Services, staff_id: int) -> None:
         )
         if getattr(changed, "rowcount", 0):
             tx.after(lambda: conv.publish_queue(services))
+        tx.after(lambda: board.note(services, staff={staff_id}))

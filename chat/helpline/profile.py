@@ -13,6 +13,7 @@ from sqlalchemy import select
 from chat.core.http import PathId, StrictBody
 from chat.core.models import Staff
 from chat.core.services import Services
+from chat.helpline import board
 from chat.helpline.choices import LANGUAGES
 from chat.helpline.routing import DEFAULT_LANGUAGES, SPECIALISMS
 from chat.helpline.staff import StaffError, require_role, services_of
@@ -90,6 +91,8 @@ async def set_profile(
             details["capacity"] = staff.capacity
         tx.audit(actor, "staff.profile", f"staff:{staff.id}", details=details)
         profile = Profile.of(staff)
+        changed = staff.id
+        tx.after(lambda: board.note(services, staff={changed}))
     return profile
 
 

@@ -87,7 +87,7 @@ async def join_chat(services: Services, supervisor: Staff, conversation_id: int)
 
 
 async def joined_chats(services: Services, staff_id: int) -> list[int]:
-    """The active chats this supervisor joined."""
+    """The active chats this supervisor joined and has not taken over."""
     async with services.db.read() as session:
         rows = await session.scalars(
             select(Event.stream_id)
@@ -96,6 +96,8 @@ async def joined_chats(services: Services, staff_id: int) -> list[int]:
                 Event.type == JOINED,
                 Event.sender == staff_sender(staff_id),
                 Conversation.status == "active",
+                # A chat she took over since is her own (welcome lists it), not one she joins.
+                Conversation.adviser_id != staff_id,
             )
             .distinct()
         )

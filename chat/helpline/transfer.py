@@ -1,12 +1,16 @@
-"""Warm transfer: the adviser hands her chat to a named adviser or to a supervisor, with a note.
+"""Warm transfer: the adviser hands her chat to a named adviser, a specialism or a supervisor,
+with a note.
 
 In one commit the chat changes hands, she is told someone else is joining (a `transferred`
 event her page words in her language), and a staff-only `transfer_note` keeps who, to whom and
 why. Then, on every node (`ChatTransferred`), the receiver's open consoles join the chat from
 its first event, so they see the whole of it, and the giver's consoles let it go.
 
-Adviser specialisms are not part of the staff record yet, so a transfer names a person or asks
-for any supervisor.
+To a specialism: the chat goes to an adviser who holds that specialism (recorded in her profile,
+chat/helpline/profile.py), is online and available, trained, reads her language and has a free
+place; the least loaded of them. The receiver's staff row is locked before her chats are
+counted (`hold_adviser`, as taking the next chat does), so two transfers at once, from any
+nodes, never take her past her capacity.
 """
 
 from __future__ import annotations
@@ -22,10 +26,14 @@ from chat.core.channels import staff_sender
 from chat.core.clock import now
 from chat.core.events import DomainEvent
 from chat.core.models import Conversation, Staff
+from chat.core.presence import STAFF, here_among
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
+from chat.helpline import board
 from chat.helpline.console_errors import ConsoleError
-from chat.helpline.conversations import active_count
+from chat.helpline.conversations import active_count, hold_adviser
+from chat.helpline.profile import languages_of
+from chat.helpline.routing import SPECIALISMS
 from chat.helpline.staff import require_role, services_of
 
 ADVISING_ROLES = ("adviser", "supervisor")
@@ -77,13 +85,53 @@ async def _any_supervisor(session: AsyncSession, giver: Staff) -> Staff:
     return target
 
 
+async def _specialist(
+    services: Services, session: AsyncSession, giver: Staff, language: str | None, specialism: str
+) -> Staff:
+    """The least loaded adviser with this specialism, online, available, trained, reading her
+    language, with a free place. Every candidate's row is locked (in id order, so two
+    transfers never wait on each other) before the chats are counted."""
+    if specialism not in SPECIALISMS:
+        raise refused("no_such_specialism", f"unknown specialism {specialism!r}")
+    query = (
+        select(Staff)
+        .where(
+            Staff.role.in_(ADVISING_ROLES),
+            Staff.available.is_(True),
+            Staff.disabled.is_(False),
+            Staff.id != giver.id,
+        )
+        .order_by(Staff.id)
+    )
+    if services.settings.chats_need_training:
+        query = query.where(Staff.trained_at.is_not(None))
+    candidates = [
+        staff
+        for staff in (await session.scalars(query)).all()
+        if specialism in (staff.specialisms or [])
+        and (language is None or language in languages_of(staff))
+    ]
+    online = await here_among(session, STAFF, [staff.id for staff in candidates])
+    free: list[tuple[int, int, Staff]] = []
+    for staff in candidates:
+        if staff.id not in online:
+            continue
+        chats = await active_count(session, await hold_adviser(session, staff.id))
+        if chats < staff.capacity:
+            free.append((chats, staff.id, staff))
+    if not free:
+        raise refused("nobody_free", "no adviser with that specialism is free now")
+    return min(free, key=lambda found: found[:2])[2]
+
+
 async def transfer(
     services: Services,
     giver: Staff,
     conversation_id: int,
-    to: Literal["adviser", "supervisor"],
+    to: Literal["adviser", "supervisor", "specialism"],
     staff_id: int | None,
     note: str,
+    specialism: str | None = None,
 ) -> Staff:
     """Hand an active chat to someone else; returns who has it now."""
     async with services.change() as tx:
@@ -100,10 +148,19 @@ async def transfer(
             if staff_id is None:
                 raise ProtocolError("invalid", "name the adviser (staff_id)", ref="transfer")
             target = await _named(session, giver, staff_id)
+        elif to == "specialism":
+            if specialism is None:
+                raise ProtocolError("invalid", "name the specialism", ref="transfer")
+            target = await _specialist(services, session, giver, conversation.language, specialism)
         else:
             target = await _any_supervisor(session, giver)
-        # A warm transfer may take a supervisor past capacity, never an adviser.
-        if target.role == "adviser" and await active_count(session, target.id) >= target.capacity:
+        # A warm transfer may take a supervisor past capacity, never an adviser. Her row is
+        # locked first, so a transfer committed meanwhile on any node is counted.
+        if (
+            target.role == "adviser"
+            and await active_count(session, await hold_adviser(session, target.id))
+            >= target.capacity
+        ):
             raise refused("at_capacity", f"{target.display_name} has as many chats as allowed")
         conversation.adviser_id = target.id
         at = now().isoformat()
@@ -139,6 +196,8 @@ async def transfer(
             details={"to": f"staff:{target.id}"},
         )
         tx.emit(ChatTransferred(conversation_id, giver.id, target.id))
+        target_id = target.id
+        tx.after(lambda: board.note(services, staff={giver.id, target_id}, chats={conversation_id}))
     return target
 
 
@@ -170,6 +229,14 @@ async def transfer_targets(services: Services, me: Staff) -> list[dict[str, Any]
 
 
 router = APIRouter(prefix="/api/staff", tags=["transfer"])
+
+
+@router.get("/specialisms")
+async def specialisms(
+    _me: Annotated[Staff, Depends(require_role("adviser", "supervisor"))],
+) -> list[str]:
+    """The specialisms a chat may be handed to (chat/helpline/routing.py)."""
+    return list(SPECIALISMS)
 
 
 @router.get("/transfer-targets")

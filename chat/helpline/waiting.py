@@ -26,6 +26,7 @@ from chat.core.protocol import ClientEventModel, ProtocolError, RowId
 from chat.core.services import Services
 from chat.core.sockets import SocketRoutes
 from chat.core.transport import Connection
+from chat.helpline import board
 from chat.helpline import conversations as conv
 from moderation.alerts import helplines_event
 from moderation.directory import Directory
@@ -136,6 +137,7 @@ async def danger_now(services: Services, visitor_id: int, conversation_id: int) 
             },
         )
         tx.audit(VISITOR, "conversation.danger_now", f"conversation:{conversation_id}")
+        tx.after(lambda: board.note(services, chats={conversation_id}))
         if conversation.status == "waiting":
             tx.after(lambda: conv.publish_queue(services, changed={conversation_id}))
     return True

@@ -77,8 +77,17 @@ export class ChatTools {
     this.chat.transcript.addNotice(text, event.seq);
   }
 
+  // A supervisor took the chat over: this console may read it, not write, and says why.
+  takenAway(event) {
+    this.handedOver(
+      event.note
+        ? t("staff.takeover.taken_away_note", { name: event.by, note: event.note })
+        : t("staff.takeover.taken_away", { name: event.by }),
+    );
+  }
+
   // This console handed the chat on: it may read what it has, not write.
-  handedOver() {
+  handedOver(text = t("staff.transfer.handed_over")) {
     this.away = true;
     const { panel } = this.chat;
     this.chat.observer = true;
@@ -87,7 +96,7 @@ export class ChatTools {
     }
     panel.querySelector(".close").hidden = false;
     const note = panel.querySelector(".chat-observer");
-    note.textContent = t("staff.transfer.handed_over");
+    note.textContent = text;
     note.hidden = false;
     this.chat.setTabLabel();
   }

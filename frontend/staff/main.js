@@ -7,6 +7,7 @@ import { resendLater } from "../shared/resend.js";
 import { StreamSocket } from "../shared/socket.js";
 import { AlertsPanel, fromRoomAlert } from "./alerts.js";
 import { AuditPanel } from "./audit.js";
+import { Board } from "./board.js";
 import { CannedAdmin } from "./canned-admin.js";
 import { ChatTabs, setQuietWords } from "./chats.js";
 import { DirectoryPanel } from "./directory.js";
@@ -42,6 +43,7 @@ new CannedAdmin(() => state.csrf);
 new KeyboardShortcuts(chats);
 const notifier = new Notifier({ chats, queue, available: () => state.available });
 const supervision = new Supervision(chats, () => socket);
+const board = new Board({ queue, openChat });
 
 // A supervisor opens any chat from an alert: she reads it (and may escalate), not writes.
 function openChat(conversationId) {
@@ -80,6 +82,7 @@ function showConsole(staff) {
   $("queue-panel").hidden = !advising;
   $("chats-panel").hidden = !advising;
   $("alerts-panel").hidden = staff.role !== "supervisor";
+  board.show(staff.role === "supervisor");
   $("admin-link").hidden = staff.role !== "admin";
   $("records").hidden = !AUDIT_ROLES.includes(staff.role);
   $("canned-admin").hidden = staff.role !== "admin";
@@ -175,6 +178,10 @@ function connect() {
     chat?.transcript.addNotice(chat.tools.transfer.done(event.to));
   });
   socket.on("transferred_away", (event) => chats.get(event.conversation_id)?.tools.handedOver());
+  socket.on("taken_away", (event) => {
+    chats.get(event.conversation_id)?.tools.takenAway(event);
+    drawAvailability();
+  });
   socket.on("wrapped_up", (event) => chats.get(event.conversation_id)?.tools.wrappedUp());
   socket.on("wrapup_pending", (event) => {
     for (const id of event.conversations ?? []) chats.open(id);
@@ -182,6 +189,7 @@ function connect() {
   socket.on("error", onError);
   notifier.attach(socket);
   supervision.attach(socket);
+  board.attach(socket);
   socket.connect();
 }
 
@@ -216,7 +224,7 @@ function routeError(event) {
     chats.get(event.conversation_id ?? chats.selectedId).tools.error(event, text);
     return true;
   }
-  if (event.ref === "supervise") return true; // supervise.js shows it on the chat
+  if (event.ref === "supervise" || event.ref === "take_over") return true; // supervise.js shows it on the chat
   if (event.ref === "join") {
     alerts.showError(t("staff.alerts.join_failed"));
     return true;

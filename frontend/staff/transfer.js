@@ -1,5 +1,6 @@
-// Warm transfer: hand this chat to a named adviser or supervisor, or to any supervisor, with a
-// note for them. She is told someone else is joining; the receiver sees the whole chat.
+// Warm transfer: hand this chat to a named adviser or supervisor, to a specialism (the server
+// picks a free adviser who holds it and reads her language), or to any supervisor, with a note
+// for them. She is told someone else is joining; the receiver sees the whole chat.
 
 import { getJson } from "../shared/http.js";
 import { t } from "../shared/i18n.js";
@@ -25,18 +26,29 @@ export class TransferForm {
     this.box.hidden = false;
     this.status.textContent = "";
     const any = new Option(t("staff.transfer.any_supervisor"), "supervisor");
-    this.select.replaceChildren(any);
+    const specialisms = document.createElement("optgroup");
+    specialisms.label = t("staff.transfer.specialisms");
+    const people = document.createElement("optgroup");
+    people.label = t("staff.transfer.people");
+    this.select.replaceChildren(any, specialisms, people);
     this.select.focus();
     try {
-      const people = await getJson("/api/staff/transfer-targets");
-      for (const person of people) {
+      for (const code of await getJson("/api/staff/specialisms")) {
+        specialisms.append(new Option(t("staff.transfer.to_specialism", { name: specialismName(code) }), `specialism:${code}`));
+      }
+    } catch {
+      specialisms.remove();
+    }
+    try {
+      const found = await getJson("/api/staff/transfer-targets");
+      for (const person of found) {
         const role = t(ROLES[person.role] ?? ROLES.adviser);
         const state = person.available
           ? t("staff.transfer.load", { chats: person.chats, capacity: person.capacity })
           : t("staff.transfer.away");
         const option = new Option(`${person.name} (${role}, ${state})`, `adviser:${person.id}`);
         option.disabled = !person.available;
-        this.select.append(option);
+        people.append(option);
       }
     } catch {
       this.status.textContent = t("staff.transfer.load_failed");
@@ -51,7 +63,8 @@ export class TransferForm {
   submit() {
     const [to, id] = this.select.value.split(":");
     const event = { to, note: this.note.value.trim() };
-    if (id) event.staff_id = Number(id);
+    if (to === "specialism") event.specialism = id;
+    else if (id) event.staff_id = Number(id);
     if (this.send(event)) this.status.textContent = t("staff.transfer.sending");
   }
 
@@ -73,7 +86,23 @@ const REFUSALS = {
   away: "staff.transfer.refused.away",
   at_capacity: "staff.transfer.refused.at_capacity",
   no_supervisor: "staff.transfer.refused.no_supervisor",
+  no_such_specialism: "staff.transfer.refused.no_such_specialism",
+  nobody_free: "staff.transfer.refused.nobody_free",
 };
+
+const SPECIALISM_NAMES = {
+  domestic_abuse: "staff.specialism.domestic_abuse",
+  substance_use: "staff.specialism.substance_use",
+  mental_health: "staff.specialism.mental_health",
+  pregnancy_parenting: "staff.specialism.pregnancy_parenting",
+  sex_work: "staff.specialism.sex_work",
+  sexual_violence: "staff.specialism.sexual_violence",
+  forced_marriage_honour: "staff.specialism.forced_marriage_honour",
+};
+
+export function specialismName(code) {
+  return SPECIALISM_NAMES[code] ? t(SPECIALISM_NAMES[code]) : code;
+}
 
 export function transferRefusal(event) {
   return t(REFUSALS[event.reason] ?? "staff.error.general");

@@ -74,6 +74,7 @@ function connect() {
   socket.on("ended", onEnded);
   socket.on("transferred", onTransferred);
   socket.on("joined", onJoined);
+  socket.on("taken_over", onTakenOver);
   socket.on("feedback_thanks", feedbackThanks);
   socket.on("error", onError);
   socket.on("reported", onReported);
@@ -181,6 +182,14 @@ function onTransferred(event) {
   if (event.conversation_id !== session().conversationId) return;
   chat.adviser = event.adviser_name;
   transcript.addNotice(t("chat.transferred", { name: event.adviser_name }), event.seq);
+  if (view.currentScreen() === "talking") view.show("talking", { adviser: event.adviser_name });
+}
+
+// A supervisor took the chat over: she is told, in her language, who is talking with her now.
+function onTakenOver(event) {
+  if (event.conversation_id !== session().conversationId) return;
+  chat.adviser = event.adviser_name;
+  transcript.addNotice(t("chat.taken_over", { name: event.adviser_name }), event.seq);
   if (view.currentScreen() === "talking") view.show("talking", { adviser: event.adviser_name });
 }
 

@@ -45,6 +45,9 @@ def test_production_needs_a_strong_secret_key(key: str) -> None:
         ("housekeeping_seconds", 0, "greater than 0"),
         ("visitor_session_hours", -1, "greater than 0"),
         ("audit_retention_days", 0, "greater than or equal to 1"),
+        ("wait_target_seconds", 5, "greater than or equal to 10"),
+        ("wait_target_seconds", 86_400, "less than or equal to 3600"),
+        ("wait_target_seconds", "soon", "valid integer"),
     ],
 )
 def test_bad_values_are_named(field: str, value: object, message: str) -> None:
