@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from chat.core import floods
 from chat.core.clock import now
 from chat.core.connections import CLOSE_SESSION_ENDED
+from chat.core.events import ConnectionClosed
 from chat.core.models import VisitorSession
 from chat.core.pipeline import Draft
 from chat.core.sockets import SocketRoutes
@@ -207,9 +208,10 @@ async def to_adviser(connection: Connection, _event: RoomToAdviser) -> None:
     await follow_conversation(connection, conversation.id)
 
 
-async def connection_closed(connection: Connection) -> None:
+async def connection_closed(event: ConnectionClosed) -> None:
     """Her connection is gone: keep her place a moment, unless her session ended (then the
     place goes now); a mentor's room closes if no mentor comes back in time."""
+    connection = event.connection
     runtime = connection.services.features.find(RoomsRuntime)
     if runtime is None:
         return
@@ -235,7 +237,6 @@ def register(routes: SocketRoutes) -> None:
     routes.handle(RoomReport, report)
     routes.handle(RoomToAdviser, to_adviser)
     mentor_handlers.register(routes)
-    routes.on_close(connection_closed)
 
 
 __all__ = ["handle_control", "register"]
