@@ -87,15 +87,24 @@ async def join(connection: Connection, event: RoomJoin) -> None:
     await runtime.listen()
     room = rooms.room_of(runtime, event.room)
     current = room_state(connection).seat
-    if current is not None and current.room_id != room.id:
-        await _leave(connection, current, "left")
+    leaving = current if current is not None and current.room_id != room.id else None
     hashes = await _address_hashes(connection, runtime)
     if await runtime.bans.is_banned(room.id, [session_ban_key(visitor.token_hash), *hashes]):
         raise RoomError("banned", ref="room_join")
     attach_id = secrets.token_hex(8)
+    # Leaving the room she is in and taking the new seat are one commit: a join that fails
+    # keeps her where she was.
     joined = await rooms.join_room(
-        runtime, visitor.id, room.id, attach_id, address.address if address else None
+        runtime,
+        visitor.id,
+        room.id,
+        attach_id,
+        address.address if address else None,
+        leaving=leaving.participant_id if leaving is not None else None,
     )
+    if leaving is not None:
+        await leave_seat(connection)
+        connection.send(exit_event(leaving.room_id, "left"))
     participant, room_session = joined.participant, joined.session
     seat = Seat(
         room_session.id,
@@ -222,9 +231,8 @@ async def connection_closed(event: ConnectionClosed) -> None:
         else:
             # A quick exit that lands after the drop is heard as VisitorLeft (peers/lifecycle.py).
             await rooms.connection_dropped(runtime, seat.participant_id, seat.attach_id)
-    mentor_seat = await leave_mentor_seat(connection)
-    if mentor_seat is not None:
-        await rooms.mentor_gone(runtime, mentor_seat.session_id)
+    # Her room's mentors are recounted by presence, which closes it if none is back in time.
+    await leave_mentor_seat(connection)
 
 
 def register(routes: SocketRoutes) -> None:
