@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
 
     # Presence first: her hold is taken before the welcome tells her what is open.
     helpline_presence.install(services)
-    helpline_sockets.install(services.sockets)
+    helpline_sockets.install(services)
     waiting.install(services.sockets)
     continuity.install(services.sockets)
     install_console(app, services)

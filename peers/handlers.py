@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from chat.core import floods
 from chat.core.clock import now
 from chat.core.connections import CLOSE_SESSION_ENDED
+from chat.core.events import ConnectionClosed
 from chat.core.models import VisitorSession
 from chat.core.pipeline import Draft
 from chat.core.sockets import SocketRoutes
@@ -86,15 +87,24 @@ async def join(connection: Connection, event: RoomJoin) -> None:
     await runtime.listen()
     room = rooms.room_of(runtime, event.room)
     current = room_state(connection).seat
-    if current is not None and current.room_id != room.id:
-        await _leave(connection, current, "left")
+    leaving = current if current is not None and current.room_id != room.id else None
     hashes = await _address_hashes(connection, runtime)
     if await runtime.bans.is_banned(room.id, [session_ban_key(visitor.token_hash), *hashes]):
         raise RoomError("banned", ref="room_join")
     attach_id = secrets.token_hex(8)
+    # Leaving the room she is in and taking the new seat are one commit: a join that fails
+    # keeps her where she was.
     joined = await rooms.join_room(
-        runtime, visitor.id, room.id, attach_id, address.address if address else None
+        runtime,
+        visitor.id,
+        room.id,
+        attach_id,
+        address.address if address else None,
+        leaving=leaving.participant_id if leaving is not None else None,
     )
+    if leaving is not None:
+        await leave_seat(connection)
+        connection.send(exit_event(leaving.room_id, "left"))
     participant, room_session = joined.participant, joined.session
     seat = Seat(
         room_session.id,
@@ -207,9 +217,10 @@ async def to_adviser(connection: Connection, _event: RoomToAdviser) -> None:
     await follow_conversation(connection, conversation.id)
 
 
-async def connection_closed(connection: Connection) -> None:
+async def connection_closed(event: ConnectionClosed) -> None:
     """Her connection is gone: keep her place a moment, unless her session ended (then the
     place goes now); a mentor's room closes if no mentor comes back in time."""
+    connection = event.connection
     runtime = connection.services.features.find(RoomsRuntime)
     if runtime is None:
         return
@@ -220,9 +231,8 @@ async def connection_closed(connection: Connection) -> None:
         else:
             # A quick exit that lands after the drop is heard as VisitorLeft (peers/lifecycle.py).
             await rooms.connection_dropped(runtime, seat.participant_id, seat.attach_id)
-    mentor_seat = await leave_mentor_seat(connection)
-    if mentor_seat is not None:
-        await rooms.mentor_gone(runtime, mentor_seat.session_id)
+    # Her room's mentors are recounted by presence, which closes it if none is back in time.
+    await leave_mentor_seat(connection)
 
 
 def register(routes: SocketRoutes) -> None:
@@ -235,7 +245,6 @@ def register(routes: SocketRoutes) -> None:
     routes.handle(RoomReport, report)
     routes.handle(RoomToAdviser, to_adviser)
     mentor_handlers.register(routes)
-    routes.on_close(connection_closed)
 
 
 __all__ = ["handle_control", "register"]

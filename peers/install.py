@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from chat.core.events import ConnectionClosed
 from chat.core.services import Services
 from moderation.directory import Directory
 from moderation.loaded import Rules
@@ -71,6 +72,7 @@ def install(app: FastAPI, services: Services) -> RoomsRuntime:
     services.sockets.add_events(events.ROOM_EVENTS)
     services.sockets.add_error_codes(ROOM_ERROR_CODES)
     handlers.register(services.sockets)
+    services.events.on(ConnectionClosed, handlers.connection_closed)
     seat_presence.install(runtime)
     lifecycle.subscribe(runtime, services.events)
     services.hub.after_resync(lambda: runtime.spawn(refresh_standing(runtime)))

@@ -55,13 +55,16 @@ async def open_room(connection: Connection, event: RoomOpen) -> None:
     await runtime.listen()
     state = room_state(connection)
     current = state.mentor_seat
-    if current is not None:
-        if current.room_id == event.room and await _still_open(runtime, current):
-            connection.send(await controls.mentor_state(runtime, current.session_id))
-            return
-        await leave_mentor_seat(connection)
-        await rooms.mentor_gone(runtime, current.session_id)
+    staying = current is not None and current.room_id == event.room
+    if current is not None and staying and await _still_open(runtime, current):
+        connection.send(await controls.mentor_state(runtime, current.session_id))
+        return
+    # The room opens (or she joins it) in one commit before she lets go of the one she held,
+    # so an open that fails leaves her mentoring where she was. Letting go is presence's:
+    # the old room's mentors are recounted, and it closes if none is back within the grace.
     opened = await rooms.open_room(runtime, staff.id, event.room)
+    if current is not None:
+        await leave_mentor_seat(connection)
     # One room at a time: stop following the room this connection had before.
     followed, state.mentor_stream = state.mentor_stream, None
     if followed is not None and followed != opened.session.id:

@@ -38,7 +38,7 @@ def install(runtime: RoomsRuntime) -> None:
         return True
 
     async def mentors_changed(session_id: int) -> None:
-        await rooms.count_mentors(runtime, session_id)
+        await rooms.mentors_changed(runtime, session_id)
 
     presence.track(SEAT, lambda: tuning.participant_grace_seconds, seat_expired)
     presence.track(ROOM, lambda: tuning.mentor_grace_seconds, room_expired, changed=mentors_changed)

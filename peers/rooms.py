@@ -243,8 +243,9 @@ async def _open_or_join(services: Services, staff: Staff, room_id: str) -> Opene
     return Opened(room_session, created=True)
 
 
-async def mentor_gone(runtime: RoomsRuntime, session_id: int) -> None:
-    """One mentor connection left; the room closes if no mentor is back within the grace."""
+async def mentors_changed(runtime: RoomsRuntime, session_id: int) -> None:
+    """A mentor socket came or went (presence): recount; with none left, the room closes
+    unless a mentor is back within the grace."""
     if await count_mentors(runtime, session_id) != 0:
         return
     # The presence sweep closes it too (peers/presence.py), even if this node dies meanwhile.
@@ -368,15 +369,20 @@ async def join_room(
     room_id: str,
     attach_id: str,
     address: str | None = None,
+    leaving: int | None = None,
 ) -> Joined:
     """She takes a place in the room's open session (or takes hers back after a drop).
 
     `address`, when known, bounds the seats taken from one network (peers/network_seats.py).
+    `leaving`: her seat in another room, given up in the same commit, so a join that fails
+    leaves her where she was.
     """
     room = room_of(runtime, room_id)
     services = runtime.services
     async with services.change() as tx:
         db = tx.session
+        if leaving is not None:
+            await leave_room(runtime, leaving, "left", tx=tx)
         room_session = await open_session_of(db, room_id, lock=not services.db.is_sqlite)
         if room_session is None:
             raise closed_error(runtime, room_id, "room_join")

@@ -1,8 +1,9 @@
 """This node's open sockets by who holds them, so a session that ends closes all of them.
 
-The transport adds a connection once hello has said who she is, and removes it when the
-socket closes. The lifecycle subscribers (installed by Services) close every socket of a
-visitor session, a staff login or a staff account when the domain event says it ended.
+The transport adds a connection once hello has said who she is; it is removed when the
+socket closes (ConnectionClosed: the index is the first subscriber on this node). The
+lifecycle subscribers (installed by Services) close every socket of a visitor session, a
+staff login or a staff account when the domain event says it ended.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chat.core.events import (
+    ConnectionClosed,
     EventBus,
     StaffDisabled,
     StaffLoggedOut,
@@ -101,10 +103,14 @@ class ConnectionIndex:
     # --- lifecycle: subscribed to the domain events on every node ------------------------
 
     def subscribe(self, bus: EventBus) -> None:
+        bus.on(ConnectionClosed, self._closed)
         bus.on(VisitorLeft, self._visitor_left)
         bus.on(VisitorForgotten, self._visitor_forgotten)
         bus.on(StaffLoggedOut, self._staff_logged_out)
         bus.on(StaffDisabled, self._staff_disabled)
+
+    async def _closed(self, event: ConnectionClosed) -> None:
+        self.discard(event.connection)
 
     async def _visitor_left(self, event: VisitorLeft) -> None:
         self._end_visitor(event.visitor_id)

@@ -9,6 +9,9 @@ Two kinds of subscription:
 - `on`: on every node, for what only that node can do (close the sockets it holds);
 - `on_origin`: only on the node where it happened, for work that must be done once
   (database changes).
+
+A `NodeEvent` (a socket closed) stays on the node where it happened, whichever way one
+subscribes: what it carries (the connection) means nothing elsewhere.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import orjson
 
 from chat.core.outages import failed_with
+
+if TYPE_CHECKING:
+    from chat.core.transport import Connection
 
 log = logging.getLogger("willow.events")
 
@@ -33,6 +39,22 @@ EVENTS_CHANNEL = "domain-events"
 @dataclass(frozen=True)
 class DomainEvent:
     """Base of every domain event; fields are plain values so they cross nodes as JSON."""
+
+
+@dataclass(frozen=True)
+class NodeEvent(DomainEvent):
+    """Told to this node's subscribers only, never sent to other nodes."""
+
+
+@dataclass(frozen=True)
+class ConnectionClosed(NodeEvent):
+    """A socket closed on this node (whoever closed it): features let go of what it held.
+
+    Published by the transport once the socket's tasks have stopped, after the close frame,
+    before it leaves its channels. `connection.closing` says whether the server ended it, and
+    why (a session that ended closes with 4401)."""
+
+    connection: Connection
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,8 @@ class ConversationEnded(DomainEvent):
     conversation_id: int
     visitor_id: int
     by: str
+    # She was still waiting (never talked with an adviser): she leaves the queue.
+    was_waiting: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +102,7 @@ CORE_EVENTS: tuple[type[DomainEvent], ...] = (
     ConversationEnded,
     StaffLoggedOut,
     StaffDisabled,
+    ConnectionClosed,
 )
 
 E = TypeVar("E", bound=DomainEvent)
@@ -129,6 +154,8 @@ class EventBus:
             raise ValueError(f"{type(event).__name__} is not a declared event type")
         await self._deliver(event, self._origin)
         await self._deliver(event, self._everywhere)
+        if isinstance(event, NodeEvent):
+            return
         try:
             await self._send(EVENTS_CHANNEL, self.encode(event))
         except Exception as problem:

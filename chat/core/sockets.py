@@ -1,4 +1,7 @@
-"""What the socket transport dispatches to: handlers, hello and close hooks, owned by one app.
+"""What the socket transport dispatches to: handlers and hello hooks, owned by one app.
+
+A socket's closing is the domain event `ConnectionClosed` (chat/core/events.py), told on its
+node: features subscribe to it on the app's bus.
 
 Features register here from their `install`; nothing is registered process-wide, so two apps
 in one process (tests, several nodes in one benchmark) never share a handler.
@@ -20,8 +23,6 @@ if TYPE_CHECKING:
 Handler = Callable[["Connection", Any], Awaitable[None]]
 # After hello has said who she is: send the welcome, join her streams (resume: id -> last seq).
 HelloHook = Callable[["Connection", dict[int, int]], Awaitable[None]]
-# When a connection closes, so a feature can let go of what it holds for it.
-CloseHook = Callable[["Connection"], Awaitable[None]]
 
 
 @dataclass
@@ -32,7 +33,6 @@ class SocketRoutes:
     error_codes: dict[str, str] = field(default_factory=dict)
     handlers: dict[type, Handler] = field(default_factory=dict)
     hello_hooks: list[HelloHook] = field(default_factory=list)
-    close_hooks: list[CloseHook] = field(default_factory=list)
 
     def add_events(self, events: Mapping[str, type[BaseModel]]) -> None:
         """Let the transport decode a feature's client events."""
@@ -66,7 +66,3 @@ class SocketRoutes:
     def on_hello(self, hook: HelloHook) -> None:
         if hook not in self.hello_hooks:
             self.hello_hooks.append(hook)
-
-    def on_close(self, hook: CloseHook) -> None:
-        if hook not in self.close_hooks:
-            self.close_hooks.append(hook)

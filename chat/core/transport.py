@@ -22,6 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 from chat.core.addresses import ClientAddress, client_address, forwarded_scheme
 from chat.core.clock import aware, now
 from chat.core.connections import CLOSE_SESSION_ENDED, CLOSE_SESSION_ENDED_REASON
+from chat.core.events import ConnectionClosed
 from chat.core.hub import JoinFailed, Member, stream_channel
 from chat.core.identity import (
     cookie_name,
@@ -186,13 +187,9 @@ async def _serve(connection: Connection) -> None:
         if connection.expiry is not None:
             connection.expiry.cancel()
         await _close_frame(connection)
-        services.connections.discard(connection)
-        for hook in services.sockets.close_hooks:
-            try:
-                await hook(connection)
-            except Exception as problem:
-                # In an outage, counted (presence tells the database once it answers).
-                failed_with(problem, log, "close hook failed")
+        # This node's subscribers let go of what the socket held (its index entry, presence,
+        # a room seat, typing); one that fails is logged and the others still run.
+        await services.events.publish(ConnectionClosed(connection))
         await connection.leave_all()
 
 

@@ -210,8 +210,13 @@ def install(services: Services) -> Router:
     async def joined(event: ConversationAssigned) -> None:
         await _join_assigned(services, event)
 
-    async def ended(_event: ConversationEnded) -> None:
-        router.wanted()
+    async def ended(event: ConversationEnded) -> None:
+        # Once, where it ended: a wait leaves the queue (staff news, and a round), an ended
+        # chat frees the adviser's place (a round).
+        if event.was_waiting:
+            await conv.publish_queue(services, removed={event.conversation_id})
+        else:
+            router.wanted()
 
     services.events.on(ConversationAssigned, joined)
     services.events.on_origin(ConversationEnded, ended)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-LANGUAGES = ("en", "pl", "ar", "ur", "bn", "pa", "so")
-TOPICS = (
+from typing import Literal, get_args
+
+Language = Literal["en", "pl", "ar", "ur", "bn", "pa", "so"]
+Topic = Literal[
     "talk",
     "drugs",
     "alcohol",
@@ -14,5 +16,9 @@ TOPICS = (
     "forced_marriage",
     "sex_work",
     "other",
-)
-NATIONS = ("england", "wales", "scotland", "northern_ireland")
+]
+Nation = Literal["england", "wales", "scotland", "northern_ireland"]
+# The same lists as tuples, for figures and labels.
+LANGUAGES: tuple[str, ...] = get_args(Language)
+TOPICS: tuple[str, ...] = get_args(Topic)
+NATIONS: tuple[str, ...] = get_args(Nation)

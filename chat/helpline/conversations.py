@@ -366,9 +366,9 @@ async def end_conversation(
             raise ProtocolError("not_found")
         if conversation.status == "ended":
             return None
-        if conversation.status == "waiting":
-            tx.after(lambda: publish_queue(services, removed={conversation_id}))
-        tx.emit(ConversationEnded(conversation_id, conversation.visitor_id, by))
+        # Routing hears of it (chat/helpline/assign.py): she leaves the queue, or a place is free.
+        waiting = conversation.status == "waiting"
+        tx.emit(ConversationEnded(conversation_id, conversation.visitor_id, by, waiting))
         conversation.status = "ended"
         conversation.ended_at = now()
         conversation.ended_by = by

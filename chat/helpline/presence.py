@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import update
 
 from chat.core import clock
+from chat.core.events import ConnectionClosed
 from chat.core.models import Staff
 from chat.core.presence import STAFF, VISITOR
 from chat.core.services import Services
@@ -70,7 +71,7 @@ def install(services: Services) -> None:
         STAFF, settings.staff_grace_seconds, staff_expired, away=staff_changed, back=staff_changed
     )
     services.sockets.on_hello(_arrived)
-    services.sockets.on_close(_closed)
+    services.events.on(ConnectionClosed, _closed)
 
 
 def _subject(connection: Connection) -> tuple[str, int] | None:
@@ -91,7 +92,8 @@ async def _arrived(connection: Connection, _resume: dict[int, int]) -> None:
         board.note(connection.services, staff={key[1]})
 
 
-async def _closed(connection: Connection) -> None:
+async def _closed(event: ConnectionClosed) -> None:
+    connection = event.connection
     held = connection.state(_Held)
     if held.key is None:
         return

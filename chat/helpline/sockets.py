@@ -6,8 +6,11 @@ decodes frames and calls these.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from chat.core import floods
 from chat.core.channels import STAFF_CHANNEL, SUPERVISORS_CHANNEL, VISITOR, staff_sender
+from chat.core.events import ConnectionClosed
 from chat.core.models import Staff
 from chat.core.pipeline import Draft
 from chat.core.protocol import (
@@ -21,7 +24,8 @@ from chat.core.protocol import (
     TakeNext,
     Typing,
 )
-from chat.core.sockets import Handler, SocketRoutes
+from chat.core.services import Services
+from chat.core.sockets import Handler
 from chat.core.transport import Connection
 from chat.helpline import conversations as conv
 from chat.helpline.assign import admit
@@ -146,15 +150,37 @@ async def _message(connection: Connection, event: SendMessage) -> None:
     )
 
 
+@dataclass
+class _Typing:
+    """The chats where this connection last said someone is typing."""
+
+    active: set[int] = field(default_factory=set)
+
+
 async def _typing(connection: Connection, event: Typing) -> None:
     conversation = _my_conversation(connection, event.conversation_id, "typing")
     who = f"{_sender(connection)[0]}:{conversation}"
     if await floods.allow(connection.services, floods.TYPING, who) is not None:
         # More typing news than anyone types: dropped quietly, so it cannot drown the reader.
         return
+    typing = connection.state(_Typing).active
+    if event.active:
+        typing.add(conversation)
+    else:
+        typing.discard(conversation)
     await conv.publish_typing(
         connection.services, conversation, _sender(connection)[1], event.active
     )
+
+
+async def _closed(event: ConnectionClosed) -> None:
+    """A socket that closes mid-word has stopped typing: the other side is told at once,
+    rather than seeing "typing…" until its indicator fades."""
+    connection = event.connection
+    typing = connection.state(_Typing).active
+    for conversation in sorted(typing):
+        await conv.publish_typing(connection.services, conversation, _sender(connection)[1], False)
+    typing.clear()
 
 
 async def _end(connection: Connection, event: EndConversation) -> None:
@@ -203,7 +229,8 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
-def install(routes: SocketRoutes) -> None:
-    routes.on_hello(welcome)
+def install(services: Services) -> None:
+    services.sockets.on_hello(welcome)
     for model, handler in HANDLERS.items():
-        routes.handle(model, handler)
+        services.sockets.handle(model, handler)
+    services.events.on(ConnectionClosed, _closed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -14,7 +14,7 @@ from chat.core.identity import visitor_by_token
 from chat.core.models import VisitorSession
 from chat.core.security import new_token, token_hash
 from chat.core.services import Services
-from chat.helpline.choices import LANGUAGES, TOPICS
+from chat.helpline.choices import LANGUAGES, TOPICS, Language, Nation, Topic
 from chat.helpline.conversations import end_session
 from chat.helpline.login_guard import network_of
 from chat.helpline.retention import forget_visitor
@@ -26,24 +26,10 @@ router = APIRouter(prefix="/api/visitor", tags=["visitor"])
 
 
 class SessionRequest(StrictBody):
-    language: Literal["en", "pl", "ar", "ur", "bn", "pa", "so"] | None = None
-    topic: (
-        Literal[
-            "talk",
-            "drugs",
-            "alcohol",
-            "abuse",
-            "children",
-            "health",
-            "sexual_violence",
-            "forced_marriage",
-            "sex_work",
-            "other",
-        ]
-        | None
-    ) = None
+    language: Language | None = None
+    topic: Topic | None = None
     safe_to_talk: bool | None = None
-    nation: Literal["england", "wales", "scotland", "northern_ireland"] | None = None
+    nation: Nation | None = None
 
 
 class SessionCreated(BaseModel):

@@ -49,6 +49,28 @@ async def test_visitor_waits_then_talks_with_an_adviser(server: Server) -> None:
     await adviser.close()
 
 
+async def test_her_socket_closing_mid_word_clears_typing_for_the_adviser(server: Server) -> None:
+    her, adviser, conversation, token = await connected_pair(server)
+    await her.send({"type": "typing", "conversation_id": conversation, "active": True})
+    assert (await adviser.receive("typing"))["active"] is True
+    await her.close()
+    # Told at once, not left to the page's indicator fading after some seconds.
+    stopped = await adviser.receive("typing", timeout=5)
+    assert (stopped["from"], stopped["active"]) == ("visitor", False)
+    # A socket that said she stopped before closing says nothing more.
+    again, _ = await visitor(server, token)
+    await again.send({"type": "typing", "conversation_id": conversation, "active": True})
+    await again.send({"type": "typing", "conversation_id": conversation, "active": False})
+    assert [t["active"] for t in [await adviser.receive("typing") for _ in range(2)]] == [
+        True,
+        False,
+    ]
+    await again.close()
+    await adviser.drain(0.5)
+    assert len(adviser.of_type("typing")) == 4
+    await adviser.close()
+
+
 async def test_seqs_increase_and_both_sides_see_the_same_order(server: Server) -> None:
     her, adviser, conversation, _ = await connected_pair(server)
     for i in range(10):

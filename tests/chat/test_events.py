@@ -15,9 +15,11 @@ from chat.core.broker import MemoryBroker
 from chat.core.events import (
     CORE_EVENTS,
     EVENTS_CHANNEL,
+    ConnectionClosed,
     DomainEvent,
     EventBus,
     EventDecodeError,
+    NodeEvent,
     StaffDisabled,
     VisitorLeft,
 )
@@ -70,8 +72,10 @@ async def test_each_node_hears_an_event_once_and_origin_work_runs_once() -> None
 def test_every_core_event_survives_the_trip_between_nodes_typed() -> None:
     bus = EventBus(Wire().send)
     for kind in CORE_EVENTS:
+        if issubclass(kind, NodeEvent):
+            continue
         values = {
-            f.name: (3 if f.type in ("int", "int | None") else "ended")
+            f.name: (3 if f.type in ("int", "int | None") else f.type == "bool" or "ended")
             for f in dataclasses.fields(kind)
         }
         if kind is VisitorLeft:
@@ -79,6 +83,22 @@ def test_every_core_event_survives_the_trip_between_nodes_typed() -> None:
         event = kind(**values)
         node, decoded = bus.decode(bus.encode(event))
         assert node == bus.node and decoded == event and type(decoded) is kind
+
+
+async def test_a_closed_connection_is_told_on_its_node_only() -> None:
+    sent: list[bytes] = []
+
+    async def send(_channel: str, frame: bytes) -> None:
+        sent.append(frame)
+
+    here = EventBus(send)
+    got, once = heard(here, ConnectionClosed), heard(here, ConnectionClosed, origin_only=True)
+    closed = ConnectionClosed(connection=object())  # type: ignore[arg-type]
+    await here.publish(closed)
+    # The connection means nothing on another node: nothing goes on the broker.
+    assert got == once == [closed] and sent == []
+    await here.publish(StaffDisabled(staff_id=2))
+    assert len(sent) == 1
 
 
 def test_a_frame_that_is_not_a_known_event_is_refused_by_name() -> None:
