@@ -7,8 +7,8 @@ page's code instead of the catalogue. The HTML shells are checked without a brow
 from __future__ import annotations
 
 import json
-from typing import Any
 from html.parser import HTMLParser
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -48,13 +48,14 @@ UNMARKED = """(data) => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
-    if (!parent || ["SCRIPT", "STYLE", "TEXTAREA"].includes(parent.tagName) || !seen(parent)) continue;
+    const skip = !parent || ["SCRIPT", "STYLE", "TEXTAREA"].includes(parent.tagName);
+    if (skip || !seen(parent)) continue;
     const rest = strip(node.textContent);
     if (rest) found.push(`${parent.tagName.toLowerCase()}.${parent.className}: ${rest}`);
   }
   for (const element of document.body.querySelectorAll("*")) {
     if (!seen(element)) continue;
-    for (const name of %s) {
+    for (const name of SPOKEN_NAMES) {
       const value = element.getAttribute(name);
       const rest = value ? strip(value) : "";
       if (rest) found.push(`${element.tagName.toLowerCase()}[${name}]: ${rest}`);
@@ -63,7 +64,7 @@ UNMARKED = """(data) => {
   const title = strip(document.title);
   if (title) found.push(`title: ${title}`);
   return found;
-}""" % json.dumps(list(SPOKEN))
+}""".replace("SPOKEN_NAMES", json.dumps(list(SPOKEN)))
 
 
 def marked(words: dict[str, str]) -> str:
@@ -251,7 +252,7 @@ async def test_admin_and_account_pages_show_only_catalogue_words(pages: Pages) -
 class _Shell(HTMLParser):
     """Text in an HTML shell that no data-i18n / data-words attribute replaces."""
 
-    VOID = {"meta", "link", "input", "br", "img", "hr", "source", "col", "wbr"}
+    VOID: ClassVar[set[str]] = {"meta", "link", "input", "br", "img", "hr", "source", "col", "wbr"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -302,4 +303,3 @@ def test_the_shell_check_sees_a_bare_word() -> None:
     shell = _Shell()
     shell.feed('<p data-i18n="staff.x">ok</p><p>Take next chat</p><b aria-label="Close">×</b>')
     assert shell.bare == ["<p> Take next chat", "<b aria-label='Close'>"]
-

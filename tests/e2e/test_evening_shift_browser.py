@@ -179,9 +179,9 @@ async def test_an_evening_shift_from_first_chat_to_her_feedback(pages: Pages) ->
     await expect(her_third.locator("#log .msg-other .msg-body").last).to_have_text(
         "I'm Sol, I'm here with Vic."
     )
-    await expect(
-        vic.locator(f"#chat-{third} .log .msg-other", has_text="I'm Sol")
-    ).to_contain_text("Sol")
+    await expect(vic.locator(f"#chat-{third} .log .msg-other", has_text="I'm Sol")).to_contain_text(
+        "Sol"
+    )
     await alert.get_by_role("button", name="Acknowledge").click()
     await expect(sol.locator("#alerts-list .alert-item")).to_have_count(0)
     assert await problems(sol) == []
@@ -227,8 +227,10 @@ async def test_an_evening_shift_from_first_chat_to_her_feedback(pages: Pages) ->
         for other in range(1, 7):
             if other != n:
                 await expect(body).not_to_contain_text(f"Evening visitor {other} here")
-    assert sixth_chat in (await vic.locator("[role=tabpanel]").evaluate_all(
-        "(panels) => panels.map((p) => Number(p.id.replace('chat-', '')))"
-    ))
+    assert sixth_chat in (
+        await vic.locator("[role=tabpanel]").evaluate_all(
+            "(panels) => panels.map((p) => Number(p.id.replace('chat-', '')))"
+        )
+    )
     assert await problems(vic) == []
     await screenshot(vic, "evening-adviser-after-wrap-up")
