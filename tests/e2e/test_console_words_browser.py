@@ -19,9 +19,10 @@ from chat.reporting.counting import count
 from tests.chat.test_reporting import month_of, months_ago
 from tests.e2e.browser import Pages, start_chat, take_chat
 from tests.e2e.test_catalogues import FRONTEND, catalogue
+from tests.e2e.test_mentor_guidance_browser import RISKY
 from tests.e2e.test_rooms_browser import join_room, open_rooms
 from tests.e2e.test_safeguarding_browser import IMMINENT, say_as_her
-from tests.peers.roomkit import record_training
+from tests.peers.roomkit import record_training, say, woman_in
 from tests.peers.test_rooms_catalogues import catalogue as rooms_catalogue
 
 pytestmark = pytest.mark.e2e
@@ -98,6 +99,8 @@ def service_data() -> list[str]:
         words.append(group["title"])
         for reply in group["replies"]:
             words += [reply["title"], reply["text"]["en"]]
+    outcomes = load("chat", "helpline", "data", "outcomes.yaml")
+    words += [item["label"] for item in outcomes["outcomes"] + outcomes["categories"]]
     for rule in load("moderation", "data", "wording.yaml")["rules"]:
         words += [rule["suggestion"], rule["why"]]
     for room in rooms:
@@ -178,6 +181,25 @@ async def test_the_staff_console_shows_only_catalogue_words(pages: Pages) -> Non
     await adviser.locator("#keys-open").click()
     await expect(adviser.locator("#keys-dialog")).to_be_visible()
     assert await unmarked(adviser, *data) == []
+    await adviser.keyboard.press("Escape")
+    await adviser.locator("#notify-open").click()
+    await adviser.locator("#notify-sound").check()
+    assert await unmarked(adviser, *data) == [], "the notification settings"
+    await adviser.keyboard.press("Escape")
+    await expect(adviser.locator("#notify-dialog")).to_be_hidden()
+
+    # A note, then the end and the wrap-up (its outcomes are the service's data file).
+    await panel.locator(".note-field").fill("Two children at home")
+    await panel.locator(".note-form [type=submit]").click()
+    await expect(panel.locator(".note-list")).to_contain_text("Two children at home")
+    await panel.locator(".end").click()
+    await expect(panel.locator(".end-confirm")).to_be_visible()
+    assert await unmarked(adviser, *data, "Two children at home") == [], "asked to confirm"
+    await panel.locator(".end-yes").click()
+    await expect(panel.locator(".wrapup")).to_be_visible()
+    await panel.locator(".wrapup-form [type=submit]").click()
+    await expect(panel.locator(".wrapup-status")).not_to_have_text("")
+    assert await unmarked(adviser, *data, "Two children at home") == [], "the wrap-up"
 
 
 async def test_the_supervisors_console_and_reports_show_only_catalogue_words(
@@ -211,20 +233,29 @@ async def test_the_mentor_console_shows_only_catalogue_words(pages: Pages) -> No
     console, _ = await marked_console(pages, "mentor", "Maya", "/mentor")
     await expect(console.locator("#choose-list li").first).to_be_visible()
     assert await unmarked(console, "Maya") == [], "the list of rooms"
-    await console.locator("#choose-list button").first.click()
+    await console.locator("#choose-list li", has_text="First time here").locator("button").click()
     await expect(console.locator("#console")).to_be_visible()
     her = await open_rooms(pages)
-    room = (await console.locator("#room-name").inner_text()).strip(OPEN + CLOSE)
-    await join_room(her, room)
+    await join_room(her, "First time here")
     name = (await her.locator("#me bdi").text_content()) or ""
     await expect(console.locator(".person", has_text=name)).to_be_visible()
     await say_as_her_in_room(her, "hello everyone")
     await expect(console.locator("#log")).to_contain_text("hello everyone")
     await console.locator("#message").fill("Welcome")
     await console.locator("#message").press("Enter")
+    data = ("Maya", name, "hello everyone", "Welcome")
+    # One of her controls open, and a danger alert with its guidance (the guidance is data).
+    await console.locator(".person", has_text=name).locator("button").first.click()
+    await expect(console.locator(".person .action-form")).to_be_visible()
+    other = await woman_in(pages.server)
+    await say(other.client, "r1", RISKY)
+    await expect(console.locator("#alerts .queue-item").first).to_be_visible()
+    others = str(other.welcome["pseudonym"])
+    assert await unmarked(console, *data, others, RISKY, "kill myself") == []
     await console.locator("#close-room").click()
     await expect(console.locator("#close-form")).to_be_visible()
-    assert await unmarked(console, "Maya", name, "hello everyone", "Welcome") == []
+    assert await unmarked(console, *data, others, RISKY, "kill myself") == []
+    await other.client.close()
 
 
 async def say_as_her_in_room(her: Page, body: str) -> None:
