@@ -10,17 +10,23 @@ import { t } from "../shared/i18n.js";
 const $ = (id) => document.getElementById(id);
 
 // `code`: event.code with Alt (or Ctrl for `ctrl`); `key`: a plain key outside text boxes.
+// `shown`: the key as the list shows it; the modifier's name comes from the catalogue.
 export const SHORTCUTS = [
-  { action: "take_next", code: "KeyN", shown: "Alt+N" },
-  { action: "next_chat", code: "ArrowDown", shown: "Alt+↓" },
-  { action: "previous_chat", code: "ArrowUp", shown: "Alt+↑" },
-  { action: "canned", code: "Slash", ctrl: true, shown: "Ctrl+/" },
-  { action: "note", code: "KeyP", shown: "Alt+P" },
-  { action: "transfer", code: "KeyT", shown: "Alt+T" },
-  { action: "escalate", code: "KeyS", shown: "Alt+S" },
-  { action: "end", code: "KeyX", shown: "Alt+X" },
+  { action: "take_next", code: "KeyN", shown: "N" },
+  { action: "next_chat", code: "ArrowDown", shown: "↓" },
+  { action: "previous_chat", code: "ArrowUp", shown: "↑" },
+  { action: "canned", code: "Slash", ctrl: true, shown: "/" },
+  { action: "note", code: "KeyP", shown: "P" },
+  { action: "transfer", code: "KeyT", shown: "T" },
+  { action: "escalate", code: "KeyS", shown: "S" },
+  { action: "end", code: "KeyX", shown: "X" },
   { action: "help", key: "?", shown: "?" },
 ];
+
+function keysShown(shortcut) {
+  if (shortcut.key) return shortcut.shown;
+  return t(shortcut.ctrl ? "staff.keys.with_ctrl" : "staff.keys.with_alt", { key: shortcut.shown });
+}
 
 const ACTION_WORDS = {
   take_next: "staff.keys.take_next",
@@ -89,7 +95,7 @@ export class KeyboardShortcuts {
         const row = document.createElement("tr");
         const keys = document.createElement("td");
         const kbd = document.createElement("kbd");
-        kbd.textContent = shortcut.shown;
+        kbd.textContent = keysShown(shortcut);
         keys.append(kbd);
         const what = document.createElement("td");
         what.textContent = t(ACTION_WORDS[shortcut.action]);

@@ -171,13 +171,20 @@ function connect() {
   });
   // Console tools (chat-tools.js): notes, transfer, wrap-up.
   socket.on("note", (event) => chats.open(event.conversation_id).tools.notes.add(event));
-  socket.on("transferred", (event) => chats.open(event.conversation_id).tools.transferred(event));
+  socket.on("transferred", (event) => {
+    chats.open(event.conversation_id).tools.transferred(event);
+    drawAvailability();
+  });
   socket.on("transfer_note", (event) => chats.open(event.conversation_id).tools.transferNote(event));
   socket.on("transfer_done", (event) => {
     const chat = chats.get(event.conversation_id);
     chat?.transcript.addNotice(chat.tools.transfer.done(event.to));
   });
-  socket.on("transferred_away", (event) => chats.get(event.conversation_id)?.tools.handedOver());
+  // A chat handed on no longer counts to capacity: "Take next chat" may be back at once.
+  socket.on("transferred_away", (event) => {
+    chats.get(event.conversation_id)?.tools.handedOver();
+    drawAvailability();
+  });
   socket.on("taken_away", (event) => {
     chats.get(event.conversation_id)?.tools.takenAway(event);
     drawAvailability();

@@ -10,6 +10,7 @@ from playwright.async_api import expect
 from tests.e2e.browser import Pages, screenshot, start_chat, take_chat
 from tests.e2e.test_accessibility import problems
 from tests.e2e.test_safeguarding_browser import staff_page
+from tests.wsclient import visitor
 
 pytestmark = pytest.mark.e2e
 
@@ -213,3 +214,36 @@ async def test_an_admin_edits_a_canned_reply_and_a_bad_edit_changes_nothing(
     )
     await panel.get_by_role("combobox").fill("end our chat")
     await expect(panel.get_by_role("option")).to_have_count(0)
+
+
+async def test_handing_a_chat_on_at_capacity_frees_take_next_at_once(pages: Pages) -> None:
+    waiting = [await visitor(pages.server) for _ in range(4)]
+    for client, _ in waiting:
+        await client.send({"type": "request_chat"})
+        await client.receive("queue")
+    giver = await pages.adviser("Vic")
+    await take_chat(giver)
+    take = giver.get_by_role("button", name="Take next chat")
+    for count in (2, 3):
+        await take.click()
+        await expect(giver.get_by_role("tab")).to_have_count(count)
+    await expect(take).to_be_disabled()
+    taker = await pages.adviser("Bea")
+    await taker.locator("#availability").click()
+    await expect(taker.locator("#availability")).to_have_attribute("aria-pressed", "true")
+
+    panel = giver.get_by_role("tabpanel")
+    await panel.get_by_role("button", name="Transfer…").click()
+    to = panel.get_by_label("Hand it to")
+    await to.select_option(label=await to.locator("option", has_text="Bea").inner_text())
+    await panel.get_by_role("button", name="Transfer", exact=True).click()
+    await expect(panel.locator(".composer")).to_be_hidden()
+    # Nothing else happens in the queue, yet the place the chat held is free again.
+    await expect(giver.locator("#take-hint")).to_have_text("")
+    await expect(take).to_be_enabled()
+    await take.click()
+    await expect(giver.get_by_role("tab")).to_have_count(4)
+    await expect(take).to_be_disabled()
+    await expect(taker.get_by_role("tab")).to_have_count(1)
+    for client, _ in waiting:
+        await client.close()
