@@ -72,12 +72,20 @@ class StaffDisabled(DomainEvent):
     staff_id: int
 
 
+@dataclass(frozen=True)
+class DocumentChanged(DomainEvent):
+    """An admin saved or reset an edited document (chat/core/documents.py): read it again."""
+
+    kind: str
+
+
 CORE_EVENTS: tuple[type[DomainEvent], ...] = (
     VisitorLeft,
     VisitorForgotten,
     ConversationEnded,
     StaffLoggedOut,
     StaffDisabled,
+    DocumentChanged,
 )
 
 E = TypeVar("E", bound=DomainEvent)

@@ -84,7 +84,7 @@ async def _upgrade_and_look(url: str) -> None:
     assert versions == {
         "0003",
         "0008_supervisor_alerts",
-        "0009_sealed_second_factor",
+        "0011_edited_documents_admin",
         "reporting_0001",
         "helpline_0001_console",
     }
