@@ -4,7 +4,7 @@ The shipped (or WILLOW_ROOMS_FILE / WILLOW_SCHEDULE_FILE) files are the default;
 version is the same data, `{"rooms": [...], "schedule": {...}}`, checked by the same
 `parse_catalogue` and `parse_schedule` that check the files at start, so she sees the same
 errors. A new version is used by every node's rooms at once (the room list, opening times,
-rules); a room that is open now keeps its session.
+rules); a room that is open now keeps its session and may not be removed until it closes.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from pydantic_core import to_jsonable_python
+from sqlalchemy import select
 
 from chat.core.documents import DocumentError, DocumentKind
 from chat.core.services import Services
 from moderation.directory import Directory
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, Catalogue, CatalogueError, parse_catalogue
 from peers.datafiles import DataFileProblem, read_yaml
+from peers.models import RoomSession
 from peers.runtime import RoomsRuntime
 from peers.schedule import DEFAULT_SCHEDULE_PATH, Schedule, ScheduleError, parse_schedule
 
@@ -70,9 +72,23 @@ def install(runtime: RoomsRuntime) -> None:
     def use_directory(directory: Directory) -> None:
         runtime.directory = directory
 
+    async def rooms_in_use_stay(document: RoomsDocument) -> None:
+        async with services.db.read() as session:
+            open_now = set(
+                await session.scalars(
+                    select(RoomSession.room_id).where(RoomSession.status == "open")
+                )
+            )
+        gone = sorted(open_now - set(document.catalogue.ids))
+        if gone:
+            raise DocumentError(
+                f"rooms: {', '.join(gone)} has a session open now; remove it once it has closed"
+            )
+
     services.documents.register(
         DocumentKind(
             name=KIND,
+            guard=rooms_in_use_stay,
             default=lambda: shipped(services),
             parse=rooms_from_data,
             body=lambda document: document.body,

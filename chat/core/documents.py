@@ -13,7 +13,7 @@ so a change is used everywhere without a restart.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -51,6 +51,8 @@ class DocumentKind(Generic[T]):
     body: Callable[[T], Any]
     summary: Callable[[T], str] = lambda _value: ""
     appliers: list[Callable[[T], None]] = field(default_factory=list)
+    # What the data file alone cannot know (a room open now): raise DocumentError to refuse.
+    guard: Callable[[T], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -159,6 +161,8 @@ async def save(services: Services, name: str, body: Any, staff_id: int) -> Any:
     value = documents.check(name, body)
     kind = documents.kind(name)
     assert kind is not None
+    if kind.guard is not None:
+        await kind.guard(value)
     stored = to_jsonable_python(kind.body(value))
     async with services.change() as tx:
         await _store(tx, name, stored, staff_id, "document.saved", kind.summary(value))

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from chat.core.models import AuditEntry
+from tests.peers.roomkit import mentor_in
 from tests.wsclient import Server, StaffLogin, visitor
 
 Body = dict[str, Any]
@@ -268,3 +269,20 @@ async def test_the_exit_address_of_the_pages_follows_the_branding(server: Server
         page = await http.get("/")
         assert 'href="https://example.org/weather"' in page.text
         assert (await _config(server))["exit_url"] == "https://example.org/weather"
+
+
+async def test_a_room_open_now_cannot_be_removed(server: Server) -> None:
+    room, _state = await mentor_in(server, "newcomers")
+    admin = await server.staff_session("admin")
+    async with server.http(cookies={"willow_staff": admin.cookie}, headers=admin.headers) as http:
+        body = (await http.get("/api/admin/documents/rooms")).json()["body"]
+        body["rooms"] = [r for r in body["rooms"] if r["id"] != "newcomers"]
+        for section in ("weekly", "one_off", "cancelled"):
+            body["schedule"][section] = [
+                entry for entry in body["schedule"].get(section, []) if entry["room"] != "newcomers"
+            ]
+        refused = await http.put("/api/admin/documents/rooms", json=body)
+        assert refused.status_code == 422
+        assert "newcomers has a session open now" in refused.json()["detail"]
+        assert (await http.get("/api/admin/documents/rooms")).json()["edited"] is False
+    await room.close()
