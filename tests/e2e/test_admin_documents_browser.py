@@ -166,3 +166,29 @@ async def test_only_admins_get_the_pages(pages: Pages) -> None:
     await expect(adviser.locator("#editor")).to_be_hidden()
     answer = await adviser.evaluate("fetch('/api/admin/documents/hours').then((r) => r.status)")
     assert answer == 403
+
+
+async def test_the_other_pages_open_with_their_entries_and_pass_axe(pages: Pages) -> None:
+    admin = await staff_page(pages, "admin", "Ade")
+    for kind, heading, shown in (
+        ("retention", "Retention", "Days a transcript is kept after the chat ends"),
+        ("outcomes", "Outcome codes", "Add to Outcomes"),
+        ("canned", "Canned replies", "Add to Groups of replies"),
+    ):
+        await admin.goto(pages.origin + f"/admin/{kind}")
+        await expect(admin.get_by_role("heading", level=1, name=heading)).to_be_visible()
+        await expect(admin.get_by_text(shown).first).to_be_visible()
+        assert await problems(admin) == [], kind
+    # Retention: a period of 0 days is refused by the setting's own limit.
+    await admin.goto(pages.origin + "/admin/retention")
+    days = admin.get_by_label("Days a transcript is kept after the chat ends")
+    await days.fill("0")
+    await save(admin)
+    await expect(admin.locator("#doc-error")).to_contain_text(
+        "transcript_retention_days: Input should be greater than or equal to 1"
+    )
+    await days.fill("14")
+    await save(admin)
+    await expect(admin.locator("#status")).to_have_text("Saved. Every server uses it now.")
+    config = await admin.evaluate("fetch('/api/config').then((r) => r.json())")
+    assert config["retention_days"] == 14
