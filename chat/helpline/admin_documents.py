@@ -26,7 +26,9 @@ KindName = Annotated[str, Path(max_length=32, pattern=r"^[a-z_]+$")]
 
 def _known(request: Request, kind: str) -> None:
     if services_of(request).documents.kind(kind) is None:
-        raise HTTPException(404, f"there is nothing called {kind!r} to edit")
+        # Named from the list, never repeating what was sent.
+        known = ", ".join(services_of(request).documents.names)
+        raise HTTPException(404, f"no such kind; these can be edited: {known}")
 
 
 @router.get("")
