@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from html import escape
 from pathlib import Path
 
-from fastapi import FastAPI, Request, WebSocket
+from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -19,7 +19,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 
 from chat import bundle
-from chat.core import http, transport
+from chat.core import documents, http, transport
 from chat.core.broker import Broker
 from chat.core.logs import configure_logging
 from chat.core.metrics import CONTENT_TYPE
@@ -28,6 +28,7 @@ from chat.core.security import SecurityHeaders
 from chat.core.services import Services
 from chat.core.settings import Settings
 from chat.helpline import (
+    admin_documents,
     assign,
     continuity,
     profile,
@@ -43,7 +44,7 @@ from chat.helpline import presence as helpline_presence
 from chat.helpline import sockets as helpline_sockets
 from chat.helpline.console import install as install_console
 from chat.helpline.measures import install_metrics as install_helpline_metrics
-from chat.pageconfig import add_config_route, load_branding
+from chat.pageconfig import Branding, add_config_route, register_branding
 from chat.reporting.install import install as install_reporting
 from chat.schema import upgrade
 from moderation.safeguarding.install import install as install_moderation
@@ -75,14 +76,17 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     """The app; `broker` replaces the one WILLOW_BROKER_URL names (several apps, one process)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    branding = load_branding(settings.branding_file)
     services = Services.build(settings, broker)
+    documents.install(services)
+    register_branding(services)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if services.db.is_sqlite:
             await upgrade(services.db.engine)
         await services.start()
+        # What admins saved (chat/core/documents.py) replaces the data files' defaults.
+        await services.documents.reload_all(services)
         await services.presence.heartbeat()
         heartbeat = asyncio.create_task(services.presence.run_forever(), name="willow-presence")
         housekeeping = asyncio.create_task(
@@ -139,12 +143,13 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     app.include_router(profile.router)
     app.include_router(staff_account.router)
     app.include_router(staff_admin.router)
+    app.include_router(admin_documents.router)
     install_moderation(app, services)
     install_rooms(app, services)
     install_reporting(app, services)
     _add_health(app, services)
-    add_config_route(app, settings, branding, visitors.LANGUAGES)
-    _add_pages(app, settings, branding.exit_url or settings.exit_url)
+    add_config_route(app, services, visitors.LANGUAGES)
+    _add_pages(app, services)
     return app
 
 
@@ -201,21 +206,32 @@ VISITOR_PAGES = {"/": "visitor", "/rooms": "rooms", "/safety": "safety"}
 
 
 def _visitor_page(
-    path: Path, exit_url: str, scripts: bundle.Bundle | None = None
+    path: Path, exit_url: Callable[[], str], scripts: bundle.Bundle | None = None
 ) -> Callable[[], Awaitable[HTMLResponse]]:
-    html = path.read_text(encoding="utf-8").replace(PAGE_EXIT_URL, escape(exit_url, quote=True))
-    html = bundle.apply(html, scripts)
+    template = path.read_text(encoding="utf-8")
+    # Made again only when an admin changes the exit address (an edited branding).
+    made: dict[str, str] = {}
 
     async def page() -> HTMLResponse:
-        return HTMLResponse(html)
+        address = exit_url()
+        if address not in made:
+            made.clear()
+            html = template.replace(PAGE_EXIT_URL, escape(address, quote=True))
+            made[address] = bundle.apply(html, scripts)
+        return HTMLResponse(made[address])
 
     return page
 
 
-def _add_pages(app: FastAPI, settings: Settings, exit_url: str) -> None:
+def _add_pages(app: FastAPI, services: Services) -> None:
+    settings = services.settings
     frontend = settings.frontend_dir
     # The visitor page's modules in one round trip when the pre-built bundle is fresh.
     scripts = bundle.load(frontend)
+
+    def exit_url() -> str:
+        return services.features.get(Branding).exit_url or settings.exit_url
+
     for route, folder in VISITOR_PAGES.items():
         page = _visitor_page(frontend / folder / "index.html", exit_url, scripts)
         app.add_api_route(route, page, methods=["GET"], include_in_schema=False)
@@ -231,6 +247,13 @@ def _add_pages(app: FastAPI, settings: Settings, exit_url: str) -> None:
     @app.get("/admin", include_in_schema=False)
     async def admin_page(_request: Request) -> FileResponse:
         return FileResponse(frontend / "admin" / "index.html")
+
+    @app.get("/admin/{kind}", include_in_schema=False)
+    async def admin_document_page(kind: str) -> FileResponse:
+        """One page per kind an admin edits (chat/helpline/admin_documents.py)."""
+        if services.documents.kind(kind) is None:
+            raise HTTPException(404)
+        return FileResponse(frontend / "admin" / "document.html")
 
     @app.get("/account", include_in_schema=False)
     async def account_page(_request: Request) -> FileResponse:

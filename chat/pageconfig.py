@@ -17,7 +17,9 @@ from typing import Annotated
 from fastapi import FastAPI, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from chat.core.settings import Settings, SettingsError
+from chat.core.documents import DocumentKind
+from chat.core.services import Services
+from chat.core.settings import SettingsError
 
 FALLBACK = "en"
 # The staff console's words are never sent to a visitor page.
@@ -111,6 +113,11 @@ def load_branding(path: Path | None) -> Branding:
     except (OSError, ValueError) as error:
         message = f"WILLOW_BRANDING_FILE {path}: cannot be read as JSON ({error})"
         raise SettingsError(message) from None
+    return branding_from_data(data, f"WILLOW_BRANDING_FILE {path}")
+
+
+def branding_from_data(data: object, label: str) -> Branding:
+    """Check already-read data as the file is checked (an admin's edit); `label` names it."""
     try:
         return Branding.model_validate(data)
     except ValidationError as error:
@@ -118,7 +125,24 @@ def load_branding(path: Path | None) -> Branding:
             f"{'.'.join(str(p) for p in item['loc']) or 'file'}: {item['msg']}"
             for item in error.errors()
         )
-        raise SettingsError(f"WILLOW_BRANDING_FILE {path}: {problems}") from None
+        raise SettingsError(f"{label}: {problems}") from None
+
+
+def register_branding(services: Services) -> Branding:
+    """Branding is an edited document (chat/core/documents.py); the file is its default."""
+    path = services.settings.branding_file
+    branding = services.documents.register(
+        DocumentKind[Branding](
+            name="branding",
+            default=lambda: load_branding(path),
+            parse=lambda body: branding_from_data(body, "branding"),
+            body=lambda look: look.model_dump(mode="json", exclude_defaults=True),
+            summary=lambda look: look.name or "",
+            appliers=[services.features.replace],
+        )
+    )
+    services.features.add(branding)
+    return branding
 
 
 class Catalogues:
@@ -164,17 +188,10 @@ def _read(path: Path) -> dict[str, str]:
     }
 
 
-def add_config_route(
-    app: FastAPI, settings: Settings, branding: Branding, languages: tuple[str, ...]
-) -> None:
+def add_config_route(app: FastAPI, services: Services, languages: tuple[str, ...]) -> None:
+    settings = services.settings
     catalogues = Catalogues(settings.frontend_dir / "i18n", languages)
-    exit_url = branding.exit_url or settings.exit_url
     quiet_words = catalogues.quiet_words()
-    look = {
-        "name": branding.name,
-        "favicon": branding.favicon,
-        "colours": branding.colours.model_dump(exclude_none=True),
-    }
 
     @app.get("/api/config")
     async def page_config(
@@ -184,10 +201,17 @@ def add_config_route(
         """Where the quick exit goes, the deployment's look, and the page's words."""
         chosen = catalogues.choose(lang)
         wanted = tuple(name for name in BUNDLES if name in bundle)
+        # Read per request: an admin's edit of the branding or retention is used at once.
+        branding = services.features.get(Branding)
+        look = {
+            "name": branding.name,
+            "favicon": branding.favicon,
+            "colours": branding.colours.model_dump(exclude_none=True),
+        }
         return {
-            "exit_url": exit_url,
+            "exit_url": branding.exit_url or settings.exit_url,
             "languages": list(languages),
-            "retention_days": settings.transcript_retention_days,
+            "retention_days": services.settings.transcript_retention_days,
             "brand": look,
             "quiet_words": quiet_words,
             "language": chosen,

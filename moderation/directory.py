@@ -315,6 +315,35 @@ def load_directory(paths: Sequence[Path]) -> Directory:
     return Directory(tuple(entries.values()))
 
 
+def parse_directory(data: object, label: str) -> Directory:
+    """Check an edited directory (already-read data in the file's format) as a file is
+    checked: the same entries, the same errors; it replaces every entry (an admin's list)."""
+    try:
+        parsed = _DirectoryFile.model_validate(data)
+    except ValidationError as exc:
+        raise DirectoryError(label, describe_validation_error(exc)) from None
+    if parsed.remove:
+        raise DirectoryError(label, "remove: an edited directory lists its entries instead")
+    entries = _read_entries(Path(label), parsed.helplines)
+    if not any(item.emergency for item in entries.values()):
+        raise DirectoryError(
+            label,
+            "no entry has 'emergency: true'; someone in immediate danger "
+            "must always be shown an emergency number such as 999",
+        )
+    return Directory(tuple(entries.values()))
+
+
+def directory_body(directory: Directory) -> dict[str, object]:
+    """A directory in its file's format (what `parse_directory` reads back)."""
+    return {
+        "helplines": [
+            item.model_dump(mode="json", exclude_defaults=True, exclude={"text_language"})
+            for item in directory.helplines
+        ]
+    }
+
+
 def default_directory_paths(extra: Path | None = None) -> list[Path]:
     """The shipped directory, then `extra` (the server passes WILLOW_DIRECTORY_FILE)."""
     return [DEFAULT_DIRECTORY_FILE] if extra is None else [DEFAULT_DIRECTORY_FILE, extra]

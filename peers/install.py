@@ -14,7 +14,7 @@ from chat.core.events import ConnectionClosed
 from chat.core.services import Services
 from moderation.directory import Directory
 from moderation.loaded import Rules
-from peers import events, handlers, lifecycle, routes
+from peers import documents, events, handlers, lifecycle, routes
 from peers import presence as seat_presence
 from peers.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
 from peers.control import apply_standing, handle_control, refresh_standing
@@ -63,6 +63,7 @@ def install(app: FastAPI, services: Services) -> RoomsRuntime:
     """Load and check the data, then register the events, handlers, routes and purges."""
     runtime = load_runtime(services)
     services.features.add(runtime)
+    documents.install(runtime)
     every = services.settings.housekeeping_seconds
     services.housekeeping.register("room_sessions", every, lambda: purge_closed_sessions(services))
     # A backstop for grace timers lost with a node, so it runs more often than the purges.

@@ -96,6 +96,13 @@ class StaffDisabled(DomainEvent):
     staff_id: int
 
 
+@dataclass(frozen=True)
+class DocumentChanged(DomainEvent):
+    """An admin saved or reset an edited document (chat/core/documents.py): read it again."""
+
+    kind: str
+
+
 CORE_EVENTS: tuple[type[DomainEvent], ...] = (
     VisitorLeft,
     VisitorForgotten,
@@ -103,6 +110,7 @@ CORE_EVENTS: tuple[type[DomainEvent], ...] = (
     StaffLoggedOut,
     StaffDisabled,
     ConnectionClosed,
+    DocumentChanged,
 )
 
 E = TypeVar("E", bound=DomainEvent)

@@ -161,6 +161,19 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class EditedDocument(Base):
+    """One saved version of something an admin edits live (chat/core/documents.py); the newest
+    row of a kind is in use, and a row with no body means "back to the shipped default"."""
+
+    __tablename__ = "edited_documents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    body: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class HousekeepingJob(Base):
     """When each periodic purge is next due and which node holds it now (chat/core/housekeeping).
 

@@ -17,6 +17,7 @@ from chat.core.broker import Broker, broker_from_url
 from chat.core.clock import now
 from chat.core.connections import ConnectionIndex
 from chat.core.db import Database
+from chat.core.documents import Documents
 from chat.core.events import EVENTS_CHANNEL, DomainEvent, EventBus
 from chat.core.housekeeping import Housekeeping
 from chat.core.hub import Hub, envelope, stream_channel
@@ -50,6 +51,13 @@ class Features:
             raise ValueError(f"{kind.__name__} is already installed")
         self._objects[kind] = feature
 
+    def replace(self, feature: object) -> None:
+        """Put a new value of an installed type in its place (an admin's live edit)."""
+        kind = type(feature)
+        if kind not in self._objects:
+            raise LookupError(f"{kind.__name__} is not installed in this app")
+        self._objects[kind] = feature
+
     def get(self, kind: type[F]) -> F:
         feature = self._objects.get(kind)
         if not isinstance(feature, kind):
@@ -74,6 +82,8 @@ class Services:
     # What the socket transport dispatches to; each feature registers its own at install.
     sockets: SocketRoutes = field(default_factory=SocketRoutes)
     features: Features = field(default_factory=Features)
+    # What admins edit live (hours, rooms, directory, ...): each feature registers its kinds.
+    documents: Documents = field(default_factory=Documents)
     # This node's sockets by visitor session and staff account, closed when those end.
     connections: ConnectionIndex = field(default_factory=ConnectionIndex)
     # Every message anyone writes goes through it; features register the verdict's effects.

@@ -19,6 +19,7 @@ from typing import Literal
 from sqlalchemy import func, select, update
 
 from chat.core.clock import now
+from chat.core.documents import DocumentKind
 from chat.core.events import ConversationEnded, DomainEvent
 from chat.core.models import Conversation, Staff
 from chat.core.protocol import ClientEventModel, ProtocolError, RowId
@@ -196,7 +197,19 @@ async def _any_adviser(connection: Connection, event: AnyAdviser) -> None:
 
 
 def install(services: Services) -> Router:
-    services.features.add(ServiceHours.load(services.settings.hours_file))
+    hours_file = services.settings.hours_file
+    features = services.features
+    hours = services.documents.register(
+        DocumentKind[ServiceHours](
+            name="hours",
+            default=lambda: ServiceHours.load(hours_file),
+            parse=lambda body: ServiceHours.from_data(body, "hours"),
+            body=lambda hours: None if hours.spec is None else hours.spec.model_dump(mode="json"),
+            summary=lambda hours: "always open" if hours.always else f"in {hours.zone.key}",
+            appliers=[features.replace],
+        )
+    )
+    features.add(hours)
     services.sockets.add_events(ROUTING_EVENTS)
     services.sockets.add_error_codes(ROUTING_ERROR_CODES)
     services.sockets.handle(AnyAdviser, _any_adviser)

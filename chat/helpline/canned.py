@@ -13,16 +13,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import select
 
+from chat.core import documents
+from chat.core.documents import DocumentKind
 from chat.core.models import Staff
 from chat.core.services import Services
 from chat.helpline.choices import LANGUAGES
-from chat.helpline.models import CannedLibrary
 from chat.helpline.staff import require_role, services_of
 from moderation.datafiles import DataFileError, describe_validation_error, load_mapping
 from moderation.wording import check_wording
 
+KIND = "canned"
 CANNED_FILE = Path(__file__).resolve().parent / "data" / "canned.yaml"
 SLUG = r"^[a-z][a-z0-9_]{0,39}$"
 Title = Annotated[str, Field(min_length=1, max_length=80)]
@@ -75,45 +76,50 @@ class Library(_Strict):
 def load_library(path: Path | None = None) -> Library:
     """Read and check the canned-reply file; a bad file raises DataFileError naming it."""
     path = path or CANNED_FILE
-    data = load_mapping(path)
+    return library_from_data(load_mapping(path), path)
+
+
+def library_from_data(data: object, label: Path | str) -> Library:
+    """Check already-read data as the file is checked (an admin's edit); `label` names it."""
     try:
         return Library.model_validate(data)
     except ValidationError as exc:
-        raise DataFileError(path, describe_validation_error(exc)) from None
+        raise DataFileError(label, describe_validation_error(exc)) from None
+
+
+def _summary(library: Library) -> str:
+    replies = sum(len(g.replies) for g in library.groups)
+    return f"{len(library.groups)} groups, {replies} replies"
+
+
+def install(services: Services) -> None:
+    """The library is an edited document (chat/core/documents.py): the data file is its default."""
+    path = services.settings.canned_file
+    services.documents.register(
+        DocumentKind(
+            name=KIND,
+            default=lambda: load_library(path),
+            parse=lambda body: library_from_data(body, KIND),
+            body=lambda library: library.model_dump(mode="json"),
+            summary=_summary,
+        )
+    )
 
 
 async def current_library(services: Services) -> tuple[Library, bool]:
     """The library in use: the newest admin-saved version, else the data file's defaults."""
-    async with services.db.read() as session:
-        body = await session.scalar(
-            select(CannedLibrary.body).order_by(CannedLibrary.id.desc()).limit(1)
-        )
-    if body is None:
-        return services.features.get(Library), False
-    return Library.model_validate(body), True
+    current = services.documents.current(KIND)
+    return current.value, current.edited
 
 
 async def save_library(services: Services, staff: Staff, library: Library) -> None:
     """An admin's new version, kept with who saved it; the audit log says so too."""
-    async with services.change() as tx:
-        row = CannedLibrary(body=library.model_dump(mode="json"), staff_id=staff.id)
-        tx.session.add(row)
-        await tx.session.flush()
-        replies = sum(len(g.replies) for g in library.groups)
-        tx.audit(
-            f"staff:{staff.id}",
-            "canned.saved",
-            f"canned:{row.id}",
-            f"{len(library.groups)} groups, {replies} replies",
-        )
+    await documents.save(services, KIND, library.model_dump(mode="json"), staff.id)
 
 
 async def reset_library(services: Services, staff: Staff) -> None:
-    """Back to the data file's defaults: a saved version that is the defaults, audited."""
-    async with services.change() as tx:
-        defaults = services.features.get(Library)
-        tx.session.add(CannedLibrary(body=defaults.model_dump(mode="json"), staff_id=staff.id))
-        tx.audit(f"staff:{staff.id}", "canned.reset", "canned", "back to the shipped defaults")
+    """Back to the data file's defaults, audited."""
+    await documents.reset(services, KIND, staff.id)
 
 
 def wording_notes(library: Library) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import FastAPI
 from pydantic import Field
 
+from chat.core.documents import DocumentKind
 from chat.core.models import Staff
 from chat.core.protocol import ClientEventModel, ProtocolError, RowId
 from chat.core.services import Services
@@ -145,8 +146,19 @@ def _on_transferred(services: Services) -> object:
 
 def install(app: FastAPI, services: Services) -> None:
     settings = services.settings
-    services.features.add(canned.load_library(settings.canned_file))
-    services.features.add(wrapup.load_outcomes(settings.outcomes_file))
+    canned.install(services)
+    outcomes_file = settings.outcomes_file
+    outcomes = services.documents.register(
+        DocumentKind[wrapup.Outcomes](
+            name="outcomes",
+            default=lambda: wrapup.load_outcomes(outcomes_file),
+            parse=lambda body: wrapup.outcomes_from_data(body, "outcomes"),
+            body=lambda codes: codes.model_dump(mode="json"),
+            summary=lambda codes: f"{len(codes.outcomes)} outcomes",
+            appliers=[services.features.replace],
+        )
+    )
+    services.features.add(outcomes)
     routes: SocketRoutes = services.sockets
     routes.add_events(EVENTS)
     routes.add_error_codes(CONSOLE_ERROR_CODES)

@@ -92,6 +92,7 @@ class ServiceHours:
 
     def __init__(self, spec: HoursFile | None = None) -> None:
         self.always = spec is None
+        self.spec = spec
         spec = spec or HoursFile()
         self.zone = ZoneInfo(spec.timezone)
         self.weekly = {DAYS.index(d): [_span(s) for s in spans] for d, spans in spec.weekly.items()}
@@ -104,15 +105,25 @@ class ServiceHours:
             return cls()
         try:
             raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-            return cls(HoursFile.model_validate(raw or {}))
         except OSError as exc:
             raise HoursError(f"{path}: cannot read: {exc.strerror}") from None
         except yaml.YAMLError as exc:
             raise HoursError(f"{path}: not YAML: {exc}") from None
+        # An empty file names no open hours: closed, as a file naming no days would be.
+        return cls.from_data({} if raw is None else raw, str(path))
+
+    @classmethod
+    def from_data(cls, raw: Any, label: str) -> ServiceHours:
+        """Check already-read data as the file is checked; `label` names it in the error.
+        None (no file, or an admin's "always open") means always open."""
+        if raw is None:
+            return cls()
+        try:
+            return cls(HoursFile.model_validate(raw))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise HoursError(f"{path}: {where}: {first['msg']}") from None
+            raise HoursError(f"{label}: {where}: {first['msg']}") from None
 
     def _spans(self, day: dt.date) -> list[Span]:
         if day in self.closed:

@@ -17,7 +17,9 @@ from chat.core.models import Base, BigId
 
 
 class CannedLibrary(Base):
-    """One saved version of the canned-reply library; the newest one is in use."""
+    """Saved canned-reply libraries from before the edited documents (chat/core/documents.py),
+    which now hold them; migration helpline_0002_canned_admin carried the newest one over.
+    Read by nothing; kept so a downgrade loses nothing."""
 
     __tablename__ = "canned_libraries"
 

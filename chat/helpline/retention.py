@@ -6,15 +6,20 @@ delete hers at once. The purges run on the app's housekeeping schedule (`install
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from sqlalchemy import ColumnElement, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core.clock import now
+from chat.core.documents import DocumentKind
 from chat.core.events import VisitorForgotten
 from chat.core.models import Base, Conversation, Event, StaffSession, Stream, VisitorSession
 from chat.core.services import Services
+from chat.core.settings import Settings
 from chat.helpline.conversations import end_session
+from moderation.datafiles import describe_validation_error
 
 
 async def purge_expired(services: Services, at: datetime | None = None) -> int:
@@ -102,8 +107,57 @@ async def purge_expired_staff_sessions(services: Services, at: datetime | None =
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+# What an admin may change live (chat/core/documents.py); the settings are the defaults.
+RETENTION_FIELDS = ("transcript_retention_days", "visitor_session_hours", "audit_retention_days")
+
+
+def _retention_model() -> type[BaseModel]:
+    """The same fields, with the same limits, as the settings that validate them at start."""
+    fields: dict[str, Any] = {
+        name: (Settings.model_fields[name].annotation, Settings.model_fields[name])
+        for name in RETENTION_FIELDS
+    }
+    return create_model(
+        "RetentionPeriods", __config__=ConfigDict(extra="forbid", strict=True), **fields
+    )
+
+
+RetentionPeriods = _retention_model()
+
+
+def retention_from_data(data: object) -> dict[str, Any]:
+    """Check an admin's periods as WILLOW_* settings are checked at start."""
+    if not isinstance(data, dict):
+        raise ValueError("retention must be a mapping of period: number")
+    try:
+        return RetentionPeriods.model_validate(data).model_dump()
+    except ValidationError as exc:
+        raise ValueError(describe_validation_error(exc)) from None
+
+
+def register_retention(services: Services) -> None:
+    """Retention periods are an edited document; WILLOW_* settings are their defaults."""
+    started_with = {name: getattr(services.settings, name) for name in RETENTION_FIELDS}
+
+    def apply(periods: dict[str, Any]) -> None:
+        # Every purge and page reads services.settings when it runs, so this is enough.
+        services.settings = services.settings.model_copy(update=periods)
+
+    services.documents.register(
+        DocumentKind(
+            name="retention",
+            default=lambda: dict(started_with),
+            parse=retention_from_data,
+            body=dict,
+            summary=lambda p: f"transcripts {p['transcript_retention_days']} days",
+            appliers=[apply],
+        )
+    )
+
+
 def install(services: Services) -> None:
     """Register the helpline's purges with the app's housekeeping."""
+    register_retention(services)
     every = services.settings.housekeeping_seconds
     jobs = services.housekeeping
     jobs.register("transcripts", every, lambda: purge_expired(services))

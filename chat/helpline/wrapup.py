@@ -62,10 +62,15 @@ class Outcomes(_Strict):
 def load_outcomes(path: Path | None = None) -> Outcomes:
     """Read and check the outcome codes; a bad file raises DataFileError naming it."""
     path = path or OUTCOMES_FILE
+    return outcomes_from_data(load_mapping(path), path)
+
+
+def outcomes_from_data(data: object, label: Path | str) -> Outcomes:
+    """Check already-read data as the file is checked (an admin's edit); `label` names it."""
     try:
-        return Outcomes.model_validate(load_mapping(path))
+        return Outcomes.model_validate(data)
     except ValidationError as exc:
-        raise DataFileError(path, describe_validation_error(exc)) from None
+        raise DataFileError(label, describe_validation_error(exc)) from None
 
 
 async def wrap_up(

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from chat.core.alerts import AlertKeeper
+from chat.core.documents import DocumentKind
 from chat.core.pipeline import Written
 from chat.core.services import Services
+from moderation.directory import Directory, directory_body, parse_directory
 from moderation.loaded import load_moderation_data
 from moderation.safeguarding.actions import record_written
 from moderation.safeguarding.alert_routes import router as alert_router
@@ -14,6 +16,21 @@ from moderation.safeguarding.alert_store import raise_alert
 from moderation.safeguarding.events import EVENTS
 from moderation.safeguarding.handlers import install_handlers
 from moderation.safeguarding.routes import build_router
+
+
+def register_directory(services: Services, shipped: Directory) -> Directory:
+    """The directory is an edited document (chat/core/documents.py): the data files, as
+    loaded at start, are its default; an admin's version replaces the whole list."""
+    return services.documents.register(
+        DocumentKind[Directory](
+            name="directory",
+            default=lambda: shipped,
+            parse=lambda body: parse_directory(body, "directory"),
+            body=directory_body,
+            summary=lambda found: f"{len(found.helplines)} entries",
+            appliers=[services.features.replace],
+        )
+    )
 
 
 def install(app: FastAPI, services: Services) -> None:
@@ -25,19 +42,18 @@ def install(app: FastAPI, services: Services) -> None:
         guidance_file=settings.guidance_file,
         directory_file=settings.directory_file,
     )
-    directory = data.directory
     services.features.add(data)
     services.features.add(data.rules)
-    services.features.add(directory)
+    services.features.add(register_directory(services, data.directory))
     # Alerts raised below this layer (the helpline's "I am in danger now") are kept too.
     services.features.add(AlertKeeper(raise_alert))
     services.sockets.add_events(EVENTS)
     install_handlers(services.sockets)
 
     async def effects(written: Written) -> None:
-        await record_written(services, directory, written)
+        await record_written(services, services.features.get(Directory), written)
 
     # Every place a woman writes (1:1, rooms) has the same effects of a verdict.
     services.messages.on_written(effects)
-    app.include_router(build_router(directory))
+    app.include_router(build_router(lambda: services.features.get(Directory)))
     app.include_router(alert_router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -32,7 +33,8 @@ class Outcome(StrictBody):
     outcome: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-def build_router(directory: Directory) -> APIRouter:
+def build_router(directory: Callable[[], Directory]) -> APIRouter:
+    """`directory` gives the one in use (an admin may edit it while the app runs)."""
     router = APIRouter(prefix="/api", tags=["safeguarding"])
 
     @router.get("/audit")
@@ -84,7 +86,7 @@ def build_router(directory: Directory) -> APIRouter:
     ) -> list[dict[str, Any]]:
         """Search helplines and referral services by words, category, nation and language."""
         try:
-            found = directory.search(q, category=category, nation=nation, language=language)
+            found = directory().search(q, category=category, nation=nation, language=language)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         return [h.model_dump(mode="json", exclude_none=True) for h in found]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 from alembic import command
@@ -84,9 +85,9 @@ async def _upgrade_and_look(url: str) -> None:
     assert versions == {
         "0003",
         "0008_supervisor_alerts",
-        "0009_sealed_second_factor",
+        # The core's head (0011_edited_documents_admin) is implied: the helpline's depends on it.
         "reporting_0001",
-        "helpline_0001_console",
+        "helpline_0002_canned_admin",
     }
     assert "hello" in str(body)
     # The open report became a kept supervisor alert.
@@ -100,3 +101,40 @@ def test_a_database_at_the_earlier_heads_upgrades_in_place(tmp_path: Path) -> No
             asyncio.run(_upgrade_and_look(url))
     else:
         asyncio.run(_upgrade_and_look(f"sqlite+aiosqlite:///{tmp_path / 'earlier.db'}"))
+
+
+async def _carry_canned(url: str) -> list[tuple[str, str]]:
+    """A library an admin saved before the edited documents is still the one in use."""
+    engine = create_async_engine(url)
+    config = alembic_config(url, VERSION_DIRECTORIES)
+
+    def before_documents(connection: object) -> None:
+        config.attributes["connection"] = connection
+        for head in ("0009_sealed_second_factor", "helpline_0001_console"):
+            command.upgrade(config, head)
+
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(before_documents)
+            for title in ("Older", "Newest"):
+                body = json.dumps({"groups": [{"id": "g", "title": title, "replies": []}]})
+                await connection.execute(
+                    text("INSERT INTO canned_libraries (body) VALUES (:body)"), {"body": body}
+                )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT kind, body FROM edited_documents"))
+            return [(kind, str(body)) for kind, body in rows.all()]
+    finally:
+        await engine.dispose()
+
+
+def test_a_saved_canned_library_is_carried_into_the_edited_documents(tmp_path: Path) -> None:
+    if DATABASE_URL:
+        with scratch_postgres(DATABASE_URL) as url:
+            rows = asyncio.run(_carry_canned(url))
+    else:
+        rows = asyncio.run(_carry_canned(f"sqlite+aiosqlite:///{tmp_path / 'canned.db'}"))
+    assert len(rows) == 1
+    kind, body = rows[0]
+    assert kind == "canned" and "Newest" in body and "Older" not in body
