@@ -210,3 +210,7 @@ class ReturnVisit(Base):
         ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
     )
     wait_for_adviser: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When she last chose to wait for that adviser, and when she was last asked whether
+    # another adviser will do (chat/helpline/returning.py); cleared when she chooses again.
+    chose_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    offered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

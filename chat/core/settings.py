@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     # How long she waits for an adviser who reads her language and knows her topic before
     # she is asked whether any adviser will do.
     match_wait_seconds: float = Field(default=180, ge=0, le=3600)
+    # How long she waits for the adviser she came back to (a return code) while that adviser
+    # has no free place before she is asked whether another adviser will do. The adviser
+    # going offline asks her at once.
+    return_wait_seconds: float = Field(default=300, ge=0, le=3600)
     # Weekly hours and holidays (YAML, deploy/hours.example.yaml); unset: always open.
     hours_file: Path | None = None
     # Surge limit: no new chat joins a queue this long (0: no limit), or whose estimated wait

@@ -26,7 +26,7 @@ from chat.core.outages import failed_with
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
 from chat.core.uow import Change
-from chat.helpline import queue_state, routing
+from chat.helpline import queue_state, returning, routing
 from chat.helpline.measures import (
     contact_facts,
     ending_facts,
@@ -205,9 +205,15 @@ async def queue_position(services: Services, conversation_id: int) -> dict[str, 
 
 async def set_available(services: Services, staff: Staff, available: bool) -> None:
     async with services.change() as tx:
-        await tx.session.execute(
-            update(Staff).where(Staff.id == staff.id).values(available=available)
+        changed = await tx.session.execute(
+            update(Staff)
+            .where(Staff.id == staff.id, Staff.available.is_(not available))
+            .values(available=available)
         )
+        went_away = not available and int(getattr(changed, "rowcount", 0)) > 0
+        if went_away:
+            # Women who came back to her and wait for her are asked at once.
+            await returning.offer_when_away(tx, staff.id)
         tx.after(lambda: publish_queue(services))
 
 
