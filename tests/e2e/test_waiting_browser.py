@@ -4,8 +4,10 @@ danger now", a return code, and an adviser seeing a mentor's note."""
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 
+from chat.core.settings import Settings
+from tests.conftest import running_server
 from tests.e2e.browser import Pages, screenshot, start_chat, take_chat
 from tests.peers.roomkit import mentor_in, said, woman_in
 from tests.wsclient import Client, staff, visitor
@@ -213,10 +215,22 @@ async def test_moved_from_a_room_she_is_told_why_and_keeps_her_helplines_card(
 
 
 async def test_her_adviser_not_available_she_is_told_at_once_and_asked_again(
-    pages: Pages,
+    browser: Browser, settings: Settings
 ) -> None:
+    # Routing gives chats by itself (the default outside tests).
+    auto = Settings(**{**settings.model_dump(), "assignment": "auto"})
+    async with running_server(auto) as server:
+        pages = Pages(browser, server)
+        try:
+            await _told_and_asked_again(pages)
+        finally:
+            await pages.close()
+        assert pages.foreign_requests() == [] and pages.page_errors == []
+
+
+async def _told_and_asked_again(pages: Pages) -> None:
     server = pages.server
-    login = await server.staff_session("adviser", "Asha")
+    login = await server.staff_session("adviser", "asha")
     await server.set_profile(login.username, capacity=1)
     asha = await staff(server, login)
     # An earlier chat with Asha, ended with a return code.
@@ -263,4 +277,3 @@ async def test_her_adviser_not_available_she_is_told_at_once_and_asked_again(
     await expect(again.locator("#chat-status")).to_contain_text("Bea", timeout=10_000)
     for client in (asha, other, bea):
         await client.close()
-    assert pages.foreign_requests() == [] and pages.page_errors == []
