@@ -99,7 +99,8 @@ async def request_chat(
         session.add(conversation)
         await session.flush()
         tx.after(lambda: publish_queue(services, added={conversation.id}))
-        tx.after(lambda: services.tally.note("contact", **contact_facts(visitor)))
+        # Counted in this transaction: an arrival is one write, not two (a surge's cost).
+        await services.tally.note_within(tx, "contact", **contact_facts(visitor))
     return conversation
 
 
@@ -302,7 +303,7 @@ async def hand_over(
     # What the adviser needs to know before replying, kept with the chat for a reload.
     await tx.append(conversation.id, triage, staff_only=True)
     tx.after(lambda: publish_queue(services, removed={conversation.id}))
-    tx.after(lambda: services.tally.note("taken", seconds=waited(conversation)))
+    await services.tally.note_within(tx, "taken", seconds=waited(conversation))
 
 
 async def conversation_for(services: Services, conversation_id: int) -> Conversation:
@@ -370,7 +371,7 @@ async def end_conversation(
         conversation.ended_at = now()
         conversation.ended_by = by
         observe_end(services, conversation)
-        tx.after(lambda: services.tally.note("ended", **ending_facts(conversation)))
+        await services.tally.note_within(tx, "ended", **ending_facts(conversation))
         return await tx.append(
             conversation_id,
             {
