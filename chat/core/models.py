@@ -14,12 +14,14 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -123,6 +125,11 @@ class Event(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
+    # The queue's order (chat/helpline/queue_state.py): a page of it is read off the index,
+    # not sorted, however long the queue.
+    __table_args__ = (
+        Index("ix_conversations_queue", "status", text("priority DESC"), "created_at", "id"),
+    )
 
     # A conversation is a stream: its id is the stream's id, so the two never need mapping.
     id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
@@ -223,3 +230,7 @@ class ReturnVisit(Base):
         ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
     )
     wait_for_adviser: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When she last chose to wait for that adviser, and when she was last asked whether
+    # another adviser will do (chat/helpline/returning.py); cleared when she chooses again.
+    chose_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    offered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

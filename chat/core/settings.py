@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     # The supervisors' board colours the longest wait against this target (seconds): amber
     # from three quarters of it, red past it.
     wait_target_seconds: int = Field(default=120, ge=10, le=3600)
+    # How long she waits for the adviser she came back to (a return code) while that adviser
+    # has no free place before she is asked whether another adviser will do. The adviser
+    # going offline asks her at once.
+    return_wait_seconds: float = Field(default=300, ge=0, le=3600)
     # Weekly hours and holidays (YAML, deploy/hours.example.yaml); unset: always open.
     hours_file: Path | None = None
     # Surge limit: no new chat joins a queue this long (0: no limit), or whose estimated wait

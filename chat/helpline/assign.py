@@ -8,11 +8,14 @@ node where it happened, coalesced so a burst makes one round. A round takes the 
 the adviser's sockets, on whichever node, join the chat (`ConversationAssigned`).
 
 A slow tick on every node runs a round too, so the offer reaches her when her time to match
-has passed even if nothing else happens, and nothing waits on a lost piece of news.
+has passed even if nothing else happens, and nothing waits on a lost piece of news; the same
+tick asks a woman waiting for the adviser she came back to whether another will do, when
+that adviser has stayed without a free place for her (chat/helpline/returning.py).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -21,13 +24,13 @@ from sqlalchemy import func, select, update
 from chat.core.clock import now
 from chat.core.documents import DocumentKind
 from chat.core.events import ConversationEnded, DomainEvent
-from chat.core.models import Conversation, Staff
+from chat.core.models import Conversation, ReturnVisit, Staff
 from chat.core.protocol import ClientEventModel, ProtocolError, RowId
 from chat.core.services import Services
 from chat.core.transport import Connection
 from chat.core.uow import Change
 from chat.helpline import conversations as conv
-from chat.helpline import queue_state, routing
+from chat.helpline import queue_state, returning, routing
 from chat.helpline.hours import ServiceHours
 from chat.helpline.queue_news import news_of
 from chat.helpline.queue_state import Router
@@ -82,6 +85,10 @@ async def route(services: Services) -> list[tuple[int, int]]:
             return made
         taken = {c for c, _ in made}
         at = now()
+        # Her adviser (a return code) is still not free for her: she is asked, once.
+        given = Counter(adviser for _, adviser in made)
+        after = [replace(a, active=a.active + given[a.id]) for a in team]
+        await returning.offer_when_due(tx, settings, after, at)
         for conversation in await queue_state.due_for_offer(session, settings, at):
             waiting = queue_state.as_waiting(conversation)
             if waiting.id in taken:
@@ -139,6 +146,13 @@ async def choose_any_adviser(services: Services, conversation_id: int, accept: b
         )
         if not getattr(result, "rowcount", 0):
             raise ProtocolError("not_found", ref="any_adviser")
+        if accept:
+            # Any adviser means any: no longer only the one she came back to.
+            await tx.session.execute(
+                update(ReturnVisit)
+                .where(ReturnVisit.conversation_id == conversation_id)
+                .values(wait_for_adviser=False, chose_at=None)
+            )
         await tx.append(
             conversation_id,
             {

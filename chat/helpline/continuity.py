@@ -9,7 +9,8 @@ is deleted with the conversation (retention, "delete my conversation": a foreign
 
 Coming back with it, a new conversation joins the queue; the adviser who takes it sees the
 hand-over summary (a staff-only `handover` event), and she is offered to wait for the same
-adviser. Routing reads that choice with `preferred_adviser`.
+adviser (told at once when that adviser is not available). Routing reads that choice with
+`preferred_adviser`; chat/helpline/returning.py asks her again when the wait goes on.
 """
 
 from __future__ import annotations
@@ -281,7 +282,23 @@ async def wait_for_adviser(
             raise ProtocolError("not_found", ref="wait_for_adviser")
         if conversation.status != "waiting":
             raise ProtocolError("conversation_ended", ref="wait_for_adviser")
+        adviser = await session.get(Staff, visit.adviser_id)
+        at = now()
         visit.wait_for_adviser = wait
+        # A new choice: the time before she is asked again counts from now
+        # (chat/helpline/returning.py).
+        visit.chose_at = at if wait else None
+        visit.offered_at = None
+        await tx.append(
+            conversation_id,
+            {
+                "type": "waiting_for_adviser",
+                "conversation_id": conversation_id,
+                "wait": wait,
+                "adviser_name": adviser.display_name if adviser else None,
+                "at": at.isoformat(),
+            },
+        )
         tx.after(lambda: conv.publish_queue(services, changed={conversation_id}))
 
 
@@ -363,14 +380,8 @@ async def _on_wait(connection: Connection, event: WaitForAdviser) -> None:
     visitor = _visitor(connection, "wait_for_adviser")
     if event.conversation_id not in connection.writable:
         raise ProtocolError("not_found", ref="wait_for_adviser")
+    # Her choice is stored in her conversation: her sockets hear it, and so does a reload.
     await wait_for_adviser(connection.services, visitor.id, event.conversation_id, event.wait)
-    connection.send(
-        {
-            "type": "waiting_for_adviser",
-            "conversation_id": event.conversation_id,
-            "wait": event.wait,
-        }
-    )
 
 
 async def _on_summary(connection: Connection, event: HandoverSummary) -> None:

@@ -26,7 +26,7 @@ from chat.core.outages import failed_with
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
 from chat.core.uow import Change
-from chat.helpline import board, queue_state, routing
+from chat.helpline import board, queue_state, returning, routing
 from chat.helpline.measures import (
     contact_facts,
     ending_facts,
@@ -100,7 +100,8 @@ async def request_chat(
         await session.flush()
         tx.after(lambda: publish_queue(services, added={conversation.id}))
         tx.after(lambda: _flagged_arrival(services, conversation))
-        tx.after(lambda: services.tally.note("contact", **contact_facts(visitor)))
+        # Counted in this transaction: an arrival is one write, not two (a surge's cost).
+        await services.tally.note_within(tx, "contact", **contact_facts(visitor))
     return conversation
 
 
@@ -212,9 +213,15 @@ async def queue_position(services: Services, conversation_id: int) -> dict[str, 
 
 async def set_available(services: Services, staff: Staff, available: bool) -> None:
     async with services.change() as tx:
-        await tx.session.execute(
-            update(Staff).where(Staff.id == staff.id).values(available=available)
+        changed = await tx.session.execute(
+            update(Staff)
+            .where(Staff.id == staff.id, Staff.available.is_(not available))
+            .values(available=available)
         )
+        went_away = not available and int(getattr(changed, "rowcount", 0)) > 0
+        if went_away:
+            # Women who came back to her and wait for her are asked at once.
+            await returning.offer_when_away(tx, staff.id)
         tx.after(lambda: publish_queue(services))
         tx.after(lambda: board.note(services, staff={staff.id}))
 
@@ -305,7 +312,7 @@ async def hand_over(
     await tx.append(conversation.id, triage, staff_only=True)
     tx.after(lambda: publish_queue(services, removed={conversation.id}))
     tx.after(lambda: board.note(services, staff={staff.id}, chats={conversation.id}))
-    tx.after(lambda: services.tally.note("taken", seconds=waited(conversation)))
+    await services.tally.note_within(tx, "taken", seconds=waited(conversation))
 
 
 async def conversation_for(services: Services, conversation_id: int) -> Conversation:
@@ -375,7 +382,7 @@ async def end_conversation(
         observe_end(services, conversation)
         adviser = conversation.adviser_id
         tx.after(lambda: board.note(services, staff={adviser}, chats={conversation_id}))
-        tx.after(lambda: services.tally.note("ended", **ending_facts(conversation)))
+        await services.tally.note_within(tx, "ended", **ending_facts(conversation))
         return await tx.append(
             conversation_id,
             {

@@ -7,7 +7,8 @@
   `chat_grace_seconds` away the chat ends as "she left" (`ended`, by `left`), which frees the
   adviser. Coming back within the grace keeps her place in the queue or her chat.
 - An adviser is available only while a socket of hers is open: `staff_grace_seconds` after
-  her last socket closed, she is no longer available.
+  her last socket closed, she is no longer available, and a woman who came back to her and
+  waits for her is asked at once whether another adviser will do (chat/helpline/returning.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from chat.core.services import Services
 from chat.core.transport import Connection
 from chat.helpline import board
 from chat.helpline import conversations as conv
+from chat.helpline import returning
 
 # How the chat ends when she did not come back within the grace.
 ENDED_LEFT = "left"
@@ -140,5 +142,7 @@ async def _adviser_gone(services: Services, staff_id: int) -> None:
             .values(available=False)
         )
         if getattr(changed, "rowcount", 0):
+            # Women who came back to her and wait for her are asked at once.
+            await returning.offer_when_away(tx, staff_id)
             tx.after(lambda: conv.publish_queue(services))
         tx.after(lambda: board.note(services, staff={staff_id}))

@@ -34,7 +34,8 @@ import math
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from chat.core.channels import STAFF_CHANNEL
 from chat.core.models import Conversation, Staff, VisitorSession
@@ -205,28 +206,11 @@ class QueueNews:
         queue read, so a surge of arrivals does not read the queue once per arrival."""
         asked = asyncio.get_running_loop().time()
         async with self.services.db.read() as session:
-            mine = await session.get(Conversation, conversation_id)
-            if mine is None or mine.status != "waiting":
-                return None
-            me = queue_state.as_waiting(mine)
-            waiting = await session.scalar(
-                select(func.count())
-                .select_from(Conversation)
-                .where(Conversation.status == "waiting")
-            )
-            ahead = await session.scalar(
-                select(func.count())
-                .select_from(Conversation)
-                .where(
-                    Conversation.status == "waiting",
-                    # Ids follow the order of joining (SQLite keeps times as text, whole
-                    # seconds by default, so they cannot order two joins in one second).
-                    or_(
-                        Conversation.priority > mine.priority,
-                        and_(Conversation.priority == mine.priority, Conversation.id < mine.id),
-                    ),
-                )
-            )
+            found = (await session.execute(_mine_and_counts(conversation_id))).first()
+        if found is None or found[0].status != "waiting":
+            return None
+        mine, waiting, ahead = found
+        me = queue_state.as_waiting(mine)
         like = self._like(me)
         if like is None:
             # Her own row is committed: a read begun from now on counts her.
@@ -301,6 +285,30 @@ class QueueNews:
                     await self.tell_women_here()
             except Exception as problem:
                 failed_with(problem, log, "waiting news failed")
+
+
+def _mine_and_counts(conversation_id: int) -> Select[Any]:
+    """Her row, how many wait and how many are ahead of her: one statement (an arrival's
+    first position, in a surge at every arrival)."""
+    other = aliased(Conversation)
+    waiting = (
+        select(func.count()).select_from(other).where(other.status == "waiting").scalar_subquery()
+    )
+    ahead = (
+        select(func.count())
+        .select_from(other)
+        .where(
+            other.status == "waiting",
+            # Ids follow the order of joining (SQLite keeps times as text, whole seconds by
+            # default, so they cannot order two joins in one second).
+            or_(
+                other.priority > Conversation.priority,
+                and_(other.priority == Conversation.priority, other.id < Conversation.id),
+            ),
+        )
+        .scalar_subquery()
+    )
+    return select(Conversation, waiting, ahead).where(Conversation.id == conversation_id)
 
 
 async def _rest(began: float) -> float:

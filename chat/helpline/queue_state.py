@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, func, or_, select, text
+from sqlalchemy import Executable, exists, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core.clock import aware
@@ -232,6 +232,12 @@ async def due_for_offer(
             Conversation.any_adviser.is_(False),
             Conversation.created_at <= cutoff,
             or_(Conversation.language.is_not(None), Conversation.topic.is_not(None)),
+            # Waiting for the adviser she came back to: asked about that instead
+            # (chat/helpline/returning.py), since any adviser would not widen her match.
+            ~exists().where(
+                ReturnVisit.conversation_id == Conversation.id,
+                ReturnVisit.wait_for_adviser.is_(True),
+            ),
         )
         .order_by(Conversation.created_at)
         .limit(limit)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 # The specialisms an adviser may hold; a woman's optional topic names one of them.
 SPECIALISMS = (
@@ -190,3 +191,19 @@ def should_offer(
         # Every adviser online already matches her: "any adviser" would widen nothing.
         return False
     return not any(a.free > 0 and matches(waiting, a) for a in online)
+
+
+AdviserState = Literal["free", "busy", "away"]
+
+
+def adviser_state(adviser_id: int, advisers: Sequence[Adviser]) -> AdviserState:
+    """How the adviser a returning woman waits for stands: a free place she could take
+    (`free`), available but full (`busy`), or not available, not trained or gone (`away`).
+
+    Only `free` lets her chat start; the other two are why she may be asked whether another
+    adviser will do (chat/helpline/returning.py).
+    """
+    found = next((a for a in advisers if a.id == adviser_id), None)
+    if found is None or not (found.available and found.trained):
+        return "away"
+    return "free" if found.free > 0 else "busy"

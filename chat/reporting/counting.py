@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterator
 
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core.services import Services
 from chat.core.tally import Happening
@@ -163,17 +164,25 @@ def catalogue_keys() -> set[str]:
 
 
 async def count(services: Services, happening: Happening) -> None:
-    """Add one to each of the happening's cells for its day, in one statement."""
+    """Add one to each of the happening's cells for its day, in one statement of its own."""
+    if not cells_for(happening):
+        return
+    async with services.db.write() as session:
+        await count_within(session, happening)
+
+
+async def count_within(session: AsyncSession, happening: Happening) -> None:
+    """The same, in the caller's transaction (an action's unit of work: `Tally.note_within`)."""
     cells = cells_for(happening)
     if not cells:
         return
     day = happening.at.date()
     rows = [{"day": day, "measure": m, "dimension": d, "value": v, "count": 1} for m, d, v in cells]
-    insert = sqlite_insert if services.db.is_sqlite else postgres_insert
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    insert = sqlite_insert if sqlite else postgres_insert
     statement = insert(ReportCount).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["day", "measure", "dimension", "value"],
         set_={"count": ReportCount.count + statement.excluded.count},
     )
-    async with services.db.write() as session:
-        await session.execute(statement)
+    await session.execute(statement)

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from chat.core.services import Services
 from chat.core.tally import Happening
-from chat.reporting.counting import count
+from chat.reporting.counting import count, count_within
 from chat.reporting.routes import router
 
 
@@ -14,5 +14,5 @@ def install(app: FastAPI, services: Services) -> None:
     async def counted(happening: Happening) -> None:
         await count(services, happening)
 
-    services.tally.listen(counted)
+    services.tally.listen(counted, within=count_within)
     app.include_router(router)

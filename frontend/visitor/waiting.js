@@ -25,6 +25,7 @@ const state = {
   conversationId: null,
   codeShown: false,
   extrasFor: null, // the conversation whose rooms and helplines were fetched
+  focusChoice: false, // a question about her adviser waits to take her focus
 };
 
 // On the first screen she pressed "I am in danger now": say so as soon as she is in the queue.
@@ -107,6 +108,33 @@ function onHelplines(event) {
 function onReturning(event) {
   track(event.conversation_id);
   state.returning = event;
+  draw();
+  // Her adviser is not available: she is told so and asked at once.
+  if (event.adviser_name && event.adviser_available === false) focusChoice();
+}
+
+// Her adviser has stayed busy, or stopped being available, while she waited for her: asked
+// again whether to keep waiting or talk to the next adviser free (stored, so a reload shows it).
+function onReturnOffer(event) {
+  track(event.conversation_id);
+  state.returning = { conversation_id: event.conversation_id, adviser_name: event.adviser_name, reason: event.reason };
+  draw();
+  focusChoice();
+}
+
+// Her choice, stored: the same on every tab of hers and after a reload.
+function onWaitingFor(event) {
+  if (!current(event)) return;
+  track(event.conversation_id);
+  const name = state.returning?.adviser_name ?? event.adviser_name;
+  state.returning = { ...(state.returning ?? { conversation_id: event.conversation_id }), adviser_name: name, chosen: event.wait, reason: undefined };
+  draw();
+}
+
+// The question takes her focus once it is on screen (the waiting screen may come a moment
+// after the event that asks it).
+function focusChoice() {
+  state.focusChoice = true;
   draw();
 }
 
@@ -262,18 +290,29 @@ function draw(screen = { name: view.currentScreen() }) {
   const offer = state.returning;
   $("returning").hidden = !waiting || !offer?.adviser_name;
   if (offer?.adviser_name) {
-    const key = offer.chosen === true ? "return.waiting_for" : offer.chosen === false ? "return.next_free" : "return.offer";
-    $("returning-text").textContent = t(key, { name: offer.adviser_name });
-    $("wait-same").textContent = t("return.wait", { name: offer.adviser_name });
+    $("returning-text").textContent = t(returningKey(offer), { name: offer.adviser_name });
+    $("wait-same").textContent = t(offer.reason ? "return.keep_waiting" : "return.wait", { name: offer.adviser_name });
     $("wait-same").hidden = offer.chosen !== undefined;
     // Waiting for her adviser, she can still change her mind and take whoever is free.
     $("return-any").hidden = offer.chosen === false;
+  }
+  if (state.focusChoice && !$("returning").hidden && !$("wait-same").hidden) {
+    state.focusChoice = false;
+    requestAnimationFrame(() => $("wait-same").focus());
   }
   const ended = screen.name === "ended" && Boolean(state.adviser);
   $("return-area").hidden = !ended;
   if (ended) {
     $("return-summary").textContent = state.summary ?? t("return.short_summary", { name: state.adviser });
   }
+}
+
+function returningKey(offer) {
+  if (offer.chosen === true) return "return.waiting_for";
+  if (offer.chosen === false) return "return.next_free";
+  if (offer.reason === "busy") return "return.still_busy";
+  if (offer.reason === "away" || offer.adviser_available === false) return "return.not_available";
+  return "return.offer";
 }
 
 function drawMoved(event) {
@@ -310,7 +349,8 @@ function wire() {
     socket.on("danger_noted", onDangerNoted);
     socket.on("helplines", onHelplines);
     socket.on("returning", onReturning);
-    socket.on("waiting_for_adviser", (event) => current(event) && draw());
+    socket.on("waiting_for_adviser", onWaitingFor);
+    socket.on("return_offer", onReturnOffer);
     socket.on("moved_to_adviser", drawMoved);
     socket.on("assigned", onAssigned);
     socket.on("summary", onSummary);

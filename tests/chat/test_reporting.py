@@ -9,9 +9,11 @@ import itertools
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core.clock import now
+from chat.core.models import Conversation
 from chat.core.services import Services
 from chat.core.tally import Happening
 from chat.helpline.retention import purge_expired
@@ -19,7 +21,7 @@ from chat.reporting.counting import count
 from chat.reporting.models import ReportCount
 from chat.reporting.report import month_report
 from chat.reporting.suppression import FEWER, WITHHELD, Breakdown, suppress
-from tests.wsclient import Server, StaffLogin, connected_pair
+from tests.wsclient import Server, StaffLogin, connected_pair, visitor
 
 
 def months_ago(count_back: int) -> datetime:
@@ -288,3 +290,47 @@ async def test_admins_edit_the_you_said_we_did_list_and_the_page_reads_it(server
         assert gone.status_code == 204
     async with server.http() as page:
         assert (await page.get("/api/you-said-we-did")).json() == []
+
+
+async def test_an_arrival_and_its_count_are_one_write_and_a_failed_count_loses_only_itself(
+    server: Server,
+) -> None:
+    assert server.services is not None
+    services = server.services
+    # A second counter that always fails inside the arrival's transaction.
+
+    async def never(_happening: Happening) -> None:
+        raise AssertionError("counted inside the transaction, never after it")
+
+    async def broken(session: AsyncSession, _happening: Happening) -> None:
+        await session.execute(text("INSERT INTO no_such_table VALUES (1)"))
+
+    services.tally.listen(never, within=broken)
+    her, _ = await visitor(server)
+    seen: list[str] = []
+    engine = services.db.engine.sync_engine
+
+    def statement(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
+        seen.append(sql.split("(")[0].strip())
+
+    def commit(_conn: object) -> None:
+        seen.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        await her.send({"type": "request_chat"})
+        queued = await her.receive("queue")
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+    # Her place is kept; the good counter counted her.
+    async with services.db.read() as session:
+        stored = await session.get(Conversation, queued["conversation_id"])
+    assert stored is not None and stored.status == "waiting"
+    assert (await counts_now(services))[("contacts", "total", "all")] == 1
+    # Her conversation and its count went in one transaction: no commit between them.
+    joined = seen.index("INSERT INTO conversations")
+    counted = seen.index("INSERT INTO report_counts")
+    assert joined < counted < seen.index("COMMIT", joined)
+    await her.close()

@@ -12,6 +12,7 @@ from chat.helpline.routing import (
     SPECIALISMS,
     Adviser,
     Waiting,
+    adviser_state,
     assign,
     matches,
     may_pick,
@@ -109,6 +110,7 @@ waitings = st.builds(
     language=st.sampled_from((None, *LANGS)),
     specialism=st.sampled_from((None, *SPECIALISMS[:3])),
     any_adviser=st.booleans(),
+    for_adviser=st.one_of(st.none(), st.none(), st.integers(1, 50)),
 )
 advisers = st.builds(
     Adviser,
@@ -212,3 +214,31 @@ def test_estimates_agree_with_estimate() -> None:
     everyone = estimates(queue, team, Handling(700, 100))
     for w in queue:
         assert everyone[w.id] == estimate(w, queue, team, Handling(700, 100))
+
+
+def test_how_the_adviser_she_came_back_to_stands() -> None:
+    team = [
+        Adviser(id=1, capacity=2, active=1),
+        Adviser(id=2, capacity=1, active=1),
+        Adviser(id=3, capacity=2, available=False),
+        Adviser(id=4, capacity=2, trained=False),
+    ]
+    assert adviser_state(1, team) == "free"
+    assert adviser_state(2, team) == "busy"
+    assert [adviser_state(i, team) for i in (3, 4, 99)] == ["away"] * 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(queue=queues, team=teams)
+def test_she_who_waits_for_her_adviser_goes_to_her_or_to_nobody(
+    queue: list[Waiting], team: list[Adviser]
+) -> None:
+    decided = dict(assign(queue, team))
+    for waiting in queue:
+        if waiting.for_adviser is None:
+            continue
+        if waiting.id in decided:
+            assert decided[waiting.id] == waiting.for_adviser
+        if adviser_state(waiting.for_adviser, team) != "free":
+            # Away or full before the round: only a place she could never have had is left.
+            assert waiting.id not in decided

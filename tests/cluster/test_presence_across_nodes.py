@@ -1,5 +1,6 @@
 """Presence across two real nodes, including a node killed with SIGKILL: her presence, a wait
-nobody is behind, the adviser seeing her offline and back, an adviser's availability."""
+nobody is behind, the adviser seeing her offline and back, an adviser's availability, and a
+woman waiting for the adviser she came back to."""
 
 from __future__ import annotations
 
@@ -130,3 +131,40 @@ async def test_an_advisers_availability_ends_with_her_last_socket_even_when_her_
 async def available(two: Pair2, username: str) -> bool:
     async with two.services.db.read() as session:
         return bool(await session.scalar(select(Staff.available).where(Staff.username == username)))
+
+
+async def test_waiting_for_the_adviser_she_came_back_to_she_is_asked_when_that_node_dies(
+    two: Pair2,
+) -> None:
+    adviser, login = await adviser_on(two.a)
+    await adviser.send({"type": "set_available", "available": True})
+    await adviser.receive("status")
+    her, _, conversation = await waiting_on("b", two)
+    await adviser.send({"type": "take_next"})
+    await her.receive("assigned", conversation_id=conversation, timeout=10)
+    await adviser.send({"type": "end", "conversation_id": conversation})
+    await her.receive("ended", timeout=10)
+    await her.send(
+        {"type": "take_return_code", "conversation_id": conversation, "keep_summary": False}
+    )
+    words = (await her.receive("return_code", timeout=10))["words"]
+    await her.close()
+
+    back, _ = await visitor(two.b, await two.b.visitor_token())
+    await back.send({"type": "come_back", "code": " ".join(words)})
+    offer = await back.receive("returning", timeout=10)
+    assert offer["adviser_available"] is True
+    returned = offer["conversation_id"]
+    await back.send({"type": "wait_for_adviser", "conversation_id": returned, "wait": True})
+    await back.receive("waiting_for_adviser", conversation_id=returned, timeout=10)
+
+    # Her adviser's only node dies: once its lease and the staff grace pass, the woman on the
+    # other node is asked whether to keep waiting, and is still waiting, not moved.
+    two.process(two.a).kill()
+    await read_what_is_left(adviser)
+    asked = await back.receive(
+        "return_offer", conversation_id=returned, timeout=STAFF_GRACE + NOTICED + 5
+    )
+    assert asked["reason"] == "away" and asked["adviser_name"] == login.display_name
+    assert await two.status(returned) == ("waiting", None)
+    await back.close()

@@ -11,6 +11,7 @@ from chat.core.settings import Settings
 from chat.helpline.staff import set_training
 from tests.conftest import running_server
 from tests.e2e.browser import Pages, screenshot
+from tests.peers.roomkit import mentor_in
 from tests.wsclient import staff
 
 pytestmark = pytest.mark.e2e
@@ -25,11 +26,17 @@ async def test_closed_hours_say_when_advisers_are_back_and_leave_her_in_no_queue
     closed = Settings(**{**settings.model_dump(), "hours_file": hours})
     async with running_server(closed) as server:
         pages = Pages(browser, server)
+        # A peer room is open tonight: the closed screen offers it.
+        mentor, room = await mentor_in(server)
         try:
             her = await pages.visitor()
             await her.get_by_role("button", name="Start a chat").click()
             status = her.locator("#chat-status")
             await expect(status).to_have_text("Our advisers are not answering right now")
+            rooms = her.locator("#wait-rooms")
+            await expect(rooms.get_by_role("link")).to_have_count(1)
+            await expect(rooms).to_contain_text(room["name"])
+            await expect(her.locator("#wait-rooms-none")).to_be_hidden()
             await expect(her.locator("#wait-opens")).to_contain_text(
                 "They will be here again on Monday"
             )
@@ -46,6 +53,7 @@ async def test_closed_hours_say_when_advisers_are_back_and_leave_her_in_no_queue
                 count = await session.scalar(select(func.count()).select_from(Conversation))
             assert count == 0
         finally:
+            await mentor.close()
             await pages.close()
         assert pages.foreign_requests() == [] and pages.page_errors == []
 

@@ -4,11 +4,13 @@ danger now", a return code, and an adviser seeing a mentor's note."""
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 
+from chat.core.settings import Settings
+from tests.conftest import running_server
 from tests.e2e.browser import Pages, screenshot, start_chat, take_chat
 from tests.peers.roomkit import mentor_in, said, woman_in
-from tests.wsclient import Client, staff
+from tests.wsclient import Client, staff, visitor
 
 pytestmark = pytest.mark.e2e
 
@@ -210,3 +212,68 @@ async def test_moved_from_a_room_she_is_told_why_and_keeps_her_helplines_card(
     await expect(card).to_contain_text("999")
     await screenshot(her, "visitor-moved-from-room")
     await mentor.close()
+
+
+async def test_her_adviser_not_available_she_is_told_at_once_and_asked_again(
+    browser: Browser, settings: Settings
+) -> None:
+    # Routing gives chats by itself (the default outside tests).
+    auto = Settings(**{**settings.model_dump(), "assignment": "auto"})
+    async with running_server(auto) as server:
+        pages = Pages(browser, server)
+        try:
+            await _told_and_asked_again(pages)
+        finally:
+            await pages.close()
+        assert pages.foreign_requests() == [] and pages.page_errors == []
+
+
+async def _told_and_asked_again(pages: Pages) -> None:
+    server = pages.server
+    login = await server.staff_session("adviser", "asha")
+    await server.set_profile(login.username, capacity=1)
+    asha = await staff(server, login)
+    # An earlier chat with Asha, ended with a return code.
+    first, _ = await visitor(server)
+    await first.send({"type": "request_chat"})
+    earlier = (await first.receive("queue"))["conversation_id"]
+    await asha.send({"type": "set_available", "available": True})
+    await first.receive("assigned", conversation_id=earlier)
+    await asha.send({"type": "end", "conversation_id": earlier})
+    await first.receive("ended", conversation_id=earlier)
+    await first.send({"type": "take_return_code", "conversation_id": earlier, "keep_summary": True})
+    code = " ".join((await first.receive("return_code"))["words"])
+    await first.close()
+    await asha.send({"type": "set_available", "available": False})
+    await asha.receive("status", available=False)
+    other, _ = await visitor(server)
+    await other.send({"type": "request_chat"})
+    await other.receive("queue")
+
+    again = await pages.visitor()
+    await again.locator("#come-back summary").click()
+    await again.get_by_role("textbox", name="The words you were given").fill(code)
+    await again.get_by_role("button", name="Continue with my adviser").click()
+    offer = again.locator("#returning")
+    # Told at once, before she chooses.
+    await expect(offer).to_contain_text("Asha is not available right now")
+    await expect(again.get_by_role("button", name="Wait for Asha")).to_be_focused()
+    await screenshot(again, "visitor-return-adviser-away")
+    await again.get_by_role("button", name="Wait for Asha").click()
+    await expect(offer).to_contain_text("You are waiting for Asha")
+
+    # Asha comes back and takes the woman who waited longer; she is full.
+    await asha.send({"type": "set_available", "available": True})
+    await other.receive("assigned", timeout=10)
+    # Then Asha goes: she is asked again at once, never moved.
+    await asha.send({"type": "set_available", "available": False})
+    await expect(offer).to_contain_text("Asha is not available right now", timeout=10_000)
+    await expect(again.get_by_role("button", name="Keep waiting for Asha")).to_be_focused()
+    await screenshot(again, "visitor-return-asked-again")
+    await again.get_by_role("button", name="Talk to the next adviser free").click()
+    await expect(offer).to_contain_text("The next adviser free will talk with you")
+    bea = await _adviser_online(pages)
+    await bea.receive("assigned", timeout=10)
+    await expect(again.locator("#chat-status")).to_contain_text("Bea", timeout=10_000)
+    for client in (asha, other, bea):
+        await client.close()
