@@ -210,7 +210,7 @@ def _run_train(_: argparse.Namespace) -> int:
     c = calibration
     print(f"trained on {trained_on} messages; threshold {head.threshold:.4f}")
     print(
-        f"calibration: {c.found}/{c.danger} danger found (rules and learned layer), "
+        f"calibration: danger found {c.found}/{c.danger} (rules alone {c.rules_found}), "
         f"safe alerting {c.false_alerts_both}/{c.safe} (rules alone {c.false_alerts_rules})"
     )
     return 0

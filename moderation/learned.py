@@ -72,8 +72,9 @@ class LearnedHead:
         )
 
 
-def load_head(path: Path = HEAD_FILE) -> LearnedHead:
+def load_head(path: Path | None = None) -> LearnedHead:
     """Read the committed head (plain arrays: pickles are refused)."""
+    path = path or HEAD_FILE
     try:
         with np.load(path, allow_pickle=False) as data:
             parts = {name: data[name] for name in data.files}
@@ -122,6 +123,21 @@ def model_input(text: str, previous: Sequence[str] = ()) -> str:
     return joined[-MAX_CHARS:]
 
 
+def model_inputs(text: str, previous: Sequence[str] = ()) -> list[str]:
+    """The message alone, and with her last messages when there are any: danger in the
+    message itself is not watered down by an earlier "thanks", and danger spread over her
+    messages ("I've saved them up" ... "tonight") is read as one."""
+    alone = model_input(text)
+    together = model_input(text, previous)
+    return [alone] if together == alone else [alone, together]
+
+
+def judge_most(head: LearnedHead, embeddings: Matrix) -> LearnedVerdict:
+    """The most worrying of the verdicts on each reading (`model_inputs`)."""
+    verdicts = [judge(head, row) for row in embeddings]
+    return max(verdicts, key=lambda v: v.danger)
+
+
 def _sigmoid(value: float) -> float:
     return float(1.0 / (1.0 + np.exp(-value)))
 
@@ -166,9 +182,10 @@ class LearnedClassifier:
         self._seen: dict[str, LearnedVerdict] = {}
 
     def verdict(self, text: str, previous: Sequence[str] = ()) -> LearnedVerdict:
-        key = model_input(text, previous)
+        key = "\0".join(model_inputs(text, previous))
         if key not in self._seen:
-            self._seen[key] = judge(self.head, self.encoder([key])[0])
+            rows = self.encoder(model_inputs(text, previous))
+            self._seen[key] = judge_most(self.head, rows)
         return self._seen[key]
 
     def assess(

