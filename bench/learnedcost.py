@@ -11,7 +11,7 @@ Two measurements, no network:
   was full, and the seconds from a message's arrival to its learned verdict (p50, p95).
 
     .venv/bin/python -m bench.learnedcost                       # both, default rates
-    .venv/bin/python -m bench.learnedcost --rates 5 20 40 --seconds 10 --queue 64
+    .venv/bin/python -m bench.learnedcost --rates 5 20 40 --seconds 10 --queue 16
 
 The machine is often shared: CPU time is steadier than wall-clock; the skipped share depends
 on what else runs.
@@ -93,7 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.learnedcost", description=__doc__)
     parser.add_argument("--rates", type=float, nargs="+", default=[5.0, 20.0, 50.0])
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--queue", type=int, default=64, help="WILLOW_LEARNED_RISK_QUEUE")
+    parser.add_argument("--queue", type=int, default=16, help="WILLOW_LEARNED_RISK_QUEUE")
     args = parser.parse_args()
     print(f"cost: {cost():.1f} ms CPU per message (one thread, this process)")
     print(f"{'msg/s':>6} {'sent':>6} {'skipped':>8} {'share':>6} {'p50 s':>7} {'p95 s':>7}")

@@ -154,7 +154,7 @@ class Settings(BaseSettings):
     # danger the rules missed. "off" leaves the rules alone. Messages waiting for it beyond
     # the queue's size are skipped (counted in /metrics), never delayed.
     learned_risk: Literal["on", "off"] = "on"
-    learned_risk_queue: int = Field(default=64, ge=1, le=10_000)
+    learned_risk_queue: int = Field(default=16, ge=1, le=10_000)
     # The helpline console's canned replies and wrap-up codes; the files shipped in
     # chat/helpline/data when unset (checked at start, see docs/OPERATIONS.md).
     canned_file: Path | None = None
