@@ -85,7 +85,10 @@ def _concern(
     }
     if learned is not None:
         # Raised by the learned layer after the rules: how sure it was, and of what.
-        concern["learned"] = {"danger": round(learned.danger, 3), "category": learned.category}
+        concern["learned"] = {
+            "danger": round(learned.danger, 3),
+            "category": learned.category.value,
+        }
     return concern
 
 
