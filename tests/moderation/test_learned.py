@@ -22,7 +22,13 @@ from moderation.learned import (
     model_input,
 )
 from moderation.risk import assess
-from moderation.training import CALIBRATION_SETS, TRAIN_SETS, fit_logistic, held_out_texts
+from moderation.training import (
+    CALIBRATION_SETS,
+    TRAIN_SETS,
+    fit_head,
+    fit_logistic,
+    held_out_texts,
+)
 from moderation.types import NO_RISK, RiskCategory, RiskLevel, Stance
 
 DANGER = LearnedVerdict(0.97, RiskCategory.SUICIDE_SELF_HARM, True)
@@ -155,3 +161,13 @@ def test_the_head_file_holds_no_pickles() -> None:
     with np.load(HEAD_FILE, allow_pickle=False) as data:
         assert all(data[name].dtype != object for name in data.files)
     assert json.dumps([c.value for c in CATEGORIES])
+
+
+def test_fitting_the_head_twice_on_the_same_data_gives_the_same_head() -> None:
+    examples = load_examples(TRAIN_SETS[0])
+    # Fixed vectors (not the model: this is about the fitting being deterministic).
+    x = np.random.default_rng(7).normal(size=(len(examples), 16))
+    first, second = fit_head(x, examples), fit_head(x.copy(), examples)
+    assert np.array_equal(first.danger_weights, second.danger_weights)
+    assert first.danger_bias == second.danger_bias
+    assert np.array_equal(first.category_weights, second.category_weights)
