@@ -1,14 +1,23 @@
 """Command line for the moderation package: ``python -m moderation <command>``.
 
 Commands:
-  assess     read JSON lines {"text": ..., "language": ..., "previous": [...]} on stdin
-             ("previous": her earlier messages, oldest first, optional), write one JSON line
-             per input: {"level", "categories", "alert", "stance"}, or {"error": ..., "line": N}
-             for a bad line. "alert" is true when the server would alert a supervisor and
-             show her the helplines card. Exit status 1 if any line was bad, else 0.
+  assess     grade "TEXT" (with --language), or else JSON lines
+             {"text": ..., "language": ..., "previous": [...]} on stdin ("previous": her
+             earlier messages, oldest first, optional); write one JSON line per message:
+             {"level", "categories", "alert", "stance"} as the server would act (the rules and
+             the learned layer together), with "learned" (the learned layer's own verdict)
+             when it is on, or {"error": ..., "line": N} for a bad line. "alert" is true when
+             the server would alert a supervisor and show her the helplines card. Exit status
+             1 if any line was bad, else 0.
   evaluate   measure the risk detector against labelled sets (default: the frozen held-out
              set, reported only, and the tuning set): danger found and safe messages
-             alerting per language, script and category, then precision and recall.
+             alerting per language, script and category, then precision and recall; then
+             the same figures for the learned layer alone and for both together.
+  train      fit the learned layer's head and set its threshold on the calibration set;
+             writes moderation/data/learned_head.npz (the same data gives the same file).
+
+WILLOW_LEARNED_RISK=off (as for the server) leaves the learned layer out of assess and
+evaluate; WILLOW_LEXICON_DIR adds lexicons to the rules.
 
 To add a command, write a ``_add_<name>(subcommands)`` function that registers a subparser
 with ``set_defaults(run=...)`` and call it from `build_parser`.
@@ -24,6 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from moderation.learned import CombinedClassifier, HeadError, LearnedClassifier, combine
 from moderation.lexicon import LexiconError
 from moderation.risk import default_detector
 
@@ -38,11 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", required=True)
     _add_assess(subcommands)
     _add_evaluate(subcommands)
+    _add_train(subcommands)
     return parser
 
 
 def _add_assess(subcommands: Any) -> None:
-    sub = subcommands.add_parser("assess", help="grade JSON-lines messages from stdin")
+    sub = subcommands.add_parser("assess", help="grade a message, or JSON lines from stdin")
+    sub.add_argument("text", nargs="?", help="the message (else JSON lines are read from stdin)")
+    sub.add_argument("--language", help="her page language (en, pl, ar, ur, bn, pa)")
+    sub.add_argument("--previous", action="append", default=[], help="an earlier message")
     sub.set_defaults(run=_run_assess)
 
 
@@ -55,13 +69,41 @@ def _add_evaluate(subcommands: Any) -> None:
     sub.set_defaults(run=_run_evaluate)
 
 
+def _add_train(subcommands: Any) -> None:
+    sub = subcommands.add_parser("train", help="fit and calibrate the learned layer's head")
+    sub.set_defaults(run=_run_train)
+
+
+def _learned_on() -> bool:
+    return os.environ.get("WILLOW_LEARNED_RISK", "on").strip().lower() != "off"
+
+
+def _learned() -> LearnedClassifier | None:
+    """The learned layer, unless WILLOW_LEARNED_RISK=off; loaded once per command."""
+    global _LEARNED
+    if not _learned_on():
+        return None
+    if _LEARNED is None:
+        from moderation.learned import load_head
+        from moderation.safeguarding.encoder import load_encoder
+
+        _LEARNED = LearnedClassifier(load_encoder(), load_head())
+    return _LEARNED
+
+
+_LEARNED: LearnedClassifier | None = None
+
+
 def _lexicon_dir() -> Path | None:
     """This command is its own entry point: it reads the server's variable itself."""
     extra = os.environ.get("WILLOW_LEXICON_DIR", "").strip()
     return Path(extra) if extra else None
 
 
-def _run_assess(_: argparse.Namespace) -> int:
+def _run_assess(args: argparse.Namespace) -> int:
+    if args.text is not None:
+        line = {"text": args.text, "language": args.language, "previous": args.previous}
+        return assess_lines([json.dumps(line).encode()], sys.stdout)
     return assess_lines(sys.stdin.buffer, sys.stdout)
 
 
@@ -104,12 +146,23 @@ def _assess_line(raw: bytes, number: int) -> dict[str, object]:
     if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
         return error('"previous" must be an array of strings')
     result = default_detector(_lexicon_dir()).assess(text, language, previous)
-    return {
-        "level": result.level.value,
-        "categories": [c.value for c in result.categories],
-        "alert": result.alert,
-        "stance": result.stance.value,
+    learned = _learned()
+    verdict = learned.verdict(text, previous) if learned is not None else None
+    combined = combine(result, verdict)
+    out: dict[str, object] = {
+        "level": combined.level.value,
+        "categories": [c.value for c in combined.categories],
+        "alert": combined.alert,
+        "stance": combined.stance.value,
     }
+    if verdict is not None:
+        out["learned"] = {
+            "danger": round(verdict.danger, 3),
+            "category": verdict.category.value,
+            "flagged": verdict.flagged,
+            "added": combined is not result,
+        }
+    return out
 
 
 def _json_type(value: object) -> str:
@@ -137,6 +190,29 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         print()
         print(format_report(evaluate(examples), verbose=args.verbose))
         print()
+        learned = _learned()
+        if learned is not None:
+            rules = default_detector(_lexicon_dir())
+            print(f"-- {path}: the learned layer alone\n")
+            print(format_scorecard(score(examples, learned), verbose=args.verbose))
+            print(f"\n-- {path}: the rules and the learned layer together (the server)\n")
+            both = CombinedClassifier(rules, learned)
+            print(format_scorecard(score(examples, both), verbose=args.verbose))
+            print()
+    return 0
+
+
+def _run_train(_: argparse.Namespace) -> int:
+    from moderation.safeguarding.encoder import load_encoder
+    from moderation.training import train
+
+    head, calibration, trained_on = train(load_encoder())
+    c = calibration
+    print(f"trained on {trained_on} messages; threshold {head.threshold:.4f}")
+    print(
+        f"calibration: danger found {c.found}/{c.danger} (rules alone {c.rules_found}), "
+        f"safe alerting {c.false_alerts_both}/{c.safe} (rules alone {c.false_alerts_rules})"
+    )
     return 0
 
 
@@ -147,6 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except LexiconError as exc:
         print(f"lexicon error: {exc}", file=sys.stderr)
+        return 2
+    except HeadError as exc:
+        print(f"learned layer: {exc}", file=sys.stderr)
         return 2
 
 

@@ -29,6 +29,9 @@ from tests.wsclient import Server
 # The routing tests set "auto" and training explicitly (tests/chat/test_routing_server.py).
 os.environ.setdefault("WILLOW_ASSIGNMENT", "pick")
 os.environ.setdefault("WILLOW_CHATS_NEED_TRAINING", "false")
+# The learned risk layer starts a model process per app: most tests leave it off for speed;
+# tests/moderation/test_learned_server.py turns it on.
+os.environ.setdefault("WILLOW_LEARNED_RISK", "off")
 
 
 @pytest.fixture(scope="session")

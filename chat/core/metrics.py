@@ -30,6 +30,8 @@ OTHER = "other"
 WAIT_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 HANDLING_BUCKETS = (60, 300, 600, 1200, 1800, 2700, 3600, 5400, 7200)
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+# Seconds from a message stored to the learned layer's verdict (a queue, then a model).
+LEARNED_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 STATEMENTS = ("select", "insert", "update", "delete")
 
 
@@ -131,6 +133,25 @@ class Metrics:
         )
         self.alerts = Counter(
             "willow_alerts", "Alerts raised to supervisors", ["kind", "level"], registry=r
+        )
+        # The learned risk layer (moderation/safeguarding/learned.py), off the message path.
+        self.learned_seconds = Histogram(
+            "willow_learned_risk_seconds",
+            "From a message stored to the learned layer's verdict on it",
+            buckets=LEARNED_BUCKETS,
+            registry=r,
+        )
+        self.learned_skipped = Counter(
+            "willow_learned_risk_skipped",
+            "Messages the learned layer skipped: its queue was full or its worker failed",
+            ["reason"],
+            registry=r,
+        )
+        self.learned_flags = Counter(
+            "willow_learned_risk_flags",
+            "Messages the learned layer raised to current danger after the rules",
+            ["category"],
+            registry=r,
         )
 
     def _build_storage(self) -> None:

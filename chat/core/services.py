@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -79,6 +79,8 @@ class Services:
     queue_news_pending: bool = False
     queue_news_at: float = float("-inf")  # the event loop's time of the last round of news
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    # Called once at shutdown, after background work is cancelled (a feature's worker process).
+    closers: list[Callable[[], None]] = field(default_factory=list)
     # What the socket transport dispatches to; each feature registers its own at install.
     sockets: SocketRoutes = field(default_factory=SocketRoutes)
     features: Features = field(default_factory=Features)
@@ -189,6 +191,8 @@ class Services:
         for task in list(self.background):
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
+        for close in self.closers:
+            close()
 
     @classmethod
     def build(cls, settings: Settings, broker: Broker | None = None) -> Services:

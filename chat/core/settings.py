@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     wordlist_dir: Path | None = None
     lexicon_dir: Path | None = None
     guidance_file: Path | None = None
+    # The learned risk layer (moderation/safeguarding/learned.py): a multilingual model reads
+    # each message after it is delivered, in a worker process, and may raise it to current
+    # danger the rules missed. "off" leaves the rules alone. Messages waiting for it beyond
+    # the queue's size are skipped (counted in /metrics), never delayed.
+    learned_risk: Literal["on", "off"] = "on"
+    learned_risk_queue: int = Field(default=16, ge=1, le=10_000)
     # The helpline console's canned replies and wrap-up codes; the files shipped in
     # chat/helpline/data when unset (checked at start, see docs/OPERATIONS.md).
     canned_file: Path | None = None

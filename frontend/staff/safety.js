@@ -77,6 +77,10 @@ export class SafetyPanel {
       item.append(this.line("staff.flag.categories", flag.categories.map(categoryName).join(", ")));
     }
     if (STANCE_TEXT[flag.stance]) item.append(el("p", "flag-stance", t(STANCE_TEXT[flag.stance])));
+    if (flag.learned) {
+      const percent = Math.round((flag.learned.danger ?? 0) * 100);
+      item.append(el("p", "flag-learned", t("staff.flag.learned", { percent })));
+    }
     if (flag.phrases?.length) {
       const words = el("p", "flag-phrases");
       words.append(el("span", "flag-label", t("staff.flag.phrases")), " ");

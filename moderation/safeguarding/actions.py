@@ -20,6 +20,7 @@ from chat.core.uow import Change
 from moderation.alerts import helplines_event, risk_summary
 from moderation.directory import Directory
 from moderation.guidance import Guidance, guidance_for
+from moderation.learned import LearnedVerdict
 from moderation.loaded import ModerationData
 from moderation.safeguarding.alert_store import raise_alert
 from moderation.safeguarding.measures import count_alert, count_flags, tally_risk
@@ -69,9 +70,11 @@ def _concerns(written: Written) -> bool:
     return written.place.kind == "conversation" and bool(verdict.pii or verdict.abuse)
 
 
-def _concern(services: Services, written: Written) -> dict[str, Any]:
+def _concern(
+    services: Services, written: Written, learned: LearnedVerdict | None = None
+) -> dict[str, Any]:
     message = written.message
-    return {
+    concern = {
         "message_seq": message["seq"] if message else None,
         "held_id": written.held_id,
         "refused": message is None and written.held_id is None,
@@ -79,17 +82,30 @@ def _concern(services: Services, written: Written) -> dict[str, Any]:
         "guidance": guidance_for(written.verdict.risk.categories, _guidance(services)),
         "at": now().isoformat(),
     }
+    if learned is not None:
+        # Raised by the learned layer after the rules: how sure it was, and of what.
+        concern["learned"] = {
+            "danger": round(learned.danger, 3),
+            "category": learned.category.value,
+        }
+    return concern
 
 
-async def record_written(services: Services, directory: Directory, written: Written) -> None:
+async def record_written(
+    services: Services,
+    directory: Directory,
+    written: Written,
+    learned: LearnedVerdict | None = None,
+) -> None:
     """The verdict's effects, wherever she wrote: a staff-only flag in the stream; on current
     danger her place rises (queue priority, her level in a room), supervisors are told, and
     she is shown the helplines for it, stored in the stream so a reload shows the card again.
-    A mention (negated, asked about, past, fiction, a joke) is only the staff-only flag."""
+    A mention (negated, asked about, past, fiction, a joke) is only the staff-only flag.
+    `learned`: the learned layer's verdict, when it is what raised this one (the flag says so)."""
     if not _concerns(written):
         return
     place, risk = written.place, written.verdict.risk
-    concern = _concern(services, written)
+    concern = _concern(services, written, learned)
     async with services.change(written.tx) as tx:
         shown = await place.raise_risk(tx.session, risk.level if risk.alert else RiskLevel.NONE)
         if shown is None:

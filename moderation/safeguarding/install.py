@@ -15,6 +15,7 @@ from moderation.safeguarding.alert_routes import router as alert_router
 from moderation.safeguarding.alert_store import raise_alert
 from moderation.safeguarding.events import EVENTS
 from moderation.safeguarding.handlers import install_handlers
+from moderation.safeguarding.learned import LearnedLayer, reads_later
 from moderation.safeguarding.routes import build_router
 
 
@@ -50,8 +51,14 @@ def install(app: FastAPI, services: Services) -> None:
     services.sockets.add_events(EVENTS)
     install_handlers(services.sockets)
 
+    learned = LearnedLayer(services) if settings.learned_risk == "on" else None
+    if learned is not None:
+        learned.start()
+
     async def effects(written: Written) -> None:
         await record_written(services, services.features.get(Directory), written)
+        if learned is not None and reads_later(written):
+            learned.read_later(written)
 
     # Every place a woman writes (1:1, rooms) has the same effects of a verdict.
     services.messages.on_written(effects)

@@ -26,6 +26,7 @@ ALLOWED_LABELS: dict[str, set[str]] = {
     "outcome": {"talked", "left_waiting"},
     "role": {"participant", "mentor"},
     "dependency": set(DEPENDENCIES),
+    "reason": {"queue_full", "worker_failed"},
     "le": set(),  # histogram bucket bounds: numbers
     "quantile": set(),
 }

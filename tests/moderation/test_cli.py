@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -169,3 +170,76 @@ def test_no_command_shows_usage() -> None:
     assert result.returncode == 2
     assert b"assess" in result.stderr
     assert b"evaluate" in result.stderr
+
+
+class TestLearnedLayer:
+    """With WILLOW_LEARNED_RISK=on (the server's default) the commands read as the server
+    acts: the rules and the learned layer together."""
+
+    ON: ClassVar[dict[str, str]] = {"WILLOW_LEARNED_RISK": "on"}
+
+    def test_assess_one_message_gives_the_combined_verdict_and_the_learned_one(self) -> None:
+        missed = "he said next time he'll make sure i never wake up"
+        rules_only = run("assess", missed, "--language", "en")
+        (alone,) = output_lines(rules_only)
+        assert alone["alert"] is False and "learned" not in alone
+        result = run("assess", missed, "--language", "en", env=self.ON)
+        assert result.returncode == 0, result.stderr
+        (both,) = output_lines(result)
+        assert both["alert"] is True and both["level"] == "high"
+        assert both["categories"] == ["domestic_abuse_danger"]
+        learned = both["learned"]
+        assert isinstance(learned, dict)
+        assert learned["flagged"] is True and learned["added"] is True
+
+    def test_a_negated_mention_stays_a_note_whatever_the_model_says(self) -> None:
+        result = run("assess", "I would never hurt myself, I have my girls", env=self.ON)
+        (verdict,) = output_lines(result)
+        assert verdict["alert"] is False and verdict["stance"] == "negated"
+        learned = verdict["learned"]
+        assert isinstance(learned, dict) and learned["added"] is False
+
+    def test_evaluate_reports_the_rules_the_learned_layer_and_both(self, tmp_path: Path) -> None:
+        path = tmp_path / "set.jsonl"
+        lines = [
+            {"text": "he said next time he'll make sure i never wake up", "language": "en",
+             "level": "high", "categories": ["domestic_abuse_danger"]},
+            {"text": "thanks, see you tomorrow", "language": "en", "level": "none",
+             "categories": []},
+        ]  # fmt: skip
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        result = run("evaluate", str(path), env=self.ON)
+        assert result.returncode == 0, result.stderr
+        text = result.stdout.decode("utf-8")
+        rules, learned_part = text.split("the learned layer alone")
+        learned, both = learned_part.split("the rules and the learned layer together")
+        assert _all_row(rules) == ["0/1", "0%", "0/1", "0%"]
+        assert _all_row(learned) == ["1/1", "100%", "0/1", "0%"]
+        assert _all_row(both) == ["1/1", "100%", "0/1", "0%"]
+
+    def test_a_broken_head_file_is_named(self, tmp_path: Path) -> None:
+        broken = tmp_path / "head.npz"
+        broken.write_text("not a head")
+        code = (
+            "import sys, moderation.learned as m, pathlib;"
+            f"m.HEAD_FILE = pathlib.Path({str(broken)!r});"
+            "from moderation.__main__ import main; sys.exit(main(['assess', 'hello']))"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            cwd=ROOT,
+            env={**os.environ, **self.ON},
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 2
+        assert (
+            b"learned layer:" in result.stderr and b"cannot read the learned head" in result.stderr
+        )
+
+
+def _all_row(report: str) -> list[str]:
+    """The figures of the scorecard's first "all" row: found, share, false alerts, share."""
+    row = next(line for line in report.splitlines() if line.startswith("all "))
+    return row.split()[1:]
