@@ -25,9 +25,8 @@ from chat.core.models import Staff
 from chat.core.presence import STAFF, VISITOR
 from chat.core.services import Services
 from chat.core.transport import Connection
-from chat.helpline import board
+from chat.helpline import board, returning
 from chat.helpline import conversations as conv
-from chat.helpline import returning
 
 # How the chat ends when she did not come back within the grace.
 ENDED_LEFT = "left"

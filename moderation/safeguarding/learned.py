@@ -177,7 +177,10 @@ class LearnedLayer:
         self.services.metrics.learned_flags.labels(category).inc()
         verdict = replace(written.verdict, action=Action.FLAG, risk=risk)
         await record_written(
-            self.services, self.services.features.get(Directory), replace(written, verdict=verdict, tx=None), learned
+            self.services,
+            self.services.features.get(Directory),
+            replace(written, verdict=verdict, tx=None),
+            learned,
         )
 
 
