@@ -45,6 +45,10 @@ class Rule:
     bucket: str
     limit: int
     window: int
+    # Its keyed hash may be remembered for the day, by identity: only for identities this
+    # node holds in memory anyway (a visitor session's row id), never for an address, which
+    # is kept nowhere but in its hash.
+    hash_kept: bool = False
 
 
 class Throttle:
@@ -65,6 +69,10 @@ class Throttle:
         self._clock = clock
         self._counts: dict[str, tuple[int, float]] = {}
         self._day: tuple[int, bytes] | None = None
+        # (bucket, identity) -> its keyed hash for the day, for rules that allow it
+        # (`Rule.hash_kept`): a visitor's every message is checked and counted, and the hash
+        # is the same all day (cleared with the day key).
+        self._hashes: dict[tuple[str, str], str] = {}
 
     def _day_key(self, now: float) -> bytes:
         # The same all day: worked out once a day, not twice per message.
@@ -72,12 +80,21 @@ class Throttle:
         if self._day is None or self._day[0] != day:
             key = hmac.new(self._secret, f"throttle:{day}".encode(), "sha256").digest()
             self._day = (day, key)
+            self._hashes.clear()
         return self._day[1]
 
     def _name(self, rule: Rule, identity: str, now: float) -> str:
-        digest = hmac.new(self._day_key(now), f"{rule.bucket}\0{identity}".encode(), hashlib.sha256)
+        key = self._day_key(now)
+        hashed = self._hashes.get((rule.bucket, identity)) if rule.hash_kept else None
+        if hashed is None:
+            digest = hmac.new(key, f"{rule.bucket}\0{identity}".encode(), hashlib.sha256)
+            hashed = digest.hexdigest()[:32]
+            if rule.hash_kept:
+                if len(self._hashes) >= _PRUNE_AT:
+                    self._hashes.clear()
+                self._hashes[(rule.bucket, identity)] = hashed
         window = math.floor(now / rule.window)
-        return f"{self._prefix}{rule.bucket}:{window}:{digest.hexdigest()[:32]}"
+        return f"{self._prefix}{rule.bucket}:{window}:{hashed}"
 
     def _retry_after(self, rule: Rule, now: float) -> int:
         return max(1, math.ceil((math.floor(now / rule.window) + 1) * rule.window - now))
