@@ -93,11 +93,16 @@ def check_wording(
     compiled = _compile_all(tuple(rules)) if rules is not None else _default_compiled()
     draft = text.translate(_APOSTROPHES)
     starts = _starts(compiled, draft)
-    found = [
-        item
-        for index, rule in enumerate(compiled.rules)
-        for item in _matches(rule, text, draft, None if starts is None else starts.get(index, []))
-    ]
+    if starts is None:
+        found = [item for rule in compiled.rules for item in _matches(rule, text, draft, None)]
+    else:
+        # In the rules' order, as above; a rule none of whose beginnings is in the draft
+        # has nothing to find.
+        found = [
+            item
+            for index in sorted(starts)
+            for item in _matches(compiled.rules[index], text, draft, starts[index])
+        ]
     return _without_overlaps(found)
 
 
