@@ -96,14 +96,16 @@ class ServerProcess:
                 self.process.wait(timeout=60)
 
 
-def _spawn(name: str, argv: list[str], env: dict[str, str], port: int, logs: Path) -> ServerProcess:
+def _spawn(
+    name: str, argv: list[str], env: dict[str, str], port: int, logs: Path, cwd: Path = REPO
+) -> ServerProcess:
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{name}-{port}.log"
     if can_pin() and shutil.which("taskset"):
         argv = ["taskset", "-c", str(SERVER_CORE), *argv]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
     return ServerProcess(name, process, port, log_path)
 
@@ -167,10 +169,23 @@ class WillowConfig:
         return env
 
 
-async def start_willow(config: WillowConfig, logs: Path, name: str = "willow") -> ServerProcess:
+async def start_willow(
+    config: WillowConfig,
+    logs: Path,
+    name: str = "willow",
+    wrapper: list[str] | None = None,
+    tree: Path | None = None,
+) -> ServerProcess:
+    """A node running `willow run`; `wrapper` is a module and its arguments that run the
+    command line instead (bench/profiled.py), `tree` another checkout of Willow whose code
+    the node runs (the commit before a change, for a before-and-after in one session)."""
     port = free_port()
-    argv = [sys.executable, "-m", "chat.cli", "run"]
-    server = _spawn(name, argv, config.env(port), port, logs)
+    argv = [sys.executable, "-m", *(wrapper or ["chat.cli"]), "run"]
+    env = config.env(port)
+    if tree is not None:
+        # Ahead of the editable install on sys.path: the node imports the other tree's code.
+        env["PYTHONPATH"] = os.pathsep.join([str(tree), str(REPO)])
+    server = _spawn(name, argv, env, port, logs, cwd=tree or REPO)
     try:
         await wait_ready(server, "/healthz")
     except BaseException:

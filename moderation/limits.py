@@ -159,10 +159,11 @@ def _wait_for(entries: list[HistoryEntry], allowed: int) -> float:
 
 
 def _repeated(text: str, history: SenderHistory, limits: Limits, now: float) -> bool:
+    recent = _recent(history, now, limits.repeat_window_seconds)
+    if len(recent) < limits.max_identical:
+        # Too few recent messages to repeat anything: the digest (a full normalise of the
+        # text, the dearest part of the limits) is not needed. Staff keep no history at all.
+        return False
     digest = text_digest(text)
-    same = [
-        entry
-        for entry in _recent(history, now, limits.repeat_window_seconds)
-        if entry.digest == digest
-    ]
+    same = [entry for entry in recent if entry.digest == digest]
     return len(same) >= limits.max_identical

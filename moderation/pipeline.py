@@ -52,6 +52,8 @@ _RISK_SCAN_FACTOR = 2
 # to refuse them would stall the event loop.
 _HOPELESS_FACTOR = 8
 
+DEFAULT_LIMITS = Limits()
+
 
 @dataclass(frozen=True)
 class MessageContext:
@@ -69,7 +71,9 @@ class MessageContext:
     language: str | None
     now: float
     history: SenderHistory = field(default_factory=SenderHistory)
-    limits: Limits = field(default_factory=Limits)
+    # One shared instance: Limits is frozen, and validating a new one per message cost more
+    # than the limits themselves.
+    limits: Limits = DEFAULT_LIMITS
     pii_confirmed: bool = False
     known_names: frozenset[str] = frozenset()
     previous: tuple[str, ...] = ()

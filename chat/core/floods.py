@@ -21,7 +21,7 @@ HOUR = 3600
 QUEUE_JOINS = Rule("queue-join", limit=5, window=600)
 ROOM_JOINS = Rule("room-join", limit=20, window=600)
 # As many as the default 1:1 and room limits let one socket send, for the session as a whole.
-MESSAGES = Rule("message", limit=8, window=10)
+MESSAGES = Rule("message", limit=8, window=10, hash_kept=True)
 # Typing news relayed per session and place: what a person can type, not what a script can.
 TYPING = Rule("typing", limit=3, window=2)
 

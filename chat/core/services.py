@@ -138,6 +138,11 @@ class Services:
         self.metrics.count(
             "willow_messages_stored", "Messages stored", lambda: self.appender.appended
         )
+        self.metrics.count(
+            "willow_message_batches",
+            "Group commits of messages (messages stored / this = the mean batch)",
+            lambda: self.appender.batches,
+        )
         self.metrics.sample(self._sample_sockets)
 
     async def _sample_sockets(self) -> None:

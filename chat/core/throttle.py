@@ -87,6 +87,10 @@ class Rule:
     bucket: str
     limit: int
     window: int
+    # Its keyed hash may be remembered for the day, by identity: only for identities this
+    # node holds in memory anyway (a visitor session's row id), never for an address, which
+    # is kept nowhere but in its hash.
+    hash_kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,10 @@ class Throttle:
         self._memory = _Memory()
         self._days: dict[int, bytes] = {}
         self._script: tuple[aioredis.Redis, AsyncScript] | None = None
+        # (bucket, identity, day) -> its keyed hash that day, for rules that allow it
+        # (`Rule.hash_kept`): a visitor's every message is checked and counted, and the hash
+        # is the same all day (dropped with the day's key).
+        self._hashes: dict[tuple[str, str, int], str] = {}
 
     def _day_key(self, day: int) -> bytes:
         # The same all day: worked out once a day, not twice per message.
@@ -155,11 +163,19 @@ class Throttle:
             key = hmac.new(self._secret, f"throttle:{day}".encode(), "sha256").digest()
             self._days = {d: k for d, k in self._days.items() if d >= day - 1}
             self._days[day] = key
+            self._hashes = {k: v for k, v in self._hashes.items() if k[2] >= day - 1}
         return key
 
     def _name(self, rule: Rule, identity: str, day: int) -> str:
-        digest = hmac.new(self._day_key(day), f"{rule.bucket}\0{identity}".encode(), hashlib.sha256)
-        return f"{self._prefix}{rule.bucket}:{digest.hexdigest()[:32]}"
+        hashed = self._hashes.get((rule.bucket, identity, day)) if rule.hash_kept else None
+        if hashed is None:
+            digest = hmac.new(self._day_key(day), f"{rule.bucket}\0{identity}".encode(), "sha256")
+            hashed = digest.hexdigest()[:32]
+            if rule.hash_kept:
+                if len(self._hashes) >= _PRUNE_AT:
+                    self._hashes.clear()
+                self._hashes[(rule.bucket, identity, day)] = hashed
+        return f"{self._prefix}{rule.bucket}:{hashed}"
 
     def _names(self, rule: Rule, identity: str, now: float) -> tuple[str, str]:
         """Today's counter, and the one the window still reaches into (yesterday's, or the same)."""

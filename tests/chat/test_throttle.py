@@ -16,6 +16,8 @@ from chat.core.throttle import Rule, Throttle
 from tests.services import BROKER_URL, redis_url
 
 MESSAGES = Rule("message", limit=8, window=10)
+SESSION_RULE = Rule("message", limit=3, window=10, hash_kept=True)
+ADDRESS_RULE = Rule("address", limit=3, window=10)
 DAY = 24 * 60 * 60
 
 
@@ -120,3 +122,32 @@ async def test_two_nodes_share_one_window_in_redis() -> None:
         assert not (await b.check(MESSAGES, "her")).allowed
     finally:
         await client.aclose()
+
+
+# On this node alone: what the throttle keeps in memory.
+
+
+async def test_a_remembered_hash_counts_like_a_fresh_one_and_changes_with_the_day() -> None:
+    clock = Clock(100 * DAY + 1)
+    throttle = Throttle(b"k" * 32, clock=clock)
+    verdicts = [await throttle.hit(SESSION_RULE, "17") for _ in range(4)]
+    assert [v.allowed for v in verdicts] == [True, True, True, False]
+    assert not (await throttle.check(SESSION_RULE, "17")).allowed
+    # Another session is counted apart.
+    assert (await throttle.hit(SESSION_RULE, "18")).allowed
+    names_today = set(throttle._memory._times)
+    clock.at += DAY
+    assert (await throttle.hit(SESSION_RULE, "17")).allowed
+    # A new day, a new key: yesterday's names are not reused.
+    assert not names_today & (set(throttle._memory._times) - names_today)
+    assert len(set(throttle._memory._times) - names_today) == 1
+
+
+async def test_an_address_is_kept_nowhere_in_the_throttle() -> None:
+    throttle = Throttle(b"k" * 32, clock=Clock(100 * DAY + 1))
+    for _ in range(4):
+        last = await throttle.hit(ADDRESS_RULE, "203.0.113.7")
+    assert not last.allowed
+    await throttle.hit(SESSION_RULE, "17")
+    held = repr(vars(throttle)) + repr(vars(throttle._memory))
+    assert "203.0.113.7" not in held

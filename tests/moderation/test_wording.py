@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,25 @@ def test_stigmatising_or_ordering_words_get_a_suggestion(text: str, rule: str, p
 )
 def test_kind_or_ordinary_sentences_are_left_alone(text: str) -> None:
     assert rules_hit(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "She is an addict. Are you clean now? non-compliant, noncompliant, NON COMPLIANT",
+        "You should have left; why didn't you leave him? you’ve got to stop",
+        "She relapsed again – refusing to engage, a junkie, hard-to-reach",
+        "Did you clean the kitchen? You must be exhausted",
+    ],
+)
+def test_a_draft_beyond_plain_ascii_gets_the_same_suggestions(text: str) -> None:
+    """A plain ASCII draft is searched only where its words could begin a phrase; any other
+    is searched everywhere. Both find the same."""
+    plain = check_wording(text)
+    assert check_wording(text + " café") == plain
+    assert check_wording("é " + text) == tuple(
+        replace(item, start=item.start + 2, end=item.end + 2) for item in plain
+    )
 
 
 def test_each_suggestion_says_what_to_use_and_why() -> None:
