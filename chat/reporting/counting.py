@@ -1,8 +1,9 @@
 """Turn a happening into daily counts, at the moment it happens.
 
 Each happening adds one to a few cells: (day, measure, dimension, value). Values come from
-short fixed lists (or are a catalogue room's slug, or a wrap-up code from the outcomes file); anything else counts as "other", so a cell
-never holds words someone wrote or anything that points at a person.
+short fixed lists (or are a catalogue room's slug, or a wrap-up code from the outcomes file);
+anything else counts as "other", so a cell never holds words someone wrote or anything that
+points at a person.
 """
 
 from __future__ import annotations
