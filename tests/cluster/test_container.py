@@ -20,15 +20,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
-from chat.core.identity import COOKIE
+from chat.core.identity import HOST_COOKIE
 from tests.cluster.container import DOCKERFILE, IMAGE, LIMITS, Podman, tools_or_skip
 from tests.cluster.nodes import REPO_ROOT, free_port, parse_password
 from tests.cluster.talk import say
 from tests.services import postgres_url, redis_url, scratch_postgres
-from tests.wsclient import Server, StaffLogin, staff, visitor
+from tests.wsclient import Client, Server, visitor
 
 pytestmark = pytest.mark.cluster
 
@@ -209,7 +210,12 @@ def node(deployment: Deployment) -> Iterator[tuple[str, str]]:
     name = f"willow-test-{secrets.token_hex(4)}"
     podman.run(
         "run", "--detach", "--name", name, "--network", "host", *LIMITS, *run_flags(),
-        *deployment.env_flags(WILLOW_HOST="127.0.0.1", WILLOW_PORT=str(port)),
+        *deployment.env_flags(
+            WILLOW_HOST="127.0.0.1",
+            WILLOW_PORT=str(port),
+            # As compose sets it for its domain; the tests' pages come from the node itself.
+            WILLOW_ALLOWED_ORIGINS=f'["http://127.0.0.1:{port}"]',
+        ),
         IMAGE,
     )  # fmt: skip
     try:
@@ -266,15 +272,24 @@ async def test_a_visitor_chats_through_the_read_only_unprivileged_container(
             "/api/staff/login", json={"username": "robin", "password": password}
         )
         assert answer.status_code == 200, answer.text
-    # A production node marks the staff cookie Secure, which httpx keeps from plain http.
+    # A production node names the staff cookie __Host-… and marks it Secure, which httpx
+    # keeps from plain http: the test carries it as a browser on HTTPS would.
     cookie = next(
         header.split(";")[0].split("=", 1)[1]
         for header in answer.headers.get_list("set-cookie")
-        if header.startswith(f"{COOKIE}=")
+        if header.startswith(f"{HOST_COOKIE}=")
     )
     assert "Secure" in answer.headers["set-cookie"]
-    login = StaffLogin("robin", cookie, answer.json()["csrf_token"], "Robin")
-    adviser = await staff(server, login)
+    adviser = Client(
+        await websockets.connect(
+            server.ws_url,
+            origin=url,
+            additional_headers={"Cookie": f"{HOST_COOKIE}={cookie}"},
+            compression=None,
+        )
+    )
+    await adviser.send({"type": "hello", "v": 1, "resume": []})
+    await adviser.receive("welcome")
     her, _token = await visitor(server)
     await her.send({"type": "request_chat"})
     queued = await her.receive("queue")
