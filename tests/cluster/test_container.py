@@ -35,7 +35,7 @@ pytestmark = pytest.mark.cluster
 
 READY_TIMEOUT = 60.0
 # Only while working on these tests: keep the built image and test it again next time instead
-# of building (about five minutes). It then tests the Dockerfile as it was, so CI never sets it.
+# of building (minutes). It then tests the Dockerfile as it was, so CI never sets it.
 REUSE = os.environ.get("WILLOW_TEST_REUSE_IMAGE") == "1"
 # pip's own tools come with the base image, not from Willow's lock.
 BASE_TOOLS = {"pip", "setuptools", "wheel"}
