@@ -100,6 +100,11 @@ class Metrics:
             "willow_adviser_capacity", "Chats the available advisers can hold at once", registry=r
         )
         self.active_chats = Gauge("willow_active_chats", "Chats an adviser has taken", registry=r)
+        self.helpline_open = Gauge(
+            "willow_helpline_open",
+            "1 while the service hours (WILLOW_HOURS_FILE) say the helpline is open",
+            registry=r,
+        )
 
     def _build_traffic(self) -> None:
         r = self.registry

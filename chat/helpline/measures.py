@@ -11,6 +11,7 @@ from chat.core.metrics import bounded
 from chat.core.models import Conversation, Staff, VisitorSession
 from chat.core.services import Services
 from chat.helpline.choices import LANGUAGES
+from chat.helpline.hours import ServiceHours
 
 # Ended by the visitor, adviser or quick exit: whether an adviser had taken the chat.
 TALKED, LEFT_WAITING = "talked", "left_waiting"
@@ -91,6 +92,8 @@ async def _sample(services: Services) -> None:
             select(func.count()).select_from(Conversation).where(Conversation.status == "active")
         )
     _set_queue(services, waiting)
+    hours = services.features.find(ServiceHours)
+    metrics.helpline_open.set(1 if hours is None or hours.is_open(now()) else 0)
     metrics.advisers_available.set(available)
     metrics.adviser_capacity.set(capacity)
     metrics.active_chats.set(active or 0)

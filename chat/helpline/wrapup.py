@@ -108,6 +108,15 @@ async def wrap_up(
             )
         )
         tx.audit(f"staff:{staff.id}", "conversation.wrapped_up", f"conversation:{conversation_id}")
+        # Anonymised daily counts (chat/reporting): one per code, never the summary or the chat.
+        tx.after(lambda: _count_codes(services, outcomes, categories))
+
+
+async def _count_codes(services: Services, outcomes: list[str], categories: list[str]) -> None:
+    for code in sorted(set(outcomes)):
+        await services.tally.note("outcome_code", code=code)
+    for code in sorted(set(categories)):
+        await services.tally.note("outcome_category", code=code)
 
 
 async def pending(services: Services, staff_id: int) -> list[int]:

@@ -1,8 +1,9 @@
 """Turn a happening into daily counts, at the moment it happens.
 
 Each happening adds one to a few cells: (day, measure, dimension, value). Values come from
-short fixed lists (or are a catalogue room's slug); anything else counts as "other", so a cell
-never holds words someone wrote or anything that points at a person.
+short fixed lists (or are a catalogue room's slug, or a wrap-up code from the outcomes file);
+anything else counts as "other", so a cell never holds words someone wrote or anything that
+points at a person.
 """
 
 from __future__ import annotations
@@ -120,6 +121,11 @@ def _room(happening: Happening) -> Iterator[tuple[str, str]]:
     yield "room", slug(happening.facts.get("room"))
 
 
+def _code(happening: Happening) -> Iterator[tuple[str, str]]:
+    # A wrap-up's code, one happening per code chosen, so the cells add up to the total.
+    yield "code", slug(happening.facts.get("code"))
+
+
 _CELLS = {
     "contact": ("contacts", _contact),
     "taken": ("waits", _wait),
@@ -130,6 +136,8 @@ _CELLS = {
     "room_session": ("room_sessions", _room),
     "room_attendance": ("room_attendance", _room),
     "feedback": ("feedback", _feedback),
+    "outcome_code": ("wrapup_outcomes", _code),
+    "outcome_category": ("wrapup_categories", _code),
 }
 MEASURES = tuple(measure for measure, _facts in _CELLS.values())
 _BANDS = (*(name for _limit, name in SPAN_BANDS), LONGEST_BAND)
@@ -150,6 +158,7 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "category": (*CATEGORIES, *_UNKNOWN),
     "level": (*LEVELS, *ESCALATION_LEVELS, *_UNKNOWN),
     "room": _UNKNOWN,
+    "code": _UNKNOWN,
     **{question: (*answers, *_UNKNOWN) for question, answers in FEEDBACK.items()},
 }
 

@@ -142,7 +142,9 @@ async def test_an_undeclared_event_type_cannot_be_published() -> None:
         await EventBus(Wire().send).publish(Unknown(1))
 
 
-@pytest.mark.skipif(not BROKER_URL, reason="two nodes need a shared broker (Redis)")
+@pytest.mark.skipif(
+    not BROKER_URL, reason="two nodes need a shared broker: set WILLOW_TEST_BROKER_URL (Redis)"
+)
 async def test_two_nodes_on_one_redis_each_hear_the_other(settings: Settings) -> None:
     async with node_services(settings) as a, node_services(settings) as b:
         on_a, on_b = heard(a.events, VisitorLeft), heard(b.events, VisitorLeft)

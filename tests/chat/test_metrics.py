@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from chat.core.outages import DEPENDENCIES
@@ -159,3 +162,35 @@ async def test_a_slow_reader_cut_off_is_counted(settings: Settings) -> None:
         found = samples(await scrape(server))
     assert value(found, "willow_send_queue_cutoffs_total") == 1
     assert value(found, "willow_resumes_total") == 1
+
+
+async def test_publishes_to_the_broker_are_timed(server: Server) -> None:
+    her, _adviser, conversation, _token = await connected_pair(server)
+    before = value(samples(await scrape(server)), "willow_broker_publish_seconds_count")
+    await _say(her, conversation, "b1", "hello")
+    await her.receive("ack", client_id="b1")
+    after = value(samples(await scrape(server)), "willow_broker_publish_seconds_count")
+    assert after > before
+
+
+OPEN_ALL_WEEK = "timezone: UTC\nweekly:\n" + "".join(
+    f"  {day}: ['00:00-24:00']\n"
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+)
+
+
+@pytest.mark.parametrize(
+    ("hours", "open_now"), [(OPEN_ALL_WEEK, 1), ("weekly: {}\n", 0), (None, 1)]
+)
+async def test_the_helpline_open_figure_follows_the_service_hours(
+    settings: Settings, tmp_path: Path, hours: str | None, open_now: int
+) -> None:
+    """What the "no adviser available in service hours" alert rule reads."""
+    path = None
+    if hours is not None:
+        path = tmp_path / "hours.yaml"
+        path.write_text(hours)
+    async with running_server(settings.model_copy(update={"hours_file": path})) as server:
+        found = samples(await scrape(server))
+    assert value(found, "willow_helpline_open") == open_now
+    assert value(found, "willow_advisers_available") == 0

@@ -241,6 +241,42 @@ async def test_a_real_chat_is_counted_and_the_purge_leaves_the_counts(server: Se
     assert contacts_report.total == FEWER
 
 
+async def test_wrap_up_codes_are_counted_one_per_code_and_outlive_the_chat(
+    server: Server,
+) -> None:
+    assert server.services is not None
+    _her, adviser, conversation, _token = await connected_pair(server)
+    await adviser.send({"type": "end", "conversation_id": conversation})
+    await adviser.receive("ended")
+    await adviser.send(
+        {
+            "type": "wrap_up",
+            "conversation_id": conversation,
+            "summary": "Talked about a safety plan for the weekend",
+            "outcomes": ["safety_planning", "signposted", "signposted"],
+            "categories": ["domestic_abuse"],
+        }
+    )
+    await adviser.receive("wrapped_up", conversation_id=conversation)
+    counted = await counts_now(server.services)
+    for _ in range(50):
+        if ("wrapup_categories", "total", "all") in counted:
+            break
+        await asyncio.sleep(0.05)
+        counted = await counts_now(server.services)
+    wrapups = {key: n for key, n in counted.items() if key[0].startswith("wrapup_")}
+    assert wrapups == {
+        ("wrapup_outcomes", "total", "all"): 2,
+        ("wrapup_outcomes", "code", "safety_planning"): 1,
+        ("wrapup_outcomes", "code", "signposted"): 1,
+        ("wrapup_categories", "total", "all"): 1,
+        ("wrapup_categories", "code", "domestic_abuse"): 1,
+    }
+    days = server.services.settings.transcript_retention_days
+    assert await purge_expired(server.services, now() + timedelta(days=days, minutes=1)) == 1
+    assert await counts_now(server.services) == counted
+
+
 async def test_a_room_session_and_attendance_are_counted(services: Services) -> None:
     at = datetime(2026, 1, 5, 19, tzinfo=UTC)
     await count(services, Happening("room_session", {"room": "evening-circle"}, at=at))

@@ -1,7 +1,8 @@
 """The deploy/ files agree with Willow: real settings, the nodes the proxy expects, no access logs.
 
-There is no container engine, Caddy or nginx here, so these read the files as an operator
-would check them; tests/cluster runs the same topology with real processes.
+These read the files as an operator would check them. tests/cluster also runs them where this
+machine allows: nginx (test_proxy.py), the systemd unit (test_systemd_unit.py) and the image
+(test_container.py); compose and Caddy are only read here.
 """
 
 from __future__ import annotations
@@ -224,3 +225,29 @@ def test_every_install_comes_from_the_lock_with_hashes() -> None:
         pins = [line for line in (DEPLOY.parent / lock).read_text().splitlines() if "==" in line]
         assert pins and all(line.endswith("\\") for line in pins), lock
     assert "bleach" not in (DEPLOY.parent / "requirements.lock").read_text()
+
+
+def test_the_wheel_the_image_installs_carries_every_data_file_and_migration() -> None:
+    """The image runs from the installed wheel, not the checkout: a data file or a migration
+    that no package-data pattern names is missing there (canned.yaml once was)."""
+    import tomllib
+
+    root = DEPLOY.parent
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    needed = {
+        path
+        for package in ("chat", "moderation", "peers")
+        for path in (root / package).rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and (path.suffix in (".yaml", ".txt", ".mako") or "migrations" in path.parts)
+    }
+    covered = {
+        path
+        for package, globs in patterns.items()
+        for pattern in globs
+        for path in (root / package).glob(pattern)
+    }
+    assert sorted(str(p.relative_to(root)) for p in needed - covered) == []

@@ -92,8 +92,17 @@ async def wait_ready(node: Node) -> None:
         await asyncio.sleep(0.2)
 
 
+async def broker_reconnects(node: Node) -> float:
+    """The node's own count of broker resubscriptions, from its /metrics (read on the host)."""
+    async with httpx.AsyncClient(base_url=node.url, timeout=5) as client:
+        text = (await client.get("/metrics")).text
+    name = "willow_broker_reconnects_total "
+    return float(next(line for line in text.splitlines() if line.startswith(name)).split()[1])
+
+
 async def test_nodes_are_not_ready_without_redis_and_ready_again_after(outage: Outage) -> None:
     talk = await pair(outage.a, outage.b)
+    reconnects = [await broker_reconnects(node) for node in outage.nodes]
     outage.redis.kill()
     for node in outage.nodes:
         status, body = await readiness(node)
@@ -110,6 +119,9 @@ async def test_nodes_are_not_ready_without_redis_and_ready_again_after(outage: O
     await talk.her.receive("message", client_id="r0", timeout=RECOVERY_TIMEOUT)
     await talk.her.close()
     await talk.adviser.close()
+    # Each node counted its resubscription, as the operator's dashboard shows it.
+    for node, before in zip(outage.nodes, reconnects, strict=True):
+        assert await broker_reconnects(node) > before, node.name
 
 
 async def test_a_line_she_wrote_while_redis_was_down_reaches_the_adviser(outage: Outage) -> None:
