@@ -6,7 +6,7 @@ Nothing here records a network address, a user agent or a location.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     false,
     func,
@@ -27,6 +28,29 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+# Her answer to "Is it safe for you to talk now?": yes, no, not sure, or None when not answered.
+SafeToTalk = bool | Literal["unsure"] | None
+
+
+class SafeAnswer(TypeDecorator[bool | str]):
+    """Her safety answer as the words "yes", "no" or "unsure"; a missing answer stays NULL."""
+
+    impl = String(8)
+    cache_ok = True
+    _stored: ClassVar[dict[object, str]] = {True: "yes", False: "no", "unsure": "unsure"}
+    _read: ClassVar[dict[str, bool | str]] = {"yes": True, "no": False, "unsure": "unsure"}
+
+    def process_bind_param(self, value: bool | str | None, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        if value not in self._stored:
+            raise ValueError(f"not a safety answer: {value!r}")
+        return self._stored[value]
+
+    def process_result_value(self, value: str | None, dialect: Any) -> bool | str | None:
+        return None if value is None else self._read[value]
 
 
 class Base(DeclarativeBase):
@@ -83,7 +107,8 @@ class VisitorSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     topic: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    safe_to_talk: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Stored in `safe_answer` as words, so "not sure" and "not answered" stay apart.
+    safe_to_talk: Mapped[SafeToTalk] = mapped_column("safe_answer", SafeAnswer(), nullable=True)
     # Which UK nation's helplines to show her; coarse on purpose.
     nation: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[datetime] = mapped_column(

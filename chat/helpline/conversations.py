@@ -21,7 +21,7 @@ from chat.core.channels import staff_sender
 from chat.core.clock import aware, now
 from chat.core.events import ConversationEnded, VisitorLeft
 from chat.core.hub import stream_channel
-from chat.core.models import Conversation, Staff, Stream, VisitorSession
+from chat.core.models import Conversation, SafeToTalk, Staff, Stream, VisitorSession
 from chat.core.outages import failed_with
 from chat.core.protocol import ProtocolError
 from chat.core.services import Services
@@ -120,7 +120,7 @@ async def waiting_conversations(session: AsyncSession) -> list[Conversation]:
     return list(result.scalars())
 
 
-def queue_entry(conversation: Conversation, safe_to_talk: bool | None) -> dict[str, Any]:
+def queue_entry(conversation: Conversation, safe_to_talk: SafeToTalk) -> dict[str, Any]:
     return {
         "conversation_id": conversation.id,
         # SQLite hands back naive times: the offset makes every sent time unambiguous UTC.

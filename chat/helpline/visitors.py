@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 from chat.core import floods
 from chat.core.http import StrictBody
 from chat.core.identity import visitor_by_token
-from chat.core.models import VisitorSession
+from chat.core.models import SafeToTalk, VisitorSession
 from chat.core.security import new_token, token_hash
 from chat.core.services import Services
 from chat.helpline.choices import LANGUAGES, TOPICS, Language, Nation, Topic
@@ -28,7 +28,8 @@ router = APIRouter(prefix="/api/visitor", tags=["visitor"])
 class SessionRequest(StrictBody):
     language: Language | None = None
     topic: Topic | None = None
-    safe_to_talk: bool | None = None
+    # true, false or "unsure"; null (or left out) when she did not answer.
+    safe_to_talk: SafeToTalk = None
     nation: Nation | None = None
 
 

@@ -58,7 +58,8 @@ export function topicName(code) {
 export function safeToTalkText(value) {
   if (value === true) return t("staff.safe.yes");
   if (value === false) return t("staff.safe.no");
-  return t("staff.safe.unknown");
+  if (value === "unsure") return t("staff.safe.unsure");
+  return t("staff.safe.unanswered");
 }
 
 // 0 is her turn in order; anything above moved her ahead (risk, or a mentor's move).

@@ -13,8 +13,9 @@ const e = view.elements;
 let chat = null; // the chat module, once she has started or come back to a chat
 const loadChat = () => import("./chat.js");
 
+// Her answer travels as true, false or "unsure"; null only when she left it unanswered.
 function safeToTalk(value) {
-  return { yes: true, no: false }[value] ?? null;
+  return { yes: true, no: false, unsure: "unsure" }[value] ?? null;
 }
 
 async function startChat(event) {

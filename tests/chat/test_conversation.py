@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
+from chat.core.models import VisitorSession
 from tests.wsclient import Server, connected_pair, staff, visitor
 
 
@@ -131,3 +134,60 @@ async def test_an_error_about_a_message_names_its_client_id(server: Server) -> N
     )
     error = await her.receive("error")
     assert (error["code"], error["client_id"]) == ("not_found", "lost")
+
+
+async def test_each_safety_answer_reaches_the_queue_and_triage_as_she_gave_it(
+    server: Server,
+) -> None:
+    # Each first-screen answer, and none at all: left out, or null from an older page.
+    answers: list[tuple[dict[str, object], object]] = [
+        ({"safe_to_talk": True}, True),
+        ({"safe_to_talk": False}, False),
+        ({"safe_to_talk": "unsure"}, "unsure"),
+        ({"safe_to_talk": None}, None),
+        ({}, None),
+    ]
+    expected: dict[int, object] = {}
+    async with server.http() as http:
+        for body, answer in answers:
+            response = await http.post("/api/visitor/session", json=body)
+            assert response.status_code == 201, body
+            her, _ = await visitor(server, response.json()["token"])
+            await her.send({"type": "request_chat"})
+            expected[(await her.receive("queue"))["conversation_id"]] = answer
+    login = await server.staff_session("adviser")
+    adviser = await staff(server, login)
+    snapshot = await adviser.receive("queue_snapshot")
+    assert {w["conversation_id"]: w["safe_to_talk"] for w in snapshot["waiting"]} == expected
+
+    # One who arrives while the adviser watches comes in a change, with her answer.
+    async with server.http() as http:
+        response = await http.post("/api/visitor/session", json={"safe_to_talk": "unsure"})
+    late, _ = await visitor(server, response.json()["token"])
+    await late.send({"type": "request_chat"})
+    late_id = (await late.receive("queue"))["conversation_id"]
+    change = await adviser.receive("queue_changes", timeout=10)
+    while late_id not in [w["conversation_id"] for w in change["added"]]:
+        change = await adviser.receive("queue_changes", timeout=10)
+    added = {w["conversation_id"]: w["safe_to_talk"] for w in change["added"]}
+    assert added[late_id] == "unsure"
+
+    # The adviser who takes the first chat reads her answer in the triage summary.
+    await adviser.send({"type": "set_available", "available": True})
+    await adviser.send({"type": "take_next"})
+    triage = await adviser.receive("triage")
+    assert triage["safe_to_talk"] == expected[triage["conversation_id"]]
+
+
+async def test_a_safety_answer_outside_the_list_is_refused_and_nothing_is_kept(
+    server: Server,
+) -> None:
+    async with server.http() as http:
+        for bad in ("maybe", "Unsure", "yes", "not sure", 0, 1, [], {"unsure": True}):
+            response = await http.post("/api/visitor/session", json={"safe_to_talk": bad})
+            assert response.status_code == 422, bad
+            detail = response.json()["detail"]
+            assert "safe_to_talk" in str(detail), detail
+    assert server.services is not None
+    async with server.services.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(VisitorSession)) == 0

@@ -21,6 +21,8 @@ SOME_DATA = [
     "INSERT INTO staff (id, username, display_name, password_hash, role, available, capacity,"
     " disabled) VALUES (1, 'ada', 'Ada', 'x', 'adviser', false, 3, false)",
     "INSERT INTO visitor_sessions (id, token_hash, language) VALUES (1, 'her-token-hash', 'en')",
+    "INSERT INTO visitor_sessions (id, token_hash, safe_to_talk)"
+    " VALUES (2, 'safe-token-hash', true), (3, 'unsafe-token-hash', false)",
     "INSERT INTO streams (id, kind, last_seq) VALUES (1, 'conversation', 1), (2, 'room', 1)",
     "INSERT INTO conversations (id, visitor_id, status, adviser_id, priority, risk_level)"
     " VALUES (1, 1, 'active', 1, 0, 'none')",
@@ -77,6 +79,12 @@ async def _upgrade_and_look(url: str) -> None:
                     "supervisor_alerts",
                 )
             ]
+            # Her safety answer is kept as words: yes, no, and not answered stays NULL.
+            answers = (
+                await connection.execute(
+                    text("SELECT id, safe_answer FROM visitor_sessions ORDER BY id")
+                )
+            ).all()
             indexes = await connection.run_sync(
                 lambda sync: {
                     i["name"]
@@ -89,13 +97,14 @@ async def _upgrade_and_look(url: str) -> None:
     assert versions == {
         "0003",
         "0008_supervisor_alerts",
-        "0012_evening_queue_index",
+        "0013_unsure_safe_answer",
         "reporting_0001",
         "helpline_0002_canned_admin",
     }
     assert "hello" in str(body)
     # The open report became a kept supervisor alert.
-    assert counts == [1, 1, 1, 1, 1, 1, 0, 0, 1]
+    assert counts == [1, 3, 1, 1, 1, 1, 0, 0, 1]
+    assert [tuple(row) for row in answers] == [(1, None), (2, "yes"), (3, "no")]
     assert {"ix_audit_log_at", "ix_conversations_queue"} <= indexes
 
 

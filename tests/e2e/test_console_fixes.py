@@ -56,12 +56,17 @@ async def test_sending_with_enter_does_not_say_typing_again(pages: Pages) -> Non
 
 
 async def test_the_queue_says_not_sure_and_priority_in_words(pages: Pages) -> None:
-    her = await pages.visitor()
-    await start_chat(her, safe="unsure")
+    unsure = await pages.visitor()
+    await start_chat(unsure, safe="unsure")
+    silent = await pages.visitor()
+    await start_chat(silent, topic="alcohol")  # she opens the questions but leaves this one
     adviser = await pages.adviser("Kit")
-    row = adviser.locator("#queue-rows tr").first
-    await expect(row.locator("td").nth(3)).to_have_text("Not sure or not answered")
-    await expect(row.locator("td").nth(5)).to_have_text("Normal")
+    rows = adviser.locator("#queue-rows tr")
+    await expect(rows).to_have_count(2)
+    # Oldest first: the one who said "Not sure", then the one who did not answer.
+    await expect(rows.nth(0).locator("td").nth(3)).to_have_text("Not sure")
+    await expect(rows.nth(1).locator("td").nth(3)).to_have_text("Not answered")
+    await expect(rows.nth(0).locator("td").nth(5)).to_have_text("Normal")
 
 
 async def test_take_next_is_disabled_with_a_reason_at_capacity(pages: Pages) -> None:
