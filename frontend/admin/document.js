@@ -5,7 +5,7 @@
 // nothing is saved until it passes. This page only asks.
 
 import { getJson, postJson } from "../shared/http.js";
-import { setLanguage, t } from "../shared/i18n.js";
+import { hasKey, setLanguage, t } from "../shared/i18n.js";
 
 const $ = (id) => document.getElementById(id);
 // Each kind's page: its heading and its introduction (catalogue keys).
@@ -27,24 +27,20 @@ const DAYS = {
   saturday: "staff.admin.hours.day.saturday",
   sunday: "staff.admin.hours.day.sunday",
 };
-const RETENTION = {
-  transcript_retention_days: "staff.admin.retention.transcript_retention_days",
-  visitor_session_hours: "staff.admin.retention.visitor_session_hours",
-  audit_retention_days: "staff.admin.retention.audit_retention_days",
-};
+const RETENTION = ["transcript_retention_days", "visitor_session_hours", "audit_retention_days"];
 const COLOURS = {
   accent: "staff.admin.branding.colour.accent",
   exit: "staff.admin.branding.colour.exit",
   page: "staff.admin.branding.colour.page",
   text: "staff.admin.branding.colour.text",
 };
-// Branding's words: field, label, hint, control.
+// Branding's texts: field, control.
 const BRANDING_TEXTS = [
-  ["name", "staff.admin.branding.name", "staff.admin.branding.name_hint", "input"],
-  ["exit_url", "staff.admin.branding.exit_url", "staff.admin.branding.exit_url_hint", "input"],
-  ["title", "staff.admin.branding.title", "staff.admin.branding.title_hint", "input"],
-  ["confidential_short", "staff.admin.branding.confidential_short", "staff.admin.branding.confidential_short_hint", "textarea"],
-  ["confidential", "staff.admin.branding.confidential", "staff.admin.branding.confidential_hint", "textarea"],
+  ["name", "input"],
+  ["exit_url", "input"],
+  ["title", "input"],
+  ["confidential_short", "textarea"],
+  ["confidential", "textarea"],
 ];
 // The lists each kind's editor shows as entries, with a new entry's starting fields.
 const LISTS = {
@@ -67,6 +63,17 @@ const kind = location.pathname.replace(/\/+$/, "").split("/").pop();
 // opened: entries shown open (kept open across a redraw until the page is reloaded).
 const state = { csrf: null, model: null, readers: [], opened: new Set() };
 let uid = 0;
+
+// A field's words: staff.admin.doc.field.<kind>.<name> where a kind means something of its own
+// by it, else staff.admin.doc.field.<name>; the hint likewise under staff.admin.doc.hint. The data
+// key is shown only for a field no catalogue names (tests/chat/test_admin_field_words.py
+// keeps every field a kind's schema can produce named).
+function words(part, name) {
+  const key = [`staff.admin.doc.${part}.${kind}.${name}`, `staff.admin.doc.${part}.${name}`].find(hasKey);
+  return key ? t(key) : null;
+}
+const label = (name) => words("field", name) ?? name;
+const hintOf = (name) => words("hint", name);
 
 function say(key, params) {
   $("status").textContent = t(key, params);
@@ -111,9 +118,9 @@ function hoursForm(body, box) {
   const zones = element("datalist", { id: "zones" });
   for (const name of Intl.supportedValuesOf?.("timeZone") ?? []) zones.append(element("option", { value: name }));
   zone.setAttribute("list", "zones");
-  box.append(field(t("staff.admin.hours.timezone"), zone, t("staff.admin.hours.timezone_hint")), zones);
-  const week = element("fieldset", { className: "doc-list" }, element("legend", { textContent: t("staff.admin.hours.weekly") }));
-  week.append(element("p", { className: "hint", textContent: t("staff.admin.hours.spans_hint") }));
+  box.append(field(label("timezone"), zone, hintOf("timezone")), zones);
+  const week = element("fieldset", { className: "doc-list" }, element("legend", { textContent: label("weekly") }));
+  week.append(element("p", { className: "hint", textContent: hintOf("weekly") }));
   const days = element("div", { className: "days" });
   const dayInputs = Object.entries(DAYS).map(([day, words]) => {
     const box = input((spec.weekly?.[day] ?? []).join(", "));
@@ -124,7 +131,7 @@ function hoursForm(body, box) {
   week.append(days);
   const closed = lines(spec.closed);
   const special = lines(Object.entries(spec.special ?? {}).map(([date, s]) => `${date} ${s.join(", ")}`));
-  box.append(week, field(t("staff.admin.hours.closed"), closed, t("staff.admin.hours.closed_hint")), field(t("staff.admin.hours.special"), special, t("staff.admin.hours.special_hint")));
+  box.append(week, field(label("closed"), closed, hintOf("closed")), field(label("special"), special, hintOf("special")));
   return () => {
     const weekly = {};
     for (const [day, box] of dayInputs) if (spans(box.value).length) weekly[day] = spans(box.value);
@@ -138,25 +145,25 @@ function hoursForm(body, box) {
 }
 
 function retentionForm(body, box) {
-  const boxes = Object.keys(RETENTION).map((name) => {
+  const boxes = RETENTION.map((name) => {
     const box = input(body[name], "number");
     box.min = "1";
     box.step = name.endsWith("hours") ? "any" : "1";
     return [name, box];
   });
-  for (const [name, control] of boxes) box.append(field(t(RETENTION[name]), control));
+  for (const [name, control] of boxes) box.append(field(label(name), control, hintOf(name)));
   return () => Object.fromEntries(boxes.map(([name, control]) => [name, control.value === "" ? null : Number(control.value)]));
 }
 
 function brandingForm(body, box) {
-  const texts = BRANDING_TEXTS.map(([name, label, hint, tag]) => {
+  const texts = BRANDING_TEXTS.map(([name, tag]) => {
     const value = typeof body[name] === "object" ? body[name]?.en : body[name];
     const control = tag === "input" ? input(value) : element("textarea", { rows: 3, value: value ?? "" });
-    box.append(field(t(label), control, t(hint)));
+    box.append(field(label(name), control, hintOf(name)));
     return [name, control];
   });
-  const colours = element("fieldset", { className: "doc-list" }, element("legend", { textContent: t("staff.admin.branding.colours") }));
-  colours.append(element("p", { className: "hint", textContent: t("staff.admin.branding.colours_hint") }));
+  const colours = element("fieldset", { className: "doc-list" }, element("legend", { textContent: label("colours") }));
+  colours.append(element("p", { className: "hint", textContent: hintOf("colours") }));
   const colourInputs = Object.entries(COLOURS).map(([name, words]) => {
     const control = input(body.colours?.[name]);
     colours.append(field(t(words), control));
@@ -215,15 +222,16 @@ function entryField(entry, key, readers) {
       try {
         return JSON.parse(control.value);
       } catch {
-        throw new Error(t("staff.admin.doc.not_json", { field: key }));
+        throw new Error(t("staff.admin.doc.not_json", { field: label(key) }));
       }
     };
   }
-  const hint = Array.isArray(value) && !value.some((item) => typeof item === "object") ? t("staff.admin.doc.one_per_line") : null;
+  const hint = hintOf(key) ?? (Array.isArray(value) && !value.some((item) => typeof item === "object") ? t("staff.admin.doc.one_per_line") : null);
   const wrap = control.type === "checkbox"
-    ? element("div", { className: "check" }, control, element("label", { htmlFor: (control.id = `f${++uid}`), textContent: key }))
-    : field(key, control, hint);
-  wrap.querySelector("label").classList.add("field-name");
+    ? element("div", { className: "check" }, control, element("label", { htmlFor: (control.id = `f${++uid}`), textContent: label(key) }))
+    : field(label(key), control, hint);
+  // The data key stays beside the words: the server's errors name fields by it.
+  wrap.querySelector("label").dataset.field = key;
   readers.push(() => {
     const got = read();
     // An optional field left empty is left out, as it would be in the data file.

@@ -96,6 +96,11 @@ export function language() {
   return current;
 }
 
+// Whether the catalogue (or English under it) has `key`: for words a page may or may not have.
+export function hasKey(key) {
+  return key in messages || key in fallback;
+}
+
 export function t(key, params = {}) {
   const text = messages[key] ?? fallback[key];
   if (text === undefined) {

@@ -31,6 +31,16 @@ async def view(page: Page, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
+async def data_keys_shown(page: Page) -> list[str]:
+    """Fields of the list editors labelled with their bare data key (no words in en.json)."""
+    labels = page.locator("#doc-fields label[data-field]")
+    await expect(labels.first).to_be_attached()
+    shown: list[str] = await labels.evaluate_all(
+        "(all) => all.filter((l) => l.textContent === l.dataset.field).map((l) => l.dataset.field)"
+    )
+    return shown
+
+
 async def save(page: Page) -> None:
     await page.get_by_role("button", name="Save and use now").click()
 
@@ -80,21 +90,23 @@ async def test_a_room_renamed_with_new_rules_shows_on_the_rooms_page(pages: Page
     assert await problems(admin) == []
     first = admin.locator("details.entry").first
     await expect(first.locator("summary")).to_have_text("newcomers")
+    assert await data_keys_shown(admin) == []
+    await expect(admin.get_by_label("Sessions usually start")).to_have_value("19:00")
     # Entries are closed until opened, so the long list reads as a list.
-    await expect(first.get_by_label("name", exact=True)).to_be_hidden()
+    await expect(first.get_by_label("Name", exact=True)).to_be_hidden()
     await first.locator("summary").click()
-    await first.get_by_label("name", exact=True).fill("")
+    await first.get_by_label("Name", exact=True).fill("")
     await save(admin)
     await expect(admin.locator("#doc-error")).to_contain_text("room 'newcomers'")
     await expect(admin.locator("#doc-error")).to_contain_text("name")
     assert await problems(admin) == []
 
-    await first.get_by_label("name", exact=True).fill("Evening welcome")
-    await first.get_by_label("ground_rules").fill("Be gentle.\nNo real names.")
+    await first.get_by_label("Name", exact=True).fill("Evening welcome")
+    await first.get_by_label("Ground rules").fill("Be gentle.\nNo real names.")
     await save(admin)
     await expect(admin.locator("#status")).to_have_text("Saved. Every server uses it now.")
     await admin.locator("details.entry").first.locator("summary").click()
-    await expect(first.get_by_label("name", exact=True)).to_have_value("Evening welcome")
+    await expect(first.get_by_label("Name", exact=True)).to_have_value("Evening welcome")
     assert await problems(admin) == []
     await admin.evaluate("window.scrollTo(0, 0)")
     await view(admin, "admin-rooms")
@@ -109,18 +121,21 @@ async def test_a_directory_entry_added_is_found_by_staff(pages: Pages) -> None:
     await admin.get_by_role("button", name="Add to Helplines").click()
     entry = admin.locator("details.entry").last
     await expect(entry.locator("summary")).to_have_text("New entry 21")
-    await expect(entry.get_by_label("id", exact=True)).to_be_focused()
-    await entry.get_by_label("id", exact=True).fill("harbour-line")
-    await entry.get_by_label("name", exact=True).fill("Harbour Line")
-    await entry.get_by_label("contacts").fill('[{"kind": "phone", "value": "call us"}]')
-    await entry.get_by_label("categories").fill("emotional_support")
+    await expect(entry.get_by_label("Short code", exact=True)).to_be_focused()
+    assert await data_keys_shown(admin) == []
+    await entry.get_by_label("Short code", exact=True).fill("harbour-line")
+    await entry.get_by_label("Name", exact=True).fill("Harbour Line")
+    await entry.get_by_label("Ways to reach it").fill('[{"kind": "phone", "value": "call us"}]')
+    await entry.get_by_label("Categories", exact=True).fill("emotional_support")
     await save(admin)
     error = admin.locator("#doc-error")
     await expect(error).to_contain_text("(id 'harbour-line'): contacts.0")
     await expect(error).to_contain_text("must be a number")
     assert await problems(admin) == []
 
-    await entry.get_by_label("contacts").fill('[{"kind": "phone", "value": "0800 123 456"}]')
+    await entry.get_by_label("Ways to reach it").fill(
+        '[{"kind": "phone", "value": "0800 123 456"}]'
+    )
     await save(admin)
     await expect(admin.locator("#status")).to_have_text("Saved. Every server uses it now.")
     await expect(admin.locator("details.entry").last.locator("summary")).to_have_text(
@@ -178,6 +193,8 @@ async def test_the_other_pages_open_with_their_entries_and_pass_axe(pages: Pages
         await admin.goto(pages.origin + f"/admin/{kind}")
         await expect(admin.get_by_role("heading", level=1, name=heading)).to_be_visible()
         await expect(admin.get_by_text(shown).first).to_be_visible()
+        if kind != "retention":
+            assert await data_keys_shown(admin) == [], kind
         assert await problems(admin) == [], kind
     # Retention: a period of 0 days is refused by the setting's own limit.
     await admin.goto(pages.origin + "/admin/retention")

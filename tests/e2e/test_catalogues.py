@@ -50,6 +50,13 @@ def used_keys() -> set[str]:
         keys |= {s for s in STRING.findall(source) if s.split(".")[0] in namespaces}
     for path in FRONTEND.rglob("*.html"):
         keys |= set(HTML_KEY.findall(path.read_text(encoding="utf-8")))
+    # The admin editors build a field's keys from its data name (frontend/admin/document.js);
+    # tests/chat/test_admin_field_words.py checks each names a field some kind has.
+    keys |= {
+        k
+        for k in catalogue("en")
+        if k.startswith(("staff.admin.doc.field.", "staff.admin.doc.hint."))
+    }
     # The server draws the report's charts and CSV with these words.
     keys |= {f"staff.{key}" for key in report_catalogue_keys()}
     return keys
