@@ -16,6 +16,7 @@ from chat.reporting import yousaid
 from chat.reporting.charts import bar_chart
 from chat.reporting.report import MonthReport, ReportError, month_report, reportable_months, to_csv
 from chat.reporting.words import words
+from moderation.safeguarding.outcome_codes import EscalationOutcomes
 
 Reader = Annotated[Staff, Depends(require_role("supervisor", "admin"))]
 Admin = Annotated[Staff, Depends(require_role("admin"))]
@@ -26,6 +27,17 @@ router = APIRouter(tags=["reporting"])
 def _services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+def _words(request: Request, lang: str) -> dict[str, str]:
+    """The catalogue's report words, with the escalation outcome codes' labels from their
+    data file for any code the catalogue does not name (a service's own codes)."""
+    services = _services(request)
+    found = words(services.settings.frontend_dir, lang)
+    codes = services.features.find(EscalationOutcomes)
+    for code, label in (codes.labels() if codes is not None else {}).items():
+        found.setdefault(f"reports.value.{code}", label)
+    return found
 
 
 async def _report(request: Request, month: str) -> MonthReport:
@@ -48,7 +60,7 @@ async def report(request: Request, month: str, _who: Reader) -> MonthReport:
 @router.get("/api/reports/{month}/export.csv")
 async def export(request: Request, month: str, _who: Reader, lang: str = "en") -> Response:
     found = await _report(request, month)
-    text = to_csv(found, words(_services(request).settings.frontend_dir, lang))
+    text = to_csv(found, _words(request, lang))
     disposition = f'attachment; filename="willow-report-{found.month}.csv"'
     return Response(
         text, media_type="text/csv; charset=utf-8", headers={"content-disposition": disposition}
@@ -63,7 +75,7 @@ async def chart(
     chosen = next((m for m in found.measures if m.measure == measure), None)
     if chosen is None or dimension not in chosen.breakdowns:
         raise HTTPException(404, "no such measure or breakdown in this month")
-    catalogue = words(_services(request).settings.frontend_dir, lang)
+    catalogue = _words(request, lang)
     title = f"{catalogue.get(f'reports.measure.{measure}', measure)}: " + catalogue.get(
         f"reports.dimension.{dimension}", dimension
     )
