@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
@@ -39,6 +39,8 @@ class MeasureReport:
 class MonthReport:
     month: str
     measures: list[MeasureReport]
+    # Words for values the catalogues do not name: the service's escalation outcome codes.
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def month_range(month: str, today: date) -> tuple[date, date]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -29,22 +30,26 @@ def _services(request: Request) -> Services:
     return services
 
 
+def _code_labels(request: Request) -> dict[str, str]:
+    """The escalation outcome codes' labels, from their data file (a service's own codes)."""
+    codes = _services(request).features.find(EscalationOutcomes)
+    return codes.labels() if codes is not None else {}
+
+
 def _words(request: Request, lang: str) -> dict[str, str]:
-    """The catalogue's report words, with the escalation outcome codes' labels from their
-    data file for any code the catalogue does not name (a service's own codes)."""
-    services = _services(request)
-    found = words(services.settings.frontend_dir, lang)
-    codes = services.features.find(EscalationOutcomes)
-    for code, label in (codes.labels() if codes is not None else {}).items():
+    """The catalogue's report words, and the outcome codes' labels where it has none."""
+    found = words(_services(request).settings.frontend_dir, lang)
+    for code, label in _code_labels(request).items():
         found.setdefault(f"reports.value.{code}", label)
     return found
 
 
 async def _report(request: Request, month: str) -> MonthReport:
     try:
-        return await month_report(_services(request), month, now().date())
+        found = await month_report(_services(request), month, now().date())
     except ReportError as problem:
         raise HTTPException(422, str(problem)) from None
+    return replace(found, labels=_code_labels(request))
 
 
 @router.get("/api/reports/months")

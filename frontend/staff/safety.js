@@ -160,7 +160,7 @@ export class SafetyPanel {
     codeLabel.htmlFor = codeId;
     const code = el("select", "outcome-code");
     code.id = codeId;
-    code.required = true;
+    code.setAttribute("aria-required", "true");
     const id = `outcome-${escalationId}`;
     const label = el("label", "", t("staff.escalation.outcome_label"));
     label.htmlFor = id;

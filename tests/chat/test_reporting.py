@@ -345,6 +345,9 @@ async def test_the_export_names_escalation_outcomes_in_words_and_hides_small_one
             Happening("escalation_closed", {"level": level, "code": code}, at=last_month),
         )
     login = await supervisor_http(server)
+    async with server.http(cookies={"willow_staff": login.cookie}) as http:
+        report = (await http.get(f"/api/reports/{month_of(last_month)}")).json()
+    assert report["labels"]["specialist_referral"] == "Referred to a specialist service"
     text = await export(server, login, month_of(last_month))
     labelled = {
         (row["breakdown"], row["value"]): (row["count"], row["label"])
@@ -360,9 +363,9 @@ async def test_the_export_names_escalation_outcomes_in_words_and_hides_small_one
     emergency = {value: shown for (breakdown, value), shown in labelled.items()
                  if breakdown == "outcome_emergency"}  # fmt: skip
     assert emergency == {
-        "emergency_services": ("6", "emergency services called"),
-        "contact_lost": ("fewer than 5", "contact lost"),
-        "safety_plan": ("not shown", "safety plan agreed"),
+        "emergency_services": ("6", "Emergency services called"),
+        "contact_lost": ("fewer than 5", "Contact lost"),
+        "safety_plan": ("not shown", "Safety plan agreed"),
     }
     # A level whose own figure is hidden is not broken down: its outcomes would give it away.
     assert not [key for key in labelled if key[0] in ("outcome_signpost", "outcome_supervisor")]
