@@ -111,7 +111,7 @@ def _escalation_closed(happening: Happening) -> Iterator[tuple[str, str]]:
     level = choice(happening.facts.get("level"), ESCALATION_LEVELS)
     yield "level", level
     if level in ESCALATION_LEVELS:
-        yield f"outcome_{level}", slug(happening.facts.get("code"))
+        yield f"at_{level}", slug(happening.facts.get("code"))
 
 
 # Her end-of-chat answers (chat/helpline/feedback.py); each question is optional.
@@ -153,9 +153,7 @@ _CELLS = {
 MEASURES = tuple(measure for measure, _facts in _CELLS.values())
 # Breakdowns that split one cell of another breakdown of the same measure: their figures add up
 # to that cell, not to the measure's total, and are suppressed against it (report.py).
-PARTS: dict[str, tuple[str, str]] = {
-    f"outcome_{level}": ("level", level) for level in ESCALATION_LEVELS
-}
+PARTS: dict[str, tuple[str, str]] = {f"at_{level}": ("level", level) for level in ESCALATION_LEVELS}
 _BANDS = (*(name for _limit, name in SPAN_BANDS), LONGEST_BAND)
 _UNKNOWN = (NOT_GIVEN, OTHER)
 # Every breakdown, with the values it can name (dates, hours and rooms name themselves).
@@ -176,7 +174,7 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "room": _UNKNOWN,
     "code": _UNKNOWN,
     # Escalation outcome codes name themselves (labels from the codes' data file).
-    **{f"outcome_{level}": _UNKNOWN for level in ESCALATION_LEVELS},
+    **{f"at_{level}": _UNKNOWN for level in ESCALATION_LEVELS},
     **{question: (*answers, *_UNKNOWN) for question, answers in FEEDBACK.items()},
 }
 

@@ -188,7 +188,7 @@ async def test_escalation_with_consent_reaches_supervisors_and_records_an_outcom
     assert await _counted(server.services, "escalation_outcomes") == {
         ("total", "all"): 1,
         ("level", "supervisor"): 1,
-        ("outcome_supervisor", "specialist_referral"): 1,
+        ("at_supervisor", "specialist_referral"): 1,
     }
     await supervisor.send(
         {"type": "escalation_outcome", "escalation_id": escalation_id, "code": "other"}
@@ -337,7 +337,7 @@ async def test_a_service_s_own_outcome_codes_are_offered_accepted_and_labelled(
         assert (closed["code"], closed["outcome"]) == ("marac", "")
         assert server.services is not None
         assert (await _counted(server.services, "escalation_outcomes"))[
-            ("outcome_supervisor", "marac")
+            ("at_supervisor", "marac")
         ] == 1
         for client in (her, adviser):
             await client.close()
