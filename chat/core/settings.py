@@ -156,6 +156,8 @@ class Settings(BaseSettings):
     wordlist_dir: Path | None = None
     lexicon_dir: Path | None = None
     guidance_file: Path | None = None
+    # The escalation outcome codes (moderation/safeguarding/data/escalation_outcomes.yaml).
+    escalation_outcomes_file: Path | None = None
     # The learned risk layer (moderation/safeguarding/learned.py): a multilingual model reads
     # each message after it is delivered, in a worker process, and may raise it to current
     # danger the rules missed. "off" leaves the rules alone. Messages waiting for it beyond

@@ -1,7 +1,8 @@
 """Turn a happening into daily counts, at the moment it happens.
 
 Each happening adds one to a few cells: (day, measure, dimension, value). Values come from
-short fixed lists (or are a catalogue room's slug, or a wrap-up code from the outcomes file);
+short fixed lists (or are a catalogue room's slug, a wrap-up code from the outcomes file, or an
+escalation outcome code from its data file);
 anything else counts as "other", so a cell never holds words someone wrote or anything that
 points at a person.
 """
@@ -103,6 +104,16 @@ def _escalation(happening: Happening) -> Iterator[tuple[str, str]]:
     yield "level", choice(happening.facts.get("level"), ESCALATION_LEVELS)
 
 
+def _escalation_closed(happening: Happening) -> Iterator[tuple[str, str]]:
+    # The outcome's code (from the fixed list, checked when it was recorded; never the note)
+    # within its level: the report reads escalations by level and outcome. No breakdown by
+    # code alone: beside the per-level ones it would let a hidden figure be subtracted out.
+    level = choice(happening.facts.get("level"), ESCALATION_LEVELS)
+    yield "level", level
+    if level in ESCALATION_LEVELS:
+        yield f"at_{level}", slug(happening.facts.get("code"))
+
+
 # Her end-of-chat answers (chat/helpline/feedback.py); each question is optional.
 FEEDBACK: dict[str, tuple[str, ...]] = {
     "helped": ("yes", "a_little", "no"),
@@ -132,7 +143,7 @@ _CELLS = {
     "ended": ("outcomes", _ended),
     "risk": ("risk_raised", _risk),
     "escalation": ("escalations", _escalation),
-    "escalation_closed": ("escalation_outcomes", _escalation),
+    "escalation_closed": ("escalation_outcomes", _escalation_closed),
     "room_session": ("room_sessions", _room),
     "room_attendance": ("room_attendance", _room),
     "feedback": ("feedback", _feedback),
@@ -140,6 +151,9 @@ _CELLS = {
     "outcome_category": ("wrapup_categories", _code),
 }
 MEASURES = tuple(measure for measure, _facts in _CELLS.values())
+# Breakdowns that split one cell of another breakdown of the same measure: their figures add up
+# to that cell, not to the measure's total, and are suppressed against it (report.py).
+PARTS: dict[str, tuple[str, str]] = {f"at_{level}": ("level", level) for level in ESCALATION_LEVELS}
 _BANDS = (*(name for _limit, name in SPAN_BANDS), LONGEST_BAND)
 _UNKNOWN = (NOT_GIVEN, OTHER)
 # Every breakdown, with the values it can name (dates, hours and rooms name themselves).
@@ -159,6 +173,8 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "level": (*LEVELS, *ESCALATION_LEVELS, *_UNKNOWN),
     "room": _UNKNOWN,
     "code": _UNKNOWN,
+    # Escalation outcome codes name themselves (labels from the codes' data file).
+    **{f"at_{level}": _UNKNOWN for level in ESCALATION_LEVELS},
     **{question: (*answers, *_UNKNOWN) for question, answers in FEEDBACK.items()},
 }
 

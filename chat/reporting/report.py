@@ -11,15 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
 
 from chat.core.services import Services
-from chat.reporting.counting import MEASURES, TOTAL
+from chat.reporting.counting import MEASURES, PARTS, TOTAL
 from chat.reporting.models import ReportCount
-from chat.reporting.suppression import WITHHELD, Shown, suppress
+from chat.reporting.suppression import WITHHELD, Breakdown, Shown, suppress
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -39,6 +39,8 @@ class MeasureReport:
 class MonthReport:
     month: str
     measures: list[MeasureReport]
+    # Words for values the catalogues do not name: the service's escalation outcome codes.
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def month_range(month: str, today: date) -> tuple[date, date]:
@@ -91,30 +93,50 @@ def _measure(measure: str, dimensions: dict[str, dict[str, int]]) -> MeasureRepo
     breakdowns = {
         dimension: suppress(total, dict(sorted(cells.items())))
         for dimension, cells in dimensions.items()
-        if dimension != TOTAL[0]
+        if dimension != TOTAL[0] and dimension not in PARTS
     }
     shown_total = suppress(total, {}).total
     # A total hidden in one breakdown is hidden in all: they share it.
     if any(b.total == WITHHELD for b in breakdowns.values()):
         shown_total = WITHHELD
-    return MeasureReport(
-        measure, shown_total, {dimension: b.cells for dimension, b in breakdowns.items()}
-    )
+    shown = {dimension: b.cells for dimension, b in breakdowns.items()}
+    for dimension, cells in dimensions.items():
+        part = _part(dimension, cells, breakdowns)
+        if part is not None:
+            shown[dimension] = part
+    return MeasureReport(measure, shown_total, shown)
+
+
+def _part(
+    dimension: str, cells: dict[str, int], breakdowns: dict[str, Breakdown]
+) -> dict[str, Shown] | None:
+    """A breakdown of one shown cell (escalations closed at one level, by outcome), suppressed
+    against that cell's figure as its total. Left out when that figure is hidden, or when
+    showing it would need the figure hidden too: its cells would give the figure away."""
+    if dimension not in PARTS:
+        return None
+    parent, value = PARTS[dimension]
+    figure = breakdowns[parent].cells.get(value) if parent in breakdowns else None
+    if not isinstance(figure, int):
+        return None
+    found = suppress(figure, dict(sorted(cells.items())))
+    return found.cells if found.total == figure else None
 
 
 def to_csv(report: MonthReport, words: dict[str, str]) -> str:
-    """One row per figure: month, measure, breakdown, value, count (or why it is hidden)."""
+    """One row per figure: month, measure, breakdown, value, count (or why it is hidden),
+    and the value's label in words (the value itself where it names itself)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["month", "measure", "breakdown", "value", "count"])
+    writer.writerow(["month", "measure", "breakdown", "value", "count", "label"])
     for measure in report.measures:
-        writer.writerow(
-            [report.month, measure.measure, "total", "all", shown(measure.total, words)]
-        )
+        total = shown(measure.total, words)
+        writer.writerow([report.month, measure.measure, "total", "all", total, ""])
         for dimension, cells in measure.breakdowns.items():
             for value, figure in cells.items():
+                label = words.get(f"reports.value.{value}", value)
                 writer.writerow(
-                    [report.month, measure.measure, dimension, value, shown(figure, words)]
+                    [report.month, measure.measure, dimension, value, shown(figure, words), label]
                 )
     return out.getvalue()
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -16,6 +17,7 @@ from chat.reporting import yousaid
 from chat.reporting.charts import bar_chart
 from chat.reporting.report import MonthReport, ReportError, month_report, reportable_months, to_csv
 from chat.reporting.words import words
+from moderation.safeguarding.outcome_codes import EscalationOutcomes
 
 Reader = Annotated[Staff, Depends(require_role("supervisor", "admin"))]
 Admin = Annotated[Staff, Depends(require_role("admin"))]
@@ -28,11 +30,26 @@ def _services(request: Request) -> Services:
     return services
 
 
+def _code_labels(request: Request) -> dict[str, str]:
+    """The escalation outcome codes' labels, from their data file (a service's own codes)."""
+    codes = _services(request).features.find(EscalationOutcomes)
+    return codes.labels() if codes is not None else {}
+
+
+def _words(request: Request, lang: str) -> dict[str, str]:
+    """The catalogue's report words, and the outcome codes' labels where it has none."""
+    found = words(_services(request).settings.frontend_dir, lang)
+    for code, label in _code_labels(request).items():
+        found.setdefault(f"reports.value.{code}", label)
+    return found
+
+
 async def _report(request: Request, month: str) -> MonthReport:
     try:
-        return await month_report(_services(request), month, now().date())
+        found = await month_report(_services(request), month, now().date())
     except ReportError as problem:
         raise HTTPException(422, str(problem)) from None
+    return replace(found, labels=_code_labels(request))
 
 
 @router.get("/api/reports/months")
@@ -48,7 +65,7 @@ async def report(request: Request, month: str, _who: Reader) -> MonthReport:
 @router.get("/api/reports/{month}/export.csv")
 async def export(request: Request, month: str, _who: Reader, lang: str = "en") -> Response:
     found = await _report(request, month)
-    text = to_csv(found, words(_services(request).settings.frontend_dir, lang))
+    text = to_csv(found, _words(request, lang))
     disposition = f'attachment; filename="willow-report-{found.month}.csv"'
     return Response(
         text, media_type="text/csv; charset=utf-8", headers={"content-disposition": disposition}
@@ -63,7 +80,7 @@ async def chart(
     chosen = next((m for m in found.measures if m.measure == measure), None)
     if chosen is None or dimension not in chosen.breakdowns:
         raise HTTPException(404, "no such measure or breakdown in this month")
-    catalogue = words(_services(request).settings.frontend_dir, lang)
+    catalogue = _words(request, lang)
     title = f"{catalogue.get(f'reports.measure.{measure}', measure)}: " + catalogue.get(
         f"reports.dimension.{dimension}", dimension
     )

@@ -17,7 +17,7 @@ function figureText(figure) {
   return typeof figure === "number" ? String(figure) : t(`staff.reports.${figure}`);
 }
 
-function breakdownBlock(month, measure, dimension, cells) {
+function breakdownBlock(month, measure, dimension, cells, labels) {
   const block = document.createElement("div");
   const chart = document.createElement("img");
   const params = `lang=${encodeURIComponent(document.documentElement.lang)}`;
@@ -30,8 +30,9 @@ function breakdownBlock(month, measure, dimension, cells) {
   caption.textContent = `${t(`staff.reports.measure.${measure}`)}: ${t(`staff.reports.dimension.${dimension}`)}`;
   for (const [value, figure] of Object.entries(cells)) {
     const row = table.insertRow();
+    // The catalogue's word, else the service's label (escalation outcome codes), else the value.
     const label = t(`staff.reports.value.${value}`);
-    row.insertCell().textContent = label === `staff.reports.value.${value}` ? value : label;
+    row.insertCell().textContent = label === `staff.reports.value.${value}` ? (labels?.[value] ?? value) : label;
     row.insertCell().textContent = figureText(figure);
   }
   block.append(chart, table);
@@ -47,7 +48,7 @@ function render(report) {
     heading.textContent = `${t(`staff.reports.measure.${measure.measure}`)} — ${t("staff.reports.total")}: ${figureText(measure.total)}`;
     section.append(heading);
     for (const [dimension, cells] of Object.entries(measure.breakdowns)) {
-      section.append(breakdownBlock(report.month, measure.measure, dimension, cells));
+      section.append(breakdownBlock(report.month, measure.measure, dimension, cells, report.labels));
     }
     figures.append(section);
   }

@@ -92,8 +92,8 @@ class Chat {
       this.part(".typing").textContent = active ? t("staff.chat.typing") : "";
     });
     this.safety = new SafetyPanel(this.part(".safety"), {
-      outcome: (escalationId, outcome) =>
-        this.tabs.socket.send({ type: "escalation_outcome", escalation_id: escalationId, outcome }),
+      outcome: (escalationId, code, outcome) =>
+        this.tabs.socket.send({ type: "escalation_outcome", escalation_id: escalationId, code, outcome }),
     });
     this.wording = new WordingHelper(this.part(".wording"), () => this.tabs.csrf());
     if (this.observer) {

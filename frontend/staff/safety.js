@@ -2,6 +2,7 @@
 // personal details she shared, abusive words), the guidance for each category, and the
 // escalations with their outcome. Everything here is staff-only; she never receives it.
 
+import { getJson } from "../shared/http.js";
 import { formatTime, t } from "../shared/i18n.js";
 import { categoryName, higher, levelBadge, levelName, quoted } from "./levels.js";
 
@@ -32,6 +33,17 @@ const CONSENT = {
   not_asked: "staff.escalate.consent.not_asked",
 };
 
+// The service's escalation outcome codes (its data file), loaded once for every chat.
+let outcomeCodes = null;
+
+function loadOutcomeCodes() {
+  if (!outcomeCodes) outcomeCodes = getJson("/api/staff/escalation-outcomes").catch((error) => {
+    outcomeCodes = null;
+    throw error;
+  });
+  return outcomeCodes;
+}
+
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -50,7 +62,7 @@ export function flagLabel(flag) {
 }
 
 export class SafetyPanel {
-  // `root` is the panel's <aside>; `outcome(escalationId, text)` sends an outcome.
+  // `root` is the panel's <aside>; `outcome(escalationId, code, note)` sends an outcome.
   constructor(root, { outcome }) {
     this.root = root;
     this.outcome = outcome;
@@ -143,6 +155,12 @@ export class SafetyPanel {
     const form = el("form", "outcome-form");
     form.method = "post";
     form.hidden = true;
+    const codeId = `outcome-code-${escalationId}`;
+    const codeLabel = el("label", "", t("staff.escalation.code_label"));
+    codeLabel.htmlFor = codeId;
+    const code = el("select", "outcome-code");
+    code.id = codeId;
+    code.setAttribute("aria-required", "true");
     const id = `outcome-${escalationId}`;
     const label = el("label", "", t("staff.escalation.outcome_label"));
     label.htmlFor = id;
@@ -150,7 +168,6 @@ export class SafetyPanel {
     field.id = id;
     field.rows = 2;
     field.maxLength = 1000;
-    field.required = true;
     const save = el("button", "", t("staff.escalation.save"));
     save.type = "submit";
     const cancel = el("button", "secondary", t("staff.escalation.cancel"));
@@ -159,12 +176,24 @@ export class SafetyPanel {
     row.append(save, cancel);
     const status = el("p", "outcome-status");
     status.setAttribute("role", "status");
-    form.append(label, field, row);
+    form.append(codeLabel, code, label, field, row);
     wrap.append(open, form, status);
-    open.addEventListener("click", () => {
+    open.addEventListener("click", async () => {
       open.hidden = true;
+      status.textContent = "";
+      try {
+        const { outcomes } = await loadOutcomeCodes();
+        code.replaceChildren(
+          new Option(t("staff.escalation.code_choose"), ""),
+          ...outcomes.map((found) => new Option(found.label, found.id)),
+        );
+      } catch {
+        status.textContent = t("staff.escalation.codes_failed");
+        open.hidden = false;
+        return;
+      }
       form.hidden = false;
-      field.focus();
+      code.focus();
     });
     cancel.addEventListener("click", () => {
       form.hidden = true;
@@ -173,13 +202,13 @@ export class SafetyPanel {
     });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      const text = field.value.trim();
-      if (!text) {
-        status.textContent = t("staff.escalation.outcome_needed");
-        field.focus();
+      if (!code.value) {
+        status.textContent = t("staff.escalation.code_needed");
+        code.focus();
         return;
       }
-      status.textContent = this.outcome(escalationId, text) ? t("staff.escalation.saving") : t("staff.error.general");
+      const sent = this.outcome(escalationId, code.value, field.value.trim());
+      status.textContent = sent ? t("staff.escalation.saving") : t("staff.error.general");
     });
     return wrap;
   }
@@ -191,7 +220,17 @@ export class SafetyPanel {
     item.classList.add("is-closed");
     item.querySelector(".escalation-status").textContent = t("staff.escalation.closed");
     item.querySelector(".outcome")?.remove();
-    item.append(this.line("staff.escalation.outcome", event.outcome ?? ""));
+    const closed = this.line("staff.escalation.code", event.code ?? "");
+    closed.classList.add("escalation-code");
+    item.append(closed);
+    // The label in words once the codes are loaded (the code itself until then).
+    loadOutcomeCodes()
+      .then(({ outcomes }) => {
+        const found = outcomes.find((known) => known.id === event.code);
+        if (found) closed.lastChild.textContent = found.label;
+      })
+      .catch(() => {});
+    if (event.outcome) item.append(this.line("staff.escalation.outcome", event.outcome));
     item.append(el("p", "escalation-by", t("staff.escalation.by", { name: event.by ?? "", time: formatTime(event.at) })));
   }
 

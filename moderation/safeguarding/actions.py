@@ -25,6 +25,7 @@ from moderation.loaded import ModerationData
 from moderation.safeguarding.alert_store import raise_alert
 from moderation.safeguarding.measures import count_alert, count_flags, tally_risk
 from moderation.safeguarding.models import Escalation
+from moderation.safeguarding.outcome_codes import EscalationOutcomes
 from moderation.safeguarding.reports import file_report
 from moderation.types import RiskAssessment, RiskCategory, RiskLevel
 
@@ -211,9 +212,15 @@ async def escalate(
 
 
 async def record_outcome(
-    services: Services, staff: Staff, escalation_id: int, outcome: str
+    services: Services, staff: Staff, escalation_id: int, code: str, outcome: str = ""
 ) -> dict[str, Any]:
-    """Close an escalation with what happened; it cannot be closed twice."""
+    """Close an escalation with what happened: a code from the fixed list (counted in the
+    reports by level and code) and an optional free-text note (never counted). It cannot be
+    closed twice; an unknown code is refused before anything changes."""
+    if not services.features.get(EscalationOutcomes).knows(code):
+        raise ProtocolError(
+            "invalid", f"unknown escalation outcome code: {code}", ref="escalation_outcome"
+        )
     actor = staff_sender(staff.id)
     async with services.change() as tx:
         session = tx.session
@@ -230,21 +237,24 @@ async def record_outcome(
             raise ProtocolError(
                 "invalid", "this escalation already has an outcome", ref="escalation_outcome"
             )
-        escalation.status, escalation.outcome, escalation.closed_by = "closed", outcome, actor
+        escalation.status, escalation.closed_by = "closed", actor
+        escalation.outcome_code, escalation.outcome = code, outcome
         payload = await tx.append(
             escalation.conversation_id,
             {
                 "type": "escalation_outcome",
                 "conversation_id": escalation.conversation_id,
                 "escalation_id": escalation.id,
+                "code": code,
                 "outcome": outcome,
                 "by": staff.display_name,
                 "at": now().isoformat(),
             },
             staff_only=True,
         )
-        tx.audit(actor, "escalation.outcome", f"escalation:{escalation.id}")
-        tx.after(lambda: services.tally.note("escalation_closed", level=escalation.level))
+        tx.audit(actor, "escalation.outcome", f"escalation:{escalation.id}", details={"code": code})
+        level = escalation.level
+        tx.after(lambda: services.tally.note("escalation_closed", level=level, code=code))
     return payload
 
 

@@ -29,7 +29,9 @@ class Escalate(ClientEventModel):
 class EscalationOutcome(ClientEventModel):
     type: Literal["escalation_outcome"]
     escalation_id: RowId
-    outcome: Reason
+    # One of the escalation outcome codes (moderation/safeguarding/outcome_codes.py).
+    code: Annotated[str, Field(min_length=1, max_length=40)]
+    outcome: Annotated[str, Field(max_length=1000)] = ""
 
 
 class ReportMessage(ClientEventModel):

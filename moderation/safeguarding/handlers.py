@@ -44,7 +44,7 @@ async def on_outcome(connection: Connection, event: EscalationOutcome) -> None:
     staff = connection.staff
     if staff is None or staff.role not in ESCALATING_ROLES:
         raise ProtocolError("forbidden", ref="escalation_outcome")
-    await record_outcome(connection.services, staff, event.escalation_id, event.outcome)
+    await record_outcome(connection.services, staff, event.escalation_id, event.code, event.outcome)
 
 
 def install_handlers(routes: SocketRoutes) -> None:

@@ -16,6 +16,7 @@ from moderation.safeguarding.alert_store import raise_alert
 from moderation.safeguarding.events import EVENTS
 from moderation.safeguarding.handlers import install_handlers
 from moderation.safeguarding.learned import LearnedLayer, reads_later
+from moderation.safeguarding.outcome_codes import load_escalation_outcomes
 from moderation.safeguarding.routes import build_router
 
 
@@ -44,6 +45,7 @@ def install(app: FastAPI, services: Services) -> None:
         directory_file=settings.directory_file,
     )
     services.features.add(data)
+    services.features.add(load_escalation_outcomes(settings.escalation_outcomes_file))
     services.features.add(data.rules)
     services.features.add(register_directory(services, data.directory))
     # Alerts raised below this layer (the helpline's "I am in danger now") are kept too.

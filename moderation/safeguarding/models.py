@@ -49,6 +49,9 @@ class Escalation(Base):
     raised_by: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
     outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The outcome's code from the fixed list (outcome_codes.py); None for one closed before
+    # the codes existed. The free-text `outcome` beside it is a note, never counted.
+    outcome_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 

@@ -17,6 +17,7 @@ from chat.core.services import Services
 from chat.helpline.staff import current_staff, require_role, services_of
 from moderation.directory import Directory
 from moderation.safeguarding.models import Escalation
+from moderation.safeguarding.outcome_codes import EscalationOutcomes
 from moderation.safeguarding.reports import ReportError, close_report, open_reports
 from moderation.wording import check_wording
 
@@ -118,9 +119,15 @@ def build_router(directory: Callable[[], Directory]) -> APIRouter:
                 "raised_by": e.raised_by,
                 "status": e.status,
                 "outcome": e.outcome,
+                "outcome_code": e.outcome_code,
             }
             for e in rows
         ]
+
+    @router.get("/staff/escalation-outcomes")
+    async def escalation_outcomes(request: Request, _who: AnyStaff) -> dict[str, Any]:
+        """The outcome codes the escalation outcome form offers, as the data file lists them."""
+        return _services(request).features.get(EscalationOutcomes).model_dump(mode="json")
 
     @router.get("/reports")
     async def reports(request: Request, _who: Supervisor) -> list[dict[str, Any]]:

@@ -39,7 +39,7 @@ def _json(event: dict[str, Any]) -> str:
         {"type": "room_pin", "seq": "BIG"},
         {"type": "room_ban", "participant": "BIG", "minutes": 5, "reason": "abuse"},
         {"type": "room_report_close", "report_id": "BIG", "outcome": "dealt with"},
-        {"type": "escalation_outcome", "escalation_id": "BIG", "outcome": "called"},
+        {"type": "escalation_outcome", "escalation_id": "BIG", "code": "other"},
     ],
 )
 def test_ids_and_resume_points_past_64_bits_are_invalid(event: dict[str, Any], big: int) -> None:

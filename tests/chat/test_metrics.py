@@ -100,8 +100,10 @@ async def test_a_chat_with_risk_shows_in_the_figures_and_no_label_names_anyone(
     assert value(found, "willow_active_chats") == 1
     assert value(found, "willow_advisers_available") == 1
     assert value(found, "willow_messages_stored_total") >= 3
-    assert 1 <= value(found, "willow_message_batches_total") <= value(
-        found, "willow_messages_stored_total"
+    assert (
+        1
+        <= value(found, "willow_message_batches_total")
+        <= value(found, "willow_messages_stored_total")
     )
     assert value(found, "willow_flags_total", category="suicide_self_harm", level="imminent") == 1
     assert value(found, "willow_alerts_total", kind="risk", level="imminent") == 1

@@ -96,7 +96,7 @@ async def _upgrade_and_look(url: str) -> None:
         await engine.dispose()
     assert versions == {
         "0003",
-        "0008_supervisor_alerts",
+        "safeguarding_escout_outcome_code",
         "0013_unsure_safe_answer",
         "reporting_0001",
         "helpline_0002_canned_admin",

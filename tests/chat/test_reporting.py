@@ -17,11 +17,11 @@ from chat.core.models import Conversation
 from chat.core.services import Services
 from chat.core.tally import Happening
 from chat.helpline.retention import purge_expired
-from chat.reporting.counting import count
+from chat.reporting.counting import VOCABULARY, count
 from chat.reporting.models import ReportCount
 from chat.reporting.report import month_report
 from chat.reporting.suppression import FEWER, WITHHELD, Breakdown, suppress
-from tests.wsclient import Server, StaffLogin, connected_pair, visitor
+from tests.wsclient import Client, Server, StaffLogin, connected_pair, visitor
 
 
 def months_ago(count_back: int) -> datetime:
@@ -277,6 +277,100 @@ async def test_wrap_up_codes_are_counted_one_per_code_and_outlive_the_chat(
     assert await counts_now(server.services) == counted
 
 
+async def _escalate_and_close(adviser: Client, conversation: int, level: str, code: str) -> None:
+    await adviser.send(
+        {
+            "type": "escalate",
+            "conversation_id": conversation,
+            "level": level,
+            "reason": "he has found out where she is staying",
+            "consent": "given",
+        }
+    )
+    escalation = (await adviser.receive("escalated"))["escalation_id"]
+    await adviser.send(
+        {
+            "type": "escalation_outcome",
+            "escalation_id": escalation,
+            "code": code,
+            "outcome": "a note that is never counted",
+        }
+    )
+    await adviser.receive("escalation_outcome", escalation_id=escalation)
+
+
+async def test_escalations_are_counted_by_level_and_outcome_code_and_outlive_the_chat(
+    server: Server,
+) -> None:
+    assert server.services is not None
+    _her, adviser, conversation, _token = await connected_pair(server)
+    await _escalate_and_close(adviser, conversation, "emergency", "emergency_services")
+    await _escalate_and_close(adviser, conversation, "supervisor", "safety_plan")
+    await _escalate_and_close(adviser, conversation, "emergency", "safety_plan")
+    counted = await counts_now(server.services)
+    for _ in range(100):
+        if counted.get(("escalation_outcomes", "total", "all")) == 3:
+            break
+        await asyncio.sleep(0.05)
+        counted = await counts_now(server.services)
+    closed = {key[1:]: n for key, n in counted.items() if key[0] == "escalation_outcomes"}
+    assert closed == {
+        ("total", "all"): 3,
+        ("level", "emergency"): 2,
+        ("level", "supervisor"): 1,
+        ("at_emergency", "emergency_services"): 1,
+        ("at_emergency", "safety_plan"): 1,
+        ("at_supervisor", "safety_plan"): 1,
+    }
+    assert not [key for key in counted if "never counted" in key[2]]
+    await adviser.send({"type": "end", "conversation_id": conversation})
+    await adviser.receive("ended")
+    days = server.services.settings.transcript_retention_days
+    assert await purge_expired(server.services, now() + timedelta(days=days, minutes=1)) == 1
+    after = await counts_now(server.services)
+    assert {key[1:]: n for key, n in after.items() if key[0] == "escalation_outcomes"} == closed
+
+
+async def test_the_export_names_escalation_outcomes_in_words_and_hides_small_ones(
+    server: Server,
+) -> None:
+    assert server.services is not None
+    last_month = months_ago(1)
+    closings = [("emergency", "emergency_services")] * 6 + [("emergency", "contact_lost")] * 2
+    closings += [("emergency", "safety_plan")] * 5 + [("supervisor", "specialist_referral")] * 7
+    closings += [("signpost", "other")] * 3
+    for level, code in closings:
+        await count(
+            server.services,
+            Happening("escalation_closed", {"level": level, "code": code}, at=last_month),
+        )
+    login = await supervisor_http(server)
+    async with server.http(cookies={"willow_staff": login.cookie}) as http:
+        report = (await http.get(f"/api/reports/{month_of(last_month)}")).json()
+    assert report["labels"]["specialist_referral"] == "Referred to a specialist service"
+    text = await export(server, login, month_of(last_month))
+    labelled = {
+        (row["breakdown"], row["value"]): (row["count"], row["label"])
+        for row in csv.DictReader(io.StringIO(text))
+        if row["measure"] == "escalation_outcomes"
+    }
+    assert labelled[("total", "all")] == ("23", "")
+    # Signposting's 3 is small, and supervisor's 7 is hidden with it (23 - 13 would give it).
+    assert labelled[("level", "emergency")] == ("13", "emergency")
+    assert labelled[("level", "signpost")][0] == "fewer than 5"
+    assert labelled[("level", "supervisor")][0] == "not shown"
+    # Emergency's 13, by outcome: the small figure, and the next smallest with it (13 - 6).
+    emergency = {value: shown for (breakdown, value), shown in labelled.items()
+                 if breakdown == "at_emergency"}  # fmt: skip
+    assert emergency == {
+        "emergency_services": ("6", "Emergency services called"),
+        "contact_lost": ("fewer than 5", "Contact lost"),
+        "safety_plan": ("not shown", "Safety plan agreed"),
+    }
+    # A level whose own figure is hidden is not broken down: its outcomes would give it away.
+    assert not [key for key in labelled if key[0] in ("at_signpost", "at_supervisor")]
+
+
 async def test_a_room_session_and_attendance_are_counted(services: Services) -> None:
     at = datetime(2026, 1, 5, 19, tzinfo=UTC)
     await count(services, Happening("room_session", {"room": "evening-circle"}, at=at))
@@ -370,3 +464,9 @@ async def test_an_arrival_and_its_count_are_one_write_and_a_failed_count_loses_o
     counted = seen.index("INSERT INTO report_counts")
     assert joined < counted < seen.index("COMMIT", joined)
     await her.close()
+
+
+def test_every_breakdown_name_fits_its_column() -> None:
+    # PostgreSQL refuses a longer name (SQLite would take it silently).
+    width = ReportCount.__table__.columns["dimension"].type.length
+    assert all(len(dimension) <= width for dimension in VOCABULARY), VOCABULARY.keys()

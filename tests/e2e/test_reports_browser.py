@@ -23,6 +23,10 @@ async def test_a_supervisor_reads_last_month_with_small_numbers_hidden(pages: Pa
     for language, how_many in (("en", 11), ("pl", 3), ("ar", 8)):
         for _ in range(how_many):
             await count(services, Happening("contact", {"language": language}, at=last_month))
+    for code, how_many in (("specialist_referral", 6), ("contact_lost", 2), ("safety_plan", 5)):
+        for _ in range(how_many):
+            facts = {"level": "emergency", "code": code}
+            await count(services, Happening("escalation_closed", facts, at=last_month))
     supervisor = await staff_page(pages, "supervisor", "Morgan")
     await supervisor.goto(pages.origin + "/reports")
     await expect(supervisor.locator("#month")).to_have_value(month_of(last_month))
@@ -30,6 +34,14 @@ async def test_a_supervisor_reads_last_month_with_small_numbers_hidden(pages: Pa
     await expect(table.get_by_role("row", name="English 11")).to_be_visible()
     await expect(table.get_by_role("row", name="Polish fewer than 5")).to_be_visible()
     await expect(table.get_by_role("row", name="Arabic not shown")).to_be_visible()
+    closed = supervisor.get_by_role(
+        "table", name="Escalations closed with an outcome: emergency escalations, by outcome"
+    )
+    await expect(
+        closed.get_by_role("row", name="Referred to a specialist service 6")
+    ).to_be_visible()
+    await expect(closed.get_by_role("row", name="Contact lost fewer than 5")).to_be_visible()
+    await expect(closed.get_by_role("row", name="Safety plan agreed not shown")).to_be_visible()
     chart = supervisor.locator('img[src*="/charts/contacts/language.svg"]')
     await expect(chart).to_be_visible()
     assert await chart.evaluate("img => img.naturalWidth > 0")

@@ -337,10 +337,29 @@ async def test_escalation_reaches_supervisors_is_closed_and_a_signpost_shows_her
     await expect(reading.locator(".escalation")).to_contain_text("Supervisor · Open")
 
     await escalation.get_by_role("button", name="Record outcome").click()
+    how = escalation.get_by_label("How it ended")
+    await expect(how.locator("option")).to_have_text(
+        [
+            "Choose an outcome",
+            "Emergency services called",
+            "Referred to a specialist service",
+            "Safety plan agreed",
+            "She declined help",
+            "Contact lost",
+            "Other",
+        ]
+    )
     await escalation.get_by_label("What happened").fill("Supervisor called Karma Nirvana with her")
+    # Without a code nothing is sent and the form says what is missing.
+    await escalation.get_by_role("button", name="Save outcome").click()
+    await expect(escalation).to_contain_text("Choose how it ended first.")
+    await expect(escalation).to_contain_text("Supervisor · Open")
+    await how.select_option(label="Referred to a specialist service")
+    await screenshot(adviser, "staff-escalation-outcome-form")
     await escalation.get_by_role("button", name="Save outcome").click()
     await expect(escalation).to_contain_text("Supervisor · Closed")
-    await expect(escalation).to_contain_text("Outcome: Supervisor called Karma Nirvana with her")
+    await expect(escalation).to_contain_text("Outcome: Referred to a specialist service")
+    await expect(escalation).to_contain_text("Note: Supervisor called Karma Nirvana with her")
     await expect(reading.locator(".escalation")).to_contain_text("Supervisor · Closed")
 
     # A signpost for forced marriage shows her that service's card.

@@ -44,7 +44,7 @@ async def test_forget_leaves_no_report_reason_or_escalation_note_in_the_audit_lo
     await supervisor.receive("alert", kind="escalation")
     await supervisor.send(
         {"type": "escalation_outcome", "escalation_id": escalation,
-         "outcome": f"police sent to {ADDRESS}"}
+         "code": "emergency_services", "outcome": f"police sent to {ADDRESS}"}
     )  # fmt: skip
     await adviser.receive("escalation_outcome")
 

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
 from chat.app import create_app
+from chat.core.services import Services
 from chat.core.settings import Settings
-from tests.wsclient import Client, Server, connected_pair, staff, visitor
+from chat.reporting.models import ReportCount
+from moderation.datafiles import DataFileError
+from moderation.safeguarding.outcome_codes import load_escalation_outcomes
+from tests.conftest import running_server
+from tests.wsclient import Client, Server, StaffLogin, connected_pair, staff, visitor
 
 IMMINENT = "I've taken all my pills, I want to die tonight"
 
@@ -102,10 +113,35 @@ async def test_a_refused_message_says_why_and_is_not_stored(server: Server) -> N
     assert not adviser.of_type("message")
 
 
+async def _open_escalation_ids(server: Server, login: StaffLogin) -> list[int]:
+    async with server.http(cookies={"willow_staff": login.cookie}) as http:
+        response = await http.get("/api/escalations", params={"status": "open"})
+    assert response.status_code == 200, response.text
+    return [row["id"] for row in response.json()]
+
+
+async def _counted(services: Services, measure: str) -> dict[tuple[str, str], int]:
+    """Today's anonymised counts of one measure, as (breakdown, value): count, once counted
+    (counting follows the stored outcome by a moment)."""
+    for _ in range(100):
+        async with services.db.read() as session:
+            found = await session.execute(
+                select(ReportCount.dimension, ReportCount.value, ReportCount.count).where(
+                    ReportCount.measure == measure
+                )
+            )
+        counted = {(dimension, value): n for dimension, value, n in found.all()}
+        if counted:
+            return counted
+        await asyncio.sleep(0.05)
+    return {}
+
+
 async def test_escalation_with_consent_reaches_supervisors_and_records_an_outcome(
     server: Server,
 ) -> None:
-    supervisor = await staff(server, await server.staff_session("supervisor"))
+    supervisor_login = await server.staff_session("supervisor")
+    supervisor = await staff(server, supervisor_login)
     her, adviser, conversation, _ = await connected_pair(server)
     await adviser.send(
         {
@@ -122,12 +158,40 @@ async def test_escalation_with_consent_reaches_supervisors_and_records_an_outcom
     assert alert["escalation_id"] == escalation_id and alert["level"] == "supervisor"
     assert (await adviser.receive("escalation"))["handoff_note"].startswith("She would like")
 
+    # An unknown code, or none (an older console's free text alone), is refused; still open.
+    messages = []
+    for refused in ({"code": "sorted_it"}, {"outcome": "referred"}, {"code": ""}):
+        await supervisor.send(
+            {"type": "escalation_outcome", "escalation_id": escalation_id, **refused}
+        )
+        error = await supervisor.receive("error")
+        assert error["code"] == "invalid", refused
+        messages.append(error["message"])
+    assert "unknown escalation outcome code: sorted_it" in messages[0]
+    assert await _open_escalation_ids(server, supervisor_login) == [escalation_id]
+
     await supervisor.send(
-        {"type": "escalation_outcome", "escalation_id": escalation_id, "outcome": "referred"}
+        {
+            "type": "escalation_outcome",
+            "escalation_id": escalation_id,
+            "code": "specialist_referral",
+            "outcome": "IDVA referral made with her agreement",
+        }
     )
-    assert (await adviser.receive("escalation_outcome"))["outcome"] == "referred"
+    closed = await adviser.receive("escalation_outcome")
+    assert (closed["code"], closed["outcome"]) == (
+        "specialist_referral",
+        "IDVA referral made with her agreement",
+    )
+    assert await _open_escalation_ids(server, supervisor_login) == []
+    assert server.services is not None
+    assert await _counted(server.services, "escalation_outcomes") == {
+        ("total", "all"): 1,
+        ("level", "supervisor"): 1,
+        ("at_supervisor", "specialist_referral"): 1,
+    }
     await supervisor.send(
-        {"type": "escalation_outcome", "escalation_id": escalation_id, "outcome": "again"}
+        {"type": "escalation_outcome", "escalation_id": escalation_id, "code": "other"}
     )
     assert (await supervisor.receive("error"))["code"] == "invalid"
 
@@ -213,3 +277,67 @@ async def test_one_risky_message_makes_one_flag_and_one_alert_however_many_apps_
     await adviser.drain(0.5)
     await supervisor.drain(0.5)
     assert len(adviser.of_type("flag")) == 1 and len(supervisor.of_type("alert")) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("outcomes: []\n", r"outcomes: .*at least 1"),
+        ("outcomes:\n  - id: Called Police\n    label: Police\n", r"outcomes\.0\.id"),
+        (
+            "outcomes:\n  - id: other\n    label: Other\n  - id: other\n    label: Else\n",
+            r"outcome id\(s\) used twice: other",
+        ),
+        ("outcomes:\n  - id: other\n", r"outcomes\.0\.label"),
+        ("- other\n", r"top level must be a mapping"),
+    ],
+)
+def test_a_bad_escalation_outcomes_file_stops_the_start_naming_it(
+    tmp_path: Path, settings: Settings, text: str, problem: str
+) -> None:
+    broken = tmp_path / "escalation_outcomes.yaml"
+    broken.write_text(text)
+    with pytest.raises(DataFileError, match=rf"escalation_outcomes\.yaml: .*{problem}"):
+        create_app(settings.model_copy(update={"escalation_outcomes_file": broken}))
+    with pytest.raises(DataFileError, match=r"missing\.yaml: file not found"):
+        load_escalation_outcomes(tmp_path / "missing.yaml")
+
+
+async def test_a_service_s_own_outcome_codes_are_offered_accepted_and_labelled(
+    tmp_path: Path, settings: Settings
+) -> None:
+    own = tmp_path / "escalation_outcomes.yaml"
+    own.write_text("outcomes:\n  - id: marac\n    label: Taken to MARAC\n")
+    replaced = settings.model_copy(update={"escalation_outcomes_file": own})
+    async with running_server(replaced) as server:
+        login = await server.staff_session("supervisor")
+        async with server.http(cookies={"willow_staff": login.cookie}) as http:
+            offered = (await http.get("/api/staff/escalation-outcomes")).json()
+        assert offered == {"outcomes": [{"id": "marac", "label": "Taken to MARAC"}]}
+        her, adviser, conversation, _ = await connected_pair(server)
+        await adviser.send(
+            {
+                "type": "escalate",
+                "conversation_id": conversation,
+                "level": "supervisor",
+                "reason": "high risk",
+                "consent": "given",
+            }
+        )
+        escalation_id = (await adviser.receive("escalated"))["escalation_id"]
+        # The shipped codes are not this service's: refused.
+        await adviser.send(
+            {"type": "escalation_outcome", "escalation_id": escalation_id, "code": "other"}
+        )
+        assert (await adviser.receive("error"))["code"] == "invalid"
+        await adviser.send(
+            {"type": "escalation_outcome", "escalation_id": escalation_id, "code": "marac"}
+        )
+        closed = await adviser.receive("escalation_outcome")
+        assert (closed["code"], closed["outcome"]) == ("marac", "")
+        assert server.services is not None
+        assert (await _counted(server.services, "escalation_outcomes"))[
+            ("at_supervisor", "marac")
+        ] == 1
+        for client in (her, adviser):
+            await client.close()
