@@ -163,6 +163,9 @@ class WillowConfig:
                 # The scenarios drive "take next" themselves; the surge sets "auto".
                 "WILLOW_ASSIGNMENT": "pick",
                 "WILLOW_ROOM_SEATS_PER_ADDRESS": "0",
+                # The learned risk layer as deployed (on), unless the run turns it off to
+                # measure what it costs: `WILLOW_LEARNED_RISK=off python -m bench ...`.
+                "WILLOW_LEARNED_RISK": os.environ.get("WILLOW_LEARNED_RISK", "on"),
                 **self.extra,
             }
         )

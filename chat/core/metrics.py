@@ -148,7 +148,7 @@ class Metrics:
         )
         self.learned_skipped = Counter(
             "willow_learned_risk_skipped",
-            "Messages the learned layer skipped: its queue was full or its worker failed",
+            "Messages the learned layer skipped: node busy, queue full, or worker failed",
             ["reason"],
             registry=r,
         )

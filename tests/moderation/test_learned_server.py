@@ -26,8 +26,16 @@ SAFE = "thanks, that helped, i'll come back tomorrow"
 MODEL_WAIT = 90.0
 
 
-def _on(settings: Settings, queue: int = 64) -> Settings:
-    return settings.model_copy(update={"learned_risk": "on", "learned_risk_queue": queue})
+def _on(settings: Settings, queue: int = 64, busy_share: float = 1.0) -> Settings:
+    """The learned layer on; by default never skipping for the node's load (a test machine's
+    load is not the node's)."""
+    return settings.model_copy(
+        update={
+            "learned_risk": "on",
+            "learned_risk_queue": queue,
+            "learned_risk_busy_share": busy_share,
+        }
+    )
 
 
 def test_the_rules_alone_miss_the_example() -> None:
@@ -107,6 +115,31 @@ async def test_a_full_queue_skips_and_counts_and_never_delays_a_message(
                 break
             await asyncio.sleep(1)
         assert read + skipped == burst and read >= 1
+
+
+async def test_a_busy_node_skips_the_learned_layer_and_counts_it(settings: Settings) -> None:
+    """A node at or above its busy share leaves every message to the rules alone: each is
+    acked at once and counted as skipped for the node's load, none reaches the worker."""
+    async with running_server(_on(settings, busy_share=0.0)) as server:
+        her, _ = await visitor(server)
+        await her.send({"type": "request_chat"})
+        conversation = (await her.receive("queue"))["conversation_id"]
+        for number in range(3):
+            await her.send(
+                {
+                    "type": "message",
+                    "conversation_id": conversation,
+                    "client_id": f"b{number}",
+                    "body": f"{MISSED} ({number})",
+                }
+            )
+            await her.receive("ack", client_id=f"b{number}")
+        found = samples(await scrape(server))
+        assert value(found, "willow_learned_risk_skipped_total", reason="node_busy") == 3
+        assert value(found, "willow_learned_risk_skipped_total", reason="queue_full") == 0
+        await asyncio.sleep(1)
+        found = samples(await scrape(server))
+        assert value(found, "willow_learned_risk_seconds_count") == 0
 
 
 async def test_a_bad_learned_setting_stops_the_start_with_its_name() -> None:
