@@ -21,6 +21,7 @@ import importlib.util
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -52,13 +53,29 @@ SKIP_REASONS = ("queue_full", "worker_failed")
 _worker: tuple[Encoder, LearnedHead] | None = None
 
 
-def _start_worker() -> None:
+def _start_worker(node: int) -> None:
     global _worker
     # The lowest scheduling priority: where the worker and the node share a core, the
     # kernel gives the core to the node's event loop first, so reading later never slows a
     # message; a worker starved of time fills its queue, and the queue skips and counts.
     os.nice(19)
+    _watch_parent(node)
     _worker = (load_encoder(), load_head())
+
+
+def _watch_parent(node: int) -> None:
+    """The worker ends with its node: a node killed outright (SIGKILL, a crash) cannot tell
+    it to stop, so a thread notices the node is gone (the worker was handed to another
+    parent) and ends the worker, which would otherwise hold its memory for ever. The node's
+    pid comes from the node: a node that died while the worker was still starting has
+    already handed it on by the time this runs."""
+
+    def watch() -> None:
+        while os.getppid() == node:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="willow-learned-parent", daemon=True).start()
 
 
 def _judge_in_worker(text: str, previous: tuple[str, ...]) -> tuple[float, str, bool]:
@@ -84,6 +101,7 @@ class WorkerQueue:
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
+                initargs=(os.getpid(),),
             )
         return self._pool
 
