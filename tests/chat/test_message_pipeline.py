@@ -102,11 +102,19 @@ async def test_a_message_makes_no_read_before_its_write(server: Server) -> None:
     await _sent(her, conversation, "warm", "hello")
     await adviser.drain(0.3)
     assert server.services is not None
-    with statements(server.services.db) as seen:
-        await _sent(her, conversation, "one", "how are you")
-    assert "SELECT" not in seen
+    # The node's own background work (presence beats and sweeps, housekeeping) may read at
+    # any moment, also inside the window: the message's own path reads nothing, so of three
+    # messages, at least one window holds no read (a read on the path would be in all three).
+    windows = []
+    for number in range(3):
+        with statements(server.services.db) as seen:
+            await _sent(her, conversation, f"one-{number}", f"how are you ({number})")
+        windows.append(seen)
+        if "SELECT" not in seen:
+            break
+    assert "SELECT" not in windows[-1], windows
     if not server.services.db.is_sqlite:
         # SQLite's batches go through their own writer thread, not the engine.
-        assert "INSERT" in seen
+        assert "INSERT" in windows[-1]
     for client in (her, adviser):
         await client.close()
