@@ -3,6 +3,7 @@ says what it is doing; `make test` names the reason for every skip."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,9 +18,13 @@ def planned(target: str, venv: Path) -> str:
     make = shutil.which("make")
     if make is None:
         pytest.skip("make not installed (apt-get install make)")
+    # Run from `make test` (as CI does), make would say which folder it enters: the dry run
+    # is read as a top-level make's.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     done = subprocess.run(
-        [make, "--dry-run", target, f"VENV={venv}"],
+        [make, "--no-print-directory", "--dry-run", target, f"VENV={venv}"],
         cwd=REPO_ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=30,

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """This module's servers run the learned layer (the suite's default leaves it off)."""
-    return settings.model_copy(update={"learned_risk": "on"})
+    # Never skipped for load: the browser shares this process's CPU with the server.
+    return settings.model_copy(update={"learned_risk": "on", "learned_risk_busy_share": 1.0})
 
 
 async def test_the_model_flags_what_the_rules_missed_and_the_supervisor_is_alerted(
