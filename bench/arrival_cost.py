@@ -83,8 +83,12 @@ async def measure(database_url: str, waiting: int, arrivals: int) -> dict[str, A
                     )
                 ).all()
             )
-        # The news tick's latest reading, as a running node has it.
-        await news_of(services).current()
+        # One news tick, as a running node has had one lately: an arrival's estimate takes
+        # the queue's count by kind from it (before the stretches: the whole queue's reading).
+        news = news_of(services)
+        tick = getattr(news, "stretch_news", None) or getattr(news, "current", None)
+        if tick is not None:
+            await tick()
         # Staff news is shared by a burst; leave it out of the per-arrival figures.
         services.queue_news_pending = True
         sync_engine = services.db.engine.sync_engine

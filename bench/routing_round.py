@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
 from chat.core import streams
 from chat.core.models import Conversation, Staff, VisitorSession
@@ -113,14 +113,25 @@ async def measure(database_url: str, waiting: int, rounds: int) -> dict[str, Any
         active = await _fill(services, waiting)
         timed: list[float] = []
         ending: list[float] = []
+        cpu: list[float] = []
+        statements = [0]
+
+        def statement(*_args: Any) -> None:
+            statements[0] += 1
+
+        # Statements (each a round trip to the database's thread) and process CPU time: the
+        # figures a shared machine does not change.
+        event.listen(services.db.engine.sync_engine, "before_cursor_execute", statement)
         for conversation in active[:rounds]:
             started = time.perf_counter()
             await end_conversation(services, conversation, by="adviser")
             ending.append(time.perf_counter() - started)
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             made = await route(services)
             timed.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
             assert len(made) == 1, made
+        event.remove(services.db.engine.sync_engine, "before_cursor_execute", statement)
         async with services.db.read() as session:
             page = await waiting_page(session, limit=None)
             team = [a for _, a in (await read_advisers(session, settings)).values()]
@@ -136,6 +147,8 @@ async def measure(database_url: str, waiting: int, rounds: int) -> dict[str, Any
         return {
             "waiting": len(queue),
             "route_round": percentiles(timed),
+            "route_round_cpu": percentiles(cpu),
+            "statements_per_end_and_round": round(statements[0] / max(1, len(timed)), 2),
             "ending_a_chat_for_comparison": percentiles(ending),
             "pure_decision_whole_queue": percentiles(pure),
         }

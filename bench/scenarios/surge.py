@@ -13,7 +13,10 @@ the queue grows to its full length. The wait estimate's error, from simulated ev
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from bench.client import Peer, clock, connect_many
@@ -105,6 +108,7 @@ async def run(ctx: Context) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         async with measuring(usage):
             started = loop.time()
+            _mark_start()
             freer = asyncio.create_task(free_places())
             sent = await open_loop(RATE, women / RATE, arrive)
             # A little longer with the queue at its full length.
@@ -138,6 +142,14 @@ async def run(ctx: Context) -> dict[str, Any]:
             "bytes_per_s_per_adviser": round(per_adviser, 1),
         },
     }
+
+
+def _mark_start() -> None:
+    """With WILLOW_BENCH_SURGE_MARK naming a file, write it as the arrivals begin (for a
+    profiler attached to the node to record the surge itself, not the set-up)."""
+    mark = os.environ.get("WILLOW_BENCH_SURGE_MARK")
+    if mark:
+        Path(mark).write_text(f"{time.time()}\n")
 
 
 def _drop_after(previous: Any) -> Any:

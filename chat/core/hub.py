@@ -369,3 +369,8 @@ class Hub:
 
     def member_count(self) -> int:
         return len({m for members in self._members.values() for m in members})
+
+    def has_members(self) -> bool:
+        """Anyone here at all (a channel is dropped when its last member leaves), without
+        counting thousands of members."""
+        return bool(self._members)

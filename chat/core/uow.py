@@ -90,6 +90,16 @@ class Change:
         self._news.append((stream_channel(stream_id), stored, stream_id, staff_only, to))
         return stored
 
+    async def append_many(
+        self, stream_id: int, entries: list[tuple[dict[str, Any], bool]]
+    ) -> list[dict[str, Any]]:
+        """Several events (payload, staff only) stored in a row with one seq update and one
+        flush (chat/core/streams.py `append_many`); published on commit, in that order."""
+        stored = await streams.append_many(self.session, stream_id, entries)
+        for payload, (_, staff_only) in zip(stored, entries, strict=True):
+            self._news.append((stream_channel(stream_id), payload, stream_id, staff_only, None))
+        return stored
+
     def announce(self, channel: str, payload: dict[str, Any]) -> None:
         """News with no stream (queue, alerts, control between nodes); published on commit."""
         self._news.append((channel, payload, None, False, None))

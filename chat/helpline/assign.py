@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from chat.core.clock import now
 from chat.core.documents import DocumentKind
 from chat.core.events import ConversationEnded, DomainEvent
-from chat.core.models import Conversation, ReturnVisit, Staff
+from chat.core.models import Conversation, ReturnVisit, Staff, VisitorSession
 from chat.core.protocol import ClientEventModel, ProtocolError, RowId
 from chat.core.services import Services
 from chat.core.transport import Connection
@@ -89,16 +89,20 @@ async def route(services: Services) -> list[tuple[int, int]]:
         given = Counter(adviser for _, adviser in made)
         after = [replace(a, active=a.active + given[a.id]) for a in team]
         await returning.offer_when_due(tx, settings, after, at)
-        for conversation in await queue_state.due_for_offer(session, settings, at):
-            waiting = queue_state.as_waiting(conversation)
+        offered: list[int] = []
+        for waiting in await queue_state.due_for_offer(session, settings, at):
             if waiting.id in taken:
                 continue
             if routing.should_offer(waiting, team, at.timestamp(), settings.match_wait_seconds):
-                conversation.offered_at = at
+                offered.append(waiting.id)
                 await tx.append(
                     waiting.id,
                     {"type": "routing_offer", "conversation_id": waiting.id, "at": at.isoformat()},
                 )
+        if offered:
+            await session.execute(
+                update(Conversation).where(Conversation.id.in_(offered)).values(offered_at=at)
+            )
     return made
 
 
@@ -110,21 +114,30 @@ async def _assign_in_pages(
 ) -> list[tuple[int, int]]:
     """Read the queue in its order, a page at a time, only until every free place is given:
     pages are in order and the choice is greedy, so the result is the one `routing.assign`
-    would give on the whole queue."""
+    would give on the whole queue.
+
+    The first page holds about as many women as there are free places (in a surge, when a
+    chat ends, a few rows off the queue's index, whatever its length); each further page is
+    larger, up to PAGE, for when the first women match none of the free advisers."""
     made: list[tuple[int, int]] = []
     offset = 0
+    size = first_page(team)
     while any(adviser.can_take for adviser in team):
-        page = await queue_state.waiting_page(tx.session, offset)
+        page = await queue_state.waiting_page(tx.session, offset, size)
         if not page:
             break
         offset += len(page)
+        size = min(queue_state.PAGE, size * 4)
         decided = routing.assign([w for w, _ in page], team)
         if not decided:
             continue
+        # Her session comes with her chat: the hand-over finds it without another read.
         rows = await tx.session.execute(
-            select(Conversation).where(Conversation.id.in_([c for c, _ in decided]))
+            select(Conversation, VisitorSession)
+            .outerjoin(VisitorSession, VisitorSession.id == Conversation.visitor_id)
+            .where(Conversation.id.in_([c for c, _ in decided]))
         )
-        by_id = {c.id: c for c in rows.scalars()}
+        by_id = {c.id: c for c, _ in rows}
         for conversation_id, adviser_id in decided:
             await conv.hand_over(services, tx, by_id[conversation_id], staff[adviser_id][0])
             tx.emit(ConversationAssigned(conversation_id, adviser_id))
@@ -133,6 +146,17 @@ async def _assign_in_pages(
         # Chats given away leave the queue: the next page starts that much earlier.
         offset -= len(decided)
     return made
+
+
+# The fewest women a routing round reads first (a surge frees one place at a time).
+FIRST_PAGE = 8
+
+
+def first_page(team: list[routing.Adviser]) -> int:
+    """How many women the first page of a round reads: twice the free places, within
+    [FIRST_PAGE, PAGE]."""
+    free = sum(adviser.free for adviser in team if adviser.can_take)
+    return max(FIRST_PAGE, min(queue_state.PAGE, 2 * free))
 
 
 async def choose_any_adviser(services: Services, conversation_id: int, accept: bool) -> None:

@@ -184,7 +184,8 @@ async def publish_queue(
     """
     router = services.features.find(queue_state.Router)
     if router is not None:
-        router.wanted(arrival=bool(added) and not removed and not changed)
+        # A chat joining, leaving or changing in the queue frees no adviser's place.
+        router.wanted(arrival=bool(added or removed or changed))
     news_of(services).note(added or set(), removed or set(), changed or set())
     if services.queue_news_pending:
         return
@@ -295,21 +296,20 @@ async def hand_over(
     conversation.adviser_id = staff.id
     conversation.assigned_at = now()
     observe_wait(services, conversation)
-    await tx.append(
-        conversation.id,
-        {
-            "type": "assigned",
-            "conversation_id": conversation.id,
-            "adviser_name": staff.display_name,
-            "at": now().isoformat(),
-        },
-    )
+    assigned = {
+        "type": "assigned",
+        "conversation_id": conversation.id,
+        "adviser_name": staff.display_name,
+        "at": now().isoformat(),
+    }
+    # Already in the session when routing read it with her chat (no round trip then).
     visitor = await session.get(VisitorSession, conversation.visitor_id)
     safe = visitor.safe_to_talk if visitor else None
     triage = {**queue_entry(conversation, safe), "type": "triage"}
     triage["nation"] = visitor.nation if visitor else None
-    # What the adviser needs to know before replying, kept with the chat for a reload.
-    await tx.append(conversation.id, triage, staff_only=True)
+    # What the adviser needs to know before replying (staff only), kept with the chat for a
+    # reload; stored with `assigned` in one seq update and one write.
+    await tx.append_many(conversation.id, [(assigned, False), (triage, True)])
     tx.after(lambda: publish_queue(services, removed={conversation.id}))
     tx.after(lambda: board.note(services, staff={staff.id}, chats={conversation.id}))
     await services.tally.note_within(tx, "taken", seconds=waited(conversation))

@@ -11,7 +11,7 @@ says no one can answer right now, which is the truth.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from chat.helpline.routing import Adviser, Waiting, in_order, matches
@@ -90,33 +90,58 @@ def estimates(
     }
 
 
+# A kind of woman as the estimate sees her: who matches her depends on these alone.
+Kind = tuple[str | None, str | None, bool, int | None]
+
+
+def kind_of(waiting: Waiting) -> Kind:
+    return (waiting.language, waiting.specialism, waiting.any_adviser, waiting.for_adviser)
+
+
 def each_estimate(
-    ordered: Iterable[Waiting], advisers: Sequence[Adviser], handling: Handling
+    ordered: Iterable[Waiting],
+    advisers: Sequence[Adviser],
+    handling: Handling,
+    ahead: Mapping[Kind, int] | None = None,
 ) -> Iterator[tuple[Waiting, Estimate | None]]:
     """The estimates of a queue already in order, one woman at a time (so a caller can pause
-    between slices of a long queue)."""
+    between slices of a long queue).
+
+    `ordered` may be a stretch from the middle of the queue: `ahead` then counts, by kind,
+    the women before the stretch, so the estimates are those of the whole queue while only
+    the stretch is read (queue news reads a bounded stretch per tick).
+    """
     online = [a for a in advisers if a.available and a.trained]
     # Count, per group of advisers, how many are ahead: women who match the same advisers
     # share one count, so a queue of thousands costs one pass, not one pass per woman.
     ahead_by_group: dict[frozenset[int], int] = {}
     # Per kind of woman: the advisers who match her, their places and their free places.
-    groups: dict[tuple[str | None, str | None, bool, int | None], tuple[frozenset[int], int, int]]
-    groups = {}
-    for waiting in ordered:
-        key = (waiting.language, waiting.specialism, waiting.any_adviser, waiting.for_adviser)
+    groups: dict[Kind, tuple[frozenset[int], int, int]] = {}
+
+    def group_of(key: Kind, waiting: Waiting) -> tuple[frozenset[int], int, int]:
         found = groups.get(key)
         if found is None:
-            members = [a for a in online if matches(waiting, a)]
+            # An adviser with no places at all (capacity 0) could never answer her.
+            members = [a for a in online if a.capacity > 0 and matches(waiting, a)]
             found = (
                 frozenset(a.id for a in members),
                 sum(a.capacity for a in members),
                 sum(a.free for a in members),
             )
             groups[key] = found
-        group, slots, free = found
+        return found
+
+    for key, count in (ahead or {}).items():
+        language, specialism, any_adviser, for_adviser = key
+        sample = Waiting(0, 0, 0.0, language, specialism, any_adviser, for_adviser)
+        group = group_of(key, sample)[0]
+        if group and count > 0:
+            ahead_by_group[group] = ahead_by_group.get(group, 0) + count
+    for waiting in ordered:
+        group, slots, free = group_of(kind_of(waiting), waiting)
         if not group:
             yield waiting, None
             continue
-        ahead = sum(n for g, n in ahead_by_group.items() if g & group)
-        yield waiting, _range(ahead + 1 - free, slots, handling)
+        ahead_count = sum(n for g, n in ahead_by_group.items() if g & group)
+        yield waiting, _range(ahead_count + 1 - free, slots, handling)
         ahead_by_group[group] = ahead_by_group.get(group, 0) + 1

@@ -7,23 +7,25 @@ to an adviser's socket when it says hello. A chat never returns to the queue onc
 left, and its risk only rises, so changes from several nodes arriving in any order still
 leave every console with the same queue.
 
-Her: each node, every WAIT_NEWS_SECONDS, reads the queue once, works out every position and
-estimate (chat/helpline/estimate.py, one pass) and sends each waiting woman with a socket on
-this node her own `queue` event, only when it differs from what she was last sent. A woman
-gets at most one small event per interval, whatever the size of the queue.
+Her: each node, every WAIT_NEWS_SECONDS, sends each waiting woman with a socket on this node
+her own `queue` event (position, how many wait, her estimate: chat/helpline/estimate.py), only
+when it differs from what she was last sent. A woman gets at most one small event per interval,
+whatever the size of the queue.
 
-With thousands waiting that pass is tens of milliseconds of Python, so the rows are read,
-the news worked out and sent in slices of SLICE women, and after each slice the tick rests
-as long as the slice took: the event loop is free at least half the time, so a write in
-progress (each statement a round trip to SQLite's thread, resumed by the loop) finishes in
-a few milliseconds instead of one statement per slice, and a routing round (or an
-adviser's `end`) is not held up by queue news. (Not
-a worker thread: a thread busy with Python takes the interpreter lock for 5 ms at a time from
-every database round trip of the loop, so each write would hold SQLite's one writer place
-many times longer.) An arrival's first event
-takes her position from the database and her estimate from the latest reading (at most a
-tick old); the whole queue is read for her only when no recent reading has anyone like her,
-and arrivals asking together share that one read.
+What one tick costs the node is bounded, not proportional to the queue: the database numbers
+the queue and counts it (a window function over the queue's index), and the tick reads only
+the first FRONT women (whose place changes most and matters most) and a stretch of STRETCH
+further back, the next stretch at the next tick. Past FRONT + STRETCH waiting, a woman further
+back hears of her place every few ticks (at 5,000 waiting, every 13th, 26 s): her estimate is
+then hours long and moves slowly. The estimates of a stretch count, by kind of woman, those
+ahead of it (counted by the database), so they are those of the whole queue. The work is done
+in slices of SLICE women with a rest after each, so a routing round (or an adviser's `end`),
+each statement of which needs the event loop, is not held up by queue news.
+
+An arrival's first event is worked out for her alone: her position and how many wait, counted
+in one statement, and how many of each kind are ahead of her in another; in a surge, when she
+joins far back, those ahead of her are nearly the whole queue, and her estimate takes the
+queue's count by kind from the last tick instead of counting it again for every arrival.
 """
 
 from __future__ import annotations
@@ -31,29 +33,38 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Iterator
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Executable, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from chat.core.channels import STAFF_CHANNEL
-from chat.core.models import Conversation, Staff, VisitorSession
+from chat.core.models import Conversation, ReturnVisit, Staff, VisitorSession
 from chat.core.outages import failed_with
 from chat.core.services import Services
 from chat.helpline import queue_state
-from chat.helpline.estimate import Estimate, Handling, each_estimate, smooth
-from chat.helpline.routing import Adviser, Waiting, in_order
+from chat.helpline.estimate import Estimate, Handling, Kind, each_estimate, smooth
+from chat.helpline.routing import Adviser, Waiting
 
 log = logging.getLogger("willow.queue")
 
 WAIT_NEWS_SECONDS = 2.0
-# Women read, worked out or told in one go before the tick rests (`_rest`).
-SLICE = 100
+# Each tick tells the first FRONT women and a stretch of STRETCH further back, the next
+# stretch at the next tick.
+FRONT = 100
+STRETCH = 400
+# Women told in one go before the tick rests (`_rest`).
+SLICE = 50
 # The longest rest after a slice (seconds).
 MOST_REST = 0.02
 # Recent handling times are read again this often (seconds).
 HANDLING_SECONDS = 60.0
+# An arrival's estimate reads the advisers again when the last reading is this old (seconds).
+TEAM_SECONDS = 1.0
+# An arrival with fewer than this many ahead of her has them counted by kind for her estimate.
+ARRIVAL_EXACT = FRONT + STRETCH
 
 
 def estimate_fields(found: Estimate | None) -> dict[str, int] | None:
@@ -64,33 +75,6 @@ def estimate_fields(found: Estimate | None) -> dict[str, int] | None:
         "low_minutes": math.floor(found.low / 60),
         "high_minutes": math.ceil(found.high / 60),
     }
-
-
-def women_news(
-    queue: list[Waiting], advisers: list[Adviser], handling: Handling
-) -> dict[int, dict[str, Any]]:
-    """Every waiting chat's `queue` event (pure)."""
-    return dict(each_news(in_order(queue), advisers, handling))
-
-
-def each_news(
-    ordered: list[Waiting], advisers: list[Adviser], handling: Handling
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The `queue` event of each chat of a queue already in order, one at a time (pure)."""
-    total = len(ordered)
-    for position, (waiting, found) in enumerate(
-        each_estimate(ordered, advisers, handling), start=1
-    ):
-        yield (
-            waiting.id,
-            {
-                "type": "queue",
-                "conversation_id": waiting.id,
-                "position": position,
-                "waiting": total,
-                "estimate": estimate_fields(found),
-            },
-        )
 
 
 class QueueNews:
@@ -105,11 +89,15 @@ class QueueNews:
         self.ticking = False
         self._handling = Handling()
         self._handling_at = float("-inf")
-        # The latest reading of the whole queue (the tick's), for an arrival's first estimate,
-        # and the loop time its read began; one whole-queue read at a time.
-        self.latest: tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]] | None = None
-        self.latest_at = float("-inf")
-        self._reading = asyncio.Lock()
+        # Where the next tick's stretch begins (a position in the queue, past FRONT), and
+        # the chats seen since the stretches began again at the front (to forget the rest).
+        self.cursor = FRONT
+        self.seen: set[int] = set()
+        self._team: list[Adviser] = []
+        self._team_at = float("-inf")
+        # The whole queue counted by kind at the last tick (when it was long).
+        self.everyone: dict[Kind, int] = {}
+        self.everyone_at = float("-inf")
 
     def note(self, added: set[int], removed: set[int], changed: set[int]) -> None:
         self.added |= added
@@ -167,129 +155,140 @@ class QueueNews:
             self._handling_at = loop.time()
         return self._handling
 
-    async def current(
-        self, since: float | None = None
-    ) -> tuple[list[tuple[Waiting, int]], dict[int, dict[str, Any]]]:
-        """The waiting chats (with visitor ids) and every one's `queue` event, from one read
-        of the queue's plain columns, begun after `since` (loop time; default now). Callers
-        asking while a read runs share the next one."""
+    def _everyone_fresh(self) -> bool:
+        return asyncio.get_running_loop().time() - self.everyone_at <= 2 * WAIT_NEWS_SECONDS
+
+    async def team(self, session: AsyncSession, fresh: bool = False) -> list[Adviser]:
+        """The advisers as estimates see them: read again when `fresh` (each tick) or when
+        the last reading is over TEAM_SECONDS old, so a surge of arrivals reads them about
+        once a second, not once per arrival."""
         loop = asyncio.get_running_loop()
-        asked = loop.time() if since is None else since
-        async with self._reading:
-            if self.latest is not None and self.latest_at >= asked:
-                return self.latest
-            began = loop.time()
-            settings = self.services.settings
-            page: list[tuple[Waiting, int]] = []
-            began_slice = loop.time()
-            async with self.services.db.read() as session:
-                rows = await session.stream(queue_state.waiting_query(limit=None))
-                async for part in rows.partitions(SLICE):
-                    page.extend(queue_state.as_waiting_rows(part))
-                    began_slice = await _rest(began_slice)
-                team = [a for _, a in (await queue_state.advisers(session, settings)).values()]
-            handling = await self.handling()
-            # The rows come in the queue's order (the query's); sorting again costs little.
-            ordered = in_order([w for w, _ in page])
-            news: dict[int, dict[str, Any]] = {}
-            for conversation_id, event in each_news(ordered, team, handling):
-                news[conversation_id] = event
-                if not len(news) % SLICE:
-                    began_slice = await _rest(began_slice)
-            self.latest, self.latest_at = (page, news), began
-            return page, news
+        if fresh or loop.time() - self._team_at > TEAM_SECONDS:
+            found = await queue_state.advisers(session, self.services.settings)
+            self._team = [adviser for _, adviser in found.values()]
+            self._team_at = loop.time()
+        return self._team
+
+    async def stretch_news(self) -> list[tuple[int, dict[str, Any]]]:
+        """This tick's stretch: (visitor id, her `queue` event) for the first FRONT women and
+        the next STRETCH further back, in the queue's order; moves the stretch on."""
+        start = max(FRONT, self.cursor)
+        loop = asyncio.get_running_loop()
+        stretch: list[tuple[Waiting, int, int]] = []
+        total = 0
+        before: dict[Kind, int] = {}
+        began_slice = loop.time()
+        async with self.services.db.read() as session:
+            rows = await session.stream(queue_state.stretch_query(FRONT, start, STRETCH))
+            async for read in rows.partitions(SLICE):
+                total = int(read[0].total)
+                stretch.extend(queue_state.as_stretch_rows(read))
+                began_slice = await _rest(began_slice)
+            if stretch and start < total:
+                before = queue_state.kinds(
+                    await session.execute(queue_state.kinds_before_query(start))
+                )
+            if total > ARRIVAL_EXACT:
+                # For the first estimate of a woman who joins far back (`one_for`).
+                self.everyone = queue_state.kinds(
+                    await session.execute(queue_state.all_kinds_query())
+                )
+                self.everyone_at = loop.time()
+            team = await self.team(session, fresh=True)
+        handling = await self.handling()
+        front = [row for row in stretch if row[2] <= FRONT]
+        further = [row for row in stretch if row[2] > FRONT]
+        told: list[tuple[int, dict[str, Any]]] = []
+        for part, ahead in ((front, None), (further, before)):
+            found = each_estimate([w for w, _, _ in part], team, handling, ahead)
+            for (waiting, visitor_id, position), (_, estimate) in zip(part, found, strict=True):
+                event = {
+                    "type": "queue",
+                    "conversation_id": waiting.id,
+                    "position": position,
+                    "waiting": total,
+                    "estimate": estimate_fields(estimate),
+                }
+                told.append((visitor_id, event))
+        self.seen.update(event["conversation_id"] for _, event in told)
+        if start + STRETCH >= total:
+            # Back to the front next tick: forget what was sent to chats no longer waiting.
+            self.cursor = FRONT
+            self.sent = {c: e for c, e in self.sent.items() if c in self.seen}
+            self.seen = set()
+        else:
+            self.cursor = start + STRETCH
+        return told
 
     async def one_for(self, conversation_id: int) -> dict[str, Any] | None:
-        """Her `queue` event now. Her position is counted in the database; her estimate is
-        that of the last woman in the latest reading who matches the same advisers (the
-        tick corrects it within WAIT_NEWS_SECONDS). Only when there is none is the whole
-        queue read, so a surge of arrivals does not read the queue once per arrival."""
-        asked = asyncio.get_running_loop().time()
+        """Her `queue` event now, worked out for her alone: her position and how many wait
+        are counted in the database, and her estimate from how many of each kind are ahead
+        of her and the advisers read at most TEAM_SECONDS ago. Those ahead are counted by
+        kind for her when fewer than ARRIVAL_EXACT are; further back (an arrival in a surge)
+        her estimate counts the whole queue as the last tick counted it (at most two ticks
+        old), and her stretch corrects it."""
         async with self.services.db.read() as session:
             found = (await session.execute(_mine_and_counts(conversation_id))).first()
-        if found is None or found[0].status != "waiting":
-            return None
-        mine, waiting, ahead = found
-        me = queue_state.as_waiting(mine)
-        like = self._like(me)
-        if like is None:
-            # Her own row is committed: a read begun from now on counts her.
-            _, news = await self.current(since=asked)
-            found = news.get(conversation_id)
-            if found is None:
+            if found is None or found[0].status != "waiting":
                 return None
-            estimate = found["estimate"]
-        else:
-            estimate = None if like is False else like
+            mine, waiting, ahead, for_adviser = found
+            me = replace(queue_state.as_waiting(mine), for_adviser=for_adviser)
+            if (ahead or 0) < ARRIVAL_EXACT or not self._everyone_fresh():
+                before = queue_state.kinds(await session.execute(_kinds_ahead(conversation_id)))
+            else:
+                # Far back, where those ahead of her are nearly the whole queue: counted by
+                # kind at the last tick (before she joined), not again for each arrival.
+                before = self.everyone
+            team = await self.team(session)
+        handling = await self.handling()
+        _, estimate = next(each_estimate([me], team, handling, before))
         event = {
             "type": "queue",
             "conversation_id": conversation_id,
             "position": (ahead or 0) + 1,
             "waiting": waiting or 0,
-            "estimate": estimate,
+            "estimate": estimate_fields(estimate),
         }
         self.sent[conversation_id] = event
         return event
 
-    def _like(self, me: Waiting) -> dict[str, int] | Literal[False] | None:
-        """The latest estimate of the last woman like her (same risk, language, topic and
-        choice), or None when the latest reading has no one like her."""
-        if self.latest is None:
-            return None
-        if asyncio.get_running_loop().time() - self.latest_at > 2 * WAIT_NEWS_SECONDS:
-            # No tick has read the queue lately (none of hers on this node until now).
-            return None
-        page, news = self.latest
-        for waiting, _visitor in reversed(page):
-            if (waiting.risk, waiting.language, waiting.specialism, waiting.any_adviser) == (
-                me.risk,
-                me.language,
-                me.specialism,
-                me.any_adviser,
-            ):
-                found = news[waiting.id]["estimate"]
-                return found if found is not None else False
-        return None
-
     async def tell_women_here(self) -> int:
-        """Send each waiting woman connected to this node her news if it changed; how many."""
+        """Send each waiting woman of this tick's stretch connected to this node her news if
+        it changed; how many were told."""
         connections = self.services.connections
-        page, news = await self.current()
         told = 0
         began_slice = asyncio.get_running_loop().time()
-        for index, (waiting, visitor_id) in enumerate(page):
+        for index, (visitor_id, event) in enumerate(await self.stretch_news()):
             if index and not index % SLICE:
                 # Let a routing round (or anything else) run between slices.
                 began_slice = await _rest(began_slice)
             here = connections.of_visitor(visitor_id)
             if not here:
                 continue
-            event = news[waiting.id]
-            if self.sent.get(waiting.id) == event:
+            conversation_id = event["conversation_id"]
+            if self.sent.get(conversation_id) == event:
                 continue
-            self.sent[waiting.id] = event
+            self.sent[conversation_id] = event
             for connection in here:
-                if connection.conversation_id == waiting.id:
+                if connection.conversation_id == conversation_id:
                     connection.send(event)
                     told += 1
-        still = {w.id for w, _ in page}
-        for gone in [c for c in self.sent if c not in still]:
-            del self.sent[gone]
         return told
 
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(WAIT_NEWS_SECONDS)
             try:
-                if self.services.hub.member_count():
+                if self.services.hub.has_members():
                     await self.tell_women_here()
             except Exception as problem:
                 failed_with(problem, log, "waiting news failed")
 
 
 def _mine_and_counts(conversation_id: int) -> Select[Any]:
-    """Her row, how many wait and how many are ahead of her: one statement (an arrival's
-    first position, in a surge at every arrival)."""
+    """Her row, how many wait, how many are ahead of her and the adviser she waits for (if
+    she came back to one): one statement (an arrival's first position, in a surge at every
+    arrival)."""
     other = aliased(Conversation)
     waiting = (
         select(func.count()).select_from(other).where(other.status == "waiting").scalar_subquery()
@@ -308,7 +307,46 @@ def _mine_and_counts(conversation_id: int) -> Select[Any]:
         )
         .scalar_subquery()
     )
-    return select(Conversation, waiting, ahead).where(Conversation.id == conversation_id)
+    for_adviser = (
+        select(ReturnVisit.adviser_id)
+        .where(
+            ReturnVisit.conversation_id == Conversation.id,
+            ReturnVisit.wait_for_adviser.is_(True),
+        )
+        .scalar_subquery()
+    )
+    return select(Conversation, waiting, ahead, for_adviser).where(
+        Conversation.id == conversation_id
+    )
+
+
+def _kinds_ahead(conversation_id: int) -> Executable:
+    """How many of each kind wait ahead of her (in the order of `_mine_and_counts`)."""
+    other = aliased(Conversation)
+    mine = aliased(Conversation)
+    return (
+        select(
+            other.language,
+            other.topic,
+            other.any_adviser,
+            ReturnVisit.adviser_id,
+            func.count(),
+        )
+        .select_from(other)
+        .join(mine, mine.id == conversation_id)
+        .outerjoin(
+            ReturnVisit,
+            (ReturnVisit.conversation_id == other.id) & ReturnVisit.wait_for_adviser.is_(True),
+        )
+        .where(
+            other.status == "waiting",
+            or_(
+                other.priority > mine.priority,
+                and_(other.priority == mine.priority, other.id < mine.id),
+            ),
+        )
+        .group_by(other.language, other.topic, other.any_adviser, ReturnVisit.adviser_id)
+    )
 
 
 async def _rest(began: float) -> float:

@@ -23,6 +23,7 @@ from chat.core.models import Conversation, ReturnVisit, Staff
 from chat.core.outages import failed_with
 from chat.core.services import Services
 from chat.core.settings import Settings
+from chat.helpline.estimate import Kind
 from chat.helpline.routing import DEFAULT_LANGUAGES, Adviser, Waiting, specialism_for
 
 # Any fixed 64-bit number: the key of the routing lock (pg_advisory_xact_lock).
@@ -53,10 +54,12 @@ class Router:
         """Something changed that may let a chat start: run a round at once, or, when one
         ran less than ROUND_DELAY ago, as soon as that much time has passed.
 
-        A new arrival needs no round while every adviser is full (`full`, from the last
-        round): only a change that frees a place can start a chat then, and that change
-        runs a round itself, on whichever node it happens. So a surge of arrivals costs
-        nothing here.
+        A new arrival (`arrival`: any change to the queue itself, which frees no place: she
+        joins, she leaves it or is taken, her risk or her choice changes) needs no round
+        while every adviser is full (`full`, from the last round): only a change that frees
+        a place can start a chat then, and that change runs a round itself, on whichever node
+        it happens. So a surge of arrivals costs nothing here, and neither does the chat a
+        round has just handed over (no second round right behind it).
         """
         if not self.ticking:
             self.ticking = True
@@ -187,45 +190,147 @@ async def waiting_page(
     return as_waiting_rows(await session.execute(waiting_query(offset, limit)))
 
 
-async def active_counts(
-    session: AsyncSession, staff_ids: list[int] | None = None
-) -> dict[int, int]:
-    query = (
-        select(Conversation.adviser_id, func.count())
-        .where(Conversation.status == "active", Conversation.adviser_id.is_not(None))
-        .group_by(Conversation.adviser_id)
+def _ranked() -> Any:
+    """The waiting chats' plain columns, each with her place in the queue's order (1 first)
+    and how many wait: numbered and counted by the database, not in Python."""
+    return (
+        select(
+            Conversation.id,
+            Conversation.priority,
+            Conversation.created_at,
+            Conversation.language,
+            Conversation.topic,
+            Conversation.any_adviser,
+            Conversation.visitor_id,
+            ReturnVisit.adviser_id.label("for_adviser"),
+            func.row_number()
+            .over(order_by=(Conversation.priority.desc(), Conversation.created_at, Conversation.id))
+            .label("position"),
+            func.count().over().label("total"),
+        )
+        .outerjoin(
+            ReturnVisit,
+            (ReturnVisit.conversation_id == Conversation.id)
+            & ReturnVisit.wait_for_adviser.is_(True),
+        )
+        .where(Conversation.status == "waiting")
+        .subquery("ranked")
     )
-    if staff_ids is not None:
-        query = query.where(Conversation.adviser_id.in_(staff_ids))
-    rows = (await session.execute(query)).all()
-    return {int(adviser): int(count) for adviser, count in rows if adviser is not None}
 
 
-async def adviser_rows(session: AsyncSession) -> list[Staff]:
+def stretch_query(front: int, start: int, length: int) -> Executable:
+    """The first `front` waiting chats and the `length` after the first `start`, in the
+    queue's order, each with her position and how many wait (see `read_stretch`)."""
+    ranked = _ranked()
+    return (
+        select(ranked)
+        .where(
+            or_(
+                ranked.c.position <= front,
+                (ranked.c.position > start) & (ranked.c.position <= start + length),
+            )
+        )
+        .order_by(ranked.c.position)
+    )
+
+
+def kinds_before_query(start: int) -> Executable:
+    """How many of the first `start` waiting chats there are of each kind (language, topic,
+    her choice of any adviser, the adviser she waits for): what the estimate of a woman
+    further back needs to know of those ahead of her."""
+    ranked = _ranked()
+    return (
+        select(
+            ranked.c.language,
+            ranked.c.topic,
+            ranked.c.any_adviser,
+            ranked.c.for_adviser,
+            func.count(),
+        )
+        .where(ranked.c.position <= start)
+        .group_by(ranked.c.language, ranked.c.topic, ranked.c.any_adviser, ranked.c.for_adviser)
+    )
+
+
+def all_kinds_query() -> Executable:
+    """How many waiting chats there are of each kind, the whole queue (see `kinds_before_query`)."""
+    return (
+        select(
+            Conversation.language,
+            Conversation.topic,
+            Conversation.any_adviser,
+            ReturnVisit.adviser_id,
+            func.count(),
+        )
+        .outerjoin(
+            ReturnVisit,
+            (ReturnVisit.conversation_id == Conversation.id)
+            & ReturnVisit.wait_for_adviser.is_(True),
+        )
+        .where(Conversation.status == "waiting")
+        .group_by(
+            Conversation.language,
+            Conversation.topic,
+            Conversation.any_adviser,
+            ReturnVisit.adviser_id,
+        )
+    )
+
+
+def kinds(rows: Iterable[Any]) -> dict[Kind, int]:
+    """Rows of (language, topic, any adviser, adviser waited for, count) as counts by kind."""
+    found: dict[Kind, int] = {}
+    for language, topic, any_adviser, for_adviser, count in rows:
+        key = (language, specialism_for(topic), bool(any_adviser), for_adviser)
+        found[key] = found.get(key, 0) + int(count)
+    return found
+
+
+def as_stretch_rows(rows: Iterable[Any]) -> list[tuple[Waiting, int, int]]:
+    """Rows of `stretch_query` as (her, her visitor id, her position)."""
+    rows = list(rows)
+    return [
+        (waiting, visitor_id, int(row.position))
+        for (waiting, visitor_id), row in zip(as_waiting_rows(rows), rows, strict=True)
+    ]
+
+
+async def advisers(session: AsyncSession, settings: Settings) -> dict[int, tuple[Staff, Adviser]]:
+    """Every available adviser, with her chats counted now: one statement (it is on the path
+    from a chat's end to the next woman's start, and each statement is a round trip)."""
+    active = (
+        select(func.count())
+        .select_from(Conversation)
+        .where(Conversation.status == "active", Conversation.adviser_id == Staff.id)
+        .correlate(Staff)
+        .scalar_subquery()
+    )
     result = await session.execute(
-        select(Staff).where(
+        select(Staff, active).where(
             Staff.available.is_(True),
             Staff.disabled.is_(False),
             Staff.role.in_(ADVISING_ROLES),
         )
     )
-    return list(result.scalars())
-
-
-async def advisers(session: AsyncSession, settings: Settings) -> dict[int, tuple[Staff, Adviser]]:
-    """Every available adviser, with her chats counted now."""
-    rows = await adviser_rows(session)
-    counts = await active_counts(session, [s.id for s in rows])
-    return {s.id: (s, as_adviser(s, counts.get(s.id, 0), settings)) for s in rows}
+    return {s.id: (s, as_adviser(s, int(count or 0), settings)) for s, count in result}
 
 
 async def due_for_offer(
     session: AsyncSession, settings: Settings, at: datetime, limit: int = 200
-) -> list[Conversation]:
-    """Waiting chats not yet asked whether any adviser will do, whose time to match is up."""
+) -> list[Waiting]:
+    """Waiting chats not yet asked whether any adviser will do, whose time to match is up:
+    plain columns, no ORM objects (in a surge the same rows are read at every tick while
+    nobody needs asking)."""
     cutoff = at - timedelta(seconds=settings.match_wait_seconds)
     result = await session.execute(
-        select(Conversation)
+        select(
+            Conversation.id,
+            Conversation.priority,
+            Conversation.created_at,
+            Conversation.language,
+            Conversation.topic,
+            Conversation.any_adviser,
+        )
         .where(
             Conversation.status == "waiting",
             Conversation.offered_at.is_(None),
@@ -242,7 +347,17 @@ async def due_for_offer(
         .order_by(Conversation.created_at)
         .limit(limit)
     )
-    return list(result.scalars())
+    return [
+        Waiting(
+            id=row.id,
+            risk=row.priority,
+            since=seconds(row.created_at),
+            language=row.language,
+            specialism=specialism_for(row.topic),
+            any_adviser=bool(row.any_adviser),
+        )
+        for row in result
+    ]
 
 
 async def recent_handling_seconds(session: AsyncSession, limit: int = 200) -> list[float]:

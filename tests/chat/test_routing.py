@@ -191,6 +191,17 @@ def test_estimate_is_none_when_no_one_can_answer() -> None:
     )
 
 
+def test_an_adviser_without_places_gives_no_estimate() -> None:
+    """Capacity 0 in her row (the profile asks for at least 1): she answers nobody, so she
+    makes no wait up, and the estimate does not divide by her places."""
+    her = Waiting(1, 0, 0, language="ur")
+    none = [Adviser(10, 0, languages=frozenset({"ur"}))]
+    assert estimate(her, [her], none, Handling(600, 0)) is None
+    some = [*none, Adviser(11, 1, active=1, languages=frozenset({"ur"}))]
+    found = estimate(her, [her], some, Handling(600, 0))
+    assert found is not None and found.high > 0
+
+
 def test_estimate_grows_with_position_and_shrinks_with_advisers() -> None:
     queue = [Waiting(i, 0, i) for i in range(1, 11)]
     one = [Adviser(10, 2, active=2)]
