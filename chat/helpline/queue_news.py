@@ -185,13 +185,10 @@ class QueueNews:
                 stretch.extend(queue_state.as_stretch_rows(read))
                 began_slice = await _rest(began_slice)
             if stretch and start < total:
-                before = queue_state.kinds(
-                    await session.execute(queue_state.kinds_before_query(start))
-                )
-            if total > ARRIVAL_EXACT:
-                # For the first estimate of a woman who joins far back (`one_for`).
-                self.everyone = queue_state.kinds(
-                    await session.execute(queue_state.all_kinds_query())
+                # Those before the stretch, and the whole queue for the first estimate of a
+                # woman who joins far back (`one_for`): one pass over the queue.
+                before, self.everyone = queue_state.kinds_both(
+                    await session.execute(queue_state.kinds_query(start))
                 )
                 self.everyone_at = loop.time()
             team = await self.team(session, fresh=True)

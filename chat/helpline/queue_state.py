@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, exists, func, or_, select, text
+from sqlalchemy import Executable, case, exists, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core.clock import aware
@@ -234,47 +234,20 @@ def stretch_query(front: int, start: int, length: int) -> Executable:
     )
 
 
-def kinds_before_query(start: int) -> Executable:
-    """How many of the first `start` waiting chats there are of each kind (language, topic,
-    her choice of any adviser, the adviser she waits for): what the estimate of a woman
-    further back needs to know of those ahead of her."""
+def kinds_query(start: int) -> Executable:
+    """How many waiting chats there are of each kind (language, topic, her choice of any
+    adviser, the adviser she waits for), among the first `start` and in the whole queue, in
+    one pass: what the estimate of a woman further back needs to know of those ahead of
+    her. Rows of (language, topic, any adviser, adviser waited for, first `start`, all)."""
     ranked = _ranked()
-    return (
-        select(
-            ranked.c.language,
-            ranked.c.topic,
-            ranked.c.any_adviser,
-            ranked.c.for_adviser,
-            func.count(),
-        )
-        .where(ranked.c.position <= start)
-        .group_by(ranked.c.language, ranked.c.topic, ranked.c.any_adviser, ranked.c.for_adviser)
-    )
-
-
-def all_kinds_query() -> Executable:
-    """How many waiting chats there are of each kind, the whole queue (see `kinds_before_query`)."""
-    return (
-        select(
-            Conversation.language,
-            Conversation.topic,
-            Conversation.any_adviser,
-            ReturnVisit.adviser_id,
-            func.count(),
-        )
-        .outerjoin(
-            ReturnVisit,
-            (ReturnVisit.conversation_id == Conversation.id)
-            & ReturnVisit.wait_for_adviser.is_(True),
-        )
-        .where(Conversation.status == "waiting")
-        .group_by(
-            Conversation.language,
-            Conversation.topic,
-            Conversation.any_adviser,
-            ReturnVisit.adviser_id,
-        )
-    )
+    return select(
+        ranked.c.language,
+        ranked.c.topic,
+        ranked.c.any_adviser,
+        ranked.c.for_adviser,
+        func.sum(case((ranked.c.position <= start, 1), else_=0)),
+        func.count(),
+    ).group_by(ranked.c.language, ranked.c.topic, ranked.c.any_adviser, ranked.c.for_adviser)
 
 
 def kinds(rows: Iterable[Any]) -> dict[Kind, int]:
@@ -282,8 +255,14 @@ def kinds(rows: Iterable[Any]) -> dict[Kind, int]:
     found: dict[Kind, int] = {}
     for language, topic, any_adviser, for_adviser, count in rows:
         key = (language, specialism_for(topic), bool(any_adviser), for_adviser)
-        found[key] = found.get(key, 0) + int(count)
+        found[key] = found.get(key, 0) + int(count or 0)
     return found
+
+
+def kinds_both(rows: Iterable[Any]) -> tuple[dict[Kind, int], dict[Kind, int]]:
+    """Rows of `kinds_query` as counts by kind: of the first `start`, and of everyone."""
+    rows = list(rows)
+    return kinds(row[:5] for row in rows), kinds((*row[:4], row[5]) for row in rows)
 
 
 def as_stretch_rows(rows: Iterable[Any]) -> list[tuple[Waiting, int, int]]:
