@@ -3,6 +3,7 @@ whole queue worked out at once (a real database: SQLite, or PostgreSQL when CI n
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,14 +19,15 @@ from chat.core import streams
 from chat.core.models import Conversation, ReturnVisit, Staff, VisitorSession
 from chat.core.services import Services
 from chat.core.settings import Settings
-from chat.helpline import queue_news, queue_state
+from chat.helpline import queue_news, queue_state, sockets
 from chat.helpline.assign import install as install_routing
 from chat.helpline.assign import route
 from chat.helpline.estimate import Handling, each_estimate, estimates, kind_of
 from chat.helpline.queue_news import estimate_fields, news_of
 from chat.helpline.routing import SPECIALISMS, Adviser, Waiting, assign, in_order
 from tests.chat.test_routing import queues, teams
-from tests.conftest import node_services
+from tests.conftest import node_services, running_server
+from tests.wsclient import visitor
 
 START = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
 TOPICS = (None, None, "abuse", "drugs")
@@ -251,3 +253,18 @@ async def test_a_round_reading_a_few_rows_decides_as_on_the_whole_queue(
                 conversation = await session.get(Conversation, conversation_id)
                 assert conversation is not None
                 assert (conversation.status, conversation.adviser_id) == ("active", adviser_id)
+
+
+async def test_women_joining_at_once_take_turns_and_each_hears_her_place(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twelve women ask at the same moment while the node works on two arrivals at a time:
+    every one joins, each hears her own place, and no place is given twice."""
+    monkeypatch.setattr(sockets, "ARRIVALS_AT_ONCE", 2)
+    async with running_server(settings) as server:
+        women = [(await visitor(server))[0] for _ in range(12)]
+        await asyncio.gather(*(her.send({"type": "request_chat"}) for her in women))
+        heard = await asyncio.gather(*(her.receive("queue") for her in women))
+        assert sorted(event["position"] for event in heard) == list(range(1, 13))
+        assert {event["waiting"] for event in heard} <= set(range(1, 13))
+        assert len({event["conversation_id"] for event in heard}) == 12
