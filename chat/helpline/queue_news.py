@@ -36,7 +36,7 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Executable, Select, and_, func, or_, select
+from sqlalchemy import Executable, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -225,13 +225,14 @@ class QueueNews:
         her estimate counts the whole queue as the last tick counted it (at most two ticks
         old), and her stretch corrects it."""
         async with self.services.db.read() as session:
-            found = (await session.execute(_mine_and_counts(conversation_id))).first()
+            bound = {"mine": conversation_id}
+            found = (await session.execute(_MINE_AND_COUNTS, bound)).first()
             if found is None or found[0].status != "waiting":
                 return None
             mine, waiting, ahead, for_adviser = found
             me = replace(queue_state.as_waiting(mine), for_adviser=for_adviser)
             if (ahead or 0) < ARRIVAL_EXACT or not self._everyone_fresh():
-                before = queue_state.kinds(await session.execute(_kinds_ahead(conversation_id)))
+                before = queue_state.kinds(await session.execute(_KINDS_AHEAD, bound))
             else:
                 # Far back, where those ahead of her are nearly the whole queue: counted by
                 # kind at the last tick (before she joined), not again for each arrival.
@@ -282,10 +283,10 @@ class QueueNews:
                 failed_with(problem, log, "waiting news failed")
 
 
-def _mine_and_counts(conversation_id: int) -> Select[Any]:
+def _mine_and_counts_statement() -> Select[Any]:
     """Her row, how many wait, how many are ahead of her and the adviser she waits for (if
     she came back to one): one statement (an arrival's first position, in a surge at every
-    arrival)."""
+    arrival), for the conversation id bound as `mine`."""
     other = aliased(Conversation)
     waiting = (
         select(func.count()).select_from(other).where(other.status == "waiting").scalar_subquery()
@@ -313,12 +314,13 @@ def _mine_and_counts(conversation_id: int) -> Select[Any]:
         .scalar_subquery()
     )
     return select(Conversation, waiting, ahead, for_adviser).where(
-        Conversation.id == conversation_id
+        Conversation.id == bindparam("mine")
     )
 
 
-def _kinds_ahead(conversation_id: int) -> Executable:
-    """How many of each kind wait ahead of her (in the order of `_mine_and_counts`)."""
+def _kinds_ahead_statement() -> Executable:
+    """How many of each kind wait ahead of her (in the order of `_mine_and_counts_statement`),
+    for the conversation id bound as `mine`."""
     other = aliased(Conversation)
     mine = aliased(Conversation)
     return (
@@ -330,7 +332,7 @@ def _kinds_ahead(conversation_id: int) -> Executable:
             func.count(),
         )
         .select_from(other)
-        .join(mine, mine.id == conversation_id)
+        .join(mine, mine.id == bindparam("mine"))
         .outerjoin(
             ReturnVisit,
             (ReturnVisit.conversation_id == other.id) & ReturnVisit.wait_for_adviser.is_(True),
@@ -344,6 +346,12 @@ def _kinds_ahead(conversation_id: int) -> Executable:
         )
         .group_by(other.language, other.topic, other.any_adviser, ReturnVisit.adviser_id)
     )
+
+
+# Built once: an arrival only binds her id (building the statement and its cache key again
+# for every arrival was a good part of her first event's cost on the event loop).
+_MINE_AND_COUNTS = _mine_and_counts_statement()
+_KINDS_AHEAD = _kinds_ahead_statement()
 
 
 async def _rest(began: float) -> float:
