@@ -50,7 +50,7 @@ async def _nothing_to_write_in(her: Page) -> None:
     await expect(her.locator("#message")).to_be_hidden()
     await expect(her.get_by_role("button", name="I am in danger now")).to_have_count(0)
     await expect(her.get_by_role("button", name="Stop waiting")).to_have_count(0)
-    await expect(her.get_by_role("link", name="Leave this page")).to_be_visible()
+    await expect(her.get_by_role("link", name="Leave this page", exact=True)).to_be_visible()
 
 
 async def _urgent_help(her: Page) -> None:
@@ -149,6 +149,8 @@ async def test_a_surge_says_so_and_she_may_start_once_there_is_room(
             )
             await expect(her.locator("#closed-open")).to_contain_text("You can start a chat now")
             await her.get_by_role("button", name="Start a chat").click()
+            # In the queue (nobody online to answer her yet, and the page says so).
+            await expect(her.locator("#chat-status")).to_contain_text("No one can answer")
             await expect(her.locator("#message")).to_be_visible()
             await expect(her.locator("#closed")).to_be_hidden()
             assert await _conversations(server) == 2
