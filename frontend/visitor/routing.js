@@ -82,6 +82,8 @@ function startAgain() {
   if (!closed.socket?.send(firstRequest())) return;
   closed.open = false;
   view.show("waiting");
+  // The button she pressed is gone: her place is the message box (she may write while waiting).
+  $("message").focus();
 }
 
 // Calendar days from today to `date`, in her own time zone.

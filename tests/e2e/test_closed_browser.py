@@ -151,7 +151,7 @@ async def test_a_surge_says_so_and_she_may_start_once_there_is_room(
             await her.get_by_role("button", name="Start a chat").click()
             # In the queue (nobody online to answer her yet, and the page says so).
             await expect(her.locator("#chat-status")).to_contain_text("No one can answer")
-            await expect(her.locator("#message")).to_be_visible()
+            await expect(her.locator("#message")).to_be_focused()
             await expect(her.locator("#closed")).to_be_hidden()
             assert await _conversations(server) == 2
         finally:
