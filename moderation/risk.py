@@ -56,7 +56,8 @@ from moderation.lexicon import (
     load_lexicons,
 )
 from moderation.normalize import normalise
-from moderation.stance import intends, stance_of
+from moderation.situations import Found, Situations, default_situations
+from moderation.stance import cue_words, intends, stance_of
 from moderation.types import (
     NO_RISK,
     RiskAssessment,
@@ -66,6 +67,7 @@ from moderation.types import (
     Stance,
     highest_level,
 )
+from moderation.variants import Speller, widen_lexicons
 
 __all__ = [
     "Classifier",
@@ -90,8 +92,9 @@ _READ_TAIL = 16_000
 _LONG_RUN = re.compile(rf"({WORD_CHAR}{{64}}){WORD_CHAR}+")
 # How far around a phrase to look for negation, history or reported speech (characters).
 _CONTEXT_CHARS = 160
-_SENTENCE_END = re.compile(r"[.!?؟।\n]")
-_CLAUSE_END = re.compile(r"[.!?؟।,;:\n]")
+# Arabic-script full stop (۔), comma (،) and semicolon (؛) end a sentence or clause too.
+_SENTENCE_END = re.compile(r"[.!?؟।۔\n]")
+_CLAUSE_END = re.compile(r"[.!?؟।۔,،;؛:\n]")
 _WORD = re.compile(rf"{WORD_CHAR}+")
 _MASK = " \u00b7 "  # a non-word mark that phrases cannot match across
 _FUZZY_SHORTEST = 4  # a five-letter ~word with a letter missing
@@ -149,8 +152,12 @@ class _Hit:
 class RuleDetector:
     """The lexicon rules, compiled once; safe to share between threads (it is read-only)."""
 
-    def __init__(self, lexicons: dict[str, Lexicon]) -> None:
+    def __init__(self, lexicons: dict[str, Lexicon], situations: Situations | None = None) -> None:
+        # Romanised words also match their other spellings (`moderation.variants`).
+        lexicons = widen_lexicons(lexicons)
         self._lexicons = lexicons
+        self._situations = situations if situations is not None else default_situations()
+        self._speller = Speller(lexicons, cue_words(("en", "pl")))
         # Oldest first; a reading depends only on the text, the page language and the rules.
         self._readings: dict[tuple[str, str | None], _Reading] = {}
         self._imminent = {id(lex): {id(p): p for p in lex.imminent} for lex in lexicons.values()}
@@ -215,6 +222,9 @@ class RuleDetector:
         head = text[:_DETECT_CHARS]
         languages = settled(head, language)
         canon, present = self._canon(words)
+        if languages is None and self._situations.find(canon, _every_outcome(language)):
+            # A situation is found in one of the languages the model may give: ask it.
+            languages = detect(head, language)
         if languages is None:
             # Only the language model can tell English from Polish here, and it costs more
             # than the rest of the reading. It is not asked when no phrase of the lexicon its
@@ -229,6 +239,7 @@ class RuleDetector:
         canon, present = self._blank(canon, present, lexicons)
         now = self._now(canon, present, lexicons)
         hits = self._hits(canon, present, lexicons, now)
+        hits += self._situation_hits(canon, languages, now)
         stance = Stance.NONE
         if hits:
             stance = stance_of(text, canon, languages, now)
@@ -291,8 +302,18 @@ class RuleDetector:
         return found
 
     def _canon(self, words: str) -> tuple[str, set[int]]:
-        canon = self._vocabulary.correct(words)
+        canon = self._vocabulary.correct(self._speller.spell(words))
         return canon, self._index.present(canon)
+
+    def _situation_hits(self, canon: str, languages: Sequence[str], now: bool) -> list[_Hit]:
+        """Situations told in parts (`moderation.situations`), graded like phrases."""
+        hits: list[_Hit] = []
+        for found in self._situations.find(canon, languages):
+            lexicon = self._lexicons.get(found.spans[0].language) or self._lexicons.get("en")
+            if lexicon is None:
+                continue
+            hits += _found_hits(found, canon, lexicon, now)
+        return hits
 
     def _blank(
         self, canon: str, present: set[int], lexicons: Sequence[Lexicon]
@@ -391,6 +412,45 @@ def _pattern_hits(
             yield _Hit(category, level, match.group(0).strip())
 
 
+def _every_outcome(language: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(code for found in model_outcomes(language) for code in found))
+
+
+def _found_hits(found: Found, text: str, lexicon: Lexicon, now: bool) -> Iterable[_Hit]:
+    """A situation's hits: negated before its first part or after its last (a negation
+    word inside a part counts only if the part does not name it), or in the past, it is
+    a mention."""
+    first, last = found.spans[0], found.spans[-1]
+    # The parts' own words are not read as a past ("what i used to do" is the amount).
+    masked = text
+    for span in found.spans:
+        masked = masked[: span.start] + "\u00b7" * (span.end - span.start) + masked[span.end :]
+    whole = _span_context(masked, found.start, found.end, first.pattern, lexicon)
+    opening = _span_context(text, first.start, first.end, first.pattern, lexicon)
+    closing = _span_context(text, last.start, last.end, last.pattern, lexicon)
+    if found.rule.negation == "before":
+        negated = opening.negated_before()
+    else:
+        negated = opening.negated() or closing.negated()
+    calmed = negated or whole.past()
+    phrase = " … ".join(text[s.start : s.end].strip() for s in found.spans)
+    for category in found.rule.categories:
+        level = found.rule.level
+        if calmed:
+            level = _lowest(level, RiskLevel.LOW)
+        elif level is RiskLevel.HIGH and now:
+            level = RiskLevel.IMMINENT
+        if category in _LOWER_WHEN_REPORTED and whole.reported():
+            level = _step_down(level)
+        yield _Hit(category, level, phrase)
+
+
+def _span_context(text: str, start: int, end: int, pattern: Pattern, lexicon: Lexicon) -> _Context:
+    match = re.compile(rf"(?s).{{{end - start}}}").match(text, start)
+    assert match is not None
+    return _Context(text, match, pattern, lexicon)
+
+
 _WORD_CACHE_SIZE = 20_000
 # Enough for the last few messages of every chat a busy node carries at once.
 _READING_CACHE_SIZE = 4_096
@@ -473,14 +533,19 @@ class _Context:
         lex = self.lexicon
         if any(w in lex.negation and w not in self.pattern.literals for w in self.inside):
             return True
+        if self.negated_before():
+            return True
+        return any(w in lex.negation_after for w in self.clause_after[:2])
+
+    def negated_before(self) -> bool:
+        """A negation word in the few words before, in the same clause."""
+        lex = self.lexicon
         window: list[str] = []
         for word in reversed(self.clause_before):
             if word in lex.clause_breaks or len(window) >= lex.negation_window:
                 break
             window.append(word)
-        if any(w in lex.negation for w in window):
-            return True
-        return any(w in lex.negation_after for w in self.clause_after[:2])
+        return any(w in lex.negation for w in window)
 
     def past(self) -> bool:
         # The whole sentence, phrase included: "my ex used to beat me" matches as one phrase.
