@@ -157,7 +157,7 @@ class RuleDetector:
         lexicons = widen_lexicons(lexicons)
         self._lexicons = lexicons
         self._situations = situations if situations is not None else default_situations()
-        self._speller = Speller(lexicons, cue_words(("en", "pl")))
+        self._speller = Speller(lexicons, cue_words(("en", "pl")), self._situations.words())
         # Oldest first; a reading depends only on the text, the page language and the rules.
         self._readings: dict[tuple[str, str | None], _Reading] = {}
         self._imminent = {id(lex): {id(p): p for p in lex.imminent} for lex in lexicons.values()}

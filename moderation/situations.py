@@ -89,6 +89,14 @@ class Situations:
     def rules(self) -> tuple[Rule, ...]:
         return self._rules
 
+    def words(self) -> dict[str, set[str]]:
+        """The words the parts are written with, by language."""
+        out: dict[str, set[str]] = {}
+        for by_language in self._parts.values():
+            for language, patterns in by_language.items():
+                out.setdefault(language, set()).update(w for p in patterns for w in p.literals)
+        return out
+
     def find(self, text: str, languages: Sequence[str]) -> list[Found]:
         """Every situation whose parts are all in `text` within its window."""
         if not self._rules:

@@ -169,7 +169,8 @@ def _widen_token(token: str, fold: Callable[[str], str]) -> str:
     if not word or not _ASCII_WORD.fullmatch(word):
         return token
     key = fold(word)
-    if key == word:
+    # A beginning folded too short would begin too many words ("hhh*" is not "h*").
+    if key == word or (star and len(key) < 4):
         return token
     # A prefix's key may be shorter than a word ends up ("bache*"): keep both forms.
     return f"({token}|{mark}{key}{star})"
@@ -225,15 +226,24 @@ def _patterns(lexicon: Lexicon) -> list[Pattern]:
 class Speller:
     """Rewrites a normalised message's words into the forms the lexicons are written in."""
 
-    def __init__(self, lexicons: dict[str, Lexicon], extra_words: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        lexicons: dict[str, Lexicon],
+        extra_words: Iterable[str] = (),
+        extra_by_language: dict[str, set[str]] | None = None,
+    ) -> None:
+        """`extra_words`: more words never to change (the English and Polish stance cues);
+        `extra_by_language`: more words of each language (the situations' parts)."""
         protected: set[str] = set(extra_words)
         prefixes: set[str] = set()
         roman: set[str] = set()
         arabizi: set[str] = set()
-        for code, lexicon in lexicons.items():
+        extra = extra_by_language or {}
+        for code in sorted(set(lexicons) | set(extra)):
+            lexicon = lexicons.get(code) or Lexicon(code)
             patterns = _patterns(lexicon)
             words = _literals(patterns) | lexicon.negation | lexicon.negation_after
-            words |= lexicon.clause_breaks | lexicon.reported_links
+            words |= lexicon.clause_breaks | lexicon.reported_links | extra.get(code, set())
             if code in ROMANISED:
                 latin = {w for w in words if _ASCII_WORD.fullmatch(w)}
                 if code == "ar":
