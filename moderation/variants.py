@@ -153,12 +153,29 @@ def _collapse(word: str) -> str:
 
 
 def widen_pattern(source: str, language: str = "ur") -> str:
-    """A pattern whose romanised words also match their key: "shaadi" -> "(shaadi|shadi)"."""
+    """A pattern whose romanised words also match their key: "shaadi" -> "(shaadi|shadi)";
+    in Arabic, a word also matches with "and" (و) joined before it ("وضغط", "وما")."""
     fold = fold_for(language)
     out: list[str] = []
     for token in _TOKEN.findall(source):
-        out.append(_widen_token(token, fold))
+        widened = _widen_token(token, fold)
+        if language == "ar" and widened == token:
+            widened = _with_and(token)
+        out.append(widened)
     return " ".join(out)
+
+
+_ARABIC_WORD = re.compile(r"[\u0621-\u064a\u066e-\u06d3]+")
+_AND = "\u0648"
+
+
+def _with_and(token: str) -> str:
+    mark = token[0] if token[:1] in ("=", "~") else ""
+    star = "*" if token.endswith("*") and len(token) > 1 else ""
+    word = token[len(mark) : len(token) - len(star)]
+    if len(word) < 2 or not _ARABIC_WORD.fullmatch(word) or word.startswith(_AND):
+        return token
+    return f"({token}|{mark}{_AND}{word}{star})"
 
 
 def _widen_token(token: str, fold: Callable[[str], str]) -> str:
@@ -195,6 +212,9 @@ def widen_lexicons(lexicons: dict[str, Lexicon]) -> dict[str, Lexicon]:
             out[code] = lexicon
             continue
         fold = fold_for(code)
+        joined: set[str] = set()
+        if code == "ar":
+            joined = {_AND + w for w in lexicon.negation if _ARABIC_WORD.fullmatch(w)}
         entries = [
             Entry(e.categories, e.level, e.about_other, tuple(_widen_all(e.patterns, code)))
             for e in lexicon.entries
@@ -202,7 +222,7 @@ def widen_lexicons(lexicons: dict[str, Lexicon]) -> dict[str, Lexicon]:
         out[code] = replace(
             lexicon,
             entries=entries,
-            negation=lexicon.negation | {fold(w) for w in lexicon.negation},
+            negation=lexicon.negation | {fold(w) for w in lexicon.negation} | joined,
             negation_after=lexicon.negation_after | {fold(w) for w in lexicon.negation_after},
             clause_breaks=lexicon.clause_breaks | {fold(w) for w in lexicon.clause_breaks},
             reported_links=lexicon.reported_links | {fold(w) for w in lexicon.reported_links},
