@@ -57,7 +57,7 @@ from moderation.lexicon import (
 )
 from moderation.normalize import normalise
 from moderation.situations import Found, Situations, default_situations
-from moderation.stance import cue_words, intends, stance_of
+from moderation.stance import cue_words, intends, settled_now, stance_of
 from moderation.types import (
     NO_RISK,
     RiskAssessment,
@@ -239,12 +239,14 @@ class RuleDetector:
         canon, present = self._blank(canon, present, lexicons)
         now = self._now(canon, present, lexicons)
         hits = self._hits(canon, present, lexicons, now)
-        hits += self._situation_hits(canon, languages, now)
+        hits += _new_only(self._situation_hits(canon, languages, now), hits)
         stance = Stance.NONE
         if hits:
             stance = stance_of(text, canon, languages, now)
         intent = now and intends(canon, languages)
-        return _Reading(tuple(hits), now, stance, languages, intent)
+        # "today I went to the gurdwara, I'm at peace": a time, but not danger joined now.
+        calm = now and not hits and settled_now(canon, languages)
+        return _Reading(tuple(hits), now, stance, languages, intent, calm=calm)
 
     def _read_decided(
         self,
@@ -410,6 +412,15 @@ def _pattern_hits(
         for category in entry.categories:
             level = _grade(entry, category, context, now)
             yield _Hit(category, level, match.group(0).strip())
+
+
+def _new_only(found: list[_Hit], hits: list[_Hit]) -> list[_Hit]:
+    """Situations that add something: a category the phrases did not find, or a higher
+    level (staff see each concern once, not a phrase and its situation twice)."""
+    best: dict[RiskCategory, int] = {}
+    for hit in hits:
+        best[hit.category] = max(best.get(hit.category, -1), hit.level.rank)
+    return [hit for hit in found if hit.level.rank > best.get(hit.category, -1)]
 
 
 def _every_outcome(language: str | None) -> tuple[str, ...]:
@@ -593,6 +604,8 @@ class _Reading:
     intent: bool = False
     # What to tell the languages from, when they were not worked out: (text, page language).
     detect_from: tuple[str, str | None] | None = None
+    # A time, said with "it is over" or "I'm at peace": it does not join danger said before.
+    calm: bool = False
 
     @property
     def read_in(self) -> tuple[str, ...]:
@@ -633,7 +646,7 @@ def _situation(current: _Reading, earlier: list[_Reading]) -> _Reading:
     now says when. Danger already said is not alerted again for every later message; only
     a sign of time, or new danger in this one, makes it count now.
     """
-    if not current.now:
+    if not current.now or current.calm:
         return current
     # Danger said before counts with any time now; a mere mention (a means, a low wish)
     # only when she also says she means to act.

@@ -75,6 +75,11 @@ def cue_words(languages: Iterable[str]) -> frozenset[str]:
     )
 
 
+def settled_now(canon: str, languages: Iterable[str]) -> bool:
+    """True if she says it is over, or she is at peace ("now I'm fine", "man shant hai")."""
+    return any(_cues_for(language).any("resolved", canon) for language in languages)
+
+
 def intends(canon: str, languages: Iterable[str]) -> bool:
     """True if she says she means to act ("doing it", "tonight's the night")."""
     return any(_cues_for(language).any("intent", canon) for language in languages)
