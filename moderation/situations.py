@@ -84,6 +84,23 @@ class Situations:
     def __init__(self, parts: dict[str, dict[str, tuple[Pattern, ...]]], rules: Sequence[Rule]):
         self._parts = parts
         self._rules = tuple(rules)
+        # Which patterns a word can start (their anchors are the beginnings of words): a
+        # message visits only the patterns its words point at.
+        self._by_anchor: dict[str, set[int]] = {}
+        self._always: set[int] = set()
+        for by_language in parts.values():
+            for patterns in by_language.values():
+                for pattern in patterns:
+                    if not pattern.anchors:
+                        self._always.add(id(pattern))
+                    for anchor in pattern.anchors:
+                        self._by_anchor.setdefault(anchor, set()).add(id(pattern))
+        self._lengths = sorted({len(a) for a in self._by_anchor})
+        self._part_ids = {
+            name: frozenset(id(p) for patterns in by_language.values() for p in patterns)
+            for name, by_language in parts.items()
+        }
+        self._word_ids: dict[str, frozenset[int]] = {}
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -102,6 +119,7 @@ class Situations:
         if not self._rules:
             return []
         read = (*dict.fromkeys(languages), ANY_LANGUAGE)
+        present = self._present(text)
         starts: list[int] | None = None
         spans_of: dict[str, list[Span]] = {}
         found: list[Found] = []
@@ -112,7 +130,7 @@ class Situations:
                 if spans is None:
                     if starts is None:
                         starts = [m.start() for m in _WORD.finditer(text)]
-                    spans = self._spans(name, text, read, starts)
+                    spans = self._spans(name, text, read, starts, present)
                     spans_of[name] = spans
                 if not spans:
                     break
@@ -123,14 +141,38 @@ class Situations:
                     found.append(Found(rule, best))
         return found
 
+    def _present(self, text: str) -> set[int]:
+        found = set(self._always)
+        for word in set(_WORD.findall(text)):
+            ids = self._word_ids.get(word)
+            if ids is None:
+                hit: set[int] = set()
+                for length in self._lengths:
+                    if length > len(word):
+                        break
+                    hit |= self._by_anchor.get(word[:length], set())
+                ids = frozenset(hit)
+                if len(self._word_ids) >= 20_000:
+                    self._word_ids.clear()
+                self._word_ids[word] = ids
+            found |= ids
+        return found
+
     def _spans(
-        self, name: str, text: str, languages: Sequence[str], starts: list[int]
+        self,
+        name: str,
+        text: str,
+        languages: Sequence[str],
+        starts: list[int],
+        present: set[int],
     ) -> list[Span]:
         out: list[Span] = []
+        if present.isdisjoint(self._part_ids.get(name, ())):
+            return out
         by_language = self._parts.get(name, {})
         for language in languages:
             for pattern in by_language.get(language, ()):
-                if pattern.anchors and not any(a in text for a in pattern.anchors):
+                if id(pattern) not in present:
                     continue
                 for match in itertools.islice(pattern.matches(text), _MAX_SPANS):
                     start, end = match.span()

@@ -113,7 +113,19 @@ def test_the_situations_file_loads_and_a_bad_one_is_refused(tmp_path: Path) -> N
 
 
 def test_the_wide_tuning_set_scores_what_was_measured() -> None:
-    # Measured with the rules alone (see docs/MODERATION.md, "Generalising rules").
-    card = score(load_examples(TUNING_WIDE))
-    assert (card.total.recall or 0) >= 0.0
-    assert (card.total.false_alert_rate or 0) <= 0.05
+    # Measured with the rules alone (docs/MODERATION.md, "Generalising rules"): 119/119
+    # danger found and 0/85 safe alerting, from 74/119 and 1/85 before. The rules were
+    # tuned on this set, so these are floors against losing ground, not a measure of
+    # wording nobody wrote down.
+    examples = load_examples(TUNING_WIDE)
+    card = score(examples)
+    assert (card.total.recall or 0) >= 0.95
+    assert (card.total.false_alert_rate or 0) <= 0.02
+    for language in ("en", "pl", "ar", "ur", "bn", "pa"):
+        assert (score(e for e in examples if e.language == language).total.recall or 0) >= 0.9
+
+
+def test_the_wide_tuning_set_is_apart_from_the_held_out_set() -> None:
+    held_out = Path(__file__).with_name("heldout") / "heldout.jsonl"
+    wide = {e.text for e in load_examples(TUNING_WIDE)}
+    assert not wide & {e.text for e in load_examples(held_out)}
