@@ -26,7 +26,9 @@ rn") joins danger she wrote before, or a means she wrote of with a wish to act n
 
 Everyday phrases listed under ``ignore`` ("dying to see it", "harm reduction") are blanked
 out before matching. Words of eight or more letters in a pattern, and shorter ones written
-``~word``, also match with one typo ("overdoes", "sucide").
+``~word``, also match with one typo ("overdoes", "sucide"). Romanised and Arabizi spellings,
+elongations, text-speak and means emoji are folded first (`moderation.variants`), and
+situations told in parts, words apart, are read beside the phrases (`moderation.situations`).
 
 What the rules can and cannot do: they catch danger written in the words the lexicons know,
 and their variants, with few false alarms. New wording is often missed (see
