@@ -138,6 +138,21 @@ def judge_most(head: LearnedHead, embeddings: Matrix) -> LearnedVerdict:
     return max(verdicts, key=lambda v: v.danger)
 
 
+def judge_many(
+    head: LearnedHead, encoder: Encoder, messages: Sequence[tuple[str, Sequence[str]]]
+) -> list[LearnedVerdict]:
+    """The verdicts on several messages (each with her last messages before it), their
+    readings embedded in one call to the encoder: the model's fixed cost per call (reading
+    its weights) is paid once for the lot. Each reading is embedded as it would be alone."""
+    readings = [model_inputs(text, previous) for text, previous in messages]
+    rows = encoder([reading for each in readings for reading in each])
+    verdicts, start = [], 0
+    for each in readings:
+        verdicts.append(judge_most(head, rows[start : start + len(each)]))
+        start += len(each)
+    return verdicts
+
+
 def _sigmoid(value: float) -> float:
     return float(1.0 / (1.0 + np.exp(-value)))
 
