@@ -167,10 +167,16 @@ def judge(head: LearnedHead, embedding: Vector) -> LearnedVerdict:
     return LearnedVerdict(danger, category, danger >= head.threshold)
 
 
+def can_add_to(rules: RiskAssessment) -> bool:
+    """Whether any learned verdict could change the rules' (they do not already alert, and
+    did not read a mention): the server reads only such messages with the model."""
+    return not rules.alert and rules.stance not in _MENTIONS
+
+
 def combine(rules: RiskAssessment, learned: LearnedVerdict | None) -> RiskAssessment:
     """The verdict the server acts on: the rules', raised to high when the learned layer
     finds current danger the rules graded lower, unless the rules read a mention."""
-    if learned is None or not learned.flagged or rules.alert or rules.stance in _MENTIONS:
+    if learned is None or not learned.flagged or not can_add_to(rules):
         return rules
     categories = (learned.category, *(c for c in rules.categories if c is not learned.category))
     return RiskAssessment(

@@ -40,7 +40,7 @@ from chat.core.metrics import bounded
 from chat.core.pipeline import Written
 from chat.core.services import Services
 from moderation.directory import Directory
-from moderation.learned import LearnedVerdict, combine, load_head
+from moderation.learned import LearnedVerdict, can_add_to, combine, load_head
 from moderation.safeguarding.actions import record_written
 from moderation.safeguarding.encoder import EncoderError
 from moderation.safeguarding.learned_worker import HEADER, MAX_FRAME, decode_body, encode_frame
@@ -304,8 +304,13 @@ class LearnedLayer:
 
     def read_later(self, written: Written) -> None:
         """Queue a delivered message for the learned layer, or skip it when the node is busy
-        (its worker would take the core the messages need) or the queue is full."""
+        (its worker would take the core the messages need) or the queue is full. A message
+        the learned verdict could not change (the rules alert, or read a mention) is not read."""
         metrics = self.services.metrics
+        if not can_add_to(written.verdict.risk):
+            # The rules already alert, or read a mention: no learned verdict could change
+            # what happens, so the model's time goes to the messages where it can.
+            return
         if self.busy_share < 1 and self.load.current() >= self.busy_share:
             metrics.learned_skipped.labels("node_busy").inc()
             return
