@@ -73,6 +73,7 @@ class Options:
     top: int
     tree: Path | None
     env: dict[str, str]
+    worker_core: int | None = None
 
 
 def parse(argv: list[str] | None) -> Options:
@@ -86,6 +87,12 @@ def parse(argv: list[str] | None) -> Options:
     parser.add_argument("--tree", type=Path, default=None, help="run this checkout's server")
     parser.add_argument(
         "--env", action="append", default=[], metavar="WILLOW_X=VALUE", help="a node setting"
+    )
+    parser.add_argument(
+        "--worker-core",
+        type=int,
+        default=None,
+        help="move the node's child processes (its learned worker) to this core",
     )
     args = parser.parse_args(argv)
     env = dict(item.partition("=")[::2] for item in args.env)
@@ -106,6 +113,7 @@ def parse(argv: list[str] | None) -> Options:
         args.top,
         args.tree,
         env,
+        args.worker_core,
     )
 
 
@@ -166,6 +174,9 @@ async def measure(ctx: Context, options: Options, profile_to: Path | None) -> di
     async with _node(ctx, options, pairs, profile_to) as (server, seeded):
         groups = await open_pairs(server, server, seeded.visitor_tokens, seeded.staff_cookies)
         load = MessageLoad(groups)
+        if options.worker_core is not None:
+            for child in psutil.Process(server.pid).children(recursive=True):
+                child.cpu_affinity([options.worker_core])
         # Warm: the first messages of each conversation (and the node's first batches) differ.
         await load.warm_up(options.rate, min(2.0, seconds), drain=20)
         before, cpu0, t0 = _counters(server), _cpu(server), time.perf_counter()
@@ -203,6 +214,7 @@ async def measure(ctx: Context, options: Options, profile_to: Path | None) -> di
             "other_threads_us_per_message": round(threads / sent * 1e6, 1),
             "children_cpu_s": round(children, 3),
             "settings": options.env,
+            "worker_core": options.worker_core,
             "learned": _learned_counts(before, after),
             "messages_per_cpu_s": round(sent / cpu) if cpu else None,
             "mean_batch": _mean_batch(before, after),
@@ -275,7 +287,8 @@ def report(result: dict[str, Any]) -> str:
         f"mean batch {result['mean_batch']}",
         f"  apart from it: the node's other threads {result['other_threads_us_per_message']} µs"
         f" per message (in the figure above), its worker process {result['children_cpu_s']} s"
-        f" (not in it); learned layer {result['learned']}, settings {result['settings']}",
+        f" (not in it, on core {result['worker_core'] or 'as the node'}); learned layer"
+        f" {result['learned']}, settings {result['settings']}",
         f"  acked {result['acked']}, delivered {result['delivered']}, undelivered "
         f"{result['undelivered']}, seq gaps {result['seq_missing']}, repeats "
         f"{result['seq_repeats']}, errors {result['errors'] or 'none'}",
