@@ -222,7 +222,12 @@ class WorkerQueue:
                 return
             if len(self._received) < HEADER.size + size:
                 break
-            body = decode_body(bytes(self._received[HEADER.size : HEADER.size + size]))
+            try:
+                body = decode_body(bytes(self._received[HEADER.size : HEADER.size + size]))
+            except ValueError:
+                # Not the worker's answer (the pipe is corrupt): start afresh.
+                self._failed()
+                return
             del self._received[: HEADER.size + size]
             self._answered(body)
 
