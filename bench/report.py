@@ -45,7 +45,12 @@ def _verdict(step: dict[str, Any]) -> str:
 
 
 def _cpu(step: dict[str, Any]) -> str:
-    return " + ".join(f"{c:.0%}" for c in step.get("server_cpu", [])) or DASH
+    """The servers' own CPU, and their workers' (the learned layer's) apart when they ran."""
+    own = " + ".join(f"{c:.0%}" for c in step.get("server_cpu", [])) or DASH
+    workers = step.get("server_workers_cpu", [])
+    if any(c >= 0.005 for c in workers):
+        own += " (worker " + " + ".join(f"{c:.0%}" for c in workers) + ")"
+    return own
 
 
 def _rss(step: dict[str, Any]) -> str:

@@ -49,8 +49,11 @@ _TESTS = Path(__file__).resolve().parent.parent / "tests/moderation"
 TRAIN_SETS = (_TESTS / "learned/train.jsonl", _TESTS / "eval_set.jsonl")
 CALIBRATION_SETS = (_TESTS / "learned/calibration.jsonl", _TESTS / "tuning.jsonl")
 HELDOUT_SET = _TESTS / "heldout/heldout.jsonl"
-# The L2 penalty (on the sum of the losses) and Newton steps: enough to converge.
-PENALTY = 1.0
+# The L2 penalty (on the sum of the losses) and Newton steps: enough to converge. The
+# penalty was chosen on the calibration set (1, 0.3, 0.1, 0.03, 0.01 tried, each with its own
+# threshold by the rule below): 0.1 found the most danger there with no false alert added;
+# 1.0 squeezed every score between about 0.4 and 0.85, and romanised danger stayed below.
+PENALTY = 0.1
 STEPS = 25
 # The threshold never goes below this, whatever calibration finds.
 LOWEST_THRESHOLD = 0.5
