@@ -10,6 +10,7 @@ of cyclic garbage, with the allocation sites that hold the most.
     .venv/bin/python -m bench.idlemem                   # Willow, 2,000 connections
     .venv/bin/python -m bench.idlemem --server raw      # the raw stack alone
     .venv/bin/python -m bench.idlemem --top 40 --group traceback
+    .venv/bin/python -m bench.idlemem --tree /tmp/willow-base   # another commit's server code
 
 Resident memory (RSS) is more than this: the allocator's own overhead and fragmentation, and
 whatever C libraries allocate outside Python's allocator (uvloop's handles, libuv), which
@@ -64,7 +65,7 @@ async def _raw(out: Path, logs: Path) -> ServerProcess:
     return server
 
 
-async def measure(kind: str, count: int, scratch: Path) -> dict[str, Any]:
+async def measure(kind: str, count: int, scratch: Path, tree: Path | None = None) -> dict[str, Any]:
     ctx = Context(SMOKE, scratch / "out", scratch / "db")
     out = scratch / "snapshot"
     tokens: list[str] = []
@@ -74,7 +75,7 @@ async def measure(kind: str, count: int, scratch: Path) -> dict[str, Any]:
             await seed(config.database_url, config.secret_key, count + WARM, 0)
         ).visitor_tokens
         server = await start_willow(
-            config, ctx.logs, wrapper=["bench.traced", str(out), "--", "chat.cli"]
+            config, ctx.logs, wrapper=["bench.traced", str(out), "--", "chat.cli"], tree=tree
         )
 
         async def opener(index: int) -> Peer:
@@ -92,7 +93,7 @@ async def measure(kind: str, count: int, scratch: Path) -> dict[str, Any]:
         rss0 = process.memory_info().rss
         os.kill(server.pid, signal.SIGUSR1)
         await asyncio.sleep(0.2)
-        rest = await connect_many(count, lambda i: opener(WARM + i), concurrency=200)
+        rest = await connect_many(count, lambda i: opener(WARM + i), concurrency=50)
         await asyncio.sleep(SETTLE_SECONDS)
         rss1 = process.memory_info().rss
         os.kill(server.pid, signal.SIGUSR2)
@@ -151,11 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--group", choices=("lineno", "filename", "traceback"), default="lineno")
+    parser.add_argument("--tree", type=Path, default=None, help="run this checkout's server")
     args = parser.parse_args(argv)
+    # Inherited by the server (bench/traced.py): a traceback needs frames, a line one.
+    os.environ["BENCH_TRACE_FRAMES"] = "25" if args.group == "traceback" else "1"
     pin_generator()
     raise_fd_limit(args.connections + WARM + 200)
     with tempfile.TemporaryDirectory(prefix="willow-idlemem-") as scratch:
-        result = uvloop.run(measure(args.server, args.connections, Path(scratch)))
+        result = uvloop.run(measure(args.server, args.connections, Path(scratch), args.tree))
     print(report(result, args.top, args.group))
     return 0
 

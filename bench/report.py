@@ -249,9 +249,9 @@ def _one_to_one(section: dict[str, Any], postgres: dict[str, Any]) -> list[str]:
         "msg/s); messages alternate direction; latency is from "
         "the "
         "intended send time to the partner's receipt. The raw server relays the same frames. "
-        "\"Willow\" stores on SQLite (the embedded default), \"Willow, PostgreSQL\" on a "
+        '"Willow" stores on SQLite (the embedded default), "Willow, PostgreSQL" on a '
         "scratch PostgreSQL database on the same machine (its processes are not pinned and "
-        "their CPU is not in \"server CPU\", which is the node's own).",
+        'their CPU is not in "server CPU", which is the node\'s own).',
         "",
     ]
     if not postgres_ok:
@@ -263,9 +263,7 @@ def _one_to_one(section: dict[str, Any], postgres: dict[str, Any]) -> list[str]:
     lines += _table(STEP_HEADER, rows)
     if sqlite_ok:
         summary = section["summary"]
-        lines += _table(
-            ["figure", "value"], [[k.replace("_", " "), v] for k, v in summary.items()]
-        )
+        lines += _table(["figure", "value"], [[k.replace("_", " "), v] for k, v in summary.items()])
     if postgres_ok:
         summary = postgres["summary"]
         lines += _table(
