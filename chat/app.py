@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from html import escape
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request, WebSocket
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -68,7 +68,7 @@ class Willow(FastAPI):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == transport.PATH:
             scope["app"] = self
-            await transport.websocket_endpoint(WebSocket(scope, receive, send))
+            await transport.websocket_endpoint(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
