@@ -31,6 +31,8 @@ _YOU = "{you}"
 _HAS_WORD = re.compile(r"[^\W_]")
 # Between the words of a phrase, any run of spaces or punctuation: "kill, yourself".
 _GAP = r"[\W_]+"
+# A run of word characters, as `(?<!\w)` and `(?!\w)` in the lists' patterns see them.
+_RUN = re.compile(r"\w+")
 
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
@@ -55,11 +57,43 @@ class AbuseMatch:
     text: str
 
 
+class _Keys:
+    """A cheap test that a text cannot hold any term of a list.
+
+    Every term has a key: the longest run of word characters among the words it must
+    contain (the "{you}" forms aside, which are everyday words). A match of the term holds
+    its key inside one run of word characters of the text, so a text none of whose runs
+    holds any key cannot match, and the list's large pattern need not be searched. What
+    each run holds is remembered, as words repeat from message to message.
+    """
+
+    _KEPT = 50_000
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        ordered = sorted(set(keys), key=lambda key: (-len(key), key))
+        self._any_key = re.compile("|".join(map(re.escape, ordered)))
+        self._runs: dict[str, bool] = {}
+
+    def may_match(self, runs: Iterable[str]) -> bool:
+        known = self._runs
+        for run in runs:
+            holds = known.get(run)
+            if holds is None:
+                holds = self._any_key.search(run) is not None
+                if len(known) >= self._KEPT:
+                    known.clear()
+                known[run] = holds
+            if holds:
+                return True
+        return False
+
+
 @dataclass(frozen=True)
 class _LanguageList:
     you_forms: tuple[str, ...]
     terms: dict[Category, tuple[str, ...]]
     pattern: re.Pattern[str] | None
+    keys: _Keys | None = None
 
 
 @dataclass(frozen=True)
@@ -94,10 +128,16 @@ def find_abuse_matches(
     """Every match with its category (hate, harassment, sexual)."""
     chosen = (lists or default_wordlists()).for_language(language)
     normalised = normalise(text)
+    runs: set[str] | None = None
     found: list[AbuseMatch] = []
     for word_list in chosen:
         if word_list.pattern is None:
             continue
+        if word_list.keys is not None:
+            if runs is None:
+                runs = set(_RUN.findall(normalised))
+            if not word_list.keys.may_match(runs):
+                continue
         for match in word_list.pattern.finditer(normalised):
             category = _CATEGORY_BY_NAME.get(match.lastgroup or "")
             if category is not None:
@@ -185,7 +225,20 @@ def _compile(parts: dict[str, list[str]]) -> _LanguageList:
         if found
     ]
     pattern = re.compile(rf"(?<!\w)(?:{'|'.join(groups)})(?!\w)") if groups else None
-    return _LanguageList(you_forms, terms, pattern)
+    keys = [_key(term) for found in terms.values() for term in found]
+    return _LanguageList(you_forms, terms, pattern, _Keys(keys) if all(keys) else None)
+
+
+def _key(term: str) -> str:
+    """The longest run of word characters among the words a term must contain, written as
+    its pattern matches them literally (a trailing * is not part of the word); '' if none."""
+    runs = [
+        run
+        for piece in term.split(_YOU)
+        for word in piece.split()
+        for run in _RUN.findall(word.removesuffix("*") if word.endswith("*") else word)
+    ]
+    return max(runs, key=len, default="")
 
 
 def _alternatives(terms: Iterable[str], you_forms: tuple[str, ...]) -> str:

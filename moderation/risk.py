@@ -291,8 +291,11 @@ class RuleDetector:
         return found
 
     def _canon(self, words: str) -> tuple[str, set[int]]:
-        canon = self._vocabulary.correct(words)
-        return canon, self._index.present(canon)
+        found = set(_WORD.findall(words))
+        canon = self._vocabulary.correct(words, found)
+        if canon is not words:
+            found = set(_WORD.findall(canon))
+        return canon, self._index.present_words(canon, found)
 
     def _blank(
         self, canon: str, present: set[int], lexicons: Sequence[Lexicon]
@@ -392,6 +395,7 @@ def _pattern_hits(
 
 
 _WORD_CACHE_SIZE = 20_000
+_UNCHANGED_KEPT = 50_000
 # Enough for the last few messages of every chat a busy node carries at once.
 _READING_CACHE_SIZE = 4_096
 _READING_CACHE_MAX_CHARS = 2_000
@@ -411,7 +415,9 @@ class _AnchorIndex:
     def __init__(self, patterns: Iterable[Pattern]) -> None:
         self._by_anchor: dict[str, set[int]] = {}
         self._always: set[int] = set()
+        self._patterns: dict[int, Pattern] = {}
         for pattern in patterns:
+            self._patterns[id(pattern)] = pattern
             if not pattern.anchors:
                 self._always.add(id(pattern))
             for anchor in pattern.anchors:
@@ -421,8 +427,15 @@ class _AnchorIndex:
         self._word_ids: dict[str, frozenset[int]] = {}
 
     def present(self, text: str) -> set[int]:
+        return self.present_words(text, set(_WORD.findall(text)))
+
+    def present_words(self, text: str, words: set[str]) -> set[int]:
+        """`present` for a text whose words (runs of `WORD_CHAR`) are `words`.
+
+        A pattern found by its anchor is kept only if the text holds every string a match
+        of it must hold (`Pattern.could_match`): in an ordinary sentence most are not."""
         found = set(self._always)
-        for word in set(_WORD.findall(text)):
+        for word in words:
             ids = self._word_ids.get(word)
             if ids is None:
                 ids = self._ids_for(word)
@@ -430,7 +443,8 @@ class _AnchorIndex:
                     self._word_ids.clear()
                 self._word_ids[word] = ids
             found |= ids
-        return found
+        patterns = self._patterns
+        return {pid for pid in found if patterns[pid].could_match(text)}
 
     def _ids_for(self, word: str) -> frozenset[int]:
         found: set[int] = set()
@@ -616,12 +630,27 @@ class _Vocabulary:
             for variant in _deletions(word):
                 self._by_deletion.setdefault(variant, []).append(word)
         self._cache: dict[str, str] = {}
+        # Words seen before that stay as they are: most of every message.
+        self._unchanged: set[str] = set()
 
-    def correct(self, text: str) -> str:
-        return _WORD.sub(self._correct_match, text)
+    def correct(self, text: str, words: set[str] | None = None) -> str:
+        """`text` with its misspelt words corrected; `words` are its words when known.
+        `text` itself (the same object) when no word changes."""
+        pending = (set(_WORD.findall(text)) if words is None else words) - self._unchanged
+        changes = False
+        for word in pending:
+            if self._corrected(word) == word:
+                if len(self._unchanged) >= _UNCHANGED_KEPT:
+                    self._unchanged.clear()
+                self._unchanged.add(word)
+            else:
+                changes = True
+        return _WORD.sub(self._correct_match, text) if changes else text
 
     def _correct_match(self, match: re.Match[str]) -> str:
-        word = match.group(0)
+        return self._corrected(match.group(0))
+
+    def _corrected(self, word: str) -> str:
         if len(word) < _FUZZY_SHORTEST or word in self._known or self._in_family(word):
             return word
         cached = self._cache.get(word)
