@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from moderation.datafiles import DATA_DIR, DataFileError, describe_validation_error, load_mapping
-from moderation.normalize import normalise
+from moderation.normalize import normalise, word_runs
 
 Category = Literal["hate", "harassment", "sexual"]
 CATEGORIES: tuple[Category, ...] = ("hate", "harassment", "sexual")
@@ -60,32 +60,50 @@ class AbuseMatch:
 class _Keys:
     """A cheap test that a text cannot hold any term of a list.
 
-    Every term has a key: the longest run of word characters among the words it must
-    contain (the "{you}" forms aside, which are everyday words). A match of the term holds
-    its key inside one run of word characters of the text, so a text none of whose runs
-    holds any key cannot match, and the list's large pattern need not be searched. What
-    each run holds is remembered, as words repeat from message to message.
+    A term's keys are the runs of word characters of the words it must contain (the
+    "{you}" forms aside: one of several is enough). A match of the term holds each key
+    inside one run of word characters of the text, so unless some term has every key
+    inside the text's runs, the list's large pattern need not be searched. The keys inside
+    each run are remembered, as words repeat from message to message.
     """
 
     _KEPT = 50_000
 
-    def __init__(self, keys: Iterable[str]) -> None:
-        ordered = sorted(set(keys), key=lambda key: (-len(key), key))
-        self._any_key = re.compile("|".join(map(re.escape, ordered)))
-        self._runs: dict[str, bool] = {}
+    def __init__(self, terms: Iterable[frozenset[str]]) -> None:
+        # Each term filed under its longest key (any would do: all must be there).
+        self._terms: dict[str, list[frozenset[str]]] = {}
+        for keys in terms:
+            longest = max(sorted(keys), key=len)
+            self._terms.setdefault(longest, []).append(keys)
+        self._keys = frozenset(key for keys in terms for key in keys)
+        self._lengths = sorted({len(key) for key in self._keys})
+        self._runs: dict[str, frozenset[str]] = {}
 
     def may_match(self, runs: Iterable[str]) -> bool:
+        held: set[str] = set()
         known = self._runs
         for run in runs:
-            holds = known.get(run)
-            if holds is None:
-                holds = self._any_key.search(run) is not None
+            inside = known.get(run)
+            if inside is None:
+                inside = self._inside(run)
                 if len(known) >= self._KEPT:
                     known.clear()
-                known[run] = holds
-            if holds:
-                return True
+                known[run] = inside
+            held |= inside
+        for key in held.intersection(self._terms):
+            for keys in self._terms[key]:
+                if keys <= held:
+                    return True
         return False
+
+    def _inside(self, run: str) -> frozenset[str]:
+        keys = self._keys
+        return frozenset(
+            run[start : start + length]
+            for length in self._lengths
+            for start in range(len(run) - length + 1)
+            if run[start : start + length] in keys
+        )
 
 
 @dataclass(frozen=True)
@@ -128,14 +146,14 @@ def find_abuse_matches(
     """Every match with its category (hate, harassment, sexual)."""
     chosen = (lists or default_wordlists()).for_language(language)
     normalised = normalise(text)
-    runs: set[str] | None = None
+    runs: frozenset[str] | None = None
     found: list[AbuseMatch] = []
     for word_list in chosen:
         if word_list.pattern is None:
             continue
         if word_list.keys is not None:
             if runs is None:
-                runs = set(_RUN.findall(normalised))
+                runs = word_runs(normalised)
             if not word_list.keys.may_match(runs):
                 continue
         for match in word_list.pattern.finditer(normalised):
@@ -225,20 +243,19 @@ def _compile(parts: dict[str, list[str]]) -> _LanguageList:
         if found
     ]
     pattern = re.compile(rf"(?<!\w)(?:{'|'.join(groups)})(?!\w)") if groups else None
-    keys = [_key(term) for found in terms.values() for term in found]
+    keys = [_keys(term) for found in terms.values() for term in found]
     return _LanguageList(you_forms, terms, pattern, _Keys(keys) if all(keys) else None)
 
 
-def _key(term: str) -> str:
-    """The longest run of word characters among the words a term must contain, written as
-    its pattern matches them literally (a trailing * is not part of the word); '' if none."""
-    runs = [
+def _keys(term: str) -> frozenset[str]:
+    """The runs of word characters of the words a term must contain, as its pattern
+    matches them literally (a trailing * is not part of the word)."""
+    return frozenset(
         run
         for piece in term.split(_YOU)
         for word in piece.split()
-        for run in _RUN.findall(word.removesuffix("*") if word.endswith("*") else word)
-    ]
-    return max(runs, key=len, default="")
+        for run in _RUN.findall(word.removesuffix("*"))
+    )
 
 
 def _alternatives(terms: Iterable[str], you_forms: tuple[str, ...]) -> str:

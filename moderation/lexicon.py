@@ -87,18 +87,11 @@ class Pattern:
         """
         if not self.could_match(text):
             return
-        position = 0
         regex = self.regex
-        while position <= len(text):
-            match = regex.search(text, position)
-            if match is None:
-                return
-            start = match.start()
-            if start == 0 or not _WORD_CHAR_RE.match(text, start - 1) or _glued(text, start):
-                yield match
-                position = max(match.end(), start + 1)
-            else:
-                position = start + 1
+        match = _first_at_word(regex, text, 0)
+        while match is not None:
+            yield match
+            match = _first_at_word(regex, text, max(match.end(), match.start() + 1))
 
     def could_match(self, text: str) -> bool:
         """False when `text` lacks a string every match holds (then it cannot match)."""
@@ -110,9 +103,21 @@ class Pattern:
                 return False
         return True
 
+    @cached_property
+    def _required_sets(self) -> tuple[frozenset[str], ...]:
+        return tuple(frozenset(anchors) for anchors in self.required)
+
+    def holds_required(self, present: set[str] | frozenset[str]) -> bool:
+        """`could_match` for a text known to hold exactly the `present` required strings."""
+        # A loop, not all(...): this runs for every candidate phrase of every message.
+        for anchors in self._required_sets:  # noqa: SIM110
+            if anchors.isdisjoint(present):
+                return False
+        return True
+
     def search(self, text: str) -> bool:
         """True if the pattern matches anywhere in `text`."""
-        return next(self.matches(text), None) is not None
+        return self.could_match(text) and _first_at_word(self.regex, text, 0) is not None
 
     def blank(self, text: str, mask: str) -> str:
         """`text` with every match replaced by `mask`."""
@@ -150,6 +155,19 @@ class Lexicon:
     reported: list[Pattern] = field(default_factory=list)
     imminent: list[Pattern] = field(default_factory=list)
     ignore: list[Pattern] = field(default_factory=list)
+
+
+def _first_at_word(regex: re.Pattern[str], text: str, position: int) -> re.Match[str] | None:
+    """The first match from `position` on that starts at the beginning of a word."""
+    while position <= len(text):
+        match = regex.search(text, position)
+        if match is None:
+            return None
+        start = match.start()
+        if start == 0 or not _WORD_CHAR_RE.match(text, start - 1) or _glued(text, start):
+            return match
+        position = start + 1
+    return None
 
 
 def _glued(text: str, start: int) -> bool:

@@ -129,7 +129,8 @@ _URDU_ADDRESS = re.compile(
     r"|\d{1,5}\s*،?\s*(?:\S+\s+){0,2}?(?:روڈ|سڑک|اسٹریٹ|سٹریٹ|لین|ایونیو|کلوز|ڈرائیو|گارڈنز))"
 )
 _DIGIT = re.compile(r"\d")
-_ASCII_DIGIT = re.compile(r"[0-9]")
+# Every postcode ends with its inward code (GIR 0AA too): found fast, as it starts with a digit.
+_POSTCODE_INWARD = re.compile(r"[0-9][ABD-HJLNP-UW-Z]{2}", re.IGNORECASE)
 # Runs of letters and digits in a lower-cased ASCII text (see `_Words`).
 _ASCII_RUN = re.compile(r"[a-z0-9]+")
 _STREET_WORD_SET = frozenset(_STREET_WORDS.split("|"))
@@ -234,7 +235,7 @@ def find_pii(
         found += _regex_findings(text, _EMAIL, PiiKind.EMAIL)
     found += _spelled_emails(text, words)
     if digit:
-        if _ASCII_DIGIT.search(text) is not None:
+        if _POSTCODE_INWARD.search(text) is not None:
             found += _regex_findings(text, _POSTCODE, PiiKind.POSTCODE)
         if words.may_hold(_STREET_WORD_SET):
             found += _addresses(text)

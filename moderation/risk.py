@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,7 +55,7 @@ from moderation.lexicon import (
     Pattern,
     load_lexicons,
 )
-from moderation.normalize import normalise
+from moderation.normalize import normalise, word_runs
 from moderation.stance import intends, stance_of
 from moderation.types import (
     NO_RISK,
@@ -87,7 +87,8 @@ _MAX_MATCHES = 20
 _MAX_MATCHES_PER_PATTERN = 25
 _READ_HEAD = 48_000
 _READ_TAIL = 16_000
-_LONG_RUN = re.compile(rf"({WORD_CHAR}{{64}}){WORD_CHAR}+")
+_LONG_RUN_CHARS = 64
+_LONG_RUN = re.compile(rf"({WORD_CHAR}{{{_LONG_RUN_CHARS}}}){WORD_CHAR}+")
 # How far around a phrase to look for negation, history or reported speech (characters).
 _CONTEXT_CHARS = 160
 _SENTENCE_END = re.compile(r"[.!?؟।\n]")
@@ -291,11 +292,12 @@ class RuleDetector:
         return found
 
     def _canon(self, words: str) -> tuple[str, set[int]]:
-        found = set(_WORD.findall(words))
+        # In ASCII text the word characters are those of `\w`: the runs abuse reads too.
+        found = word_runs(words) if words.isascii() else frozenset(_WORD.findall(words))
         canon = self._vocabulary.correct(words, found)
         if canon is not words:
-            found = set(_WORD.findall(canon))
-        return canon, self._index.present_words(canon, found)
+            found = frozenset(_WORD.findall(canon))
+        return canon, self._index.present_words(found)
 
     def _blank(
         self, canon: str, present: set[int], lexicons: Sequence[Lexicon]
@@ -326,7 +328,8 @@ class RuleDetector:
                 owner
                 for pid in present
                 for owner in self._owners.get(pid, ())
-                if id(owner[1]) in chosen
+                # A pattern whose regex finds nothing anywhere has no match to grade.
+                if id(owner[1]) in chosen and owner[3].regex.search(canon) is not None
             ),
             key=lambda owner: owner[0],
         )
@@ -353,7 +356,9 @@ def _bounded(text: str) -> str:
     beginning and the end are read (chat messages are far shorter; the pipeline's length
     limit applies first).
     """
-    text = _LONG_RUN.sub(r"\1", text)
+    # Such a run lies inside one of the text's words: most texts have no word that long.
+    if len(text) > _LONG_RUN_CHARS and max(map(len, text.split()), default=0) > _LONG_RUN_CHARS:
+        text = _LONG_RUN.sub(r"\1", text)
     if len(text) <= _READ_HEAD + _READ_TAIL:
         return text
     return text[:_READ_HEAD] + _MASK + text[-_READ_TAIL:]
@@ -423,28 +428,41 @@ class _AnchorIndex:
             for anchor in pattern.anchors:
                 self._by_anchor.setdefault(anchor, set()).add(id(pattern))
         self._lengths = sorted({len(anchor) for anchor in self._by_anchor})
-        # Words repeat from message to message; remember what each one points at (bounded).
-        self._word_ids: dict[str, frozenset[int]] = {}
+        # Every string some pattern's match must hold (`Pattern.required`), by length.
+        self._required = frozenset(
+            anchor
+            for pattern in self._patterns.values()
+            for anchors in pattern.required
+            for anchor in anchors
+        )
+        self._required_lengths = sorted({len(anchor) for anchor in self._required})
+        # Words repeat from message to message; remember, for each one, the patterns it
+        # points at and the required strings inside it (bounded).
+        self._words: dict[str, tuple[frozenset[int], frozenset[str]]] = {}
 
     def present(self, text: str) -> set[int]:
-        return self.present_words(text, set(_WORD.findall(text)))
+        return self.present_words(set(_WORD.findall(text)))
 
-    def present_words(self, text: str, words: set[str]) -> set[int]:
+    def present_words(self, words: Set[str]) -> set[int]:
         """`present` for a text whose words (runs of `WORD_CHAR`) are `words`.
 
         A pattern found by its anchor is kept only if the text holds every string a match
-        of it must hold (`Pattern.could_match`): in an ordinary sentence most are not."""
+        of it must hold (`Pattern.required`): in an ordinary sentence most do not. Those
+        strings are runs of word characters, so each lies inside one word of the text."""
         found = set(self._always)
+        held: set[str] = set()
+        known = self._words
         for word in words:
-            ids = self._word_ids.get(word)
-            if ids is None:
-                ids = self._ids_for(word)
-                if len(self._word_ids) >= _WORD_CACHE_SIZE:
-                    self._word_ids.clear()
-                self._word_ids[word] = ids
-            found |= ids
+            entry = known.get(word)
+            if entry is None:
+                entry = (self._ids_for(word), self._required_in(word))
+                if len(known) >= _WORD_CACHE_SIZE:
+                    known.clear()
+                known[word] = entry
+            found |= entry[0]
+            held |= entry[1]
         patterns = self._patterns
-        return {pid for pid in found if patterns[pid].could_match(text)}
+        return {pid for pid in found if patterns[pid].holds_required(held)}
 
     def _ids_for(self, word: str) -> frozenset[int]:
         found: set[int] = set()
@@ -457,6 +475,15 @@ class _AnchorIndex:
                 if ids:
                     found |= ids
         return frozenset(found)
+
+    def _required_in(self, word: str) -> frozenset[str]:
+        required = self._required
+        return frozenset(
+            word[start : start + length]
+            for length in self._required_lengths
+            for start in range(len(word) - length + 1)
+            if word[start : start + length] in required
+        )
 
 
 class _Context:
@@ -633,7 +660,7 @@ class _Vocabulary:
         # Words seen before that stay as they are: most of every message.
         self._unchanged: set[str] = set()
 
-    def correct(self, text: str, words: set[str] | None = None) -> str:
+    def correct(self, text: str, words: Set[str] | None = None) -> str:
         """`text` with its misspelt words corrected; `words` are its words when known.
         `text` itself (the same object) when no word changes."""
         pending = (set(_WORD.findall(text)) if words is None else words) - self._unchanged
