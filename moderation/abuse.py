@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -119,8 +119,20 @@ class WordLists:
     """Compiled lists by language code."""
 
     languages: dict[str, _LanguageList]
+    # The lists chosen for each language asked about, remembered.
+    _chosen: dict[str | None, tuple[_LanguageList, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def for_language(self, language: str | None) -> list[_LanguageList]:
+        chosen = self._chosen.get(language)
+        if chosen is None:
+            chosen = tuple(self._for_language(language))
+            if len(self._chosen) < 64:
+                self._chosen[language] = chosen
+        return list(chosen)
+
+    def _for_language(self, language: str | None) -> list[_LanguageList]:
         if language is None:
             return list(self.languages.values())
         code = _language_code(language)

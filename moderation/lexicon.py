@@ -103,18 +103,6 @@ class Pattern:
                 return False
         return True
 
-    @cached_property
-    def _required_sets(self) -> tuple[frozenset[str], ...]:
-        return tuple(frozenset(anchors) for anchors in self.required)
-
-    def holds_required(self, present: set[str] | frozenset[str]) -> bool:
-        """`could_match` for a text known to hold exactly the `present` required strings."""
-        # A loop, not all(...): this runs for every candidate phrase of every message.
-        for anchors in self._required_sets:  # noqa: SIM110
-            if anchors.isdisjoint(present):
-                return False
-        return True
-
     def search(self, text: str) -> bool:
         """True if the pattern matches anywhere in `text`."""
         return self.could_match(text) and _first_at_word(self.regex, text, 0) is not None

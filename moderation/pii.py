@@ -41,6 +41,8 @@ _SERVICE_NUMBER_TYPES = frozenset(
 # "O7700 9OO123": letters standing in for digits inside a run that already has digits.
 # Only runs with a digit can change (see `_letters_as_digits`); each is matched whole.
 _DIGITISH_RUN = re.compile(r"[OoIl|]*[0-9][0-9OoIl|]*")
+_FROM_A_DIGIT = re.compile(r"[0-9][0-9OoIl|]*")
+_BEFORE_A_DIGIT = re.compile(r"[OoIl|]+(?=[0-9])")
 _AS_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
 
 _EMAIL = re.compile(
@@ -356,8 +358,11 @@ def _names(text: str, allowed: set[str]) -> Iterator[PiiFinding]:
 
 def _digitish_length(text: str) -> int:
     """At least as many characters as `_phones` can read as digits in an ASCII text: every
-    digit, and every letter it reads as one, is inside one of these runs."""
-    return sum(map(len, _DIGITISH_RUN.findall(text)))
+    digit, and every letter it reads as one, is inside a run of `_DIGITISH_RUN`, which is
+    its letters before a digit and what follows from that digit on (both found by
+    patterns the engine can skip to, unlike the run's own)."""
+    after = sum(map(len, _FROM_A_DIGIT.findall(text)))
+    return after + sum(map(len, _BEFORE_A_DIGIT.findall(text)))
 
 
 def _letters_as_digits(match: re.Match[str]) -> str:

@@ -428,17 +428,25 @@ class _AnchorIndex:
             for anchor in pattern.anchors:
                 self._by_anchor.setdefault(anchor, set()).add(id(pattern))
         self._lengths = sorted({len(anchor) for anchor in self._by_anchor})
-        # Every string some pattern's match must hold (`Pattern.required`), by length.
-        self._required = frozenset(
-            anchor
-            for pattern in self._patterns.values()
-            for anchors in pattern.required
-            for anchor in anchors
-        )
-        self._required_lengths = sorted({len(anchor) for anchor in self._required})
+        # What each pattern's match must hold (`Pattern.required`): one number for each
+        # distinct set of strings of which one must be there, and for each string the sets
+        # it satisfies. A pattern is possible when all its sets are satisfied.
+        numbers: dict[frozenset[str], int] = {}
+        satisfies: dict[str, set[int]] = {}
+        self._needs: dict[int, frozenset[int]] = {}
+        for pid, pattern in self._patterns.items():
+            needed: set[int] = set()
+            for anchors in pattern.required:
+                number = numbers.setdefault(frozenset(anchors), len(numbers))
+                needed.add(number)
+                for anchor in anchors:
+                    satisfies.setdefault(anchor, set()).add(number)
+            self._needs[pid] = frozenset(needed)
+        self._satisfies = {anchor: frozenset(sets) for anchor, sets in satisfies.items()}
+        self._required_lengths = sorted({len(anchor) for anchor in self._satisfies})
         # Words repeat from message to message; remember, for each one, the patterns it
-        # points at and the required strings inside it (bounded).
-        self._words: dict[str, tuple[frozenset[int], frozenset[str]]] = {}
+        # points at and the sets its required strings satisfy (bounded).
+        self._words: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
 
     def present(self, text: str) -> set[int]:
         return self.present_words(set(_WORD.findall(text)))
@@ -450,19 +458,19 @@ class _AnchorIndex:
         of it must hold (`Pattern.required`): in an ordinary sentence most do not. Those
         strings are runs of word characters, so each lies inside one word of the text."""
         found = set(self._always)
-        held: set[str] = set()
+        satisfied: set[int] = set()
         known = self._words
         for word in words:
             entry = known.get(word)
             if entry is None:
-                entry = (self._ids_for(word), self._required_in(word))
+                entry = (self._ids_for(word), self._satisfied_by(word))
                 if len(known) >= _WORD_CACHE_SIZE:
                     known.clear()
                 known[word] = entry
             found |= entry[0]
-            held |= entry[1]
-        patterns = self._patterns
-        return {pid for pid in found if patterns[pid].holds_required(held)}
+            satisfied |= entry[1]
+        needs = self._needs
+        return {pid for pid in found if needs[pid] <= satisfied}
 
     def _ids_for(self, word: str) -> frozenset[int]:
         found: set[int] = set()
@@ -476,14 +484,15 @@ class _AnchorIndex:
                     found |= ids
         return frozenset(found)
 
-    def _required_in(self, word: str) -> frozenset[str]:
-        required = self._required
-        return frozenset(
-            word[start : start + length]
-            for length in self._required_lengths
-            for start in range(len(word) - length + 1)
-            if word[start : start + length] in required
-        )
+    def _satisfied_by(self, word: str) -> frozenset[int]:
+        satisfies = self._satisfies
+        numbers: set[int] = set()
+        for length in self._required_lengths:
+            for start in range(len(word) - length + 1):
+                sets = satisfies.get(word[start : start + length])
+                if sets:
+                    numbers |= sets
+        return frozenset(numbers)
 
 
 class _Context:
