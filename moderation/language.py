@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from moderation.normalize import ascii_words
+
 KNOWN = ("en", "pl", "ar", "ur", "bn", "pa")
 
 _SCRIPTS = (
@@ -164,7 +166,8 @@ _MODEL_ANSWERS: tuple[tuple[str, ...], ...] = (("pl",), ("en",), ())
 def _romanised(text: str) -> tuple[str, ...]:
     ascii_text = text.isascii()
     # Lower-casing ASCII text changes no word's bounds: one call instead of one per word.
-    words = _WORD.findall(text.lower()) if ascii_text else [w.lower() for w in _WORD.findall(text)]
+    # In ASCII text `_WORD` is [A-Za-z0-9]+, and lower-casing changes no word's bounds.
+    words = ascii_words(text) if ascii_text else [w.lower() for w in _WORD.findall(text)]
     markers = _markers()
     scores: dict[str, float] = {}
     distinct = set(words)

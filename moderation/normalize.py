@@ -241,6 +241,24 @@ def word_runs(text: str) -> frozenset[str]:
 _WORD_RUN = re.compile(r"\w+")
 
 
+def ascii_words(text: str) -> tuple[str, ...]:
+    """The runs of letters and digits of an ASCII text, lower-cased, in order: what language
+    detection and the personal-details finders both read from a message as she wrote it
+    (remembered for chat-sized texts). Only for ASCII text, where lower-casing keeps every
+    letter a letter."""
+    if len(text) <= _CACHE_MAX_CHARS:
+        return _ascii_words_cached(text)
+    return tuple(_ASCII_ALNUM_RUN.findall(text.lower()))
+
+
+_ASCII_ALNUM_RUN = re.compile(r"[a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=256)
+def _ascii_words_cached(text: str) -> tuple[str, ...]:
+    return tuple(_ASCII_ALNUM_RUN.findall(text.lower()))
+
+
 @functools.lru_cache(maxsize=256)
 def _word_runs_cached(text: str) -> frozenset[str]:
     return frozenset(_WORD_RUN.findall(text))

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberType
 
+from moderation.normalize import ascii_words
 from moderation.types import PiiFinding, PiiKind
 
 REDACTED = "[removed]"
@@ -133,8 +134,6 @@ _URDU_ADDRESS = re.compile(
 _DIGIT = re.compile(r"\d")
 # Every postcode ends with its inward code (GIR 0AA too): found fast, as it starts with a digit.
 _POSTCODE_INWARD = re.compile(r"[0-9][ABD-HJLNP-UW-Z]{2}", re.IGNORECASE)
-# Runs of letters and digits in a lower-cased ASCII text (see `_Words`).
-_ASCII_RUN = re.compile(r"[a-z0-9]+")
 _STREET_WORD_SET = frozenset(_STREET_WORDS.split("|"))
 
 
@@ -267,7 +266,7 @@ class _Words:
     @property
     def runs(self) -> frozenset[str]:
         if self._runs is None:
-            self._runs = frozenset(_ASCII_RUN.findall(self._text.lower()))
+            self._runs = frozenset(ascii_words(self._text))
         return self._runs
 
     def may_hold(self, words: frozenset[str]) -> bool:
