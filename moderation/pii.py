@@ -160,6 +160,9 @@ def _platform_names(alternatives: str) -> frozenset[str]:
 _PLATFORM_WORDS = _platform_names(_PLATFORM)
 # The look-ahead after the name is [\s:='’a]: inside a word only "a" can follow it.
 _PLATFORM_STARTS = tuple(sorted(name + "a" for name in _PLATFORM_WORDS))
+# Whether a word starts so, remembered: words repeat from message to message.
+_PLATFORM_RUNS: dict[str, bool] = {}
+_PLATFORM_RUNS_KEPT = 50_000
 
 
 # Numbers said in words: a run of them as long as a phone number is one.
@@ -281,7 +284,17 @@ class _Words:
         runs = self.runs
         if not runs.isdisjoint(_PLATFORM_WORDS):
             return True
-        return any(run.startswith(_PLATFORM_STARTS) for run in runs)
+        known = _PLATFORM_RUNS
+        for run in runs:
+            starts = known.get(run)
+            if starts is None:
+                starts = run.startswith(_PLATFORM_STARTS)
+                if len(known) >= _PLATFORM_RUNS_KEPT:
+                    known.clear()
+                known[run] = starts
+            if starts:
+                return True
+        return False
 
 
 def redact(text: str, findings: Iterable[PiiFinding]) -> str:
@@ -401,6 +414,8 @@ def _handles(text: str, allowed: set[str], words: _Words | None = None) -> Itera
     at = "@" in text
     maybe = words is None or words.may_name_platform()
     platform = maybe and _PLATFORM_NAMED.search(text) is not None
+    if not at and not platform:
+        return
     for index, pattern in enumerate(_HANDLE_PATTERNS):
         if not (at if index == 0 else platform):
             continue

@@ -155,6 +155,7 @@ class RuleDetector:
         # Oldest first; a reading depends only on the text, the page language and the rules.
         self._readings: dict[tuple[str, str | None], _Reading] = {}
         self._imminent = {id(lex): {id(p): p for p in lex.imminent} for lex in lexicons.values()}
+        self._imminent_ids = {key: frozenset(cues) for key, cues in self._imminent.items()}
         self._undecided_by_outcomes: dict[
             tuple[tuple[str, ...], ...], tuple[frozenset[int], tuple[Lexicon, ...]]
         ] = {}
@@ -313,11 +314,12 @@ class RuleDetector:
 
     def _now(self, canon: str, present: set[int], lexicons: Sequence[Lexicon]) -> bool:
         # Only the time cues whose anchors are present can match.
-        return any(
-            self._imminent[id(lex)][pid].search(canon)
-            for lex in lexicons
-            for pid in present.intersection(self._imminent[id(lex)])
-        )
+        for lex in lexicons:
+            cues = self._imminent[id(lex)]
+            for pid in present.intersection(self._imminent_ids[id(lex)]):
+                if cues[pid].search(canon):
+                    return True
+        return False
 
     def _hits(
         self, canon: str, present: set[int], lexicons: Sequence[Lexicon], now: bool
