@@ -31,6 +31,7 @@ from chat.helpline import (
     admin_documents,
     assign,
     continuity,
+    opening,
     profile,
     retention,
     second_factor,
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     install_console(app, services)
     retention.install(services)
     assign.install(services)
+    opening.install(services)
     # Any second-factor secret still in plain text (from before it was sealed) is encrypted.
     services.housekeeping.register(
         "seal_second_factor",

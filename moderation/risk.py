@@ -26,7 +26,9 @@ rn") joins danger she wrote before, or a means she wrote of with a wish to act n
 
 Everyday phrases listed under ``ignore`` ("dying to see it", "harm reduction") are blanked
 out before matching. Words of eight or more letters in a pattern, and shorter ones written
-``~word``, also match with one typo ("overdoes", "sucide").
+``~word``, also match with one typo ("overdoes", "sucide"). Romanised and Arabizi spellings,
+elongations, text-speak and means emoji are folded first (`moderation.variants`), and
+situations told in parts, words apart, are read beside the phrases (`moderation.situations`).
 
 What the rules can and cannot do: they catch danger written in the words the lexicons know,
 and their variants, with few false alarms. New wording is often missed (see
@@ -56,7 +58,8 @@ from moderation.lexicon import (
     load_lexicons,
 )
 from moderation.normalize import normalise, word_runs
-from moderation.stance import intends, stance_of
+from moderation.situations import Found, Situations, default_situations
+from moderation.stance import cue_words, intends, settled_now, stance_of
 from moderation.types import (
     NO_RISK,
     RiskAssessment,
@@ -66,6 +69,7 @@ from moderation.types import (
     Stance,
     highest_level,
 )
+from moderation.variants import Speller, widen_lexicons
 
 __all__ = [
     "Classifier",
@@ -91,8 +95,9 @@ _LONG_RUN_CHARS = 64
 _LONG_RUN = re.compile(rf"({WORD_CHAR}{{{_LONG_RUN_CHARS}}}){WORD_CHAR}+")
 # How far around a phrase to look for negation, history or reported speech (characters).
 _CONTEXT_CHARS = 160
-_SENTENCE_END = re.compile(r"[.!?؟।\n]")
-_CLAUSE_END = re.compile(r"[.!?؟।,;:\n]")
+# Arabic-script full stop (۔), comma (،) and semicolon (؛) end a sentence or clause too.
+_SENTENCE_END = re.compile(r"[.!?؟।۔\n]")
+_CLAUSE_END = re.compile(r"[.!?؟।۔,،;؛:\n]")
 _WORD = re.compile(rf"{WORD_CHAR}+")
 _MASK = " \u00b7 "  # a non-word mark that phrases cannot match across
 _FUZZY_SHORTEST = 4  # a five-letter ~word with a letter missing
@@ -150,8 +155,12 @@ class _Hit:
 class RuleDetector:
     """The lexicon rules, compiled once; safe to share between threads (it is read-only)."""
 
-    def __init__(self, lexicons: dict[str, Lexicon]) -> None:
+    def __init__(self, lexicons: dict[str, Lexicon], situations: Situations | None = None) -> None:
+        # Romanised words also match their other spellings (`moderation.variants`).
+        lexicons = widen_lexicons(lexicons)
         self._lexicons = lexicons
+        self._situations = situations if situations is not None else default_situations()
+        self._speller = Speller(lexicons, cue_words(("en", "pl")), self._situations.words())
         # Oldest first; a reading depends only on the text, the page language and the rules.
         self._readings: dict[tuple[str, str | None], _Reading] = {}
         self._imminent = {id(lex): {id(p): p for p in lex.imminent} for lex in lexicons.values()}
@@ -217,6 +226,9 @@ class RuleDetector:
         head = text[:_DETECT_CHARS]
         languages = settled(head, language)
         canon, present = self._canon(words)
+        if languages is None and self._situations.find(canon, _every_outcome(language)):
+            # A situation is found in one of the languages the model may give: ask it.
+            languages = detect(head, language)
         if languages is None:
             # Only the language model can tell English from Polish here, and it costs more
             # than the rest of the reading. It is not asked when no phrase of the lexicon its
@@ -231,11 +243,14 @@ class RuleDetector:
         canon, present = self._blank(canon, present, lexicons)
         now = self._now(canon, present, lexicons)
         hits = self._hits(canon, present, lexicons, now)
+        hits += _new_only(self._situation_hits(canon, languages, now), hits)
         stance = Stance.NONE
         if hits:
             stance = stance_of(text, canon, languages, now)
         intent = now and intends(canon, languages)
-        return _Reading(tuple(hits), now, stance, languages, intent)
+        # "today I went to the gurdwara, I'm at peace": a time, but not danger joined now.
+        calm = now and not hits and settled_now(canon, languages)
+        return _Reading(tuple(hits), now, stance, languages, intent, calm=calm)
 
     def _read_decided(
         self,
@@ -293,12 +308,23 @@ class RuleDetector:
         return found
 
     def _canon(self, words: str) -> tuple[str, set[int]]:
+        spelled = self._speller.spell(words)
         # In ASCII text the word characters are those of `\w`: the runs abuse reads too.
-        found = word_runs(words) if words.isascii() else frozenset(_WORD.findall(words))
-        canon = self._vocabulary.correct(words, found)
-        if canon is not words:
+        found = word_runs(spelled) if spelled.isascii() else frozenset(_WORD.findall(spelled))
+        canon = self._vocabulary.correct(spelled, found)
+        if canon is not spelled:
             found = frozenset(_WORD.findall(canon))
         return canon, self._index.present_words(found)
+
+    def _situation_hits(self, canon: str, languages: Sequence[str], now: bool) -> list[_Hit]:
+        """Situations told in parts (`moderation.situations`), graded like phrases."""
+        hits: list[_Hit] = []
+        for found in self._situations.find(canon, languages):
+            lexicon = self._lexicons.get(found.spans[0].language) or self._lexicons.get("en")
+            if lexicon is None:
+                continue
+            hits += _found_hits(found, canon, lexicon, now)
+        return hits
 
     def _blank(
         self, canon: str, present: set[int], lexicons: Sequence[Lexicon]
@@ -399,6 +425,54 @@ def _pattern_hits(
         for category in entry.categories:
             level = _grade(entry, category, context, now)
             yield _Hit(category, level, match.group(0).strip())
+
+
+def _new_only(found: list[_Hit], hits: list[_Hit]) -> list[_Hit]:
+    """Situations that add something: a category the phrases did not find, or a higher
+    level (staff see each concern once, not a phrase and its situation twice)."""
+    best: dict[RiskCategory, int] = {}
+    for hit in hits:
+        best[hit.category] = max(best.get(hit.category, -1), hit.level.rank)
+    return [hit for hit in found if hit.level.rank > best.get(hit.category, -1)]
+
+
+def _every_outcome(language: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(code for found in model_outcomes(language) for code in found))
+
+
+def _found_hits(found: Found, text: str, lexicon: Lexicon, now: bool) -> Iterable[_Hit]:
+    """A situation's hits: negated before its first part or after its last (a negation
+    word inside a part counts only if the part does not name it), or in the past, it is
+    a mention."""
+    first, last = found.spans[0], found.spans[-1]
+    # The parts' own words are not read as a past ("what i used to do" is the amount).
+    masked = text
+    for span in found.spans:
+        masked = masked[: span.start] + "\u00b7" * (span.end - span.start) + masked[span.end :]
+    whole = _span_context(masked, found.start, found.end, first.pattern, lexicon)
+    opening = _span_context(text, first.start, first.end, first.pattern, lexicon)
+    closing = _span_context(text, last.start, last.end, last.pattern, lexicon)
+    if found.rule.negation == "before":
+        negated = opening.negated_before()
+    else:
+        negated = opening.negated() or closing.negated()
+    calmed = negated or whole.past()
+    phrase = " … ".join(text[s.start : s.end].strip() for s in found.spans)
+    for category in found.rule.categories:
+        level = found.rule.level
+        if calmed:
+            level = _lowest(level, RiskLevel.LOW)
+        elif level is RiskLevel.HIGH and now:
+            level = RiskLevel.IMMINENT
+        if category in _LOWER_WHEN_REPORTED and whole.reported():
+            level = _step_down(level)
+        yield _Hit(category, level, phrase)
+
+
+def _span_context(text: str, start: int, end: int, pattern: Pattern, lexicon: Lexicon) -> _Context:
+    match = re.compile(rf"(?s).{{{end - start}}}").match(text, start)
+    assert match is not None
+    return _Context(text, match, pattern, lexicon)
 
 
 _WORD_CACHE_SIZE = 20_000
@@ -525,14 +599,19 @@ class _Context:
         lex = self.lexicon
         if any(w in lex.negation and w not in self.pattern.literals for w in self.inside):
             return True
+        if self.negated_before():
+            return True
+        return any(w in lex.negation_after for w in self.clause_after[:2])
+
+    def negated_before(self) -> bool:
+        """A negation word in the few words before, in the same clause."""
+        lex = self.lexicon
         window: list[str] = []
         for word in reversed(self.clause_before):
             if word in lex.clause_breaks or len(window) >= lex.negation_window:
                 break
             window.append(word)
-        if any(w in lex.negation for w in window):
-            return True
-        return any(w in lex.negation_after for w in self.clause_after[:2])
+        return any(w in lex.negation for w in window)
 
     def past(self) -> bool:
         # The whole sentence, phrase included: "my ex used to beat me" matches as one phrase.
@@ -580,6 +659,8 @@ class _Reading:
     intent: bool = False
     # What to tell the languages from, when they were not worked out: (text, page language).
     detect_from: tuple[str, str | None] | None = None
+    # A time, said with "it is over" or "I'm at peace": it does not join danger said before.
+    calm: bool = False
 
     @property
     def read_in(self) -> tuple[str, ...]:
@@ -620,7 +701,7 @@ def _situation(current: _Reading, earlier: list[_Reading]) -> _Reading:
     now says when. Danger already said is not alerted again for every later message; only
     a sign of time, or new danger in this one, makes it count now.
     """
-    if not current.now:
+    if not current.now or current.calm:
         return current
     # Danger said before counts with any time now; a mere mention (a means, a low wish)
     # only when she also says she means to act.
