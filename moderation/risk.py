@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -57,7 +57,7 @@ from moderation.lexicon import (
     Pattern,
     load_lexicons,
 )
-from moderation.normalize import normalise
+from moderation.normalize import normalise, word_runs
 from moderation.situations import Found, Situations, default_situations
 from moderation.stance import cue_words, intends, settled_now, stance_of
 from moderation.types import (
@@ -91,7 +91,8 @@ _MAX_MATCHES = 20
 _MAX_MATCHES_PER_PATTERN = 25
 _READ_HEAD = 48_000
 _READ_TAIL = 16_000
-_LONG_RUN = re.compile(rf"({WORD_CHAR}{{64}}){WORD_CHAR}+")
+_LONG_RUN_CHARS = 64
+_LONG_RUN = re.compile(rf"({WORD_CHAR}{{{_LONG_RUN_CHARS}}}){WORD_CHAR}+")
 # How far around a phrase to look for negation, history or reported speech (characters).
 _CONTEXT_CHARS = 160
 # Arabic-script full stop (۔), comma (،) and semicolon (؛) end a sentence or clause too.
@@ -163,6 +164,7 @@ class RuleDetector:
         # Oldest first; a reading depends only on the text, the page language and the rules.
         self._readings: dict[tuple[str, str | None], _Reading] = {}
         self._imminent = {id(lex): {id(p): p for p in lex.imminent} for lex in lexicons.values()}
+        self._imminent_ids = {key: frozenset(cues) for key, cues in self._imminent.items()}
         self._undecided_by_outcomes: dict[
             tuple[tuple[str, ...], ...], tuple[frozenset[int], tuple[Lexicon, ...]]
         ] = {}
@@ -306,8 +308,13 @@ class RuleDetector:
         return found
 
     def _canon(self, words: str) -> tuple[str, set[int]]:
-        canon = self._vocabulary.correct(self._speller.spell(words))
-        return canon, self._index.present(canon)
+        spelled = self._speller.spell(words)
+        # In ASCII text the word characters are those of `\w`: the runs abuse reads too.
+        found = word_runs(spelled) if spelled.isascii() else frozenset(_WORD.findall(spelled))
+        canon = self._vocabulary.correct(spelled, found)
+        if canon is not spelled:
+            found = frozenset(_WORD.findall(canon))
+        return canon, self._index.present_words(found)
 
     def _situation_hits(self, canon: str, languages: Sequence[str], now: bool) -> list[_Hit]:
         """Situations told in parts (`moderation.situations`), graded like phrases."""
@@ -333,11 +340,12 @@ class RuleDetector:
 
     def _now(self, canon: str, present: set[int], lexicons: Sequence[Lexicon]) -> bool:
         # Only the time cues whose anchors are present can match.
-        return any(
-            self._imminent[id(lex)][pid].search(canon)
-            for lex in lexicons
-            for pid in present.intersection(self._imminent[id(lex)])
-        )
+        for lex in lexicons:
+            cues = self._imminent[id(lex)]
+            for pid in present.intersection(self._imminent_ids[id(lex)]):
+                if cues[pid].search(canon):
+                    return True
+        return False
 
     def _hits(
         self, canon: str, present: set[int], lexicons: Sequence[Lexicon], now: bool
@@ -348,7 +356,8 @@ class RuleDetector:
                 owner
                 for pid in present
                 for owner in self._owners.get(pid, ())
-                if id(owner[1]) in chosen
+                # A pattern whose regex finds nothing anywhere has no match to grade.
+                if id(owner[1]) in chosen and owner[3].regex.search(canon) is not None
             ),
             key=lambda owner: owner[0],
         )
@@ -375,7 +384,9 @@ def _bounded(text: str) -> str:
     beginning and the end are read (chat messages are far shorter; the pipeline's length
     limit applies first).
     """
-    text = _LONG_RUN.sub(r"\1", text)
+    # Such a run lies inside one of the text's words: most texts have no word that long.
+    if len(text) > _LONG_RUN_CHARS and max(map(len, text.split()), default=0) > _LONG_RUN_CHARS:
+        text = _LONG_RUN.sub(r"\1", text)
     if len(text) <= _READ_HEAD + _READ_TAIL:
         return text
     return text[:_READ_HEAD] + _MASK + text[-_READ_TAIL:]
@@ -465,6 +476,7 @@ def _span_context(text: str, start: int, end: int, pattern: Pattern, lexicon: Le
 
 
 _WORD_CACHE_SIZE = 20_000
+_UNCHANGED_KEPT = 50_000
 # Enough for the last few messages of every chat a busy node carries at once.
 _READING_CACHE_SIZE = 4_096
 _READING_CACHE_MAX_CHARS = 2_000
@@ -484,26 +496,57 @@ class _AnchorIndex:
     def __init__(self, patterns: Iterable[Pattern]) -> None:
         self._by_anchor: dict[str, set[int]] = {}
         self._always: set[int] = set()
+        self._patterns: dict[int, Pattern] = {}
         for pattern in patterns:
+            self._patterns[id(pattern)] = pattern
             if not pattern.anchors:
                 self._always.add(id(pattern))
             for anchor in pattern.anchors:
                 self._by_anchor.setdefault(anchor, set()).add(id(pattern))
         self._lengths = sorted({len(anchor) for anchor in self._by_anchor})
-        # Words repeat from message to message; remember what each one points at (bounded).
-        self._word_ids: dict[str, frozenset[int]] = {}
+        # What each pattern's match must hold (`Pattern.required`): one number for each
+        # distinct set of strings of which one must be there, and for each string the sets
+        # it satisfies. A pattern is possible when all its sets are satisfied.
+        numbers: dict[frozenset[str], int] = {}
+        satisfies: dict[str, set[int]] = {}
+        self._needs: dict[int, frozenset[int]] = {}
+        for pid, pattern in self._patterns.items():
+            needed: set[int] = set()
+            for anchors in pattern.required:
+                number = numbers.setdefault(frozenset(anchors), len(numbers))
+                needed.add(number)
+                for anchor in anchors:
+                    satisfies.setdefault(anchor, set()).add(number)
+            self._needs[pid] = frozenset(needed)
+        self._satisfies = {anchor: frozenset(sets) for anchor, sets in satisfies.items()}
+        self._required_lengths = sorted({len(anchor) for anchor in self._satisfies})
+        # Words repeat from message to message; remember, for each one, the patterns it
+        # points at and the sets its required strings satisfy (bounded).
+        self._words: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
 
     def present(self, text: str) -> set[int]:
+        return self.present_words(set(_WORD.findall(text)))
+
+    def present_words(self, words: Set[str]) -> set[int]:
+        """`present` for a text whose words (runs of `WORD_CHAR`) are `words`.
+
+        A pattern found by its anchor is kept only if the text holds every string a match
+        of it must hold (`Pattern.required`): in an ordinary sentence most do not. Those
+        strings are runs of word characters, so each lies inside one word of the text."""
         found = set(self._always)
-        for word in set(_WORD.findall(text)):
-            ids = self._word_ids.get(word)
-            if ids is None:
-                ids = self._ids_for(word)
-                if len(self._word_ids) >= _WORD_CACHE_SIZE:
-                    self._word_ids.clear()
-                self._word_ids[word] = ids
-            found |= ids
-        return found
+        satisfied: set[int] = set()
+        known = self._words
+        for word in words:
+            entry = known.get(word)
+            if entry is None:
+                entry = (self._ids_for(word), self._satisfied_by(word))
+                if len(known) >= _WORD_CACHE_SIZE:
+                    known.clear()
+                known[word] = entry
+            found |= entry[0]
+            satisfied |= entry[1]
+        needs = self._needs
+        return {pid for pid in found if needs[pid] <= satisfied}
 
     def _ids_for(self, word: str) -> frozenset[int]:
         found: set[int] = set()
@@ -516,6 +559,16 @@ class _AnchorIndex:
                 if ids:
                     found |= ids
         return frozenset(found)
+
+    def _satisfied_by(self, word: str) -> frozenset[int]:
+        satisfies = self._satisfies
+        numbers: set[int] = set()
+        for length in self._required_lengths:
+            for start in range(len(word) - length + 1):
+                sets = satisfies.get(word[start : start + length])
+                if sets:
+                    numbers |= sets
+        return frozenset(numbers)
 
 
 class _Context:
@@ -696,12 +749,27 @@ class _Vocabulary:
             for variant in _deletions(word):
                 self._by_deletion.setdefault(variant, []).append(word)
         self._cache: dict[str, str] = {}
+        # Words seen before that stay as they are: most of every message.
+        self._unchanged: set[str] = set()
 
-    def correct(self, text: str) -> str:
-        return _WORD.sub(self._correct_match, text)
+    def correct(self, text: str, words: Set[str] | None = None) -> str:
+        """`text` with its misspelt words corrected; `words` are its words when known.
+        `text` itself (the same object) when no word changes."""
+        pending = (set(_WORD.findall(text)) if words is None else words) - self._unchanged
+        changes = False
+        for word in pending:
+            if self._corrected(word) == word:
+                if len(self._unchanged) >= _UNCHANGED_KEPT:
+                    self._unchanged.clear()
+                self._unchanged.add(word)
+            else:
+                changes = True
+        return _WORD.sub(self._correct_match, text) if changes else text
 
     def _correct_match(self, match: re.Match[str]) -> str:
-        word = match.group(0)
+        return self._corrected(match.group(0))
+
+    def _corrected(self, word: str) -> str:
         if len(word) < _FUZZY_SHORTEST or word in self._known or self._in_family(word):
             return word
         cached = self._cache.get(word)
