@@ -59,15 +59,28 @@ class Context:
         advisers: int,
         settings: dict[str, str] | None = None,
         staff_role: str = "adviser",
+        database: str = "sqlite",
     ) -> AsyncIterator[tuple[ServerProcess, Seeded]]:
-        """One Willow node on a fresh SQLite database with its accounts, stopped afterwards."""
-        config = WillowConfig(database_url=self.sqlite_url(), extra=settings or {})
-        seeded = await seed(config.database_url, config.secret_key, visitors, advisers, staff_role)
-        server = await start_willow(config, self.logs)
+        """One Willow node with its accounts, stopped afterwards: on a fresh SQLite database,
+        or (`database="postgresql"`) on a scratch PostgreSQL database dropped afterwards."""
+        scratch_pg = None
+        if database == "postgresql":
+            scratch_pg = url = await create_scratch_database(self.postgres_url)
+        elif database == "sqlite":
+            url = self.sqlite_url()
+        else:
+            raise ValueError(f"unknown database {database!r}: sqlite or postgresql")
         try:
-            yield server, seeded
+            config = WillowConfig(database_url=url, extra=settings or {})
+            seeded = await seed(url, config.secret_key, visitors, advisers, staff_role)
+            server = await start_willow(config, self.logs)
+            try:
+                yield server, seeded
+            finally:
+                server.stop()
         finally:
-            server.stop()
+            if scratch_pg is not None:
+                await drop_scratch_database(self.postgres_url, scratch_pg)
 
     @contextlib.asynccontextmanager
     async def willow_cluster(

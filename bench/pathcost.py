@@ -6,7 +6,9 @@ own, alternating visitor and adviser) at a fixed rate through a real node (`will
 production settings, pinned like the benchmark's) and reports what the node spent on them:
 
 * CPU time of the node's process (every thread: the event loop, SQLite's writer) per
-  message, from the first send until the last delivery;
+  message, from the first send until the last delivery; apart from it, the CPU time of the
+  node's child processes (the learned layer's worker: a process of its own, never counted in
+  the node's figure) and of the node's threads other than the event loop's;
 * the mean number of messages per group commit (the appender's batches: more per batch is
   cheaper per message, and a busier node batches more, so a figure says its batch size);
 * with ``--calls``, Python function calls per message on the event loop's thread (cProfile,
@@ -18,6 +20,7 @@ production settings, pinned like the benchmark's) and reports what the node spen
     .venv/bin/python -m bench.pathcost --calls --top 30         # plus calls and a profile
     .venv/bin/python -m bench.pathcost --database postgresql    # a scratch PostgreSQL database
     .venv/bin/python -m bench.pathcost --tree /tmp/willow-base  # another commit's server code
+    .venv/bin/python -m bench.pathcost --env WILLOW_LEARNED_RISK=off   # a node setting
 
 ``--tree`` runs the node from another checkout's ``chat``, ``moderation``, ``peers`` and
 ``frontend`` (for example ``git archive <commit> chat moderation peers frontend | tar -x -C
@@ -53,7 +56,11 @@ from bench.seed import Seeded, create_scratch_database, drop_scratch_database, s
 from bench.servers import ServerProcess, WillowConfig, pin_generator, start_willow
 from bench.willow import advisers_for, close_all, open_pairs, pairs_for
 
-_COUNTER = re.compile(r"^(willow_messages_stored|willow_message_batches)_total (\S+)$", re.M)
+_COUNTER = re.compile(
+    r"^(willow_messages_stored_total|willow_message_batches_total|willow_learned_risk_seconds_count"
+    r'|willow_learned_risk_skipped_total\{reason="\w+"\}) (\S+)$',
+    re.M,
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class Options:
     calls: bool
     top: int
     tree: Path | None
+    env: dict[str, str]
+    worker_core: int | None = None
 
 
 def parse(argv: list[str] | None) -> Options:
@@ -76,7 +85,19 @@ def parse(argv: list[str] | None) -> Options:
     parser.add_argument("--calls", action="store_true", help="count calls with cProfile")
     parser.add_argument("--top", type=int, default=25, help="functions listed with --calls")
     parser.add_argument("--tree", type=Path, default=None, help="run this checkout's server")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="WILLOW_X=VALUE", help="a node setting"
+    )
+    parser.add_argument(
+        "--worker-core",
+        type=int,
+        default=None,
+        help="move the node's child processes (its learned worker) to this core",
+    )
     args = parser.parse_args(argv)
+    env = dict(item.partition("=")[::2] for item in args.env)
+    if any(not key.startswith("WILLOW_") for key in env):
+        parser.error("--env sets WILLOW_ settings only")
     if args.messages < 1 or args.rate < 1:
         parser.error("--messages and --rate must be at least 1")
     if args.tree is not None and not (args.tree / "chat" / "cli.py").is_file():
@@ -84,7 +105,15 @@ def parse(argv: list[str] | None) -> Options:
     if args.broker_url.startswith("redis") and args.database == "sqlite":
         parser.error("a Redis broker needs --database postgresql (Willow refuses it with SQLite)")
     return Options(
-        args.messages, args.rate, args.database, args.broker_url, args.calls, args.top, args.tree
+        args.messages,
+        args.rate,
+        args.database,
+        args.broker_url,
+        args.calls,
+        args.top,
+        args.tree,
+        env,
+        args.worker_core,
     )
 
 
@@ -96,8 +125,22 @@ def _counters(server: ServerProcess) -> dict[str, float]:
 
 
 def _cpu(server: ServerProcess) -> float:
+    """The node's own process, every thread (not its children: a live child's time is its own)."""
     times = psutil.Process(server.pid).cpu_times()
     return float(times.user + times.system)
+
+
+def _cpu_apart(server: ServerProcess) -> tuple[float, float]:
+    """CPU seconds of the node's child processes (its learned worker), and of the node's
+    threads other than the main one (the event loop's)."""
+    node = psutil.Process(server.pid)
+    children = 0.0
+    for child in node.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            times = child.cpu_times()
+            children += times.user + times.system
+    others = sum(t.user_time + t.system_time for t in node.threads() if t.id != server.pid)
+    return children, others
 
 
 @contextlib.asynccontextmanager
@@ -111,7 +154,7 @@ async def _node(
         url = scratch_pg
     else:
         url = ctx.sqlite_url()
-    config = WillowConfig(database_url=url, broker_url=options.broker_url)
+    config = WillowConfig(database_url=url, broker_url=options.broker_url, extra=options.env)
     wrapper = None if profile_to is None else ["bench.profiled", str(profile_to), "--"]
     try:
         seeded = await seed(url, config.secret_key, pairs, advisers_for(pairs))
@@ -131,9 +174,13 @@ async def measure(ctx: Context, options: Options, profile_to: Path | None) -> di
     async with _node(ctx, options, pairs, profile_to) as (server, seeded):
         groups = await open_pairs(server, server, seeded.visitor_tokens, seeded.staff_cookies)
         load = MessageLoad(groups)
+        if options.worker_core is not None:
+            for child in psutil.Process(server.pid).children(recursive=True):
+                child.cpu_affinity([options.worker_core])
         # Warm: the first messages of each conversation (and the node's first batches) differ.
         await load.warm_up(options.rate, min(2.0, seconds), drain=20)
         before, cpu0, t0 = _counters(server), _cpu(server), time.perf_counter()
+        children0, threads0 = _cpu_apart(server)
         if profile_to is not None:
             os.kill(server.pid, signal.SIGUSR1)
         load.begin()
@@ -143,6 +190,8 @@ async def measure(ctx: Context, options: Options, profile_to: Path | None) -> di
             os.kill(server.pid, signal.SIGUSR2)
             await poll_until(profile_to.exists, 30, every=0.1)
         cpu, wall = _cpu(server) - cpu0, time.perf_counter() - t0
+        children1, threads1 = _cpu_apart(server)
+        children, threads = children1 - children0, threads1 - threads0
         after = _counters(server)
         undelivered = sum(int(entry[2]) for entry in load.pending.values())
         peers = [m for g in groups for m in g.members]
@@ -162,6 +211,11 @@ async def measure(ctx: Context, options: Options, profile_to: Path | None) -> di
             "server_cpu_s": round(cpu, 3),
             "wall_s": round(wall, 2),
             "cpu_us_per_message": round(cpu / sent * 1e6, 1),
+            "other_threads_us_per_message": round(threads / sent * 1e6, 1),
+            "children_cpu_s": round(children, 3),
+            "settings": options.env,
+            "worker_core": options.worker_core,
+            "learned": _learned_counts(before, after),
             "messages_per_cpu_s": round(sent / cpu) if cpu else None,
             "mean_batch": _mean_batch(before, after),
             "latency": load.latency.summary(),
@@ -171,9 +225,23 @@ async def measure(ctx: Context, options: Options, profile_to: Path | None) -> di
 
 
 def _mean_batch(before: dict[str, float], after: dict[str, float]) -> float | None:
-    stored = after.get("willow_messages_stored", 0) - before.get("willow_messages_stored", 0)
-    batches = after.get("willow_message_batches", 0) - before.get("willow_message_batches", 0)
+    stored = _delta(before, after, "willow_messages_stored_total")
+    batches = _delta(before, after, "willow_message_batches_total")
     return round(stored / batches, 2) if batches else None
+
+
+def _delta(before: dict[str, float], after: dict[str, float], name: str) -> float:
+    return after.get(name, 0.0) - before.get(name, 0.0)
+
+
+def _learned_counts(before: dict[str, float], after: dict[str, float]) -> dict[str, int]:
+    """Messages the learned layer read, and skipped by reason, in the measured stretch."""
+    counts = {"read": int(_delta(before, after, "willow_learned_risk_seconds_count"))}
+    for name in after:
+        if name.startswith("willow_learned_risk_skipped_total"):
+            reason = name.split('"')[1]
+            counts[f"skipped_{reason}"] = int(_delta(before, after, name))
+    return counts
 
 
 def calls(profile: Path, messages: int, top: int) -> dict[str, Any]:
@@ -217,6 +285,10 @@ def report(result: dict[str, Any]) -> str:
         f"{result['cpu_us_per_message']} µs per message "
         f"({result['messages_per_cpu_s']} messages per CPU-second), "
         f"mean batch {result['mean_batch']}",
+        f"  apart from it: the node's other threads {result['other_threads_us_per_message']} µs"
+        f" per message (in the figure above), its worker process {result['children_cpu_s']} s"
+        f" (not in it, on core {result['worker_core'] or 'as the node'}); learned layer"
+        f" {result['learned']}, settings {result['settings']}",
         f"  acked {result['acked']}, delivered {result['delivered']}, undelivered "
         f"{result['undelivered']}, seq gaps {result['seq_missing']}, repeats "
         f"{result['seq_repeats']}, errors {result['errors'] or 'none'}",

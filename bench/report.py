@@ -45,7 +45,12 @@ def _verdict(step: dict[str, Any]) -> str:
 
 
 def _cpu(step: dict[str, Any]) -> str:
-    return " + ".join(f"{c:.0%}" for c in step.get("server_cpu", [])) or DASH
+    """The servers' own CPU, and their workers' (the learned layer's) apart when they ran."""
+    own = " + ".join(f"{c:.0%}" for c in step.get("server_cpu", [])) or DASH
+    workers = step.get("server_workers_cpu", [])
+    if any(c >= 0.005 for c in workers):
+        own += " (worker " + " + ".join(f"{c:.0%}" for c in workers) + ")"
+    return own
 
 
 def _rss(step: dict[str, Any]) -> str:
@@ -112,9 +117,16 @@ def _met(value: Any, goal: float, higher_is_better: bool) -> str:
     return "yes" if ok else "no"
 
 
+def _both(first: str, second: str) -> str:
+    if DASH in (first, second):
+        return DASH
+    return "yes" if first == second == "yes" else "no"
+
+
 def targets(results: dict[str, Any]) -> list[str]:
     s = results["scenarios"]
     one = s.get("one_to_one", {}).get("summary", {})
+    one_pg = s.get("one_to_one_pg", {}).get("summary", {})
     rooms50 = s.get("rooms", {}).get("summary", {}).get("50", {})
     room_sizes = {
         k: v for k, v in s.get("rooms", {}).get("summary", {}).items() if k in ("50", "200")
@@ -144,6 +156,23 @@ def targets(results: dict[str, Any]) -> list[str]:
             one.get("sustained_msgs_per_s"),
             one.get("raw_sustained_msgs_per_s"),
             _met(one.get("sustained_msgs_per_s"), 5000, True),
+        ],
+        [
+            "1:1 on PostgreSQL: p50 / p99 at 1,000 msg/s",
+            "≤ 2 / ≤ 10 ms",
+            f"{_num(one_pg.get('p50_ms_at_1000'))} / {_num(one_pg.get('p99_ms_at_1000'))}",
+            DASH,
+            _both(
+                _met(one_pg.get("p50_ms_at_1000"), 2.0, False),
+                _met(one_pg.get("p99_ms_at_1000"), 10.0, False),
+            ),
+        ],
+        [
+            "1:1 on PostgreSQL: persisted msg/s sustained",
+            "≥ 5,000",
+            one_pg.get("sustained_msgs_per_s"),
+            one.get("raw_sustained_msgs_per_s"),
+            _met(one_pg.get("sustained_msgs_per_s"), 5000, True),
         ],
         [
             "rooms of 50: deliveries/s (p99 ≤ 100 ms)",
@@ -210,24 +239,42 @@ def targets(results: dict[str, Any]) -> list[str]:
     return lines + _table(["target", "goal", "Willow", "raw limit", "met"], rows)
 
 
-def _one_to_one(section: dict[str, Any]) -> list[str]:
+def _one_to_one(section: dict[str, Any], postgres: dict[str, Any]) -> list[str]:
     lines = ["## 1:1 chats with persistence", ""]
-    if _status(section) != "ok":
-        return [*lines, f"Status: {_status(section)} {section.get('error', '')}", ""]
+    sqlite_ok, postgres_ok = _status(section) == "ok", _status(postgres) == "ok"
+    if not sqlite_ok and not postgres_ok:
+        return [
+            *lines,
+            f"Status: {_status(section)} {section.get('error', '')}",
+            f"On PostgreSQL: {_status(postgres)} {postgres.get('error', '')}",
+            "",
+        ]
     lines += [
         "Visitor–adviser conversations (more for higher rates; each side writes at most 0.6 "
         "msg/s); messages alternate direction; latency is from "
         "the "
-        "intended send time to the partner's receipt. The raw server relays the same frames.",
+        "intended send time to the partner's receipt. The raw server relays the same frames. "
+        '"Willow" stores on SQLite (the embedded default), "Willow, PostgreSQL" on a '
+        "scratch PostgreSQL database on the same machine (its processes are not pinned and "
+        'their CPU is not in "server CPU", which is the node\'s own).',
         "",
     ]
-    rows = [_step_row("Willow", st) for st in section["willow"]] + [
-        _step_row("raw", st) for st in section["raw"]
-    ]
+    if not postgres_ok:
+        lines += [f"On PostgreSQL: {_status(postgres)} {postgres.get('error', '')}", ""]
+    rows = [_step_row("Willow", st) for st in section.get("willow", [])]
+    rows += [_step_row("Willow, PostgreSQL", st) for st in postgres.get("willow", [])]
+    rows += [_step_row("raw", st) for st in section.get("raw", [])]
     rows += [_step_row("python-socketio", st) for st in section.get("socketio", [])]
     lines += _table(STEP_HEADER, rows)
-    summary = section["summary"]
-    lines += _table(["figure", "value"], [[k.replace("_", " "), v] for k, v in summary.items()])
+    if sqlite_ok:
+        summary = section["summary"]
+        lines += _table(["figure", "value"], [[k.replace("_", " "), v] for k, v in summary.items()])
+    if postgres_ok:
+        summary = postgres["summary"]
+        lines += _table(
+            ["figure, PostgreSQL", "value"],
+            [[k.replace("_", " "), v] for k, v in summary.items()],
+        )
     return lines
 
 
@@ -431,7 +478,7 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     lines += targets(results)
     s = results["scenarios"]
-    lines += _one_to_one(s.get("one_to_one", {}))
+    lines += _one_to_one(s.get("one_to_one", {}), s.get("one_to_one_pg", {}))
     lines += _rooms(s.get("rooms", {}))
     lines += _two_nodes(s.get("two_nodes", {}))
     lines += _stalled(s.get("stalled", {}))
@@ -451,7 +498,12 @@ def chart(results: dict[str, Any], path: Path) -> None:
     s = results["scenarios"]
     figure, axes = plt.subplots(1, 3, figsize=(16, 5))
     one = s.get("one_to_one", {})
-    for label, steps in (("Willow", one.get("willow", [])), ("raw", one.get("raw", []))):
+    pg = s.get("one_to_one_pg", {})
+    for label, steps in (
+        ("Willow", one.get("willow", [])),
+        ("Willow, PostgreSQL", pg.get("willow", [])),
+        ("raw", one.get("raw", [])),
+    ):
         _plot(axes[0], steps, label, 1)
     axes[0].set_title("1:1 chats")
     axes[0].set_xscale("log")

@@ -29,6 +29,8 @@ Scenario = Callable[[Context], Awaitable[dict[str, Any]]]
 
 SCENARIOS: dict[str, Scenario] = {
     "one_to_one": one_to_one.run,
+    # The same 1:1 ladder with the node on PostgreSQL (a scratch database on 127.0.0.1).
+    "one_to_one_pg": one_to_one.run_postgres,
     "rooms": rooms.run,
     "two_nodes": two_nodes.run,
     "stalled": stalled.run,

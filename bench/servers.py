@@ -233,18 +233,31 @@ async def running(*servers: ServerProcess) -> AsyncIterator[None]:
 
 
 def _cpu_seconds(process: psutil.Process) -> float:
+    """The process's own CPU time, every thread; not its live children's (their own)."""
     times = process.cpu_times()
     return float(times.user + times.system)
 
 
+def _children_seconds(process: psutil.Process) -> float:
+    """The CPU time of a server's child processes (a Willow node's learned-layer worker)."""
+    total = 0.0
+    with contextlib.suppress(psutil.Error):
+        for child in process.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += _cpu_seconds(child)
+    return total
+
+
 class Usage:
-    """CPU share and memory of the servers and of the generator over one measured interval."""
+    """CPU share and memory of the servers and of the generator over one measured interval.
+    A server's figure is its own process; its workers' (the learned layer's) are apart."""
 
     def __init__(self, server_pids: list[int]) -> None:
         self._servers = [psutil.Process(pid) for pid in server_pids]
         self._generator = psutil.Process(os.getpid())
         self._t0 = 0.0
         self._cpu0: list[float] = []
+        self._children0: list[float] = []
         self._gen0 = 0.0
         self.peak_rss = [0] * len(self._servers)
 
@@ -254,6 +267,7 @@ class Usage:
     def start(self) -> None:
         self._t0 = time.perf_counter()
         self._cpu0 = [_cpu_seconds(p) for p in self._servers]
+        self._children0 = [_children_seconds(p) for p in self._servers]
         self._gen0 = _cpu_seconds(self._generator)
         self.peak_rss = self.rss()
 
@@ -266,8 +280,13 @@ class Usage:
         cpu = [
             (_cpu_seconds(p) - c0) / wall for p, c0 in zip(self._servers, self._cpu0, strict=True)
         ]
+        workers = [
+            (_children_seconds(p) - c0) / wall
+            for p, c0 in zip(self._servers, self._children0, strict=True)
+        ]
         return {
             "server_cpu": [round(c, 3) for c in cpu],
+            "server_workers_cpu": [round(c, 3) for c in workers],
             "server_rss_mib": [round(r / 2**20, 1) for r in self.rss()],
             "server_peak_rss_mib": [round(r / 2**20, 1) for r in self.peak_rss],
             "generator_cpu": round((_cpu_seconds(self._generator) - self._gen0) / wall, 3),

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from html import escape
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request, WebSocket
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -31,6 +31,7 @@ from chat.helpline import (
     admin_documents,
     assign,
     continuity,
+    opening,
     profile,
     retention,
     second_factor,
@@ -67,7 +68,7 @@ class Willow(FastAPI):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == transport.PATH:
             scope["app"] = self
-            await transport.websocket_endpoint(WebSocket(scope, receive, send))
+            await transport.websocket_endpoint(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     install_console(app, services)
     retention.install(services)
     assign.install(services)
+    opening.install(services)
     # Any second-factor secret still in plain text (from before it was sealed) is encrypted.
     services.housekeeping.register(
         "seal_second_factor",

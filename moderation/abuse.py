@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from moderation.datafiles import DATA_DIR, DataFileError, describe_validation_error, load_mapping
-from moderation.normalize import normalise
+from moderation.normalize import normalise, word_runs
 
 Category = Literal["hate", "harassment", "sexual"]
 CATEGORIES: tuple[Category, ...] = ("hate", "harassment", "sexual")
@@ -31,6 +31,8 @@ _YOU = "{you}"
 _HAS_WORD = re.compile(r"[^\W_]")
 # Between the words of a phrase, any run of spaces or punctuation: "kill, yourself".
 _GAP = r"[\W_]+"
+# A run of word characters, as `(?<!\w)` and `(?!\w)` in the lists' patterns see them.
+_RUN = re.compile(r"\w+")
 
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
@@ -55,11 +57,61 @@ class AbuseMatch:
     text: str
 
 
+class _Keys:
+    """A cheap test that a text cannot hold any term of a list.
+
+    A term's keys are the runs of word characters of the words it must contain (the
+    "{you}" forms aside: one of several is enough). A match of the term holds each key
+    inside one run of word characters of the text, so unless some term has every key
+    inside the text's runs, the list's large pattern need not be searched. The keys inside
+    each run are remembered, as words repeat from message to message.
+    """
+
+    _KEPT = 50_000
+
+    def __init__(self, terms: Iterable[frozenset[str]]) -> None:
+        # Each term filed under its longest key (any would do: all must be there).
+        self._terms: dict[str, list[frozenset[str]]] = {}
+        for keys in terms:
+            longest = max(sorted(keys), key=len)
+            self._terms.setdefault(longest, []).append(keys)
+        self._keys = frozenset(key for keys in terms for key in keys)
+        self._lengths = sorted({len(key) for key in self._keys})
+        self._runs: dict[str, frozenset[str]] = {}
+
+    def may_match(self, runs: Iterable[str]) -> bool:
+        held: set[str] = set()
+        known = self._runs
+        for run in runs:
+            inside = known.get(run)
+            if inside is None:
+                inside = self._inside(run)
+                if len(known) >= self._KEPT:
+                    known.clear()
+                known[run] = inside
+            held |= inside
+        for key in held.intersection(self._terms):
+            for keys in self._terms[key]:
+                if keys <= held:
+                    return True
+        return False
+
+    def _inside(self, run: str) -> frozenset[str]:
+        keys = self._keys
+        return frozenset(
+            run[start : start + length]
+            for length in self._lengths
+            for start in range(len(run) - length + 1)
+            if run[start : start + length] in keys
+        )
+
+
 @dataclass(frozen=True)
 class _LanguageList:
     you_forms: tuple[str, ...]
     terms: dict[Category, tuple[str, ...]]
     pattern: re.Pattern[str] | None
+    keys: _Keys | None = None
 
 
 @dataclass(frozen=True)
@@ -67,8 +119,20 @@ class WordLists:
     """Compiled lists by language code."""
 
     languages: dict[str, _LanguageList]
+    # The lists chosen for each language asked about, remembered.
+    _chosen: dict[str | None, tuple[_LanguageList, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def for_language(self, language: str | None) -> list[_LanguageList]:
+        chosen = self._chosen.get(language)
+        if chosen is None:
+            chosen = tuple(self._for_language(language))
+            if len(self._chosen) < 64:
+                self._chosen[language] = chosen
+        return list(chosen)
+
+    def _for_language(self, language: str | None) -> list[_LanguageList]:
         if language is None:
             return list(self.languages.values())
         code = _language_code(language)
@@ -94,10 +158,16 @@ def find_abuse_matches(
     """Every match with its category (hate, harassment, sexual)."""
     chosen = (lists or default_wordlists()).for_language(language)
     normalised = normalise(text)
+    runs: frozenset[str] | None = None
     found: list[AbuseMatch] = []
     for word_list in chosen:
         if word_list.pattern is None:
             continue
+        if word_list.keys is not None:
+            if runs is None:
+                runs = word_runs(normalised)
+            if not word_list.keys.may_match(runs):
+                continue
         for match in word_list.pattern.finditer(normalised):
             category = _CATEGORY_BY_NAME.get(match.lastgroup or "")
             if category is not None:
@@ -185,7 +255,19 @@ def _compile(parts: dict[str, list[str]]) -> _LanguageList:
         if found
     ]
     pattern = re.compile(rf"(?<!\w)(?:{'|'.join(groups)})(?!\w)") if groups else None
-    return _LanguageList(you_forms, terms, pattern)
+    keys = [_keys(term) for found in terms.values() for term in found]
+    return _LanguageList(you_forms, terms, pattern, _Keys(keys) if all(keys) else None)
+
+
+def _keys(term: str) -> frozenset[str]:
+    """The runs of word characters of the words a term must contain, as its pattern
+    matches them literally (a trailing * is not part of the word)."""
+    return frozenset(
+        run
+        for piece in term.split(_YOU)
+        for word in piece.split()
+        for run in _RUN.findall(word.removesuffix("*"))
+    )
 
 
 def _alternatives(terms: Iterable[str], you_forms: tuple[str, ...]) -> str:

@@ -120,8 +120,12 @@ def parse_example(raw: str, line: int) -> Example:
         categories = frozenset(listed)
     except (ValueError, TypeError) as exc:
         raise EvalSetError(f"line {line}: bad level or category ({exc})") from exc
-    if (level is RiskLevel.NONE) != (not categories):
-        raise EvalSetError(f"line {line}: level none goes with no categories, and only then")
+    if level is RiskLevel.NONE and categories:
+        # A safe message labelled with the topic it is about (the blind set's way of writing
+        # it) is what the other sets call a mention: graded low, about those topics.
+        level = RiskLevel.LOW
+    if level is not RiskLevel.NONE and not categories:
+        raise EvalSetError(f"line {line}: level {level.value} needs at least one category")
     previous, script = data.get("previous", []), data.get("script")
     if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
         raise EvalSetError(f"line {line}: 'previous' must be a list of strings")

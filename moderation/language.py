@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from moderation.normalize import ascii_words
+
 KNOWN = ("en", "pl", "ar", "ur", "bn", "pa")
 
 _SCRIPTS = (
@@ -43,6 +45,9 @@ _URDU_LETTERS = re.compile(r"[\u0679\u0688\u0691\u06ba\u06c1\u06be\u06d2]")
 _POLISH_LETTERS = re.compile(r"[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
 # Digits standing for Arabic letters inside a word: 3 (ع), 7 (ح), 2 (ء), 5 (خ), 9 (ق).
 _ARABIZI_DIGIT = re.compile(r"(?<=[a-z])[23579]|[23579](?=[a-z])", re.IGNORECASE)
+# Where `_ARABIZI_DIGIT` matches, written to start with the digit so the engine can skip to
+# digits instead of trying every position.
+_ARABIZI_NEAR = re.compile(r"[23579](?:(?<=[a-z][23579])|(?=[a-z]))", re.IGNORECASE)
 _MARKERS_FILE = Path(__file__).parent / "data" / "language_markers.yaml"
 _NUMBER_WORD = re.compile(r"\d+(?:st|nd|rd|th|am|pm|mg|yo|s)?", re.IGNORECASE)
 
@@ -102,6 +107,7 @@ def settled(text: str, page_language: str | None = None) -> tuple[str, ...] | No
     return _with_page(roman, page_language) if roman else None
 
 
+@lru_cache(maxsize=64)
 def model_outcomes(page_language: str | None = None) -> tuple[tuple[str, ...], ...]:
     """Every answer `detect` can give when the model decides (Polish, English, or neither)."""
     return tuple(_with_page(found, page_language) for found in _MODEL_ANSWERS)
@@ -158,14 +164,24 @@ _MODEL_ANSWERS: tuple[tuple[str, ...], ...] = (("pl",), ("en",), ())
 
 
 def _romanised(text: str) -> tuple[str, ...]:
-    words = [w.lower() for w in _WORD.findall(text)]
+    ascii_text = text.isascii()
+    # Lower-casing ASCII text changes no word's bounds: one call instead of one per word.
+    # In ASCII text `_WORD` is [A-Za-z0-9]+, and lower-casing changes no word's bounds.
+    words = ascii_words(text) if ascii_text else [w.lower() for w in _WORD.findall(text)]
     markers = _markers()
     scores: dict[str, float] = {}
+    distinct = set(words)
     for language, known in markers.roman.items():
-        for word in words:
+        # Most messages hold no marker of a language: the set says so without a loop.
+        for word in words if not known.isdisjoint(distinct) else ():
             if word in known:
                 scores[language] = scores.get(language, 0) + (0.5 if word in markers.shared else 1)
-    arabizi = sum(1 for w in words if not _NUMBER_WORD.fullmatch(w) and _ARABIZI_DIGIT.search(w))
+    arabizi = 0
+    # A digit beside a letter inside a word is beside it in the text too.
+    if not ascii_text or _ARABIZI_NEAR.search(text) is not None:
+        arabizi = sum(
+            1 for w in words if not _NUMBER_WORD.fullmatch(w) and _ARABIZI_DIGIT.search(w)
+        )
     scores["ar"] = scores.get("ar", 0) + 2 * arabizi
     ranked = [lang for lang, value in sorted(scores.items(), key=lambda kv: -kv[1]) if value >= 1.5]
     if "ur" in ranked and "pa" not in ranked:

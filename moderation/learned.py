@@ -138,6 +138,21 @@ def judge_most(head: LearnedHead, embeddings: Matrix) -> LearnedVerdict:
     return max(verdicts, key=lambda v: v.danger)
 
 
+def judge_many(
+    head: LearnedHead, encoder: Encoder, messages: Sequence[tuple[str, Sequence[str]]]
+) -> list[LearnedVerdict]:
+    """The verdicts on several messages (each with her last messages before it), their
+    readings embedded in one call to the encoder: the model's fixed cost per call (reading
+    its weights) is paid once for the lot. Each reading is embedded as it would be alone."""
+    readings = [model_inputs(text, previous) for text, previous in messages]
+    rows = encoder([reading for each in readings for reading in each])
+    verdicts, start = [], 0
+    for each in readings:
+        verdicts.append(judge_most(head, rows[start : start + len(each)]))
+        start += len(each)
+    return verdicts
+
+
 def _sigmoid(value: float) -> float:
     return float(1.0 / (1.0 + np.exp(-value)))
 
@@ -152,10 +167,16 @@ def judge(head: LearnedHead, embedding: Vector) -> LearnedVerdict:
     return LearnedVerdict(danger, category, danger >= head.threshold)
 
 
+def can_add_to(rules: RiskAssessment) -> bool:
+    """Whether any learned verdict could change the rules' (they do not already alert, and
+    did not read a mention): the server reads only such messages with the model."""
+    return not rules.alert and rules.stance not in _MENTIONS
+
+
 def combine(rules: RiskAssessment, learned: LearnedVerdict | None) -> RiskAssessment:
     """The verdict the server acts on: the rules', raised to high when the learned layer
     finds current danger the rules graded lower, unless the rules read a mention."""
-    if learned is None or not learned.flagged or rules.alert or rules.stance in _MENTIONS:
+    if learned is None or not learned.flagged or not can_add_to(rules):
         return rules
     categories = (learned.category, *(c for c in rules.categories if c is not learned.category))
     return RiskAssessment(

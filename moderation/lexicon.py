@@ -69,6 +69,9 @@ class Pattern:
     fuzzy_words: frozenset[str]
     # Beginnings written as word* (a word starting with one is never "corrected").
     prefixes: frozenset[str] = frozenset()
+    # Every required part's anchors, most selective first: a match holds one string of each
+    # as it stands, so a text missing any of them cannot match (checked before the regex).
+    required: tuple[tuple[str, ...], ...] = ()
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -82,22 +85,27 @@ class Pattern:
         The start-of-word test is done here rather than as a look-behind in the regex, so
         that the regex starts with its words and the engine can skip ahead quickly.
         """
-        position = 0
+        if not self.could_match(text):
+            return
         regex = self.regex
-        while position <= len(text):
-            match = regex.search(text, position)
-            if match is None:
-                return
-            start = match.start()
-            if start == 0 or not _WORD_CHAR_RE.match(text, start - 1) or _glued(text, start):
-                yield match
-                position = max(match.end(), start + 1)
+        match = _first_at_word(regex, text, 0)
+        while match is not None:
+            yield match
+            match = _first_at_word(regex, text, max(match.end(), match.start() + 1))
+
+    def could_match(self, text: str) -> bool:
+        """False when `text` lacks a string every match holds (then it cannot match)."""
+        for anchors in self.required:
+            for anchor in anchors:
+                if anchor in text:
+                    break
             else:
-                position = start + 1
+                return False
+        return True
 
     def search(self, text: str) -> bool:
         """True if the pattern matches anywhere in `text`."""
-        return next(self.matches(text), None) is not None
+        return self.could_match(text) and _first_at_word(self.regex, text, 0) is not None
 
     def blank(self, text: str, mask: str) -> str:
         """`text` with every match replaced by `mask`."""
@@ -137,6 +145,19 @@ class Lexicon:
     ignore: list[Pattern] = field(default_factory=list)
 
 
+def _first_at_word(regex: re.Pattern[str], text: str, position: int) -> re.Match[str] | None:
+    """The first match from `position` on that starts at the beginning of a word."""
+    while position <= len(text):
+        match = regex.search(text, position)
+        if match is None:
+            return None
+        start = match.start()
+        if start == 0 or not _WORD_CHAR_RE.match(text, start - 1) or _glued(text, start):
+            return match
+        position = start + 1
+    return None
+
+
 def _glued(text: str, start: int) -> bool:
     """True if `start` is inside a long run of letters: words typed (or spaced letters
     joined) without spaces, like "iwanttodie", where a phrase may begin mid-run."""
@@ -171,6 +192,9 @@ class _Part:
     anchors: tuple[str, ...] | None = None
     # The characters a match of this part can start with (None: any).
     first: frozenset[str] | None = None
+    # Its regex starts with a literal letter (a word, or a group of branches that each
+    # do): the engine then finds where it can start by itself, faster than a look-ahead.
+    literal: bool = False
 
 
 @dataclass
@@ -205,6 +229,8 @@ def parse_pattern(source: str) -> Pattern:
     # quickly; without it a long alternation is tried in full at every character.
     first = _first_chars(parts)
     lead = f"(?=[{''.join(re.escape(c) for c in sorted(first))}])" if first else ""
+    if _starts_literally(parts[0]):
+        lead = ""  # it could only repeat what the first letters already say
     expression = rf"{lead}{body}(?!{WORD_CHAR})"
     return Pattern(
         source,
@@ -213,6 +239,7 @@ def parse_pattern(source: str) -> Pattern:
         frozenset(seen.literals),
         frozenset(seen.fuzzy),
         frozenset(seen.prefixes),
+        _required_anchors(parts),
     )
 
 
@@ -268,7 +295,12 @@ def _parse_group(tokens: list[str], seen: _Words, end: str) -> tuple[_Part, list
     first = None
     if all(start is not None for start in starts):
         first = frozenset(c for start in starts if start for c in start)
-    return _Part(regex, anchors=anchors, first=first), tokens
+    literal = all(_starts_literally(branch[0]) for branch in branches)
+    return _Part(regex, anchors=anchors, first=first, literal=literal), tokens
+
+
+def _starts_literally(part: _Part) -> bool:
+    return part.literal and not part.optional and not part.gap
 
 
 def _parse_gap(token: str) -> _Part:
@@ -307,7 +339,7 @@ def _parse_word(token: str, seen: _Words) -> _Part:
         regex += f"{WORD_CHAR}*"
     # The anchor is a run of letters, as the detector's word index sees them.
     runs = [run for w in words for run in _LETTER_RUNS.findall(w)]
-    return _Part(regex, anchors=(max(runs, key=len),), first=frozenset(words[0][0]))
+    return _Part(regex, anchors=(max(runs, key=len),), first=frozenset(words[0][0]), literal=True)
 
 
 def _join(parts: list[_Part]) -> str:
@@ -350,6 +382,12 @@ def _choose_anchors(parts: list[_Part]) -> tuple[str, ...]:
         if not best or min(map(len, part.anchors)) > min(map(len, best)):
             best = part.anchors
     return best
+
+
+def _required_anchors(parts: list[_Part]) -> tuple[tuple[str, ...], ...]:
+    """The anchors of every required part, the most selective (longest shortest) first."""
+    found = {part.anchors for part in parts if not part.optional and not part.gap and part.anchors}
+    return tuple(sorted(found, key=lambda anchors: (-min(map(len, anchors)), anchors)))
 
 
 # --- files ---------------------------------------------------------------------------------

@@ -204,7 +204,11 @@ def _two_single_letters(words: list[str]) -> bool:
 
 def _has_a_run(text: str) -> bool:
     """Whether any character appears three times in a row (a letter run needs that)."""
-    return any(ch * 3 in text for ch in set(text))
+    return _THREE_IN_A_ROW.search(text) is not None
+
+
+# Any character three times: one scan, far cheaper than `_LETTER_RUN`'s letter class.
+_THREE_IN_A_ROW = re.compile(r"(.)\1\1", re.DOTALL)
 
 
 # Words repeat from message to message: each one's filter form is remembered (bounded).
@@ -224,6 +228,40 @@ def _normalised_word(word: str) -> str:
 
 _CACHE_MAX_CHARS = 8_192
 _normalise_cached = functools.lru_cache(maxsize=256)(_normalise)
+
+
+def word_runs(text: str) -> frozenset[str]:
+    """The runs of word characters (`\\w+`) in `text`: risk and abuse both read them from
+    the same filter form, so they are found once (remembered for chat-sized texts)."""
+    if len(text) <= _CACHE_MAX_CHARS:
+        return _word_runs_cached(text)
+    return frozenset(_WORD_RUN.findall(text))
+
+
+_WORD_RUN = re.compile(r"\w+")
+
+
+def ascii_words(text: str) -> tuple[str, ...]:
+    """The runs of letters and digits of an ASCII text, lower-cased, in order: what language
+    detection and the personal-details finders both read from a message as she wrote it
+    (remembered for chat-sized texts). Only for ASCII text, where lower-casing keeps every
+    letter a letter."""
+    if len(text) <= _CACHE_MAX_CHARS:
+        return _ascii_words_cached(text)
+    return tuple(_ASCII_ALNUM_RUN.findall(text.lower()))
+
+
+_ASCII_ALNUM_RUN = re.compile(r"[a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=256)
+def _ascii_words_cached(text: str) -> tuple[str, ...]:
+    return tuple(_ASCII_ALNUM_RUN.findall(text.lower()))
+
+
+@functools.lru_cache(maxsize=256)
+def _word_runs_cached(text: str) -> frozenset[str]:
+    return frozenset(_WORD_RUN.findall(text))
 
 
 def fold_cue(expression: str) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberType
 
+from moderation.normalize import ascii_words
 from moderation.types import PiiFinding, PiiKind
 
 REDACTED = "[removed]"
@@ -41,6 +42,8 @@ _SERVICE_NUMBER_TYPES = frozenset(
 # "O7700 9OO123": letters standing in for digits inside a run that already has digits.
 # Only runs with a digit can change (see `_letters_as_digits`); each is matched whole.
 _DIGITISH_RUN = re.compile(r"[OoIl|]*[0-9][0-9OoIl|]*")
+_FROM_A_DIGIT = re.compile(r"[0-9][0-9OoIl|]*")
+_BEFORE_A_DIGIT = re.compile(r"[OoIl|]+(?=[0-9])")
 _AS_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
 
 _EMAIL = re.compile(
@@ -128,6 +131,40 @@ _URDU_ADDRESS = re.compile(
     r"(?:(?:مکان|گھر|ہاؤس|ہاوس|فلیٹ|گلی|بلاک|سیکٹر|پلاٹ)\s*(?:نمبر|نمبر:|#)\s*\d{1,5}"
     r"|\d{1,5}\s*،?\s*(?:\S+\s+){0,2}?(?:روڈ|سڑک|اسٹریٹ|سٹریٹ|لین|ایونیو|کلوز|ڈرائیو|گارڈنز))"
 )
+_DIGIT = re.compile(r"\d")
+# Every postcode ends with its inward code (GIR 0AA too): found fast, as it starts with a digit.
+_POSTCODE_INWARD = re.compile(r"[0-9][ABD-HJLNP-UW-Z]{2}", re.IGNORECASE)
+_STREET_WORD_SET = frozenset(_STREET_WORDS.split("|"))
+
+
+def _platform_names(alternatives: str) -> frozenset[str]:
+    """The whole words `_PLATFORM` can begin with: "insta(?:gram)?" gives insta and
+    instagram, "tik\\s?tok" gives tiktok and tik (the word before the space)."""
+    names: set[str] = set()
+    for alternative in alternatives.split("|"):
+        options = [alternative]
+        if alternative.endswith(")?") and "(?:" in alternative:
+            stem, _, rest = alternative.partition("(?:")
+            options = [stem, stem + rest.removesuffix(")?")]
+        for option in options:
+            if "\\s?" in option:
+                first, second = option.split("\\s?")
+                names.update({first, first + second})
+            else:
+                names.add(option)
+    if not all(name.isalpha() and name.islower() and name.isascii() for name in names):
+        raise ValueError(f"_PLATFORM has a form the word test cannot read: {sorted(names)}")
+    return frozenset(names)
+
+
+_PLATFORM_WORDS = _platform_names(_PLATFORM)
+# The look-ahead after the name is [\s:='’a]: inside a word only "a" can follow it.
+_PLATFORM_STARTS = tuple(sorted(name + "a" for name in _PLATFORM_WORDS))
+# Whether a word starts so, remembered: words repeat from message to message.
+_PLATFORM_RUNS: dict[str, bool] = {}
+_PLATFORM_RUNS_KEPT = 50_000
+
+
 # Numbers said in words: a run of them as long as a phone number is one.
 _DIGIT_WORDS = {
     "zero": "0", "oh": "0", "o": "0", "nought": "0", "nil": "0", "one": "1", "two": "2",
@@ -136,12 +173,9 @@ _DIGIT_WORDS = {
 }  # fmt: skip
 _REPEATS = {"double": 2, "triple": 3, "treble": 3}
 _NUMBER_TOKEN = re.compile(r"[^\W_]+|\d+", re.IGNORECASE)
-# One of the words above as a whole token (in ASCII text, where casefolding is lowering).
-_SPOKEN_WORD = re.compile(
-    rf"(?<![^\W_])(?:{'|'.join(sorted([*_DIGIT_WORDS, *_REPEATS], key=len, reverse=True))})"
-    r"(?![^\W_])",
-    re.IGNORECASE,
-)
+# In ASCII text a number word is a whole run of letters and digits ("_" too ends one), so
+# most messages show at once, by their words, that none is there.
+_SPOKEN_WORD_SET = frozenset([*_DIGIT_WORDS, *_REPEATS])
 # A person's full name after words that introduce one ("my husband is Imran Ali").
 _NAME_WORD = r"[A-ZÀ-ÞŁŚŻŹĆŃÓ][\w'’-]{1,30}"
 _NAME_CUES = (
@@ -192,19 +226,75 @@ def find_pii(
     looks for people's full names (in rooms, where others would read them).
     """
     allowed = {name.casefold().lstrip("@") for name in allowed_handles}
-    found = [
-        *_phones(text, region),
-        *_spoken_numbers(text),
-        *_regex_findings(text, _EMAIL, PiiKind.EMAIL),
-        *_spelled_emails(text),
-        *_regex_findings(text, _POSTCODE, PiiKind.POSTCODE),
-        *_addresses(text),
-        *_regex_findings(text, _URDU_ADDRESS, PiiKind.ADDRESS),
-        *_handles(text, allowed),
-    ]
+    words = _Words(text)
+    found: list[PiiFinding] = []
+    # Each finder runs only if what it needs is in the text (a digit, an "@", a word it
+    # must find); the order of finders is kept, as overlapping finds go to the first.
+    digit = _DIGIT.search(text) is not None
+    if not words.ascii or (digit and _digitish_length(text) >= _MIN_PHONE_DIGITS):
+        found += _phones(text, region)
+    if not words.ascii or not words.runs.isdisjoint(_SPOKEN_WORD_SET):
+        found += _spoken_numbers(text)
+    if "@" in text:
+        found += _regex_findings(text, _EMAIL, PiiKind.EMAIL)
+    found += _spelled_emails(text, words)
+    if digit:
+        if _POSTCODE_INWARD.search(text) is not None:
+            found += _regex_findings(text, _POSTCODE, PiiKind.POSTCODE)
+        if words.may_hold(_STREET_WORD_SET):
+            found += _addresses(text)
+        if not words.ascii:
+            found += _regex_findings(text, _URDU_ADDRESS, PiiKind.ADDRESS)
+    found += _handles(text, allowed, words)
     if names:
         found += _names(text, allowed)
     return _without_overlaps(found)
+
+
+class _Words:
+    """The words of an ASCII text, lower-cased, for the finders' cheap tests.
+
+    In ASCII text (most messages) a pattern's whole word, matched without regard to case,
+    is one of these runs of letters and digits: when it is missing, the pattern cannot
+    match. Each test answers "may hold" (then the pattern itself decides) for any other
+    text, and for text with "_" where a word might run on past it.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.ascii = text.isascii()
+        self._runs: frozenset[str] | None = None
+        self._exact = self.ascii and "_" not in text
+        self._text = text
+
+    @property
+    def runs(self) -> frozenset[str]:
+        if self._runs is None:
+            self._runs = frozenset(ascii_words(self._text))
+        return self._runs
+
+    def may_hold(self, words: frozenset[str]) -> bool:
+        """False only when no run is one of `words` (and the runs are the text's words)."""
+        return not self._exact or not self.runs.isdisjoint(words)
+
+    def may_name_platform(self) -> bool:
+        """False only when no word can begin `_PLATFORM_NAMED`: a platform's name that is
+        the whole word, or is followed inside the word by "a" (the look-ahead's one letter)."""
+        if not self._exact:
+            return True
+        runs = self.runs
+        if not runs.isdisjoint(_PLATFORM_WORDS):
+            return True
+        known = _PLATFORM_RUNS
+        for run in runs:
+            starts = known.get(run)
+            if starts is None:
+                starts = run.startswith(_PLATFORM_STARTS)
+                if len(known) >= _PLATFORM_RUNS_KEPT:
+                    known.clear()
+                known[run] = starts
+            if starts:
+                return True
+        return False
 
 
 def redact(text: str, findings: Iterable[PiiFinding]) -> str:
@@ -246,8 +336,6 @@ def _spoken_numbers(text: str) -> Iterator[PiiFinding]:
 
     Runs of digits alone are the phone finder's, which knows service numbers apart.
     """
-    if text.isascii() and _SPOKEN_WORD.search(text) is None:
-        return  # no number said in words: nothing here is this finder's
     run: list[re.Match[str]] = []
     digits = 0
     repeat = 1
@@ -280,6 +368,15 @@ def _names(text: str, allowed: set[str]) -> Iterator[PiiFinding]:
             yield PiiFinding(PiiKind.NAME, match.start(1), match.end(1), name)
 
 
+def _digitish_length(text: str) -> int:
+    """At least as many characters as `_phones` can read as digits in an ASCII text: every
+    digit, and every letter it reads as one, is inside a run of `_DIGITISH_RUN`, which is
+    its letters before a digit and what follows from that digit on (both found by
+    patterns the engine can skip to, unlike the run's own)."""
+    after = sum(map(len, _FROM_A_DIGIT.findall(text)))
+    return after + sum(map(len, _BEFORE_A_DIGIT.findall(text)))
+
+
 def _letters_as_digits(match: re.Match[str]) -> str:
     run = match.group(0)
     if sum(ch.isdigit() for ch in run) < 2:
@@ -292,10 +389,12 @@ def _regex_findings(text: str, pattern: re.Pattern[str], kind: PiiKind) -> Itera
         yield PiiFinding(kind, match.start(), match.end(), match.group(0))
 
 
-def _spelled_emails(text: str) -> Iterator[PiiFinding]:
+def _spelled_emails(text: str, words: _Words | None = None) -> Iterator[PiiFinding]:
     # Both patterns try every word as the start of an address; an "at" on its own (or "@"
     # for a provider) must be somewhere first, and most messages have neither.
-    has_at = _AT_ALONE.search(text) is not None
+    # ("at" between spaces or brackets is a whole word of an ASCII text.)
+    maybe_at = words is None or not words.ascii or "at" in words.runs
+    has_at = maybe_at and _AT_ALONE.search(text) is not None
     if has_at:
         yield from _regex_findings(text, _EMAIL_SPELLED, PiiKind.EMAIL)
     if has_at or "@" in text:
@@ -310,9 +409,13 @@ def _addresses(text: str) -> Iterator[PiiFinding]:
         yield PiiFinding(PiiKind.ADDRESS, match.start(), match.end(), match.group(0))
 
 
-def _handles(text: str, allowed: set[str]) -> Iterator[PiiFinding]:
+def _handles(text: str, allowed: set[str], words: _Words | None = None) -> Iterator[PiiFinding]:
     # Each pattern needs an "@" (the first) or a platform's name (the others) first.
-    at, platform = "@" in text, _PLATFORM_NAMED.search(text) is not None
+    at = "@" in text
+    maybe = words is None or words.may_name_platform()
+    platform = maybe and _PLATFORM_NAMED.search(text) is not None
+    if not at and not platform:
+        return
     for index, pattern in enumerate(_HANDLE_PATTERNS):
         if not (at if index == 0 else platform):
             continue

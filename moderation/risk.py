@@ -26,7 +26,9 @@ rn") joins danger she wrote before, or a means she wrote of with a wish to act n
 
 Everyday phrases listed under ``ignore`` ("dying to see it", "harm reduction") are blanked
 out before matching. Words of eight or more letters in a pattern, and shorter ones written
-``~word``, also match with one typo ("overdoes", "sucide").
+``~word``, also match with one typo ("overdoes", "sucide"). Romanised and Arabizi spellings,
+elongations, text-speak and means emoji are folded first (`moderation.variants`), and
+situations told in parts, words apart, are read beside the phrases (`moderation.situations`).
 
 What the rules can and cannot do: they catch danger written in the words the lexicons know,
 and their variants, with few false alarms. New wording is often missed (see
@@ -40,7 +42,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,8 +57,9 @@ from moderation.lexicon import (
     Pattern,
     load_lexicons,
 )
-from moderation.normalize import normalise
-from moderation.stance import intends, stance_of
+from moderation.normalize import normalise, word_runs
+from moderation.situations import Found, Situations, default_situations
+from moderation.stance import cue_words, intends, settled_now, stance_of
 from moderation.types import (
     NO_RISK,
     RiskAssessment,
@@ -66,6 +69,7 @@ from moderation.types import (
     Stance,
     highest_level,
 )
+from moderation.variants import Speller, widen_lexicons
 
 __all__ = [
     "Classifier",
@@ -87,11 +91,13 @@ _MAX_MATCHES = 20
 _MAX_MATCHES_PER_PATTERN = 25
 _READ_HEAD = 48_000
 _READ_TAIL = 16_000
-_LONG_RUN = re.compile(rf"({WORD_CHAR}{{64}}){WORD_CHAR}+")
+_LONG_RUN_CHARS = 64
+_LONG_RUN = re.compile(rf"({WORD_CHAR}{{{_LONG_RUN_CHARS}}}){WORD_CHAR}+")
 # How far around a phrase to look for negation, history or reported speech (characters).
 _CONTEXT_CHARS = 160
-_SENTENCE_END = re.compile(r"[.!?؟।\n]")
-_CLAUSE_END = re.compile(r"[.!?؟।,;:\n]")
+# Arabic-script full stop (۔), comma (،) and semicolon (؛) end a sentence or clause too.
+_SENTENCE_END = re.compile(r"[.!?؟।۔\n]")
+_CLAUSE_END = re.compile(r"[.!?؟।۔,،;؛:\n]")
 _WORD = re.compile(rf"{WORD_CHAR}+")
 _MASK = " \u00b7 "  # a non-word mark that phrases cannot match across
 _FUZZY_SHORTEST = 4  # a five-letter ~word with a letter missing
@@ -149,11 +155,16 @@ class _Hit:
 class RuleDetector:
     """The lexicon rules, compiled once; safe to share between threads (it is read-only)."""
 
-    def __init__(self, lexicons: dict[str, Lexicon]) -> None:
+    def __init__(self, lexicons: dict[str, Lexicon], situations: Situations | None = None) -> None:
+        # Romanised words also match their other spellings (`moderation.variants`).
+        lexicons = widen_lexicons(lexicons)
         self._lexicons = lexicons
+        self._situations = situations if situations is not None else default_situations()
+        self._speller = Speller(lexicons, cue_words(("en", "pl")), self._situations.words())
         # Oldest first; a reading depends only on the text, the page language and the rules.
         self._readings: dict[tuple[str, str | None], _Reading] = {}
         self._imminent = {id(lex): {id(p): p for p in lex.imminent} for lex in lexicons.values()}
+        self._imminent_ids = {key: frozenset(cues) for key, cues in self._imminent.items()}
         self._undecided_by_outcomes: dict[
             tuple[tuple[str, ...], ...], tuple[frozenset[int], tuple[Lexicon, ...]]
         ] = {}
@@ -215,6 +226,9 @@ class RuleDetector:
         head = text[:_DETECT_CHARS]
         languages = settled(head, language)
         canon, present = self._canon(words)
+        if languages is None and self._situations.find(canon, _every_outcome(language)):
+            # A situation is found in one of the languages the model may give: ask it.
+            languages = detect(head, language)
         if languages is None:
             # Only the language model can tell English from Polish here, and it costs more
             # than the rest of the reading. It is not asked when no phrase of the lexicon its
@@ -229,11 +243,14 @@ class RuleDetector:
         canon, present = self._blank(canon, present, lexicons)
         now = self._now(canon, present, lexicons)
         hits = self._hits(canon, present, lexicons, now)
+        hits += _new_only(self._situation_hits(canon, languages, now), hits)
         stance = Stance.NONE
         if hits:
             stance = stance_of(text, canon, languages, now)
         intent = now and intends(canon, languages)
-        return _Reading(tuple(hits), now, stance, languages, intent)
+        # "today I went to the gurdwara, I'm at peace": a time, but not danger joined now.
+        calm = now and not hits and settled_now(canon, languages)
+        return _Reading(tuple(hits), now, stance, languages, intent, calm=calm)
 
     def _read_decided(
         self,
@@ -291,8 +308,23 @@ class RuleDetector:
         return found
 
     def _canon(self, words: str) -> tuple[str, set[int]]:
-        canon = self._vocabulary.correct(words)
-        return canon, self._index.present(canon)
+        spelled = self._speller.spell(words)
+        # In ASCII text the word characters are those of `\w`: the runs abuse reads too.
+        found = word_runs(spelled) if spelled.isascii() else frozenset(_WORD.findall(spelled))
+        canon = self._vocabulary.correct(spelled, found)
+        if canon is not spelled:
+            found = frozenset(_WORD.findall(canon))
+        return canon, self._index.present_words(found)
+
+    def _situation_hits(self, canon: str, languages: Sequence[str], now: bool) -> list[_Hit]:
+        """Situations told in parts (`moderation.situations`), graded like phrases."""
+        hits: list[_Hit] = []
+        for found in self._situations.find(canon, languages):
+            lexicon = self._lexicons.get(found.spans[0].language) or self._lexicons.get("en")
+            if lexicon is None:
+                continue
+            hits += _found_hits(found, canon, lexicon, now)
+        return hits
 
     def _blank(
         self, canon: str, present: set[int], lexicons: Sequence[Lexicon]
@@ -308,11 +340,12 @@ class RuleDetector:
 
     def _now(self, canon: str, present: set[int], lexicons: Sequence[Lexicon]) -> bool:
         # Only the time cues whose anchors are present can match.
-        return any(
-            self._imminent[id(lex)][pid].search(canon)
-            for lex in lexicons
-            for pid in present.intersection(self._imminent[id(lex)])
-        )
+        for lex in lexicons:
+            cues = self._imminent[id(lex)]
+            for pid in present.intersection(self._imminent_ids[id(lex)]):
+                if cues[pid].search(canon):
+                    return True
+        return False
 
     def _hits(
         self, canon: str, present: set[int], lexicons: Sequence[Lexicon], now: bool
@@ -323,7 +356,8 @@ class RuleDetector:
                 owner
                 for pid in present
                 for owner in self._owners.get(pid, ())
-                if id(owner[1]) in chosen
+                # A pattern whose regex finds nothing anywhere has no match to grade.
+                if id(owner[1]) in chosen and owner[3].regex.search(canon) is not None
             ),
             key=lambda owner: owner[0],
         )
@@ -350,7 +384,9 @@ def _bounded(text: str) -> str:
     beginning and the end are read (chat messages are far shorter; the pipeline's length
     limit applies first).
     """
-    text = _LONG_RUN.sub(r"\1", text)
+    # Such a run lies inside one of the text's words: most texts have no word that long.
+    if len(text) > _LONG_RUN_CHARS and max(map(len, text.split()), default=0) > _LONG_RUN_CHARS:
+        text = _LONG_RUN.sub(r"\1", text)
     if len(text) <= _READ_HEAD + _READ_TAIL:
         return text
     return text[:_READ_HEAD] + _MASK + text[-_READ_TAIL:]
@@ -391,7 +427,56 @@ def _pattern_hits(
             yield _Hit(category, level, match.group(0).strip())
 
 
+def _new_only(found: list[_Hit], hits: list[_Hit]) -> list[_Hit]:
+    """Situations that add something: a category the phrases did not find, or a higher
+    level (staff see each concern once, not a phrase and its situation twice)."""
+    best: dict[RiskCategory, int] = {}
+    for hit in hits:
+        best[hit.category] = max(best.get(hit.category, -1), hit.level.rank)
+    return [hit for hit in found if hit.level.rank > best.get(hit.category, -1)]
+
+
+def _every_outcome(language: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(code for found in model_outcomes(language) for code in found))
+
+
+def _found_hits(found: Found, text: str, lexicon: Lexicon, now: bool) -> Iterable[_Hit]:
+    """A situation's hits: negated before its first part or after its last (a negation
+    word inside a part counts only if the part does not name it), or in the past, it is
+    a mention."""
+    first, last = found.spans[0], found.spans[-1]
+    # The parts' own words are not read as a past ("what i used to do" is the amount).
+    masked = text
+    for span in found.spans:
+        masked = masked[: span.start] + "\u00b7" * (span.end - span.start) + masked[span.end :]
+    whole = _span_context(masked, found.start, found.end, first.pattern, lexicon)
+    opening = _span_context(text, first.start, first.end, first.pattern, lexicon)
+    closing = _span_context(text, last.start, last.end, last.pattern, lexicon)
+    if found.rule.negation == "before":
+        negated = opening.negated_before()
+    else:
+        negated = opening.negated() or closing.negated()
+    calmed = negated or whole.past()
+    phrase = " … ".join(text[s.start : s.end].strip() for s in found.spans)
+    for category in found.rule.categories:
+        level = found.rule.level
+        if calmed:
+            level = _lowest(level, RiskLevel.LOW)
+        elif level is RiskLevel.HIGH and now:
+            level = RiskLevel.IMMINENT
+        if category in _LOWER_WHEN_REPORTED and whole.reported():
+            level = _step_down(level)
+        yield _Hit(category, level, phrase)
+
+
+def _span_context(text: str, start: int, end: int, pattern: Pattern, lexicon: Lexicon) -> _Context:
+    match = re.compile(rf"(?s).{{{end - start}}}").match(text, start)
+    assert match is not None
+    return _Context(text, match, pattern, lexicon)
+
+
 _WORD_CACHE_SIZE = 20_000
+_UNCHANGED_KEPT = 50_000
 # Enough for the last few messages of every chat a busy node carries at once.
 _READING_CACHE_SIZE = 4_096
 _READING_CACHE_MAX_CHARS = 2_000
@@ -411,26 +496,57 @@ class _AnchorIndex:
     def __init__(self, patterns: Iterable[Pattern]) -> None:
         self._by_anchor: dict[str, set[int]] = {}
         self._always: set[int] = set()
+        self._patterns: dict[int, Pattern] = {}
         for pattern in patterns:
+            self._patterns[id(pattern)] = pattern
             if not pattern.anchors:
                 self._always.add(id(pattern))
             for anchor in pattern.anchors:
                 self._by_anchor.setdefault(anchor, set()).add(id(pattern))
         self._lengths = sorted({len(anchor) for anchor in self._by_anchor})
-        # Words repeat from message to message; remember what each one points at (bounded).
-        self._word_ids: dict[str, frozenset[int]] = {}
+        # What each pattern's match must hold (`Pattern.required`): one number for each
+        # distinct set of strings of which one must be there, and for each string the sets
+        # it satisfies. A pattern is possible when all its sets are satisfied.
+        numbers: dict[frozenset[str], int] = {}
+        satisfies: dict[str, set[int]] = {}
+        self._needs: dict[int, frozenset[int]] = {}
+        for pid, pattern in self._patterns.items():
+            needed: set[int] = set()
+            for anchors in pattern.required:
+                number = numbers.setdefault(frozenset(anchors), len(numbers))
+                needed.add(number)
+                for anchor in anchors:
+                    satisfies.setdefault(anchor, set()).add(number)
+            self._needs[pid] = frozenset(needed)
+        self._satisfies = {anchor: frozenset(sets) for anchor, sets in satisfies.items()}
+        self._required_lengths = sorted({len(anchor) for anchor in self._satisfies})
+        # Words repeat from message to message; remember, for each one, the patterns it
+        # points at and the sets its required strings satisfy (bounded).
+        self._words: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
 
     def present(self, text: str) -> set[int]:
+        return self.present_words(set(_WORD.findall(text)))
+
+    def present_words(self, words: Set[str]) -> set[int]:
+        """`present` for a text whose words (runs of `WORD_CHAR`) are `words`.
+
+        A pattern found by its anchor is kept only if the text holds every string a match
+        of it must hold (`Pattern.required`): in an ordinary sentence most do not. Those
+        strings are runs of word characters, so each lies inside one word of the text."""
         found = set(self._always)
-        for word in set(_WORD.findall(text)):
-            ids = self._word_ids.get(word)
-            if ids is None:
-                ids = self._ids_for(word)
-                if len(self._word_ids) >= _WORD_CACHE_SIZE:
-                    self._word_ids.clear()
-                self._word_ids[word] = ids
-            found |= ids
-        return found
+        satisfied: set[int] = set()
+        known = self._words
+        for word in words:
+            entry = known.get(word)
+            if entry is None:
+                entry = (self._ids_for(word), self._satisfied_by(word))
+                if len(known) >= _WORD_CACHE_SIZE:
+                    known.clear()
+                known[word] = entry
+            found |= entry[0]
+            satisfied |= entry[1]
+        needs = self._needs
+        return {pid for pid in found if needs[pid] <= satisfied}
 
     def _ids_for(self, word: str) -> frozenset[int]:
         found: set[int] = set()
@@ -443,6 +559,16 @@ class _AnchorIndex:
                 if ids:
                     found |= ids
         return frozenset(found)
+
+    def _satisfied_by(self, word: str) -> frozenset[int]:
+        satisfies = self._satisfies
+        numbers: set[int] = set()
+        for length in self._required_lengths:
+            for start in range(len(word) - length + 1):
+                sets = satisfies.get(word[start : start + length])
+                if sets:
+                    numbers |= sets
+        return frozenset(numbers)
 
 
 class _Context:
@@ -473,14 +599,19 @@ class _Context:
         lex = self.lexicon
         if any(w in lex.negation and w not in self.pattern.literals for w in self.inside):
             return True
+        if self.negated_before():
+            return True
+        return any(w in lex.negation_after for w in self.clause_after[:2])
+
+    def negated_before(self) -> bool:
+        """A negation word in the few words before, in the same clause."""
+        lex = self.lexicon
         window: list[str] = []
         for word in reversed(self.clause_before):
             if word in lex.clause_breaks or len(window) >= lex.negation_window:
                 break
             window.append(word)
-        if any(w in lex.negation for w in window):
-            return True
-        return any(w in lex.negation_after for w in self.clause_after[:2])
+        return any(w in lex.negation for w in window)
 
     def past(self) -> bool:
         # The whole sentence, phrase included: "my ex used to beat me" matches as one phrase.
@@ -528,6 +659,8 @@ class _Reading:
     intent: bool = False
     # What to tell the languages from, when they were not worked out: (text, page language).
     detect_from: tuple[str, str | None] | None = None
+    # A time, said with "it is over" or "I'm at peace": it does not join danger said before.
+    calm: bool = False
 
     @property
     def read_in(self) -> tuple[str, ...]:
@@ -568,7 +701,7 @@ def _situation(current: _Reading, earlier: list[_Reading]) -> _Reading:
     now says when. Danger already said is not alerted again for every later message; only
     a sign of time, or new danger in this one, makes it count now.
     """
-    if not current.now:
+    if not current.now or current.calm:
         return current
     # Danger said before counts with any time now; a mere mention (a means, a low wish)
     # only when she also says she means to act.
@@ -616,12 +749,27 @@ class _Vocabulary:
             for variant in _deletions(word):
                 self._by_deletion.setdefault(variant, []).append(word)
         self._cache: dict[str, str] = {}
+        # Words seen before that stay as they are: most of every message.
+        self._unchanged: set[str] = set()
 
-    def correct(self, text: str) -> str:
-        return _WORD.sub(self._correct_match, text)
+    def correct(self, text: str, words: Set[str] | None = None) -> str:
+        """`text` with its misspelt words corrected; `words` are its words when known.
+        `text` itself (the same object) when no word changes."""
+        pending = (set(_WORD.findall(text)) if words is None else words) - self._unchanged
+        changes = False
+        for word in pending:
+            if self._corrected(word) == word:
+                if len(self._unchanged) >= _UNCHANGED_KEPT:
+                    self._unchanged.clear()
+                self._unchanged.add(word)
+            else:
+                changes = True
+        return _WORD.sub(self._correct_match, text) if changes else text
 
     def _correct_match(self, match: re.Match[str]) -> str:
-        word = match.group(0)
+        return self._corrected(match.group(0))
+
+    def _corrected(self, word: str) -> str:
         if len(word) < _FUZZY_SHORTEST or word in self._known or self._in_family(word):
             return word
         cached = self._cache.get(word)

@@ -25,6 +25,7 @@ import yaml
 
 from moderation.lexicon import LexiconError, Pattern, PatternError, parse_pattern
 from moderation.types import Stance
+from moderation.variants import ROMANISED, widen_pattern
 
 STANCE_FILE = Path(__file__).parent / "data" / "stance.yaml"
 _KINDS = ("joke", "question", "fiction", "past", "resolved", "never", "intent")
@@ -63,6 +64,22 @@ def stance_of(raw: str, canon: str, languages: Iterable[str], now: bool) -> Stan
     return Stance.CURRENT
 
 
+def cue_words(languages: Iterable[str]) -> frozenset[str]:
+    """Every word the cues of `languages` are written with."""
+    return frozenset(
+        word
+        for language in languages
+        for patterns in _cues_for(language).by_kind.values()
+        for pattern in patterns
+        for word in pattern.literals
+    )
+
+
+def settled_now(canon: str, languages: Iterable[str]) -> bool:
+    """True if she says it is over, or she is at peace ("now I'm fine", "man shant hai")."""
+    return any(_cues_for(language).any("resolved", canon) for language in languages)
+
+
 def intends(canon: str, languages: Iterable[str]) -> bool:
     """True if she says she means to act ("doing it", "tonight's the night")."""
     return any(_cues_for(language).any("intent", canon) for language in languages)
@@ -89,12 +106,14 @@ def _parse_language(language: object, kinds: object) -> _Cues:
     for kind, patterns in kinds.items():
         if not isinstance(patterns, list):
             raise LexiconError(f"{where}: {kind} must be a list of patterns")
-        cues.by_kind[str(kind)] = [_parse(p, f"{where}: {kind}") for p in patterns]
+        widen = str(language) if str(language) in ROMANISED else None
+        cues.by_kind[str(kind)] = [_parse(p, f"{where}: {kind}", widen) for p in patterns]
     return cues
 
 
-def _parse(pattern: object, where: str) -> Pattern:
+def _parse(pattern: object, where: str, widen: str | None = None) -> Pattern:
+    # Romanised cues also match their other spellings, as the lexicons do.
     try:
-        return parse_pattern(str(pattern))
+        return parse_pattern(widen_pattern(str(pattern), widen) if widen else str(pattern))
     except PatternError as exc:
         raise LexiconError(f"{where}: pattern {pattern!r}: {exc}") from exc

@@ -46,11 +46,25 @@ from moderation.risk import Classifier, default_detector
 from moderation.types import RiskLevel
 
 _TESTS = Path(__file__).resolve().parent.parent / "tests/moderation"
-TRAIN_SETS = (_TESTS / "learned/train.jsonl", _TESTS / "eval_set.jsonl")
-CALIBRATION_SETS = (_TESTS / "learned/calibration.jsonl", _TESTS / "tuning.jsonl")
-HELDOUT_SET = _TESTS / "heldout/heldout.jsonl"
-# The L2 penalty (on the sum of the losses) and Newton steps: enough to converge.
-PENALTY = 1.0
+TRAIN_SETS = (
+    _TESTS / "learned/train.jsonl",
+    _TESTS / "learned/train_more.jsonl",
+    _TESTS / "eval_set.jsonl",
+    _TESTS / "tuning_wide.jsonl",
+    _TESTS / "tuning_probes.jsonl",
+)
+CALIBRATION_SETS = (
+    _TESTS / "learned/calibration.jsonl",
+    _TESTS / "learned/calibration_more.jsonl",
+    _TESTS / "tuning.jsonl",
+)
+# Frozen held-out sets: never trained or calibrated on; a line word for word in one is dropped.
+HELDOUT_SETS = (_TESTS / "heldout/heldout.jsonl", _TESTS / "heldout/blind.jsonl")
+# The L2 penalty (on the sum of the losses) and Newton steps: enough to converge. The
+# penalty was chosen on the calibration set (1, 0.3, 0.1, 0.03, 0.01 tried, each with its own
+# threshold by the rule below): 0.1 found the most danger there with no false alert added;
+# 1.0 squeezed every score between about 0.4 and 0.85, and romanised danger stayed below.
+PENALTY = 0.1
 STEPS = 25
 # The threshold never goes below this, whatever calibration finds.
 LOWEST_THRESHOLD = 0.5
@@ -70,9 +84,12 @@ class Calibration:
     false_alerts_both: int
 
 
-def held_out_texts(path: Path = HELDOUT_SET) -> frozenset[str]:
-    with path.open(encoding="utf-8") as lines:
-        return frozenset(_key(json.loads(line)["text"]) for line in lines if line.strip())
+def held_out_texts(paths: Sequence[Path] = HELDOUT_SETS) -> frozenset[str]:
+    texts: set[str] = set()
+    for path in paths:
+        with path.open(encoding="utf-8") as lines:
+            texts |= {_key(json.loads(line)["text"]) for line in lines if line.strip()}
+    return frozenset(texts)
 
 
 def _key(text: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from bench.client import Peer
 from bench.context import Context
 from bench.load import Group, MessageLoad, ladder
+from bench.seed import postgres_reachable
 from bench.socketio_peer import message_frame as socketio_frame
 from bench.socketio_peer import socketio_groups
 from bench.stats import best_sustained, common_step, per_cpu_second, ratio, step_at
@@ -36,26 +37,7 @@ def batches(rates: tuple[int, ...], at_least: int) -> list[int]:
 
 async def run(ctx: Context) -> dict[str, Any]:
     profile = ctx.profile
-    visitors, advisers = seed_sizes(batches(profile.one_to_one_rates, profile.pairs))
-    async with ctx.willow(visitors, advisers) as (server, seeded):
-        source = PairSource(server, server, seeded)
-        load = MessageLoad([])
-
-        async def grow(rate: int) -> None:
-            missing = pairs_for(rate, profile.pairs) - len(load.groups)
-            if missing > 0:
-                load.add(await source.take(missing))
-
-        willow = await ladder(
-            load,
-            profile.one_to_one_rates,
-            profile.step_seconds,
-            profile.warmup_seconds,
-            profile.drain_seconds,
-            [server.pid],
-            grow,
-        )
-        close_all(_peers(load.groups))
+    willow = await _willow(ctx, "sqlite")
     async with ctx.raw() as raw_server:
         groups = await raw_groups(raw_server, profile.pairs, 2, "pair")
         raw = await ladder(
@@ -89,6 +71,41 @@ async def run(ctx: Context) -> dict[str, Any]:
     }
 
 
+async def run_postgres(ctx: Context) -> dict[str, Any]:
+    """Willow's 1:1 ladder again, the node on a scratch PostgreSQL database (the raw relay and
+    python-socketio store nothing, so their rows in `one_to_one` stand for both)."""
+    why = await postgres_reachable(ctx.postgres_url)
+    if why:
+        return {"status": f"not available: {why}"}
+    willow = await _willow(ctx, "postgresql")
+    return {"status": "ok", "willow": willow, "summary": summarise_one(willow)}
+
+
+async def _willow(ctx: Context, database: str) -> list[dict[str, Any]]:
+    profile = ctx.profile
+    visitors, advisers = seed_sizes(batches(profile.one_to_one_rates, profile.pairs))
+    async with ctx.willow(visitors, advisers, database=database) as (server, seeded):
+        source = PairSource(server, server, seeded)
+        load = MessageLoad([])
+
+        async def grow(rate: int) -> None:
+            missing = pairs_for(rate, profile.pairs) - len(load.groups)
+            if missing > 0:
+                load.add(await source.take(missing))
+
+        steps = await ladder(
+            load,
+            profile.one_to_one_rates,
+            profile.step_seconds,
+            profile.warmup_seconds,
+            profile.drain_seconds,
+            [server.pid],
+            grow,
+        )
+        close_all(_peers(load.groups))
+    return steps
+
+
 def _peers(groups: list[Group]) -> list[Peer]:
     return [m for g in groups for m in g.members]
 
@@ -120,6 +137,21 @@ def summarise(
         "p50_ratio_of_raw": ratio(raw_p50, p50),
         "p99_ratio_of_raw": ratio(raw_p99, p99),
         **_per_cpu(willow, raw, socketio or []),
+    }
+
+
+def summarise_one(willow: list[dict[str, Any]]) -> dict[str, Any]:
+    """One Willow ladder alone (PostgreSQL): sustained rate, latency at the target rate, and
+    deliveries per server CPU-second at the target rate and at the highest rate delivered whole."""
+    at_target = step_at(willow, TARGET_RATE) or {}
+    rate, (top,) = common_step(willow)
+    return {
+        "sustained_msgs_per_s": best_sustained(willow),
+        f"p50_ms_at_{TARGET_RATE}": at_target.get("latency", {}).get("p50_ms"),
+        f"p99_ms_at_{TARGET_RATE}": at_target.get("latency", {}).get("p99_ms"),
+        f"per_cpu_second_at_{TARGET_RATE}": per_cpu_second(at_target or None),
+        "per_cpu_second_at_msgs_per_s": rate,
+        "willow_per_cpu_second": per_cpu_second(top),
     }
 
 

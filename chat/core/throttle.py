@@ -21,8 +21,7 @@ import hmac
 import math
 import secrets
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -251,22 +250,24 @@ class OpenSockets:
         self._key = secrets.token_bytes(32)
         self._open: dict[str, int] = {}
 
-    @contextmanager
-    def holding(self, address: ClientAddress | None, cap: int) -> Iterator[bool]:
-        """Count this socket while it is open; yields False (not counted) if over the cap."""
+    def take(self, address: ClientAddress | None, cap: int) -> str | bool:
+        """Count a socket from `address`: False if it is over the cap (not counted), else what
+        to hand back to `give_back` when it closes. A plain pair of calls rather than a context
+        manager, which an open socket would hold for its whole life (bench: idle)."""
         if address is None or cap <= 0:
-            yield True
-            return
+            return True
         name = hmac.new(self._key, address.address.encode(), hashlib.sha256).hexdigest()
         if self._open.get(name, 0) >= cap:
-            yield False
-            return
+            return False
         self._open[name] = self._open.get(name, 0) + 1
-        try:
-            yield True
-        finally:
-            left = self._open[name] - 1
-            if left:
-                self._open[name] = left
-            else:
-                del self._open[name]
+        return name
+
+    def give_back(self, taken: str | bool) -> None:
+        """The socket counted by `take` has closed."""
+        if not isinstance(taken, str):
+            return
+        left = self._open[taken] - 1
+        if left:
+            self._open[taken] = left
+        else:
+            del self._open[taken]

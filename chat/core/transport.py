@@ -9,21 +9,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
 from fastapi import WebSocket
 from pydantic import BaseModel
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
 from chat.core.addresses import ClientAddress, client_address, forwarded_scheme
 from chat.core.clock import aware, now
 from chat.core.connections import CLOSE_SESSION_ENDED, CLOSE_SESSION_ENDED_REASON
 from chat.core.events import ConnectionClosed
-from chat.core.hub import JoinFailed, Member, stream_channel
+from chat.core.hub import JoinFailed, Member, SendText, stream_channel
 from chat.core.identity import (
     cookie_name,
     second_factor_missing,
@@ -58,7 +59,7 @@ CLOSE_FORBIDDEN_ORIGIN = 4403
 S = TypeVar("S")
 
 
-@dataclass
+@dataclass(slots=True)
 class Connection:
     websocket: WebSocket
     services: Services
@@ -75,6 +76,8 @@ class Connection:
     closing: tuple[int, str] | None = None
     # Ends a staff socket when its login expires.
     expiry: asyncio.TimerHandle | None = None
+    # Closes a socket that has not said hello in time; cancelled by hello.
+    hello_wait: asyncio.TimerHandle | None = None
     _states: dict[type, Any] = field(default_factory=dict)
     _on_end: Callable[[], None] | None = None
 
@@ -136,7 +139,10 @@ class Connection:
         return self.staff.role if self.staff is not None else None
 
 
-async def websocket_endpoint(websocket: WebSocket) -> None:
+async def websocket_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    """The chat socket. Once accepted, frames are read and written with the server's own
+    ASGI `receive` and `send`, without the WebSocket's layer around them for every frame."""
+    websocket = WebSocket(scope, receive, send)
     services: Services = websocket.app.state.services
     settings = services.settings
     # Behind the proxy the socket itself is plain ws://; the page is https:// in production.
@@ -157,33 +163,49 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     connection = Connection(
         websocket, services, Member(settings.send_queue_size, services.fetch_after)
     )
-    with services.sockets_from.holding(connection.address(), settings.sockets_per_address) as ok:
-        if not ok:
-            await websocket.close(CLOSE_TOO_MANY_SOCKETS, "too many connections from here")
-            return
-        await _serve(connection)
+    taken = services.sockets_from.take(connection.address(), settings.sockets_per_address)
+    if taken is False:
+        await websocket.close(CLOSE_TOO_MANY_SOCKETS, "too many connections from here")
+        return
+    try:
+        await _serve(connection, receive, send)
+    finally:
+        services.sockets_from.give_back(taken)
 
 
-async def _serve(connection: Connection) -> None:
+async def _serve(connection: Connection, receive: Receive, send: Send) -> None:
     services = connection.services
-    writer = asyncio.create_task(_write(connection))
-    reader = asyncio.create_task(_read(connection))
-    # A timer, not a task: an idle socket that said hello holds less memory.
-    hello_wait = asyncio.get_running_loop().call_later(
+    # One task per socket: it reads. Frames are written by the send queue as they are offered
+    # (chat/core/hub.py SendQueue), with a task only while a slow reader's socket is full.
+    reader = asyncio.create_task(_read(connection, receive))
+    # A timer, not a task: an idle socket that said hello holds less memory (and hello
+    # cancels it).
+    connection.hello_wait = asyncio.get_running_loop().call_later(
         services.settings.hello_timeout_seconds, _close_without_hello, connection
     )
-    # A member whose queue overflows is too slow to keep up: stopping its writer ends the wait
-    # below, and it is cut off rather than anyone else slowed down; she resumes by seq.
-    connection.member.on_overflow = lambda: _stop(writer)
-    # Her session ended (on any node): stop reading at once, even mid-event.
-    connection._on_end = lambda: _stop(reader)
+
+    def stop() -> None:
+        reader.cancel()
+
+    # A member whose queue overflows is too slow to keep up: she is cut off rather than anyone
+    # else slowed down, and resumes by seq. Her session ended (on any node): stop reading at
+    # once, even mid-event. A frame that cannot be written: the socket is gone.
+    connection.member.on_overflow = stop
+    connection._on_end = stop
+    connection.member.queue.attach(_sender(send), stop)
     try:
-        await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+        await reader
+    except asyncio.CancelledError:
+        # The reader was stopped (see above); only a cancellation of this handler goes on.
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
     finally:
-        hello_wait.cancel()
-        for task in (writer, reader):
-            task.cancel()
-        await asyncio.gather(writer, reader, return_exceptions=True)
+        if connection.hello_wait is not None:
+            connection.hello_wait.cancel()
+        connection.member.queue.detach()
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
         if connection.expiry is not None:
             connection.expiry.cancel()
         await _close_frame(connection)
@@ -222,39 +244,40 @@ def _end_at_expiry(connection: Connection, expires_at: datetime) -> None:
     connection.expiry = timer
 
 
-def _stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
+def _sender(send: Send) -> SendText:
+    def send_text(text: str) -> Coroutine[Any, Any, None]:
+        # The server's send is a coroutine function (the queue may run it part way by hand).
+        return cast(Coroutine[Any, Any, None], send({"type": "websocket.send", "text": text}))
+
+    return send_text
 
 
-async def _write(connection: Connection) -> None:
-    queue, websocket = connection.member.queue, connection.websocket
-    try:
-        while True:
-            await websocket.send_text(await queue.get())
-    except (WebSocketDisconnect, RuntimeError):
-        return
-
-
-async def _read(connection: Connection) -> None:
+async def _read(connection: Connection, receive: Receive) -> None:
     max_bytes = connection.services.settings.max_frame_bytes
     while True:
         try:
-            message = await connection.websocket.receive()
-        except (WebSocketDisconnect, RuntimeError):
+            message = await receive()
+        except (WebSocketDisconnect, OSError, RuntimeError):
             return
-        if message["type"] == "websocket.disconnect":
-            return
-        frame = message.get("text")
-        if frame is None:
-            frame = message.get("bytes")
-        event = None
-        try:
-            event = decode(frame, max_bytes, connection.services.sockets.events)
-            await _dispatch(connection, event)
-        except ProtocolError as error:
-            _answer(connection, event, error)
-        except Exception as problem:
-            _failed(connection, event, problem)
+        if message["type"] != "websocket.receive":
+            return  # websocket.disconnect
+        await _handle(connection, message, max_bytes)
+        # An idle socket keeps nothing of its last frame while it waits for the next.
+        del message
+
+
+async def _handle(connection: Connection, message: Message, max_bytes: int) -> None:
+    frame = message.get("text")
+    if frame is None:
+        frame = message.get("bytes")
+    event = None
+    try:
+        event = decode(frame, max_bytes, connection.services.sockets.events)
+        await _dispatch(connection, event)
+    except ProtocolError as error:
+        _answer(connection, event, error)
+    except Exception as problem:
+        _failed(connection, event, problem)
 
 
 def _answer(connection: Connection, event: BaseModel | None, error: ProtocolError) -> None:
@@ -332,6 +355,9 @@ async def _hello(connection: Connection, hello: Hello) -> None:
         connection.login_id = login.id
         connection.member.staff = True
         _end_at_expiry(connection, login.expires_at)
+    if connection.hello_wait is not None:
+        connection.hello_wait.cancel()
+        connection.hello_wait = None
     services.connections.add(connection)
     if connection.closing is not None:
         return

@@ -195,16 +195,17 @@ async def _join_assigned(services: Services, event: ConversationAssigned) -> Non
         await connection.join_stream(event.conversation_id, 0)
 
 
-async def admit(services: Services) -> None:
+async def admit(services: Services, ref: str | None = "request_chat") -> None:
     """May a new chat join the queue now? Closed hours and a surge say no, honestly, with
-    when advisers next answer; she is then shown other help instead of a queue."""
+    when advisers next answer; she is then shown other help instead of a queue. `ref`: the
+    event the refusal answers (None: the transport names the event being handled)."""
     hours = services.features.get(ServiceHours)
     at = now()
     if not hours.is_open(at):
         opening = hours.next_opening(at)
         raise RoutingError(
             "helpline_closed",
-            ref="request_chat",
+            ref=ref,
             extra={"opens_at": opening.isoformat() if opening else None},
         )
     settings = services.settings
@@ -217,7 +218,7 @@ async def admit(services: Services) -> None:
         team = [a for _, a in (await queue_state.advisers(session, settings)).values()]
     waiting = waiting or 0
     if settings.surge_queue_limit and waiting >= settings.surge_queue_limit:
-        raise RoutingError("helpline_full", ref="request_chat", extra={"opens_at": None})
+        raise RoutingError("helpline_full", ref=ref, extra={"opens_at": None})
     if settings.surge_wait_minutes:
         slots = sum(a.capacity for a in team if a.trained)
         free = sum(a.free for a in team if a.trained)
@@ -225,7 +226,7 @@ async def admit(services: Services) -> None:
         # The newest in line waits for `waiting + 1 - free` chats to end among `slots` places.
         expected = (waiting + 1 - free) * handling.mean / slots if slots else 0.0
         if slots and expected > settings.surge_wait_minutes * 60:
-            raise RoutingError("helpline_full", ref="request_chat", extra={"opens_at": None})
+            raise RoutingError("helpline_full", ref=ref, extra={"opens_at": None})
 
 
 async def _any_adviser(connection: Connection, event: AnyAdviser) -> None:

@@ -40,6 +40,7 @@ from chat.core.throttle import Rule
 from chat.core.transport import Connection
 from chat.core.uow import Change
 from chat.helpline import conversations as conv
+from chat.helpline.opening import admit_or_watch, opening_of
 from moderation.types import RiskLevel
 
 WORDS_FILE = Path(__file__).parent / "data" / "return_words.txt"
@@ -222,11 +223,14 @@ async def take_return_code(
     }
 
 
-async def come_back(
-    services: Services, visitor: VisitorSession, code: str
-) -> tuple[Conversation, dict[str, Any]]:
+async def come_back(services: Services, visitor: VisitorSession, code: str) -> Conversation:
     """She starts a chat with her code: a new conversation in the queue, with the hand-over
-    for the adviser who takes her, and the offer to wait for the adviser she had."""
+    for the adviser who takes her, and the offer to wait for the adviser she had.
+
+    The offer (`returning`) is stored in her conversation in the same unit of work as the
+    rest of her arrival, as `return_offer` is: a reload or a resume before she answers shows
+    it again, and once she has answered (`waiting_for_adviser`, stored after it) the page
+    knows the question is settled."""
     wanted = code_hash(services, code)
     async with services.change() as tx:
         session = tx.session
@@ -256,14 +260,18 @@ async def come_back(
             },
             staff_only=True,
         )
-        offer = {
-            "type": "returning",
-            "conversation_id": conversation.id,
-            "adviser_name": adviser.display_name if usable and adviser else None,
-            "adviser_available": bool(usable and adviser and adviser.available),
-        }
+        await tx.append(
+            conversation.id,
+            {
+                "type": "returning",
+                "conversation_id": conversation.id,
+                "adviser_name": adviser.display_name if usable and adviser else None,
+                "adviser_available": bool(usable and adviser and adviser.available),
+                "at": now().isoformat(),
+            },
+        )
         tx.audit(VISITOR, "return_code.use", f"conversation:{conversation.id}")
-    return conversation, offer
+    return conversation
 
 
 async def wait_for_adviser(
@@ -357,6 +365,8 @@ async def _on_take(connection: Connection, event: TakeReturnCode) -> None:
 async def _on_come_back(connection: Connection, event: ComeBack) -> None:
     visitor = _visitor(connection, "come_back")
     services = connection.services
+    # Closed or full: no queue for her, with or without a code (her code stays good).
+    await admit_or_watch(connection, ref="come_back")
     found = connection.address()
     await floods.require(
         services,
@@ -366,11 +376,12 @@ async def _on_come_back(connection: Connection, event: ComeBack) -> None:
             (RETURN_TRIES_PER_ADDRESS, found.address if found is not None else None),
         ],
     )
-    conversation, offer = await come_back(services, visitor, event.code)
+    conversation = await come_back(services, visitor, event.code)
+    opening_of(services).forget(connection)
     connection.conversation_id = conversation.id
     connection.writable = {conversation.id}
+    # The stored `returning` comes with the rest of her conversation.
     await connection.join_stream(conversation.id, 0)
-    connection.send(offer)
     position = await conv.queue_position(services, conversation.id)
     if position is not None:
         connection.send(position)

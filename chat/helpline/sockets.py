@@ -29,7 +29,7 @@ from chat.core.services import Services
 from chat.core.sockets import Handler
 from chat.core.transport import Connection
 from chat.helpline import conversations as conv
-from chat.helpline.assign import admit
+from chat.helpline.opening import admit_or_watch, opening_of, refuse_without_conversation
 from chat.helpline.place import ConversationPlace
 
 ADVISING_ROLES = ("adviser", "supervisor")
@@ -124,8 +124,10 @@ async def _request_chat(connection: Connection, _event: RequestChat) -> None:
         ],
     )
     async with connection.services.features.get(Arrivals).turn:
-        await admit(connection.services)
+        # Closed or full: refused, in no queue; her socket hears when advisers answer again.
+        await admit_or_watch(connection)
         conversation = await conv.request_chat(connection.services, connection.visitor)
+        opening_of(connection.services).forget(connection)
         connection.conversation_id = conversation.id
         connection.writable = {conversation.id}
         await connection.join_stream(conversation.id, 0)
@@ -163,6 +165,8 @@ def _address(connection: Connection) -> str | None:
 
 
 async def _message(connection: Connection, event: SendMessage) -> None:
+    # Turned away (closed or full), she has no conversation: said so, nothing stored.
+    await refuse_without_conversation(connection, event.conversation_id)
     conversation = _my_conversation(connection, event.conversation_id, "message")
     await connection.services.messages.write(
         ConversationPlace(connection, conversation),

@@ -28,6 +28,8 @@ from chat.core.sockets import SocketRoutes
 from chat.core.transport import Connection
 from chat.helpline import board
 from chat.helpline import conversations as conv
+from chat.helpline.choices import Language, Nation, Topic
+from chat.helpline.opening import refuse_without_conversation
 from moderation.alerts import helplines_event
 from moderation.directory import Directory
 from moderation.guidance import guidance_for
@@ -147,6 +149,9 @@ async def _on_danger_now(connection: Connection, event: DangerNow) -> None:
     visitor = connection.visitor
     if visitor is None:
         raise ProtocolError("forbidden", ref="danger_now")
+    # Turned away (closed or full), she has no conversation: no adviser would read it, and
+    # she is told so (her page shows the emergency routes instead).
+    await refuse_without_conversation(connection, event.conversation_id)
     if event.conversation_id not in connection.writable:
         raise ProtocolError("not_found", ref="danger_now")
     first = await danger_now(connection.services, visitor.id, event.conversation_id)
@@ -210,10 +215,14 @@ TOPIC_CATEGORIES: dict[str, tuple[str, ...]] = {
     "alcohol": ("alcohol",),
     "children": ("parenting",),
     "health": ("mental_health",),
+    "sexual_violence": ("sexual_violence",),
+    "forced_marriage": ("forced_marriage_honour",),
+    "sex_work": ("sex_work",),
 }
-WaitingLanguage = Literal["en", "pl", "ar", "ur", "bn", "pa", "so"]
-WaitingTopic = Literal["talk", "drugs", "alcohol", "abuse", "children", "health", "other"]
-WaitingNation = Literal["england", "wales", "scotland", "northern_ireland"]
+# The same choices as the first screen's (a topic without its own helplines: someone to talk to).
+WaitingLanguage = Language
+WaitingTopic = Topic
+WaitingNation = Nation
 
 router = APIRouter(prefix="/api/visitor", tags=["visitor"])
 
@@ -224,11 +233,15 @@ async def waiting_helplines(
     language: WaitingLanguage = "en",
     topic: WaitingTopic | None = None,
     nation: WaitingNation | None = None,
+    emergency: bool = False,
 ) -> dict[str, Any]:
-    """Helplines to show her while she waits: asks for no token and keeps nothing."""
+    """Helplines to show her while she waits: asks for no token and keeps nothing.
+
+    `emergency`: the directory's emergency routes first (the closed screen lists them)."""
     directory = request.app.state.services.features.get(Directory)
     categories = (*TOPIC_CATEGORIES.get(topic or "", ()), "emotional_support")
-    found = directory.for_visitor(categories, nation, language, RiskLevel.LOW)
+    level = DANGER_LEVEL if emergency else RiskLevel.LOW
+    found = directory.for_visitor(categories, nation, language, level)
     return {
         "helplines": [
             h.model_dump(mode="json", exclude_none=True, exclude={"translations"}) for h in found

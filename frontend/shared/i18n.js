@@ -151,6 +151,15 @@ export function formatTime(iso) {
   return new Intl.DateTimeFormat(locales(), options).format(date);
 }
 
+// A day in words ("Monday 7 December"), in the page's language and its own digits.
+export function formatDay(iso) {
+  const date = parseTime(iso);
+  if (!date) return "";
+  const own = OWN_TIME[current];
+  const options = { weekday: "long", day: "numeric", month: "long" };
+  return new Intl.DateTimeFormat(own ? own.locale : locales(), options).format(date);
+}
+
 // The server's times are ISO 8601; one without a zone is UTC (SQLite drops the offset).
 export function parseTime(iso) {
   if (typeof iso !== "string" || !iso) return null;

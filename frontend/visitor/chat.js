@@ -98,7 +98,12 @@ function noteSeq(event) {
 
 function onWelcome(welcome) {
   const conversation = welcome.conversation;
-  if (!conversation || (chat.wantsNew && conversation.status === "ended")) {
+  const open = conversation && conversation.status !== "ended";
+  if (view.currentScreen() === "closed" && !open) {
+    // Turned away (closed, full) and reconnected: asked whether advisers answer again, never
+    // put in the queue without pressing Start (routing.js).
+    socket.send({ type: "watch_helpline" });
+  } else if (!conversation || (chat.wantsNew && conversation.status === "ended")) {
     socket.send(firstRequest());
   } else if (conversation.id !== session().conversationId) {
     updateSession({ conversationId: conversation.id, lastSeq: 0 });

@@ -1,11 +1,14 @@
 // While she waits: an honest wait (a range, or "no one can answer right now"), the question
 // "would any adviser do?" when no adviser for her language or topic has come free, and, when
-// advisers are not answering (closed hours, a surge), when they next are with other help
-// open now, instead of a queue nobody will serve. Words come from the catalogue.
+// advisers are not answering (closed hours, a surge), the closed screen instead of a queue
+// nobody will serve: when they are back, other help open now and the emergency routes, and a
+// Start button once they answer again. Words come from the catalogue.
 
 import { getJson } from "../shared/http.js";
-import { formatNumber, formatTime, parseTime, t } from "../shared/i18n.js";
+import { formatDay, formatNumber, formatTime, language, parseTime, t } from "../shared/i18n.js";
 import { addExtension } from "./extensions.js";
+import * as view from "./view.js";
+import { firstRequest, helplineItem } from "./waiting.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,7 +24,7 @@ function estimateText(estimate) {
 
 function showEstimate(event) {
   const box = $("wait-news");
-  if (!box || box.dataset.closed) return;
+  if (!box || view.currentScreen() === "closed") return;
   const line = $("wait-estimate");
   // No one can answer her now: the heading says so (chat.js), not a second line.
   line.textContent = event.estimate === null ? "" : estimateText(event.estimate);
@@ -32,10 +35,8 @@ function clear() {
   const box = $("wait-news");
   if (!box) return;
   box.hidden = true;
-  delete box.dataset.closed;
   $("wait-estimate").textContent = "";
   $("wait-offer").hidden = true;
-  $("wait-closed").hidden = true;
 }
 
 function showOffer(socket, session, event) {
@@ -55,41 +56,91 @@ function showOffer(socket, session, event) {
   $("wait-any").focus();
 }
 
-async function showClosed(event) {
-  const box = $("wait-news");
-  box.dataset.closed = "1";
-  box.hidden = false;
-  $("wait-offer").hidden = true;
-  $("wait-estimate").textContent = "";
-  $("chat-status").textContent = t(event.code === "helpline_full" ? "closed.full_title" : "closed.title");
-  $("chat-hint").textContent = "";
-  // She is in no queue, so there is nothing to stop waiting for.
-  $("end-area").hidden = true;
-  const when = parseTime(event.opens_at);
-  $("wait-opens").textContent = when
-    ? t("closed.opens", {
-        day: new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" }).format(when),
-        time: formatTime(event.opens_at),
-      })
-    : t(event.code === "helpline_full" ? "closed.try_later" : "closed.opens_unknown");
-  $("wait-closed").hidden = false;
-  const list = $("wait-rooms");
-  list.replaceChildren();
-  try {
-    const { rooms } = await getJson("/api/rooms");
-    for (const room of rooms.filter((r) => r.open && !r.locked)) {
-      const li = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = "/rooms/";
-      link.textContent = room.name;
-      li.append(link);
-      list.append(li);
-    }
-  } catch {
-    // Rooms may not be offered here; the helplines below still are.
-  }
-  $("wait-rooms-none").hidden = list.children.length > 0;
+// --- closed or full: she is in no queue ---------------------------------------------------------
+
+const closed = { code: null, opensAt: null, open: false, socket: null };
+
+// Her chat was refused (closed hours, a surge): the closed screen, with when advisers are back
+// and other help; the server watches her socket and says when they answer again.
+function turnedAway(event) {
+  Object.assign(closed, { code: event.code, opensAt: event.opens_at ?? null, open: false });
+  clear();
+  view.show("closed", { code: closed.code, open: false });
+  loadClosedHelp();
 }
+
+// `helpline_status`: advisers answer again (she may start; nothing starts by itself), or, after
+// a reconnect, still closed or full.
+function onStatus(event) {
+  if (view.currentScreen() !== "closed") return;
+  if (event.open) closed.open = true;
+  else Object.assign(closed, { code: event.code, opensAt: event.opens_at ?? null, open: false });
+  view.show("closed", { code: closed.code, open: closed.open });
+}
+
+function startAgain() {
+  if (!closed.socket?.send(firstRequest())) return;
+  closed.open = false;
+  view.show("waiting");
+  // The button she pressed is gone: her place is the message box (she may write while waiting).
+  $("message").focus();
+}
+
+// Calendar days from today to `date`, in her own time zone.
+function daysFromToday(date) {
+  const midnight = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  return Math.round((midnight(date) - midnight(new Date())) / 86_400_000);
+}
+
+function opensText(iso) {
+  const when = parseTime(iso);
+  if (!when) return t("closed.opens_unknown");
+  const time = formatTime(iso);
+  const days = daysFromToday(when);
+  if (days <= 0) return t("closed.opens_today", { time });
+  if (days === 1) return t("closed.opens_tomorrow", { time });
+  return t("closed.opens", { day: formatDay(iso), time });
+}
+
+// Drawn after view.js's heading, again on a language change.
+function drawClosed(screen) {
+  if (screen.name !== "closed") return;
+  const full = closed.code === "helpline_full";
+  $("closed-opens").textContent = closed.open ? "" : full ? t("closed.full_text") : opensText(closed.opensAt);
+  $("closed-watch").textContent = closed.open ? "" : t("closed.will_tell");
+  $("closed-open").hidden = !closed.open;
+}
+
+async function loadClosedHelp() {
+  const params = new URLSearchParams({ language: language(), emergency: "true" });
+  const topic = $("topic")?.value;
+  const nation = $("nation")?.value;
+  if (topic) params.set("topic", topic);
+  if (nation) params.set("nation", nation);
+  const [rooms, helplines] = await Promise.all([
+    getJson("/api/rooms").catch(() => null),
+    getJson(`/api/visitor/helplines?${params}`).catch(() => null),
+  ]);
+  const open = rooms?.rooms?.filter((room) => room.open && !room.locked && room.busy !== "full") ?? [];
+  $("closed-rooms").replaceChildren(
+    ...open.map((room) => {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = `/rooms#${encodeURIComponent(room.id)}`;
+      link.textContent = room.name;
+      item.append(link);
+      return item;
+    }),
+  );
+  $("closed-rooms-none").hidden = open.length > 0;
+  const all = helplines?.helplines ?? [];
+  // The emergency routes (999 and 112, the silent 999-then-55), from the helplines directory.
+  $("closed-urgent").replaceChildren(...all.filter((h) => h.emergency).map((h) => helplineItem(h, true)));
+  $("closed-helplines").replaceChildren(...all.filter((h) => !h.emergency).map((h) => helplineItem(h)));
+}
+
+view.onRedraw(drawClosed);
+$("closed-start").addEventListener("click", startAgain);
 
 addExtension(({ socket, session }) => {
   socket.on("queue", (event) => {
@@ -101,7 +152,9 @@ addExtension(({ socket, session }) => {
   });
   socket.on("assigned", clear);
   socket.on("ended", clear);
+  closed.socket = socket;
   socket.on("error", (event) => {
-    if (event.code === "helpline_closed" || event.code === "helpline_full") showClosed(event);
+    if (event.code === "helpline_closed" || event.code === "helpline_full") turnedAway(event);
   });
+  socket.on("helpline_status", onStatus);
 });

@@ -1,4 +1,5 @@
-// The visitor page's screens: before the chat, waiting, talking, ended.
+// The visitor page's screens: before the chat, waiting, talking, ended; and closed, when
+// advisers are not answering (closed hours, a surge) and she is in no queue.
 
 import { formatNumber, t } from "../shared/i18n.js";
 
@@ -39,6 +40,7 @@ export const elements = {
   cover: $("cover"),
   coverQuiet: $("cover-quiet"),
   chatBody: $("chat-body"),
+  closed: $("closed"),
 };
 
 const e = elements;
@@ -59,11 +61,14 @@ export function redraw() {
   const { name } = screen;
   e.intro.hidden = name !== "intro";
   e.chat.hidden = name === "intro";
-  // She can write while she waits: what she writes is there for whoever takes her.
+  // She can write while she waits: what she writes is there for whoever takes her. Closed,
+  // she is in no queue: no message box, nothing to end.
   e.composer.hidden = !(name === "talking" || name === "waiting");
   e.endArea.hidden = !(name === "waiting" || name === "talking");
   e.ended.hidden = name !== "ended";
+  e.closed.hidden = name !== "closed";
   if (name === "intro") drawIntro();
+  if (name === "closed") drawClosed();
   if (name === "waiting") drawWaiting();
   if (name === "talking") drawTalking();
   if (name === "ended") drawEnded();
@@ -97,6 +102,13 @@ function drawWaiting() {
       : t("chat.connecting_adviser");
   e.hint.textContent = t("chat.waiting_hint");
   e.end.textContent = t("chat.leave_queue");
+}
+
+// `code`: helpline_closed or helpline_full; `open`: advisers answer again since (she may start).
+function drawClosed() {
+  const { code, open } = screen;
+  e.heading.textContent = t(open ? "closed.open_title" : code === "helpline_full" ? "closed.full_title" : "closed.title");
+  e.hint.textContent = "";
 }
 
 function drawTalking() {

@@ -19,6 +19,7 @@ const state = {
   session: null,
   danger: "no", // no | wanted (before her conversation exists) | asked | noted
   comeBack: null, // the code she typed, until it has been sent once
+  codeSent: null, // the code last sent, kept in case the helpline turns her away (closed, full)
   returning: null, // the `returning` offer
   adviser: null,
   summary: null,
@@ -48,6 +49,7 @@ export function firstRequest() {
   if (state.comeBack) {
     const code = state.comeBack;
     state.comeBack = null;
+    state.codeSent = code;
     return { type: "come_back", code };
   }
   return { type: "request_chat" };
@@ -147,6 +149,11 @@ function chooseWait(wait) {
 }
 
 function onError(event) {
+  if (["helpline_closed", "helpline_full"].includes(event.code) && event.ref === "come_back") {
+    // Turned away, not refused: her code stays good for when she starts again.
+    state.comeBack = state.codeSent;
+    return;
+  }
   if (event.code === "return_code_unknown") {
     $("return-again").hidden = false;
     $("return-code-again").focus();
@@ -249,30 +256,37 @@ function drawRooms(rooms) {
 
 function drawHelplines(helplines) {
   $("wait-helplines").hidden = helplines.length === 0;
-  $("wait-helplines-list").replaceChildren(
-    ...helplines.map((helpline) => {
-      const item = document.createElement("li");
-      const name = document.createElement("strong");
-      name.textContent = helpline.name;
-      if (helpline.text_language) name.lang = helpline.text_language;
-      item.append(name);
-      for (const contact of helpline.contacts ?? []) {
-        item.append(" ");
-        if (contact.kind === "phone") {
-          const link = document.createElement("a");
-          link.href = `tel:${contact.value.replace(/\s+/g, "")}`;
-          link.textContent = contact.value;
-          item.append(link);
-        } else {
-          const text = document.createElement("span");
-          text.textContent = contact.value;
-          item.append(text);
-        }
-      }
-      if (helpline.hours) item.append(Object.assign(document.createElement("span"), { className: "hint", lang: "en", textContent: ` (${helpline.hours})` }));
-      return item;
-    }),
-  );
+  $("wait-helplines-list").replaceChildren(...helplines.map((helpline) => helplineItem(helpline)));
+}
+
+// One helpline as a list item: its name, numbers to tap, hours; `describe`: and what it does
+// (the closed screen's emergency routes: "lets the police know you need help…").
+export function helplineItem(helpline, describe = false) {
+  const item = document.createElement("li");
+  const name = document.createElement("strong");
+  name.textContent = helpline.name;
+  if (helpline.text_language) name.lang = helpline.text_language;
+  item.append(name);
+  for (const contact of helpline.contacts ?? []) {
+    item.append(" ");
+    if (contact.kind === "phone") {
+      const link = document.createElement("a");
+      link.href = `tel:${contact.value.replace(/\s+/g, "")}`;
+      link.textContent = contact.value;
+      item.append(link);
+    } else {
+      const text = document.createElement("span");
+      text.textContent = contact.value;
+      item.append(text);
+    }
+  }
+  if (helpline.hours) item.append(Object.assign(document.createElement("span"), { className: "hint", lang: "en", textContent: ` (${helpline.hours})` }));
+  if (describe && helpline.description) {
+    const what = Object.assign(document.createElement("span"), { className: "helpline-what", textContent: helpline.description });
+    if (helpline.text_language) what.lang = helpline.text_language;
+    item.append(document.createElement("br"), what);
+  }
+  return item;
 }
 
 // --- drawing ------------------------------------------------------------------------------------

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.services import postgres_url
+
 pytest.importorskip("picows", reason="the bench extra is not installed (pip install -e '.[bench]')")
 pytest.importorskip("hdrh", reason="the bench extra is not installed (pip install -e '.[bench]')")
 
 REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = {"one_to_one", "rooms", "two_nodes", "stalled", "reconnect", "idle", "routing", "surge"}
+SCENARIOS = {
+    "one_to_one",
+    "one_to_one_pg",
+    "rooms",
+    "two_nodes",
+    "stalled",
+    "reconnect",
+    "idle",
+    "routing",
+    "surge",
+}
 
 
 def test_a_short_run_delivers_every_message_in_order(tmp_path: Path) -> None:
@@ -68,3 +81,44 @@ def test_a_short_rooms_run_seeds_its_mentors_and_delivers_to_every_member(tmp_pa
         assert step["acks"] == step["sent"]
         assert step["seq_missing"] == 0 and step["seq_repeats"] == 0
         assert step["errors"] == {}
+
+
+def test_a_short_postgresql_run_stores_and_delivers_every_message_in_order(
+    tmp_path: Path,
+) -> None:
+    """The 1:1 ladder with the node on a scratch PostgreSQL database: every message acked,
+    delivered once and in seq order, and reported beside SQLite's rows."""
+    env = {**os.environ, "WILLOW_BENCH_DATABASE_URL": postgres_url()}
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--smoke",
+            "--only",
+            "one_to_one_pg",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
+    (run,) = tmp_path.iterdir()
+    results = json.loads((run / "results.json").read_text())
+    assert results["scenarios"]["one_to_one"] == {"status": "skipped"}
+    section = results["scenarios"]["one_to_one_pg"]
+    assert section["status"] == "ok", section
+    (step,) = section["willow"]
+    assert step["delivered"] > 0
+    assert step["undelivered"] == 0
+    assert step["acks"] == step["sent"]
+    assert step["errors"] == {}
+    assert step["seq_missing"] == 0 and step["seq_repeats"] == 0
+    assert section["summary"]["willow_per_cpu_second"] is not None
+    report = (run / "results.md").read_text()
+    assert "| Willow, PostgreSQL |" in report
+    assert "1:1 on PostgreSQL: persisted msg/s sustained" in report

@@ -196,3 +196,35 @@ async def test_answers_to_the_offer_out_of_turn_are_refused_and_change_nothing(
         assert visit is not None and visit.wait_for_adviser is False
         for client in (ada, back, other):
             await client.close()
+
+
+async def test_a_reload_before_she_answers_asks_again_and_her_answer_settles_it(
+    settings: Settings,
+) -> None:
+    async with routed(settings, return_wait_seconds=3600) as server:
+        ada, ada_login = await adviser(server, capacity=1)
+        code = await _code_for(server, ada)
+        # Ada is busy, so she waits and is asked whether to wait for Ada.
+        other = await _full(server, ada)
+        back, token, offer = await _back(server, code)
+        conversation = offer["conversation_id"]
+        assert offer["adviser_name"] == ada_login.display_name
+        assert isinstance(offer["seq"], int), "stored in her conversation, as return_offer is"
+
+        # She reloads before answering: the question comes back, the same one.
+        await back.close()
+        reloaded, _ = await visitor(server, token)
+        asked = await reloaded.receive("returning", conversation_id=conversation)
+        assert asked == offer
+        await reloaded.receive("queue", conversation_id=conversation)
+
+        # She answers, then reloads again: the replay has her answer after the question.
+        await _wait_for(reloaded, conversation, True)
+        await reloaded.close()
+        later, _ = await visitor(server, token)
+        await later.receive("waiting_for_adviser", conversation_id=conversation)
+        replayed = [e["type"].removeprefix("taken:") for e in later.events if "seq" in e]
+        assert replayed.count("returning") == 1
+        assert replayed.index("returning") < replayed.index("waiting_for_adviser")
+        for client in (ada, other, later):
+            await client.close()

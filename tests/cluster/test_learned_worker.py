@@ -9,6 +9,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from moderation.safeguarding.learned import WORKER_MODULE
 from tests.cluster.nodes import ClusterConfig, Node
 from tests.services import postgres_url, redis_url, scratch_postgres
 
@@ -26,12 +27,12 @@ def new_database() -> Iterator[ClusterConfig]:
 
 
 def _worker_of(node: Node) -> psutil.Process:
-    """The node's learned-layer worker: the child started by multiprocessing's spawn."""
+    """The node's learned-layer worker: the child running the worker's module."""
     assert node.process is not None
     deadline = time.monotonic() + WORKER_STARTS_WITHIN
     while time.monotonic() < deadline:
         for child in psutil.Process(node.process.pid).children():
-            if any("spawn_main" in part for part in child.cmdline()):
+            if WORKER_MODULE in child.cmdline():
                 return child
         time.sleep(0.2)
     raise AssertionError(f"no learned worker under node {node.name}:\n{node.log_text()}")

@@ -259,8 +259,15 @@ async def _told_and_asked_again(pages: Pages) -> None:
     await expect(offer).to_contain_text("Asha is not available right now")
     await expect(again.get_by_role("button", name="Wait for Asha")).to_be_focused()
     await screenshot(again, "visitor-return-adviser-away")
+    # She reloads before answering: the question is there again (it is stored).
+    await again.reload()
+    await expect(offer).to_contain_text("Asha is not available right now")
     await again.get_by_role("button", name="Wait for Asha").click()
     await expect(offer).to_contain_text("You are waiting for Asha")
+    # Answered, a reload does not ask again.
+    await again.reload()
+    await expect(offer).to_contain_text("You are waiting for Asha")
+    await expect(again.get_by_role("button", name="Wait for Asha")).to_be_hidden()
 
     # Asha comes back and takes the woman who waited longer; she is full.
     await asha.send({"type": "set_available", "available": True})

@@ -134,10 +134,19 @@ class TestReport:
             ('{"text": "x", "language": 3, "level": "none"}', "'language' must be"),
             ('{"text": "x", "level": "awful", "categories": []}', "bad level or category"),
             ('{"text": "x", "level": "high", "categories": ["sad"]}', "bad level or category"),
-            ('{"text": "x", "level": "high", "categories": []}', "level none goes with"),
-            ('{"text": "x", "level": "none", "categories": ["sexual_violence"]}', "level none"),
+            ('{"text": "x", "level": "high", "categories": []}', "level high needs at least one"),
+            ('{"text": "x", "level": "low", "categories": []}', "level low needs at least one"),
         ],
     )
     def test_bad_lines_are_refused_with_their_number(self, line: str, problem: str) -> None:
         with pytest.raises(EvalSetError, match=f"line 7: .*{problem}"):
             parse_example(line, 7)
+
+    def test_a_safe_line_about_a_topic_is_a_mention(self) -> None:
+        """The blind set labels a safe message with the topic it is about and level none: it
+        is scored as a mention (low), safe, whose alert would be a false one."""
+        example = parse_example(
+            '{"text": "x", "level": "none", "categories": ["sexual_violence"]}', 7
+        )
+        assert example.level is RiskLevel.LOW
+        assert example.main_category is RiskCategory.SEXUAL_VIOLENCE

@@ -22,6 +22,8 @@ from tests.wsclient import connected_pair, staff, visitor
 # learned layer does. Written for this test, not taken from any labelled set.
 MISSED = "he said next time he'll make sure i never wake up"
 SAFE = "thanks, that helped, i'll come back tomorrow"
+# Danger the rules alert on by themselves.
+ALERTING = "i have taken all my tablets and i want to die tonight"
 # Loading the model in a fresh process takes seconds on a loaded machine.
 MODEL_WAIT = 90.0
 
@@ -80,6 +82,46 @@ async def test_danger_the_rules_missed_gets_a_learned_flag_and_an_alert(
         )
         assert value(found, "willow_learned_risk_seconds_count") == 2
         assert MISSED not in await scrape(server)
+
+
+async def test_a_message_the_rules_already_alert_on_is_not_read_again(settings: Settings) -> None:
+    """The model's time goes where its verdict can change something: a message the rules
+    already alert on is flagged at once and never queued for the learned layer."""
+    assert assess(ALERTING, "en").alert
+    async with running_server(_on(settings)) as server:
+        her, adviser, conversation, _ = await connected_pair(server)
+        await her.send(
+            {
+                "type": "message",
+                "conversation_id": conversation,
+                "client_id": "a1",
+                "body": ALERTING,
+            }
+        )
+        await her.receive("ack", client_id="a1")
+        flag = await adviser.receive("flag")
+        assert "learned" not in flag
+        # Another woman's safe message after it: queued behind it, were it queued.
+        other, _, other_conversation, _ = await connected_pair(server)
+        await other.send(
+            {
+                "type": "message",
+                "conversation_id": other_conversation,
+                "client_id": "b1",
+                "body": SAFE,
+            }
+        )
+        await other.receive("ack", client_id="b1")
+        for _ in range(int(MODEL_WAIT)):
+            found = samples(await scrape(server))
+            if value(found, "willow_learned_risk_seconds_count") >= 1:
+                break
+            await asyncio.sleep(1)
+        await asyncio.sleep(3)
+        found = samples(await scrape(server))
+        assert value(found, "willow_learned_risk_seconds_count") == 1
+        for reason in ("node_busy", "queue_full", "worker_failed"):
+            assert value(found, "willow_learned_risk_skipped_total", reason=reason) == 0
 
 
 async def test_a_full_queue_skips_and_counts_and_never_delays_a_message(
