@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, case, exists, func, or_, select, text
+from sqlalchemy import Executable, Select, case, exists, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.core.clock import aware
@@ -137,9 +137,10 @@ async def waiting_rows(session: AsyncSession) -> list[Conversation]:
 PAGE = 100
 
 
-def waiting_query(offset: int = 0, limit: int | None = PAGE) -> Executable:
-    """The waiting chats' plain columns in the queue's order (read by `waiting_page`)."""
-    query = (
+def _waiting(*extra: Any) -> Select[Any]:
+    """The waiting chats' plain columns as routing reads them (and `extra` ones), with the
+    adviser a returning woman waits for."""
+    return (
         select(
             Conversation.id,
             Conversation.priority,
@@ -149,6 +150,7 @@ def waiting_query(offset: int = 0, limit: int | None = PAGE) -> Executable:
             Conversation.any_adviser,
             Conversation.visitor_id,
             ReturnVisit.adviser_id.label("for_adviser"),
+            *extra,
         )
         .outerjoin(
             ReturnVisit,
@@ -156,6 +158,13 @@ def waiting_query(offset: int = 0, limit: int | None = PAGE) -> Executable:
             & ReturnVisit.wait_for_adviser.is_(True),
         )
         .where(Conversation.status == "waiting")
+    )
+
+
+def waiting_query(offset: int = 0, limit: int | None = PAGE) -> Executable:
+    """The waiting chats' plain columns in the queue's order (read by `waiting_page`)."""
+    query = (
+        _waiting()
         .order_by(Conversation.priority.desc(), Conversation.created_at, Conversation.id)
         .offset(offset)
     )
@@ -193,29 +202,12 @@ async def waiting_page(
 def _ranked() -> Any:
     """The waiting chats' plain columns, each with her place in the queue's order (1 first)
     and how many wait: numbered and counted by the database, not in Python."""
-    return (
-        select(
-            Conversation.id,
-            Conversation.priority,
-            Conversation.created_at,
-            Conversation.language,
-            Conversation.topic,
-            Conversation.any_adviser,
-            Conversation.visitor_id,
-            ReturnVisit.adviser_id.label("for_adviser"),
-            func.row_number()
-            .over(order_by=(Conversation.priority.desc(), Conversation.created_at, Conversation.id))
-            .label("position"),
-            func.count().over().label("total"),
-        )
-        .outerjoin(
-            ReturnVisit,
-            (ReturnVisit.conversation_id == Conversation.id)
-            & ReturnVisit.wait_for_adviser.is_(True),
-        )
-        .where(Conversation.status == "waiting")
-        .subquery("ranked")
-    )
+    return _waiting(
+        func.row_number()
+        .over(order_by=(Conversation.priority.desc(), Conversation.created_at, Conversation.id))
+        .label("position"),
+        func.count().over().label("total"),
+    ).subquery("ranked")
 
 
 def stretch_query(front: int, start: int, length: int) -> Executable:
