@@ -96,10 +96,11 @@ class Situations:
                     for anchor in pattern.anchors:
                         self._by_anchor.setdefault(anchor, set()).add(id(pattern))
         self._lengths = sorted({len(a) for a in self._by_anchor})
-        self._part_ids = {
-            name: frozenset(id(p) for patterns in by_language.values() for p in patterns)
-            for name, by_language in parts.items()
-        }
+        # A rule is searched only when each of its parts has a pattern whose words are
+        # present in a language read: the parts a message can hold are told from the ids
+        # present, before any regex runs.
+        self._needs = tuple(frozenset(rule.parts) for rule in self._rules)
+        self._owners_by_read: dict[tuple[str, ...], dict[int, frozenset[str]]] = {}
         self._word_ids: dict[str, frozenset[int]] = {}
 
     @property
@@ -120,10 +121,18 @@ class Situations:
             return []
         read = (*dict.fromkeys(languages), ANY_LANGUAGE)
         present = self._present(text)
+        owners = self._owners(read)
+        held: set[str] = set()
+        for pattern_id in present.intersection(owners):
+            held |= owners[pattern_id]
         starts: list[int] | None = None
         spans_of: dict[str, list[Span]] = {}
         found: list[Found] = []
-        for rule in self._rules:
+        for rule, needs in zip(self._rules, self._needs, strict=True):
+            # A part's spans do not depend on the rule: passing over a rule that lacks a
+            # part changes nothing found.
+            if not needs <= held:
+                continue
             chosen: list[list[Span]] = []
             for name in rule.parts:
                 spans = spans_of.get(name)
@@ -140,6 +149,21 @@ class Situations:
                 if best is not None:
                     found.append(Found(rule, best))
         return found
+
+    def _owners(self, read: tuple[str, ...]) -> dict[int, frozenset[str]]:
+        """The patterns of the parts in the languages `read`, each with its parts' names."""
+        owners = self._owners_by_read.get(read)
+        if owners is None:
+            names: dict[int, set[str]] = {}
+            for name, by_language in self._parts.items():
+                for language in read:
+                    for pattern in by_language.get(language, ()):
+                        names.setdefault(id(pattern), set()).add(name)
+            owners = {pattern_id: frozenset(n) for pattern_id, n in names.items()}
+            if len(self._owners_by_read) >= 256:
+                self._owners_by_read.clear()
+            self._owners_by_read[read] = owners
+        return owners
 
     def _present(self, text: str) -> set[int]:
         found = set(self._always)
@@ -167,8 +191,6 @@ class Situations:
         present: set[int],
     ) -> list[Span]:
         out: list[Span] = []
-        if present.isdisjoint(self._part_ids.get(name, ())):
-            return out
         by_language = self._parts.get(name, {})
         for language in languages:
             for pattern in by_language.get(language, ()):
