@@ -100,7 +100,9 @@ class Situations:
         # present in a language read: the parts a message can hold are told from the ids
         # present, before any regex runs.
         self._needs = tuple(frozenset(rule.parts) for rule in self._rules)
-        self._owners_by_read: dict[tuple[str, ...], dict[int, frozenset[str]]] = {}
+        self._owners_by_read: dict[
+            tuple[str, ...], tuple[frozenset[int], dict[int, frozenset[str]]]
+        ] = {}
         self._word_ids: dict[str, frozenset[int]] = {}
 
     @property
@@ -121,9 +123,9 @@ class Situations:
             return []
         read = (*dict.fromkeys(languages), ANY_LANGUAGE)
         present = self._present(text)
-        owners = self._owners(read)
+        ids, owners = self._owners(read)
         held: set[str] = set()
-        for pattern_id in present.intersection(owners):
+        for pattern_id in present & ids:
             held |= owners[pattern_id]
         starts: list[int] | None = None
         spans_of: dict[str, list[Span]] = {}
@@ -150,20 +152,21 @@ class Situations:
                     found.append(Found(rule, best))
         return found
 
-    def _owners(self, read: tuple[str, ...]) -> dict[int, frozenset[str]]:
-        """The patterns of the parts in the languages `read`, each with its parts' names."""
-        owners = self._owners_by_read.get(read)
-        if owners is None:
+    def _owners(self, read: tuple[str, ...]) -> tuple[frozenset[int], dict[int, frozenset[str]]]:
+        """The patterns of the parts in the languages `read`, and each one's parts' names."""
+        found = self._owners_by_read.get(read)
+        if found is None:
             names: dict[int, set[str]] = {}
             for name, by_language in self._parts.items():
                 for language in read:
                     for pattern in by_language.get(language, ()):
                         names.setdefault(id(pattern), set()).add(name)
             owners = {pattern_id: frozenset(n) for pattern_id, n in names.items()}
+            found = (frozenset(owners), owners)
             if len(self._owners_by_read) >= 256:
                 self._owners_by_read.clear()
-            self._owners_by_read[read] = owners
-        return owners
+            self._owners_by_read[read] = found
+        return found
 
     def _present(self, text: str) -> set[int]:
         found = set(self._always)
