@@ -96,10 +96,13 @@ class Situations:
                     for anchor in pattern.anchors:
                         self._by_anchor.setdefault(anchor, set()).add(id(pattern))
         self._lengths = sorted({len(a) for a in self._by_anchor})
-        self._part_ids = {
-            name: frozenset(id(p) for patterns in by_language.values() for p in patterns)
-            for name, by_language in parts.items()
-        }
+        # A rule is searched only when each of its parts has a pattern whose words are
+        # present in a language read: the parts a message can hold are told from the ids
+        # present, before any regex runs.
+        self._needs = tuple(frozenset(rule.parts) for rule in self._rules)
+        self._owners_by_read: dict[
+            tuple[str, ...], tuple[frozenset[int], dict[int, frozenset[str]]]
+        ] = {}
         self._word_ids: dict[str, frozenset[int]] = {}
 
     @property
@@ -120,10 +123,18 @@ class Situations:
             return []
         read = (*dict.fromkeys(languages), ANY_LANGUAGE)
         present = self._present(text)
+        ids, owners = self._owners(read)
+        held: set[str] = set()
+        for pattern_id in present & ids:
+            held |= owners[pattern_id]
         starts: list[int] | None = None
         spans_of: dict[str, list[Span]] = {}
         found: list[Found] = []
-        for rule in self._rules:
+        for rule, needs in zip(self._rules, self._needs, strict=True):
+            # A part's spans do not depend on the rule: passing over a rule that lacks a
+            # part changes nothing found.
+            if not needs <= held:
+                continue
             chosen: list[list[Span]] = []
             for name in rule.parts:
                 spans = spans_of.get(name)
@@ -139,6 +150,22 @@ class Situations:
                 best = _tightest(chosen, rule.window)
                 if best is not None:
                     found.append(Found(rule, best))
+        return found
+
+    def _owners(self, read: tuple[str, ...]) -> tuple[frozenset[int], dict[int, frozenset[str]]]:
+        """The patterns of the parts in the languages `read`, and each one's parts' names."""
+        found = self._owners_by_read.get(read)
+        if found is None:
+            names: dict[int, set[str]] = {}
+            for name, by_language in self._parts.items():
+                for language in read:
+                    for pattern in by_language.get(language, ()):
+                        names.setdefault(id(pattern), set()).add(name)
+            owners = {pattern_id: frozenset(n) for pattern_id, n in names.items()}
+            found = (frozenset(owners), owners)
+            if len(self._owners_by_read) >= 256:
+                self._owners_by_read.clear()
+            self._owners_by_read[read] = found
         return found
 
     def _present(self, text: str) -> set[int]:
@@ -167,8 +194,6 @@ class Situations:
         present: set[int],
     ) -> list[Span]:
         out: list[Span] = []
-        if present.isdisjoint(self._part_ids.get(name, ())):
-            return out
         by_language = self._parts.get(name, {})
         for language in languages:
             for pattern in by_language.get(language, ()):

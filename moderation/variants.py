@@ -48,6 +48,8 @@ ROMANISED = frozenset({*SOUTH_ASIAN, "ar"})
 _ASCII_WORD = re.compile(r"[a-z]+")
 _DOUBLE = re.compile(r"([a-z])\1+")
 _WORD = re.compile(rf"{WORD_CHAR}+")
+# Split on words, keeping them: the pieces at odd places are the words.
+_WORDS_KEPT = re.compile(rf"({WORD_CHAR}+)")
 # Pattern syntax tokens, as `moderation.lexicon` reads them.
 _TOKEN = re.compile(r"\s*(\(|\)|\[|\]|\||\{[^}]*\}|[^\s()\[\]|{}]+)")
 
@@ -289,10 +291,21 @@ class Speller:
         """`text` (already normalised) with its words in the lexicons' spelling."""
         if not text.isascii():
             text = _EMOJI.sub(_emoji_word, text)
-        return _WORD.sub(self._word, text)
+        # One dict lookup per word (no Python call per word); most messages change nothing.
+        pieces = _WORDS_KEPT.split(text)
+        words = pieces[1::2]
+        get = self._cache.get
+        spelled = [get(word) for word in words]
+        if None in spelled:
+            spelled = [
+                self._word(w) if s is None else s for w, s in zip(words, spelled, strict=True)
+            ]
+        if spelled == words:
+            return text
+        pieces[1::2] = spelled
+        return "".join(pieces)
 
-    def _word(self, match: re.Match[str]) -> str:
-        word = match.group(0)
+    def _word(self, word: str) -> str:
         cached = self._cache.get(word)
         if cached is None:
             cached = self._respell(word)
