@@ -134,6 +134,8 @@ def targets(results: dict[str, Any]) -> list[str]:
     sized = list(room_sizes.items())
     idle = s.get("idle", {}).get("summary", {})
     routing = s.get("routing", {}).get("summary", {})
+    surge_section = s.get("surge", {})
+    surge = surge_section.get("summary", {})
     two = s.get("two_nodes", {}).get("summary", {})
     rows: list[list[Any]] = [
         [
@@ -221,6 +223,13 @@ def targets(results: dict[str, Any]) -> list[str]:
             routing.get("p99_ms_at_50_per_s"),
             DASH,
             _met(routing.get("p99_ms_at_50_per_s"), 50.0, False),
+        ],
+        [
+            f"surge of {_num(surge_section.get('women'), 0)} waiting: routing p99 after an end",
+            "≤ 50 ms",
+            surge.get("routing_p99_ms"),
+            DASH,
+            _met(surge.get("routing_p99_ms"), 50.0, False),
         ],
         [
             "two nodes over Redis: added p50",
@@ -465,6 +474,72 @@ def _routing(section: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _surge(section: dict[str, Any]) -> list[str]:
+    lines = ["## Surge", ""]
+    if _status(section) != "ok":
+        return [*lines, f"Status: {_status(section)} {section.get('error', '')}", ""]
+    latency = section["routing_after_end"]
+    lines += [
+        f"{section['women']} women arrive at {section['rate_per_s']} a second while "
+        f"{section['advisers']} advisers of {section['adviser_capacity']} places end chats; "
+        "latency is from an adviser's `end` to the next woman's `assigned`.",
+        "",
+    ]
+    lines += _table(
+        [
+            "hand-overs",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "max ms",
+            "server CPU",
+            "bytes/s per waiting woman",
+            "bytes/s per adviser",
+        ],
+        [
+            [
+                latency.get("count"),
+                latency.get("p50_ms"),
+                latency.get("p90_ms"),
+                latency.get("p99_ms"),
+                latency.get("max_ms"),
+                ", ".join(f"{c:.0%}" for c in section.get("server_cpu", [])) or DASH,
+                section.get("bytes_per_s_per_waiting_woman"),
+                section.get("bytes_per_s_per_adviser"),
+            ]
+        ],
+    )
+    rows = [
+        [
+            name,
+            e.get("women"),
+            e.get("mean_abs_error_min"),
+            e.get("median_abs_error_min"),
+            e.get("within_range_share"),
+            e.get("mean_actual_wait_min"),
+        ]
+        for name, e in section.get("estimator", {}).items()
+    ]
+    if rows:
+        lines += [
+            "",
+            "The wait estimator on simulated evenings (minutes):",
+            "",
+            *_table(
+                [
+                    "evening",
+                    "women",
+                    "mean error",
+                    "median error",
+                    "share inside the range",
+                    "mean actual wait",
+                ],
+                rows,
+            ),
+        ]
+    return [*lines, ""]
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
@@ -485,6 +560,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _reconnect(s.get("reconnect", {}))
     lines += _idle(s.get("idle", {}))
     lines += _routing(s.get("routing", {}))
+    if "surge" in s:
+        lines += _surge(s["surge"])
     return "\n".join(lines)
 
 

@@ -172,3 +172,41 @@ def test_routing_step_with_visitors_still_waiting_is_reported_as_fallen_behind()
     )
     late = {**base, "valid": False, "note": "INVALID: generator used 95% of its core"}
     assert report._routing_verdict(late) == "INVALID: generator used 95% of its core"
+
+
+def test_a_surge_run_gets_its_own_section_and_target_row() -> None:
+    latency = {"count": 219, "p50_ms": 13.2, "p90_ms": 18.5, "p99_ms": 43.0, "max_ms": 142.5}
+    estimator = {"quiet": {"women": 112, "mean_abs_error_min": 1.1, "within_range_share": 0.97}}
+    results = {
+        "profile": "full",
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "machine": {
+            "cpu_model": "X",
+            "cores": 2,
+            "memory_gib": 4,
+            "python": "3.11",
+            "kernel": "6",
+            "load_average_at_start": [0, 0, 0],
+        },
+        "pinning": "none",
+        "scenarios": {
+            "surge": {
+                "status": "ok",
+                "women": 5000,
+                "rate_per_s": 50,
+                "advisers": 4,
+                "adviser_capacity": 40,
+                "routing_after_end": latency,
+                "server_cpu": [0.4],
+                "bytes_per_s_per_waiting_woman": 6.7,
+                "bytes_per_s_per_adviser": 13592.2,
+                "estimator": estimator,
+                "summary": {"routing_p99_ms": 43.0},
+            }
+        },
+    }
+    text = report.markdown(results)
+    assert "| surge of 5,000 waiting: routing p99 after an end | ≤ 50 ms | 43 | — | yes |" in text
+    assert "## Surge" in text
+    assert "| 219 | 13.20 | 18.50 | 43 | 142.50 | 40% | 6.70 | 13,592.20 |" in text
+    assert "| quiet | 112 | 1.10 |" in text
