@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from chat.core.services import Services
@@ -84,12 +85,24 @@ def nodes(
         stop_all(processes)
 
 
-async def empty_conversations(database_url: str) -> None:
+async def empty_conversations(database_url: str, attempts: int = 5) -> None:
+    """Empty the conversation tables under the running nodes. A node's own background write
+    (presence, housekeeping, queue news) can take those tables' locks in another order than
+    TRUNCATE does; PostgreSQL then ends one of the two as a deadlock, and when it picks this
+    one it is simply tried again."""
     engine = create_async_engine(database_url)
     try:
-        async with engine.begin() as connection:
-            await connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            await connection.execute(text(f"TRUNCATE {', '.join(CONVERSATION_TABLES)} CASCADE"))
+        for attempt in range(attempts):
+            try:
+                async with engine.begin() as connection:
+                    await connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+                    tables = ", ".join(CONVERSATION_TABLES)
+                    await connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+                return
+            except DBAPIError as error:
+                if "deadlock detected" not in str(error) or attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.2 * (attempt + 1))
     finally:
         await engine.dispose()
 
