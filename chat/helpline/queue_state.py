@@ -174,21 +174,20 @@ def waiting_query(offset: int = 0, limit: int | None = PAGE) -> Executable:
 def as_waiting_rows(rows: Iterable[Any]) -> list[tuple[Waiting, int]]:
     """Rows of `waiting_query` as routing sees them, with each one's visitor id (pure: the
     whole queue's rows are turned into these off the event loop)."""
-    return [
-        (
-            Waiting(
-                id=row.id,
-                risk=row.priority,
-                since=seconds(row.created_at),
-                language=row.language,
-                specialism=specialism_for(row.topic),
-                any_adviser=bool(row.any_adviser),
-                for_adviser=row.for_adviser,
-            ),
-            row.visitor_id,
-        )
-        for row in rows
-    ]
+    return [(waiting_of(row, row.for_adviser), row.visitor_id) for row in rows]
+
+
+def waiting_of(row: Any, for_adviser: int | None = None) -> Waiting:
+    """One waiting chat's row as routing sees it."""
+    return Waiting(
+        id=row.id,
+        risk=row.priority,
+        since=seconds(row.created_at),
+        language=row.language,
+        specialism=specialism_for(row.topic),
+        any_adviser=bool(row.any_adviser),
+        for_adviser=for_adviser,
+    )
 
 
 async def waiting_page(
@@ -318,17 +317,7 @@ async def due_for_offer(
         .order_by(Conversation.created_at)
         .limit(limit)
     )
-    return [
-        Waiting(
-            id=row.id,
-            risk=row.priority,
-            since=seconds(row.created_at),
-            language=row.language,
-            specialism=specialism_for(row.topic),
-            any_adviser=bool(row.any_adviser),
-        )
-        for row in result
-    ]
+    return [waiting_of(row) for row in result]
 
 
 async def recent_handling_seconds(session: AsyncSession, limit: int = 200) -> list[float]:
