@@ -9,8 +9,9 @@ Commands:
              when it is on, or {"error": ..., "line": N} for a bad line. "alert" is true when
              the server would alert a supervisor and show her the helplines card. Exit status
              1 if any line was bad, else 0.
-  evaluate   measure the risk detector against labelled sets (default: the frozen held-out
-             set, reported only, and the tuning set): danger found and safe messages
+  evaluate   measure the risk detector against labelled sets (default: the two frozen held-out
+             sets, the project's and the blind one, reported only, and the tuning set; each
+             file reported apart): danger found and safe messages
              alerting per language, script and category, then precision and recall; then
              the same figures for the learned layer alone and for both together.
   train      fit the learned layer's head and set its threshold on the calibration set;
@@ -38,7 +39,11 @@ from moderation.lexicon import LexiconError
 from moderation.risk import default_detector
 
 _TESTS = Path(__file__).resolve().parent.parent / "tests/moderation"
-DEFAULT_EVAL_SETS = (_TESTS / "heldout/heldout.jsonl", _TESTS / "tuning.jsonl")
+DEFAULT_EVAL_SETS = (
+    _TESTS / "heldout/heldout.jsonl",
+    _TESTS / "heldout/blind.jsonl",
+    _TESTS / "tuning.jsonl",
+)
 
 Runner = Callable[[argparse.Namespace], int]
 
