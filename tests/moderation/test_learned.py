@@ -281,3 +281,14 @@ def test_cached_embeddings_are_the_encoders_own_and_survive_a_restart(tmp_path: 
     assert again(["new"]).shape == (1, 3) and calls == [["new"]]
     # Without a file nothing is written.
     CachedEncoder(encoder, None).save()
+
+
+def test_evaluate_reports_the_held_out_sets_by_default_and_no_longer_the_retired_one() -> None:
+    from moderation.__main__ import BLIND2_SET, build_parser
+
+    paths = build_parser().parse_args(["evaluate"]).paths
+    names = [Path(p).name for p in paths]
+    assert "heldout.jsonl" in names and "tuning.jsonl" in names
+    assert "blind.jsonl" not in names
+    # blind2 is named once it is there, and a missing one does not stop the command.
+    assert ("blind2.jsonl" in names) == BLIND2_SET.exists()
