@@ -3,10 +3,10 @@ combined verdict the server acts on.
 
 A small head (logistic regression) reads the embedding of her message (with her last
 messages before it, as the rules read them) and says whether it shows current danger, and
-which category it is most like. `python -m moderation train` fits it on
-tests/moderation/learned/train.jsonl and the project's labelled set, and sets its threshold
-on the calibration set so that the layer adds no false alert there; the result is committed
-as moderation/data/learned_head.npz.
+which category it is most like. `python -m moderation train` fits it on the labelled sets
+(moderation/training.py names them) and sets its threshold on the calibration set so that the
+rules and the layer together stay within the server's false-alert budget there; the result is
+committed as moderation/data/learned_head.npz.
 
 The rules stay the floor. `combine` lets the learned layer raise a message the rules graded
 below danger to high, but never lower what the rules found, and never contradict a stance
