@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import uvloop
 
 from bench.client import Peer, connect_many, poll_until
@@ -162,6 +163,7 @@ async def measure(ctx: Context, options: Options, profile_to: Path | None) -> di
         await load.warm_up(rate, min(2.0, seconds), drain=20)
         before = _counters(server) if willow else {}
         cpu0, t0 = _cpu(server), time.perf_counter()
+        kernel0 = _kernel(server)
         _children0, threads0 = _cpu_apart(server)
         if profile_to is not None:
             os.kill(server.pid, signal.SIGUSR1)
@@ -172,6 +174,7 @@ async def measure(ctx: Context, options: Options, profile_to: Path | None) -> di
             os.kill(server.pid, signal.SIGUSR2)
             await poll_until(profile_to.exists, 30, every=0.1)
         cpu, wall = _cpu(server) - cpu0, time.perf_counter() - t0
+        kernel = _kernel(server) - kernel0
         _children1, threads1 = _cpu_apart(server)
         after = _counters(server) if willow else {}
         undelivered = sum(int(entry[2]) for entry in load.pending.values())
@@ -196,6 +199,8 @@ async def measure(ctx: Context, options: Options, profile_to: Path | None) -> di
             "cpu_share": round(cpu / wall, 3) if wall else None,
             "cpu_us_per_delivery": round(cpu / max(deliveries, 1) * 1e6, 2),
             "cpu_us_per_message": round(cpu / sent * 1e6, 1),
+            # The kernel's part (system time): mostly the socket writes, one per frame.
+            "system_us_per_delivery": round(kernel / max(deliveries, 1) * 1e6, 2),
             "other_threads_us_per_message": round((threads1 - threads0) / sent * 1e6, 1),
             "deliveries_per_cpu_s": round(deliveries / cpu) if cpu else None,
             "mean_batch": _mean_batch(before, after),
@@ -204,6 +209,11 @@ async def measure(ctx: Context, options: Options, profile_to: Path | None) -> di
         }
         close_all(peers)
     return result
+
+
+def _kernel(server: ServerProcess) -> float:
+    """System CPU seconds of the server's process (every thread)."""
+    return float(psutil.Process(server.pid).cpu_times().system)
 
 
 def _mean_batch(before: dict[str, float], after: dict[str, float]) -> float | None:
@@ -222,7 +232,8 @@ def report(result: dict[str, Any]) -> str:
         f"  server CPU {result['server_cpu_s']} s in {result['wall_s']} s wall "
         f"({result['cpu_share']:.0%} of a core): {result['cpu_us_per_delivery']} µs per delivery, "
         f"{result['cpu_us_per_message']} µs per message, "
-        f"{result['deliveries_per_cpu_s']} deliveries per CPU-second",
+        f"{result['deliveries_per_cpu_s']} deliveries per CPU-second; of a delivery's µs "
+        f"{result['system_us_per_delivery']} in the kernel",
         f"  mean batch {result['mean_batch']}, the node's other threads "
         f"{result['other_threads_us_per_message']} µs per message (in the figures above)",
         f"  acked {result['acked']}, delivered {result['delivered']}, undelivered "
