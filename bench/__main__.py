@@ -52,7 +52,22 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--profile-server", action="store_true", help="profile Willow with py-spy instead"
     )
-    parser.add_argument("--rate", type=int, default=1000, help="offered msg/s while profiling")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=None,
+        help="offered load while profiling: 1:1 msg/s (1,000), or room deliveries/s (30,000)",
+    )
+    parser.add_argument(
+        "--profile-rooms",
+        type=int,
+        default=0,
+        metavar="SIZE",
+        help="profile under the rooms load, rooms of SIZE members, instead of 1:1",
+    )
+    parser.add_argument(
+        "--profile-room-count", type=int, default=4, help="rooms while profiling rooms"
+    )
     parser.add_argument("--seconds", type=float, default=10, help="py-spy recording time")
     args = parser.parse_args(argv)
     args.profile = args.profile or SHORT.name
@@ -77,7 +92,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile_server:
         with tempfile.TemporaryDirectory(prefix="willow-bench-") as scratch:
             ctx = Context(profile, out, Path(scratch))
-            result = uvloop.run(pyspy.profile_server(ctx, args.rate, args.seconds))
+            if args.profile_rooms:
+                profiling = pyspy.profile_rooms(
+                    ctx,
+                    args.profile_rooms,
+                    args.profile_room_count,
+                    args.rate or 30_000,
+                    args.seconds,
+                )
+            else:
+                profiling = pyspy.profile_server(ctx, args.rate or 1000, args.seconds)
+            result = uvloop.run(profiling)
         print(
             result["status"], f"→ {out}/profile.md, profile.svg" if result["status"] == "ok" else ""
         )

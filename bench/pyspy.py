@@ -1,7 +1,9 @@
-"""Profile a Willow node under the 1:1 load with py-spy: a flame graph and the top functions.
+"""Profile a Willow node under load with py-spy: a flame graph and the top functions.
 
-`python -m bench --profile-server [--rate 1000] [--seconds 10]` writes profile.svg,
-profile.txt (collapsed stacks) and profile.md (top functions by self and total time).
+`python -m bench --profile-server [--rate 1000] [--seconds 10]` profiles the 1:1 load;
+`--profile-rooms 50 [--profile-room-count 4] [--rate 30000]` the rooms load (rate in
+deliveries a second). Either writes profile.svg, profile.txt (collapsed stacks) and
+profile.md (top functions by self and total time).
 """
 
 from __future__ import annotations
@@ -127,7 +129,39 @@ async def profile_server(ctx: Context, rate: int, seconds: float) -> dict[str, A
         await _record(binary, server.pid, seconds, ctx.out / "profile.svg", "flamegraph")
         sending.cancel()
         close_all([m for g in groups for m in g.members])
-    samples, own, total = top_functions((ctx.out / "profile.txt").read_text())
     title = f"Willow under 1:1 load at {rate} msg/s offered ({pairs} pairs), py-spy {seconds:.0f} s"
+    return _summarise(ctx, title)
+
+
+async def profile_rooms(
+    ctx: Context, size: int, rooms: int, deliveries: int, seconds: float
+) -> dict[str, Any]:
+    """The rooms load (bench/roomcost.py's node and rooms) at `deliveries` a second."""
+    from bench.roomcost import Options, message_rate, willow_rooms
+    from bench.scenarios.rooms import WillowRooms
+
+    binary = py_spy()
+    if binary is None:
+        return {"status": "not available: py-spy is not installed (pip install py-spy)"}
+    options = Options("willow", size, rooms, deliveries, 1, False, 0, None, {})
+    rate = message_rate(options)
+    async with willow_rooms(ctx, options, None) as (server, groups):
+        load = MessageLoad(groups, frame=WillowRooms().frame, delivery="room_message")
+        load.begin()
+        sending = asyncio.create_task(open_loop(rate, 2 * seconds + 4, load.send_one))
+        await asyncio.sleep(1)
+        await _record(binary, server.pid, seconds, ctx.out / "profile.txt", "raw")
+        await _record(binary, server.pid, seconds, ctx.out / "profile.svg", "flamegraph")
+        sending.cancel()
+        close_all([m for g in groups for m in g.members])
+    title = (
+        f"Willow under the rooms load: {rooms} rooms of {size}, {deliveries} deliveries/s "
+        f"offered ({rate:.0f} msg/s), py-spy {seconds:.0f} s"
+    )
+    return _summarise(ctx, title)
+
+
+def _summarise(ctx: Context, title: str) -> dict[str, Any]:
+    samples, own, total = top_functions((ctx.out / "profile.txt").read_text())
     (ctx.out / "profile.md").write_text(profile_markdown(samples, own, total, title))
     return {"status": "ok", "samples": samples, "self": own, "total": total}

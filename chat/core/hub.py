@@ -20,6 +20,7 @@ import orjson
 
 from chat.core import outages
 from chat.core.broker import Broker
+from chat.core.frames import WriteFrame, text_frame
 from chat.core.metrics import Metrics
 
 log = logging.getLogger("willow.hub")
@@ -58,13 +59,18 @@ def envelope(
 
 def open_envelope(message: bytes) -> tuple[int | None, int | None, bool, str | None, str]:
     """(stream id, seq, staff only, the one reader it is for, text) from what `envelope` made."""
+    stream_id, seq, staff_only, to, body = _open(message)
+    return stream_id, seq, staff_only, to, body.decode()
+
+
+def _open(message: bytes) -> tuple[int | None, int | None, bool, str | None, bytes]:
     header, _, body = message.partition(b"\n")
     if header == _NO_STREAM:
-        return None, None, False, None, body.decode()
+        return None, None, False, None, body
     parts = header.split(b" ")
     if len(parts) == 4 and parts[2] == _ONE:
-        return int(parts[0]), int(parts[1]), False, parts[3].decode(), body.decode()
-    return int(parts[0]), int(parts[1]), parts[-1] == _STAFF_ONLY, None, body.decode()
+        return int(parts[0]), int(parts[1]), False, parts[3].decode(), body
+    return int(parts[0]), int(parts[1]), parts[-1] == _STAFF_ONLY, None, body
 
 
 # A member's view of one stream event: its seq and the text to send, or None when the event
@@ -91,7 +97,16 @@ class SendQueue:
     has no writer task, and a delivery costs no task switch (bench: rooms, per CPU-second).
     """
 
-    __slots__ = ("_failed", "_getter", "_items", "_room", "_send", "_sending", "limit")
+    __slots__ = (
+        "_failed",
+        "_getter",
+        "_items",
+        "_room",
+        "_send",
+        "_sending",
+        "_write_frame",
+        "limit",
+    )
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -103,32 +118,51 @@ class SendQueue:
         self._sending: asyncio.Task[None] | None = None
         # Told once when a send fails (the socket is gone): the connection ends.
         self._failed: Callable[[], None] | None = None
+        # Writes a ready-made frame on the socket itself when the server's send would have
+        # written it at once (chat/core/frames.py); None: every frame goes through `_send`.
+        self._write_frame: WriteFrame | None = None
 
     def qsize(self) -> int:
         return len(self._items) if self._items is not None else 0
 
+    @property
+    def frame_writer(self) -> WriteFrame | None:
+        """What writes ready-made frames on the attached socket, if anything does."""
+        return self._write_frame
+
     def empty(self) -> bool:
         return self._items is None
 
-    def attach(self, send: SendText, failed: Callable[[], None]) -> None:
-        """Write frames on a socket from now on (what queued before goes first)."""
-        self._send, self._failed = send, failed
+    def attach(
+        self, send: SendText, failed: Callable[[], None], write_frame: WriteFrame | None = None
+    ) -> None:
+        """Write frames on a socket from now on (what queued before goes first); through
+        `write_frame` while the socket takes them at once, if given."""
+        self._send, self._failed, self._write_frame = send, failed, write_frame
         if self._items is not None and self._sending is None:
             self._sending = asyncio.get_running_loop().create_task(self._drain())
 
     def detach(self) -> None:
         """Stop writing (the socket is closing): what is queued stays unsent."""
-        self._send = self._failed = None
+        self._send = self._failed = self._write_frame = None
         if self._sending is not None:
             self._sending.cancel()
             self._sending = None
 
-    def put_nowait(self, text: str) -> bool:
-        """Queue (or write) `text`; False, and nothing queued, when the queue is full."""
+    def put_nowait(self, text: str, frame: bytes | None = None) -> bool:
+        """Queue (or write) `text`; False, and nothing queued, when the queue is full.
+
+        `frame` is `text` already framed (`frames.text_frame`), shared by every reader of a
+        message; a socket that takes it at once gets those bytes as they are.
+        """
         items = self._items
         if items is None:
             if self._send is not None and self._sending is None:
-                self._write_now(text)
+                write_frame = self._write_frame
+                if write_frame is None or not write_frame(
+                    frame if frame is not None else text_frame(text.encode())
+                ):
+                    self._write_now(text)
                 return True
             items = self._items = deque()
         elif len(items) >= self.limit:
@@ -266,11 +300,13 @@ class Member:
         # Catch-up tasks under way (made on first use: most sockets never need one).
         self._tasks: set[asyncio.Task[None]] | None = None
 
-    def offer(self, text: str) -> None:
-        """Queue without waiting; a member too slow to keep up is disconnected, not awaited."""
+    def offer(self, text: str, frame: bytes | None = None) -> None:
+        """Queue without waiting; a member too slow to keep up is disconnected, not awaited.
+
+        `frame`: `text` framed once for every reader of it (SendQueue.put_nowait)."""
         if self.overflowed:
             return
-        if not self.queue.put_nowait(text):
+        if not self.queue.put_nowait(text, frame):
             self.overflow()
 
     def overflow(self) -> None:
@@ -287,9 +323,10 @@ class Member:
         text: str,
         staff_only: bool = False,
         to: str | None = None,
+        frame: bytes | None = None,
     ) -> None:
         if stream_id is None or seq is None:
-            self.offer(text)
+            self.offer(text, frame)
             return
         hidden = (staff_only and not self.staff) or (to is not None and to not in self.identities)
         visible: str | None = None if hidden else text
@@ -303,7 +340,7 @@ class Member:
         if seq == last + 1:
             self.last_seq[stream_id] = seq
             if visible is not None:
-                self.offer(visible)
+                self.offer(visible, frame)
             return
         self.catch_up(stream_id, last, [(seq, visible)])
 
@@ -413,10 +450,13 @@ class Hub:
         members = self._members.get(channel)
         if not members:
             return
-        stream_id, seq, staff_only, to, text = open_envelope(message)
+        stream_id, seq, staff_only, to, body = _open(message)
+        text = body.decode()
+        # Framed once: every member whose socket takes it at once is written these bytes.
+        frame = text_frame(body)
         self.metrics.deliveries.inc(len(members))
         for member in tuple(members):
-            member.deliver(stream_id, seq, text, staff_only, to)
+            member.deliver(stream_id, seq, text, staff_only, to, frame)
 
     async def listen(self, channel: str, listener: Callable[[bytes], None]) -> None:
         """Hand every message on `channel` to `listener`, for as long as the node runs."""

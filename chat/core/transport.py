@@ -24,6 +24,7 @@ from chat.core.addresses import ClientAddress, client_address, forwarded_scheme
 from chat.core.clock import aware, now
 from chat.core.connections import CLOSE_SESSION_ENDED, CLOSE_SESSION_ENDED_REASON
 from chat.core.events import ConnectionClosed
+from chat.core.frames import FrameWriter
 from chat.core.hub import JoinFailed, Member, SendText, stream_channel
 from chat.core.identity import (
     cookie_name,
@@ -192,7 +193,11 @@ async def _serve(connection: Connection, receive: Receive, send: Send) -> None:
     # once, even mid-event. A frame that cannot be written: the socket is gone.
     connection.member.on_overflow = stop
     connection._on_end = stop
-    connection.member.queue.attach(_sender(send), stop)
+    # Frames go straight to the socket while it takes them at once (chat/core/frames.py).
+    writer = FrameWriter.for_send(send)
+    connection.member.queue.attach(
+        _sender(send), stop, writer.write if writer is not None else None
+    )
     try:
         await reader
     except asyncio.CancelledError:

@@ -122,3 +122,28 @@ def test_a_short_postgresql_run_stores_and_delivers_every_message_in_order(
     report = (run / "results.md").read_text()
     assert "| Willow, PostgreSQL |" in report
     assert "1:1 on PostgreSQL: persisted msg/s sustained" in report
+
+
+@pytest.mark.parametrize("server", ["willow", "raw"])
+def test_roomcost_reports_cpu_per_delivery_with_every_message_delivered_once(
+    server: str,
+) -> None:
+    """`python -m bench.roomcost`: a fixed number of room messages through a real server,
+    each delivered once to every other member, and what the server's CPU did per delivery."""
+    small = ["--size", "5", "--rooms", "2", "--rate", "400", "--messages", "60"]
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.roomcost", "--server", server, *small],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
+    result = json.loads(completed.stderr.strip().splitlines()[-1])
+    assert result["sent"] == 60
+    assert result["delivered"] == 60 * 4
+    assert result["undelivered"] == 0
+    assert result["seq_missing"] == 0 and result["seq_repeats"] == 0
+    assert result["acked"] == 60
+    assert result["cpu_us_per_delivery"] > 0
+    assert "µs per delivery" in completed.stdout

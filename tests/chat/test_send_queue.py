@@ -135,3 +135,37 @@ async def test_a_detached_queue_writes_nothing_more() -> None:
     await asyncio.sleep(0.05)
     assert socket.written == []
     assert socket.failures == 0
+
+
+class DirectSocket(Socket):
+    """Also takes ready-made frames itself, but only while it is writable (as uvicorn's
+    socket does: chat/core/frames.py); what it declines goes the send's way."""
+
+    def write_frame(self, frame: bytes) -> bool:
+        if not self.writable.is_set() or self.broken:
+            return False
+        self.written.append(f"frame:{frame[2:].decode()}")
+        return True
+
+
+async def test_frames_go_straight_out_while_the_socket_takes_them_in_order_after_a_wait() -> None:
+    async def fetch_after(*_args: object) -> list[tuple[int, str]]:
+        return []
+
+    member, socket = Member(8, fetch_after), DirectSocket()
+    member.queue.attach(socket.send, socket.failed, socket.write_frame)
+    member.offer("one", b"\x81\x03one")
+    member.offer("two")  # framed for this socket alone (a reply)
+    assert socket.written == ["frame:one", "frame:two"]
+    socket.writable.clear()
+    for n in range(3):
+        member.offer(f"m{n}", f"..m{n}".encode())
+    assert member.queue.qsize() == 2  # the first waits in the send, the rest behind it
+    socket.writable.set()
+    # Writable again, but what queued has not gone yet: this one may not overtake it.
+    member.offer("after", b"..after")
+    await _until(lambda: len(socket.written) == 6)
+    assert socket.written == ["frame:one", "frame:two", "m0", "m1", "m2", "after"]
+    # Drained: frames go straight out again.
+    member.offer("last", b"..last")
+    assert socket.written[-1] == "frame:last"
