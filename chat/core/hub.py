@@ -74,6 +74,8 @@ Pending = tuple[int, str | None]
 
 # Sends one text frame on the socket (the ASGI `websocket.send`, as a coroutine).
 SendText = Callable[[str], Coroutine[Any, Any, None]]
+# Writes one text frame at once if the socket takes it without waiting; False if it does not.
+WriteText = Callable[[str], bool]
 
 
 class SendQueue:
@@ -91,7 +93,7 @@ class SendQueue:
     has no writer task, and a delivery costs no task switch (bench: rooms, per CPU-second).
     """
 
-    __slots__ = ("_failed", "_getter", "_items", "_room", "_send", "_sending", "limit")
+    __slots__ = ("_failed", "_getter", "_items", "_room", "_send", "_sending", "_write", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -99,6 +101,8 @@ class SendQueue:
         self._getter: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
         self._send: SendText | None = None
+        # Writes a frame at once if the socket takes it without waiting (False: it does not).
+        self._write: WriteText | None = None
         # The task finishing a send that had to wait, and then writing what queued meanwhile.
         self._sending: asyncio.Task[None] | None = None
         # Told once when a send fails (the socket is gone): the connection ends.
@@ -110,15 +114,18 @@ class SendQueue:
     def empty(self) -> bool:
         return self._items is None
 
-    def attach(self, send: SendText, failed: Callable[[], None]) -> None:
-        """Write frames on a socket from now on (what queued before goes first)."""
-        self._send, self._failed = send, failed
+    def attach(
+        self, send: SendText, failed: Callable[[], None], write: WriteText | None = None
+    ) -> None:
+        """Write frames on a socket from now on (what queued before goes first); `write`, when
+        the server has it, writes a frame without a coroutine when the socket takes it."""
+        self._send, self._failed, self._write = send, failed, write
         if self._items is not None and self._sending is None:
             self._sending = asyncio.get_running_loop().create_task(self._drain())
 
     def detach(self) -> None:
         """Stop writing (the socket is closing): what is queued stays unsent."""
-        self._send = self._failed = None
+        self._send = self._failed = self._write = None
         if self._sending is not None:
             self._sending.cancel()
             self._sending = None
@@ -170,6 +177,14 @@ class SendQueue:
     def _write_now(self, text: str) -> None:
         """Run the send up to its first wait, here: it usually completes without one."""
         assert self._send is not None
+        write = self._write
+        if write is not None:
+            try:
+                if write(text):
+                    return
+            except Exception as problem:
+                self._fail(problem)
+                return
         send = self._send(text)
         try:
             waiting_on = send.send(None)
@@ -201,7 +216,7 @@ class SendQueue:
         if not isinstance(problem, OSError | RuntimeError):
             # Not the socket closing under us (uvicorn's ClientDisconnected is an OSError).
             log.warning("writing a frame failed: %s", type(problem).__name__)
-        failed, self._failed, self._send = self._failed, None, None
+        failed, self._failed, self._send, self._write = self._failed, None, None, None
         if failed is not None:
             failed()
 

@@ -24,7 +24,7 @@ from chat.core.addresses import ClientAddress, client_address, forwarded_scheme
 from chat.core.clock import aware, now
 from chat.core.connections import CLOSE_SESSION_ENDED, CLOSE_SESSION_ENDED_REASON
 from chat.core.events import ConnectionClosed
-from chat.core.hub import JoinFailed, Member, SendText, stream_channel
+from chat.core.hub import JoinFailed, Member, SendText, WriteText, stream_channel
 from chat.core.identity import (
     cookie_name,
     second_factor_missing,
@@ -43,6 +43,7 @@ from chat.core.protocol import (
 )
 from chat.core.security import origin_allowed
 from chat.core.services import Services
+from chat.core.wsprotocol import EXTENSION as TEXT_FRAMES
 
 log = logging.getLogger("willow.ws")
 # The chat socket's path; chat/app.py answers it before HTTP routing.
@@ -192,7 +193,7 @@ async def _serve(connection: Connection, receive: Receive, send: Send) -> None:
     # once, even mid-event. A frame that cannot be written: the socket is gone.
     connection.member.on_overflow = stop
     connection._on_end = stop
-    connection.member.queue.attach(_sender(send), stop)
+    connection.member.queue.attach(_sender(send), stop, _writer(connection.websocket.scope))
     try:
         await reader
     except asyncio.CancelledError:
@@ -250,6 +251,12 @@ def _sender(send: Send) -> SendText:
         return cast(Coroutine[Any, Any, None], send({"type": "websocket.send", "text": text}))
 
     return send_text
+
+
+def _writer(scope: Scope) -> WriteText | None:
+    """The server's direct frame writer, when it runs chat/core/wsprotocol.py's protocol."""
+    protocol = (scope.get("extensions") or {}).get(TEXT_FRAMES)
+    return cast(WriteText, protocol.write_text) if protocol is not None else None
 
 
 async def _read(connection: Connection, receive: Receive) -> None:

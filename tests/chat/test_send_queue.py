@@ -135,3 +135,56 @@ async def test_a_detached_queue_writes_nothing_more() -> None:
     await asyncio.sleep(0.05)
     assert socket.written == []
     assert socket.failures == 0
+
+
+class DirectSocket(Socket):
+    """A server that can also write a frame at once, when its buffer takes it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.direct = 0
+
+    def write(self, text: str) -> bool:
+        if not self.writable.is_set():
+            return False
+        if self.broken:
+            raise OSError("the client went away")
+        self.written.append(text)
+        self.direct += 1
+        return True
+
+
+async def test_a_direct_writer_takes_frames_while_the_socket_takes_them_and_keeps_the_order() -> (
+    None
+):
+    async def fetch_after(*_args: object) -> list[tuple[int, str]]:
+        return []
+
+    member, socket = Member(8, fetch_after), DirectSocket()
+    member.queue.attach(socket.send, socket.failed, socket.write)
+    member.offer("a")
+    assert socket.written == ["a"] and socket.direct == 1
+    socket.writable.clear()
+    member.offer("b")
+    member.offer("c")
+    socket.writable.set()
+    member.offer("d")
+    await _until(lambda: len(socket.written) == 4)
+    assert socket.written == ["a", "b", "c", "d"]
+    assert socket.direct == 1  # b waited for the socket; c and d queued behind it
+    await _until(lambda: member.queue.empty())
+    member.offer("e")
+    assert socket.written[-1] == "e" and socket.direct == 2
+
+
+async def test_a_direct_write_that_fails_ends_the_connection_once() -> None:
+    async def fetch_after(*_args: object) -> list[tuple[int, str]]:
+        return []
+
+    member, socket = Member(8, fetch_after), DirectSocket()
+    member.queue.attach(socket.send, socket.failed, socket.write)
+    socket.broken = True
+    member.offer("a")
+    member.offer("b")
+    await asyncio.sleep(0.01)
+    assert socket.failures == 1 and socket.written == []
