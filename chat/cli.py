@@ -178,6 +178,8 @@ def _tell_accounts(created: list[tuple[str, str, str]] | None) -> None:
 def _run(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    from chat.core.wsprotocol import ChatWebSocketProtocol
+
     if args.workers > 1 and not settings.uses_redis:
         sys.exit(
             "willow: --workers above 1 needs WILLOW_BROKER_URL=redis://… (and PostgreSQL): "
@@ -203,6 +205,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
         timeout_keep_alive=5,
         h11_max_incomplete_event_size=16 * 1024,
         ws_per_message_deflate=False,
+        # uvicorn's WebSocket protocol with a direct path for whole text frames.
+        ws=ChatWebSocketProtocol,
         workers=args.workers,
     )
 

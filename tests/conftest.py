@@ -20,6 +20,7 @@ from chat.app import create_app
 from chat.core.models import Base
 from chat.core.services import Services
 from chat.core.settings import Settings
+from chat.core.wsprotocol import ChatWebSocketProtocol
 from chat.schema import import_all_tables, upgrade
 from tests.services import BROKER_URL, DATABASE_URL, scratch_postgres
 from tests.wsclient import Server
@@ -121,6 +122,7 @@ async def running_server(
         access_log=False,
         ws_per_message_deflate=False,
         proxy_headers=False,
+        ws=ChatWebSocketProtocol,
     )
     instance = uvicorn.Server(config)
     task = asyncio.create_task(instance.serve(sockets=[listener]))

@@ -71,10 +71,11 @@ class FrameWriter:
     @classmethod
     def for_send(cls, send: Callable[..., Any]) -> FrameWriter | None:
         """A writer for the socket behind the server's ASGI `send`, if frames can go straight
-        to it: uvicorn's sans-I/O websockets protocol, accepted, with no extension (a
+        to it: uvicorn's sans-I/O websockets protocol (or chat/core/wsprotocol.py's, which
+        only reads differently), accepted, with no extension (a
         compressed socket needs its own framing)."""
         protocol = getattr(send, "__self__", None)
-        if WebSocketsSansIOProtocol is None or type(protocol) is not WebSocketsSansIOProtocol:
+        if WebSocketsSansIOProtocol is None or not isinstance(protocol, WebSocketsSansIOProtocol):
             return None
         # What `write` reads of the protocol: a uvicorn that no longer has it goes its own way.
         if not all(hasattr(protocol, name) for name in _READ):
