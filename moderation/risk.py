@@ -59,7 +59,7 @@ from moderation.lexicon import (
 )
 from moderation.normalize import normalise, word_runs
 from moderation.situations import Found, Situations, default_situations
-from moderation.stance import cue_words, intends, settled_now, stance_of
+from moderation.stance import cue_words, hyperbole, intends, settled_now, stance_of
 from moderation.types import (
     NO_RISK,
     RiskAssessment,
@@ -250,7 +250,8 @@ class RuleDetector:
         intent = now and intends(canon, languages)
         # "today I went to the gurdwara, I'm at peace": a time, but not danger joined now.
         calm = now and not hits and settled_now(canon, languages)
-        return _Reading(tuple(hits), now, stance, languages, intent, calm=calm)
+        light = stance is Stance.JOKE and hyperbole(canon, languages)
+        return _Reading(tuple(hits), now, stance, languages, intent, calm=calm, light=light)
 
     def _read_decided(
         self,
@@ -270,7 +271,9 @@ class RuleDetector:
         if hits:
             languages = detect(head, language)
             stance = stance_of(text, canon, languages, now)
-            return _Reading(tuple(hits), now, stance, languages, now and intends(canon, languages))
+            light = stance is Stance.JOKE and hyperbole(canon, languages)
+            intent = now and intends(canon, languages)
+            return _Reading(tuple(hits), now, stance, languages, intent, light=light)
         if not now:
             return _Reading((), False, Stance.NONE, None, False, (head, language))
         outcomes = model_outcomes(language)
@@ -661,6 +664,9 @@ class _Reading:
     detect_from: tuple[str, str | None] | None = None
     # A time, said with "it is over" or "I'm at peace": it does not join danger said before.
     calm: bool = False
+    # A killing word said of an everyday thing ("this exam will kill me"): every category
+    # is softened, her own included, as a laugh alone never softens it.
+    light: bool = False
 
     @property
     def read_in(self) -> tuple[str, ...]:
@@ -689,7 +695,11 @@ class _Reading:
             return RiskLevel.IMMINENT
         # A laugh softens "he'll kill me haha", never her own wish to die: "i want to die
         # lol" is how many write in earnest.
-        if self.stance is Stance.JOKE and hit.category in _NOT_SOFTENED_BY_A_LAUGH:
+        if (
+            self.stance is Stance.JOKE
+            and hit.category in _NOT_SOFTENED_BY_A_LAUGH
+            and not self.light
+        ):
             return RiskLevel.IMMINENT
         return RiskLevel.LOW
 
