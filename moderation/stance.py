@@ -84,10 +84,23 @@ def settled_now(canon: str, languages: Iterable[str]) -> bool:
     return any(_cues_for(language).any("resolved", canon) for language in languages)
 
 
-def hyperbole(canon: str, languages: Iterable[str]) -> bool:
-    """True if a killing or dying word is said of an everyday thing ("this exam will kill
-    me", "garmi se mar rahi hoon"): softened whatever the category, unlike a laugh."""
-    return any(_cues_for(language).any("hyperbole", canon) for language in languages)
+def hyperbole(canon: str, languages: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    """Where a killing or dying word is said of an everyday thing ("this exam will kill
+    me", "garmi se mar rahi hoon"): a risk phrase found there is softened whatever its
+    category, unlike with a laugh; the rest of the message is read as it is."""
+    return tuple(
+        match.span()
+        for language in dict.fromkeys(languages)
+        for pattern in _cues_for(language).by_kind.get("hyperbole", ())
+        for match in pattern.matches(canon)
+    )
+
+
+def laughs(raw: str, canon: str, languages: Iterable[str]) -> bool:
+    """True if she laughs or jokes ("haha", "lol", a laughing face)."""
+    return bool(_JOKE_EMOJI.search(raw)) or any(
+        _cues_for(language).any("joke", canon) for language in languages
+    )
 
 
 def intends(canon: str, languages: Iterable[str]) -> bool:
