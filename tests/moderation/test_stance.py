@@ -78,3 +78,36 @@ def test_danger_already_told_is_not_alerted_again_without_a_new_sign() -> None:
 def test_a_mention_before_does_not_make_a_later_time_an_alert() -> None:
     earlier = ["i would never hurt myself"]
     assert not assess("going to my mums tonight", "en", earlier).alert
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # a killing or dying word said of an everyday thing, with a time beside it
+        ("this coursework is going to kill me tomorrow", "en"),
+        ("wykończy mnie ta praca dzisiaj", "pl"),
+        ("ye exam aaj meri jaan le lega", "ur"),
+        ("আজকের পরীক্ষা আমাকে মেরে ফেলবে", "bn"),
+        ("ajj da paper mainu maar dega", "pa"),
+    ],
+)
+def test_hyperbole_is_a_mention_even_with_a_time(text: str, language: str) -> None:
+    result = assess(text, language)
+    assert not result.alert, result
+    if result.flagged:
+        assert result.stance is Stance.JOKE
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "category"),
+    [
+        ("this exam is killing me and honestly i want to die", "en", S),
+        ("ye exam meri jaan le lega, aur main marna chahti hoon", "ur", S),
+        ("this job is killing me and he said hell kill me if i leave", "en", D),
+    ],
+)
+def test_hyperbole_softens_only_its_own_words(
+    text: str, language: str, category: RiskCategory
+) -> None:
+    result = assess(text, language)
+    assert result.alert and category in result.categories, result
