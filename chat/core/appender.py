@@ -10,6 +10,11 @@ previous one was being written.
 A batch that meets a resend (the unique `(stream, sender, client_id)` constraint) is rolled
 back and its messages are written one by one, so the resend is answered with the first copy and
 the others are stored as usual.
+
+Where a batch is written: a SQLite file's in one hop to a writer thread (sqlite_batch.py);
+PostgreSQL's on the writer's own asyncpg connection, a pipelined round trip a step
+(pg_batch.py); anything else (an in-memory SQLite database) through SQLAlchemy's engine. All
+three run the same statements, built with SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chat.core.db import Database
 from chat.core.models import Event, Stream
 from chat.core.outages import failed_with
+from chat.core.pg_batch import PgBatchWriter, Refused
 from chat.core.sqlite_batch import SqliteBatchWriter
 from chat.core.streams import StreamClosed, find_by_client_id
 
@@ -93,6 +99,8 @@ class Appender:
         self._writer: asyncio.Task[None] | None = None
         # SQLite (a file): the batch goes to a writer thread in one hop; otherwise SQLAlchemy.
         self._sqlite = SqliteBatchWriter(db) if SqliteBatchWriter.usable(db) else None
+        # PostgreSQL: the batch on the writer's own asyncpg connection, not a pooled one.
+        self._pg = PgBatchWriter(db) if PgBatchWriter.usable(db) else None
         self.batches = 0
         self.appended = 0
 
@@ -125,6 +133,8 @@ class Appender:
             await asyncio.gather(self._writer, return_exceptions=True)
         if self._sqlite is not None:
             await self._sqlite.close()
+        if self._pg is not None:
+            await self._pg.close()
 
     async def _write_waiting(self) -> None:
         # Runs while anything waits; the check and the return happen in one step, so an
@@ -145,7 +155,7 @@ class Appender:
     async def _write(self, batch: list[_Pending]) -> None:
         try:
             closed = await self._store(batch)
-        except (IntegrityError, sqlite3.IntegrityError):
+        except (IntegrityError, sqlite3.IntegrityError, Refused):
             if len(batch) > 1:
                 for pending in batch:
                     await self._write([pending])
@@ -167,6 +177,8 @@ class Appender:
     async def _store(self, batch: list[_Pending]) -> set[_Pending]:
         if self._sqlite is not None:
             return await self._sqlite.store(_Plan.of(batch))
+        if self._pg is not None:
+            return await self._pg.store(_Plan.of(batch))
         async with self._db.write_connection() as connection:
             return await _store(connection, batch)
 

@@ -23,7 +23,7 @@ from tests.services import DATABASE_URL
 
 OPEN = Stream.kind != "closed"
 # SQLite always (its batches go through their own writer thread); PostgreSQL too when the run
-# has one (its batches go through SQLAlchemy), so CI tests both ways of writing.
+# has one (its batches go through the writer's own asyncpg connection), so CI tests both.
 STORAGE = ["sqlite", "configured"] if DATABASE_URL else ["sqlite"]
 
 
@@ -114,6 +114,23 @@ async def test_a_resend_in_a_batch_gets_the_first_copy_and_the_others_are_stored
     assert await _stored(services, chat) == ["1:hello", "2:second", "3:third"]
     # She hears the first copy once (from the replay when she joined), never the resend.
     assert await _heard(member, 3) == ["1:hello", "2:second", "3:third"]
+
+
+async def test_two_copies_in_one_batch_are_stored_once_and_both_answered_with_it(
+    services: Services,
+) -> None:
+    chat = await _new_stream(services)
+    member = await _listen(services, chat)
+    first, other, copy = await asyncio.gather(
+        _send(services, chat, "same", "hello"),
+        _send(services, chat, "two", "second"),
+        _send(services, chat, "same", "hello"),
+    )
+    assert (first.duplicate, first.payload["seq"]) == (False, 1)
+    assert (other.duplicate, other.payload["seq"]) == (False, 2)
+    assert copy.duplicate and copy.payload == first.payload
+    assert await _stored(services, chat) == ["1:hello", "2:second"]
+    assert await _heard(member, 2) == ["1:hello", "2:second"]
 
 
 async def test_a_closed_stream_refuses_its_message_and_the_rest_of_the_batch_is_stored(

@@ -91,9 +91,8 @@ async def test_a_room_message_makes_no_read_before_its_write(rooms: RoomServer) 
     assert services is not None
     with statements(services.db) as seen:
         await said(her.client, "one", "it has been a long week")
+    # Her message's own write goes through the appender's writer, not the engine watched here.
     assert "SELECT" not in seen
-    if not services.db.is_sqlite:
-        assert "INSERT" in seen
     for client in (her.client, mentor):
         await client.close()
 
