@@ -27,16 +27,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Executable, bindparam, insert, update
-
+from chat.core.batch_sql import BatchStatements
 from chat.core.db import Database
-from chat.core.models import Event, Stream
-from chat.core.sqlite_batch import Compiled
+from chat.core.models import Stream
 
 if TYPE_CHECKING:
     from chat.core.appender import _Pending, _Plan
 
-_EVENT_COLUMNS = ["stream_id", "seq", "type", "sender", "client_id", "audience", "payload"]
 # How the writer's connection shows in pg_stat_activity.
 APPLICATION_NAME = "willow-appender"
 _CLOSE_SECONDS = 5.0
@@ -56,10 +53,9 @@ class PgBatchWriter:
         # asyncpg's Connection; made at the first batch, and again after a failure.
         self._connection: Any = None
         # Inline: without it PostgreSQL's INSERT would return each new id, which nobody reads.
-        self._insert = Compiled(insert(Event).inline(), self._dialect, column_keys=_EVENT_COLUMNS)
-        # Guards and touches are module-level statements, so these stay small.
-        self._updates: dict[int, Compiled] = {}
-        self._touches: dict[int, Compiled] = {}
+        self._statements = BatchStatements(
+            self._dialect, returning=(Stream.id, Stream.last_seq), inline=True
+        )
 
     @staticmethod
     def usable(db: Database) -> bool:
@@ -100,7 +96,7 @@ class PgBatchWriter:
             connection.terminate()
 
     async def _write(self, connection: Any, plan: _Plan) -> set[_Pending]:
-        groups = [(self._update(guard), counts) for guard, counts in plan.by_guard()]
+        groups = [(self._statements.update(guard), counts) for guard, counts in plan.by_guard()]
         groups.sort(key=lambda group: group[0].sql)
         last_seqs: dict[int, int] = {}
         for seqs, counts in groups:
@@ -116,11 +112,10 @@ class PgBatchWriter:
             last_seqs.update((row[0], row[1]) for row in rows)
         assigned = plan.assign(last_seqs)
         if assigned.rows:
-            await connection.executemany(
-                self._insert.sql, [self._insert.params(row) for row in assigned.rows]
-            )
+            insert = self._statements.insert
+            await connection.executemany(insert.sql, [insert.params(row) for row in assigned.rows])
         for statement, params in assigned.touches.values():
-            touch = self._touch(statement)
+            touch = self._statements.touch(statement)
             await connection.executemany(touch.sql, [touch.params(p) for p in params])
         return assigned.closed
 
@@ -147,24 +142,6 @@ class PgBatchWriter:
         if self._connection is connection:
             self._connection = None
         return True
-
-    def _update(self, guard: ColumnElement[bool]) -> Compiled:
-        compiled = self._updates.get(id(guard))
-        if compiled is None:
-            statement = (
-                update(Stream)
-                .where(Stream.id == bindparam("stream_id"), guard)
-                .values(last_seq=Stream.last_seq + bindparam("count"))
-                .returning(Stream.id, Stream.last_seq)
-            )
-            compiled = self._updates[id(guard)] = Compiled(statement, self._dialect)
-        return compiled
-
-    def _touch(self, statement: Executable) -> Compiled:
-        compiled = self._touches.get(id(statement))
-        if compiled is None:
-            compiled = self._touches[id(statement)] = Compiled(statement, self._dialect)
-        return compiled
 
 
 def _asyncpg() -> Any:

@@ -12,42 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Dialect, Executable, bindparam, insert, update
 from sqlalchemy.engine import make_url
 
+from chat.core.batch_sql import BatchStatements
 from chat.core.db import Database
-from chat.core.models import Event, Stream
+from chat.core.models import Stream
 
 if TYPE_CHECKING:
     from chat.core.appender import _Pending, _Plan
-
-_EVENT_COLUMNS = ["stream_id", "seq", "type", "sender", "client_id", "audience", "payload"]
-
-
-class Compiled:
-    """A statement with named bind parameters, compiled once to the dialect's positional SQL."""
-
-    def __init__(
-        self, statement: Executable, dialect: Dialect, column_keys: list[str] | None = None
-    ) -> None:
-        compiled = statement.compile(dialect=dialect, column_keys=column_keys)  # type: ignore[attr-defined]
-        self.sql = str(compiled)
-        defaults = compiled.params
-        self._slots: list[tuple[str, Any, Callable[[Any], Any] | None]] = [
-            (name, defaults.get(name), _processor(compiled.binds[name].type, dialect))
-            for name in compiled.positiontup
-        ]
-
-    def params(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        out = []
-        for name, default, process in self._slots:
-            value = values.get(name, default)
-            out.append(process(value) if process is not None and value is not None else value)
-        return tuple(out)
 
 
 class SqliteBatchWriter:
@@ -60,10 +35,7 @@ class SqliteBatchWriter:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="willow-writer")
         # Made, used and closed in the writer thread only.
         self._connection: sqlite3.Connection | None = None
-        self._insert = Compiled(insert(Event), self._dialect, column_keys=_EVENT_COLUMNS)
-        # Guards and touches are module-level statements, so these stay small.
-        self._updates: dict[int, Compiled] = {}
-        self._touches: dict[int, Compiled] = {}
+        self._statements = BatchStatements(self._dialect, returning=(Stream.last_seq,))
 
     @staticmethod
     def usable(db: Database) -> bool:
@@ -91,7 +63,7 @@ class SqliteBatchWriter:
         try:
             last_seqs: dict[int, int] = {}
             for guard, counts in plan.by_guard():
-                seqs = self._update(guard)
+                seqs = self._statements.update(guard)
                 for stream_id, count in counts.items():
                     row = connection.execute(
                         seqs.sql, seqs.params({"stream_id": stream_id, "count": count})
@@ -100,35 +72,16 @@ class SqliteBatchWriter:
                         last_seqs[stream_id] = row[0]
             assigned = plan.assign(last_seqs)
             if assigned.rows:
-                connection.executemany(
-                    self._insert.sql, [self._insert.params(row) for row in assigned.rows]
-                )
+                insert = self._statements.insert
+                connection.executemany(insert.sql, [insert.params(row) for row in assigned.rows])
             for statement, params in assigned.touches.values():
-                touch = self._touch(statement)
+                touch = self._statements.touch(statement)
                 connection.executemany(touch.sql, [touch.params(p) for p in params])
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
         return assigned.closed
-
-    def _update(self, guard: ColumnElement[bool]) -> Compiled:
-        compiled = self._updates.get(id(guard))
-        if compiled is None:
-            statement = (
-                update(Stream)
-                .where(Stream.id == bindparam("stream_id"), guard)
-                .values(last_seq=Stream.last_seq + bindparam("count"))
-                .returning(Stream.last_seq)
-            )
-            compiled = self._updates[id(guard)] = Compiled(statement, self._dialect)
-        return compiled
-
-    def _touch(self, statement: Executable) -> Compiled:
-        compiled = self._touches.get(id(statement))
-        if compiled is None:
-            compiled = self._touches[id(statement)] = Compiled(statement, self._dialect)
-        return compiled
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -144,9 +97,3 @@ class SqliteBatchWriter:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-
-
-def _processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
-    """How the dialect turns a Python value of this type into what the driver takes."""
-    processor: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
-    return processor
