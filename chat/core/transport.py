@@ -24,7 +24,7 @@ from chat.core.addresses import ClientAddress, client_address, forwarded_scheme
 from chat.core.clock import aware, now
 from chat.core.connections import CLOSE_SESSION_ENDED, CLOSE_SESSION_ENDED_REASON
 from chat.core.events import ConnectionClosed
-from chat.core.frames import FrameWriter
+from chat.core.frames import FrameWriter, text_frame
 from chat.core.hub import JoinFailed, Member, SendText, stream_channel
 from chat.core.identity import (
     cookie_name,
@@ -98,7 +98,10 @@ class Connection:
             self._on_end()
 
     def send(self, payload: dict[str, Any]) -> None:
-        self.member.offer(orjson.dumps(payload).decode())
+        body = orjson.dumps(payload)
+        # Framed from the bytes orjson made: a socket that takes it at once is not made to
+        # encode the text again.
+        self.member.offer(body.decode(), text_frame(body))
 
     async def join(self, channel: str) -> None:
         if channel not in self.channels:
